@@ -1,0 +1,1 @@
+"""Adapters: storage, files and transports around the pure domain."""

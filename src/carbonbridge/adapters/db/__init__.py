@@ -1,0 +1,1 @@
+"""SQLAlchemy storage: models, engine, unit of work and Alembic migrations."""

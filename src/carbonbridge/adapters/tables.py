@@ -1,0 +1,102 @@
+"""Read tabular input (CSV, XLSX, JSON) as strings with its locations; write CSV atomically."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from carbonbridge.domain.errors import Problem, ValidationFailed
+from carbonbridge.domain.mrv.bulk import TableSource
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_table(path: Path) -> tuple[pl.DataFrame, TableSource]:
+    """Every cell as a string (or null); the caller validates. Errors name the file."""
+    if not path.exists():
+        raise ValidationFailed([Problem("file not found", str(path))])
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return _read_csv(path)
+    if suffix in (".xlsx", ".xlsm"):
+        return _read_xlsx(path)
+    if suffix == ".json":
+        return _read_json(path)
+    raise ValidationFailed([Problem(f"unsupported file type {suffix!r}; expected .csv, .xlsx or .json", str(path))])
+
+
+def _read_csv(path: Path) -> tuple[pl.DataFrame, TableSource]:
+    try:
+        frame = pl.read_csv(path, infer_schema=False, encoding="utf8", raise_if_empty=True)
+    except Exception as exc:  # polars reports malformed CSV with several exception types
+        raise ValidationFailed([Problem(f"cannot read CSV: {str(exc).splitlines()[0]}", str(path))]) from None
+    frame = frame.rename({c: c.strip() for c in frame.columns})
+    return frame, TableSource(str(path), 2, tuple(frame.columns))
+
+
+def _cell(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return repr(value)
+    return str(value)
+
+
+def _read_xlsx(path: Path) -> tuple[pl.DataFrame, TableSource]:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:
+        raise ValidationFailed([Problem(f"cannot read XLSX: {exc}", str(path))]) from None
+    sheet = workbook["activity"] if "activity" in workbook.sheetnames else workbook.worksheets[0]
+    rows = sheet.iter_rows(values_only=True)
+    header = [str(c).strip() if c is not None else "" for c in next(rows, ())]
+    body = [[_cell(v) for v in row[: len(header)]] for row in rows if any(v is not None for v in row)]
+    workbook.close()
+    if not header:
+        raise ValidationFailed([Problem("empty sheet", str(path), 1)])
+    frame = pl.DataFrame(body, schema=dict.fromkeys(header, pl.String), orient="row")
+    return frame, TableSource(f"{path}[{sheet.title}]", 2, tuple(header))
+
+
+def _read_json(path: Path) -> tuple[pl.DataFrame, TableSource]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ValidationFailed([Problem(f"invalid JSON: {exc.msg}", str(path), exc.lineno, exc.colno)]) from None
+    records = data.get("records") if isinstance(data, dict) else data
+    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+        raise ValidationFailed([Problem('expected a list of objects (or {"records": [...]})', str(path))])
+    columns: list[str] = []
+    for record in records:
+        columns += [k for k in record if k not in columns]
+    body = {c: [_cell(r.get(c)) for r in records] for c in columns}
+    frame = pl.DataFrame(body, schema=dict.fromkeys(columns, pl.String))
+    # A JSON record is located by its 1-based position and field name: file.json:3:quantity
+    return frame, TableSource(str(path), 1, tuple(columns), column_numbers=False)
+
+
+def write_csv_atomically(frame: pl.DataFrame, path: Path) -> None:
+    """Write to a temporary file beside the target and rename: never a partial output."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(handle)
+    try:
+        frame.write_csv(temp)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,1 @@
+"""MRV: monitoring plans, emission calculation (three EU MRR method families), verification."""

@@ -1,0 +1,65 @@
+"""Annual emissions report totals from calculated records and measured sources.
+
+Sums use math.fsum (correctly rounded), so the totals do not depend on the order rows come
+back from the database: SQLite and PostgreSQL give bit-identical reports.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from carbonbridge.domain.gwp import gwp
+
+GASES = ("CO2", "CH4", "N2O")
+
+
+@dataclass(frozen=True, slots=True)
+class StreamEmissions:
+    """Emissions of one source stream or measured emission source, t by gas."""
+
+    name: str
+    method: str
+    co2_t: float = 0.0
+    ch4_t: float = 0.0
+    n2o_t: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class ReportTotals:
+    co2_t: float
+    ch4_t: float
+    n2o_t: float
+    co2e_t: float
+    gwp_set: str
+    by_stream: dict[str, dict[str, float | str]] = field(default_factory=dict)
+
+
+def co2e(co2_t: float, ch4_t: float, n2o_t: float, gwp_set: str) -> float:
+    return math.fsum((co2_t, ch4_t * gwp("CH4", gwp_set), n2o_t * gwp("N2O", gwp_set)))
+
+
+def totals(parts: Iterable[StreamEmissions], gwp_set: str) -> ReportTotals:
+    """Totals by gas and by stream, with CO2e recomputed from the masses under `gwp_set`."""
+    grouped: dict[tuple[str, str], list[StreamEmissions]] = defaultdict(list)
+    for part in parts:
+        grouped[(part.name, part.method)].append(part)
+    by_stream: dict[str, dict[str, float | str]] = {}
+    for (name, method), items in sorted(grouped.items()):
+        co2 = math.fsum(p.co2_t for p in items)
+        ch4 = math.fsum(p.ch4_t for p in items)
+        n2o = math.fsum(p.n2o_t for p in items)
+        by_stream[name] = {
+            "method": method,
+            "co2_t": co2,
+            "ch4_t": ch4,
+            "n2o_t": n2o,
+            "co2e_t": co2e(co2, ch4, n2o, gwp_set),
+            "records": float(len(items)),
+        }
+    co2 = math.fsum(float(s["co2_t"]) for s in by_stream.values())
+    ch4 = math.fsum(float(s["ch4_t"]) for s in by_stream.values())
+    n2o = math.fsum(float(s["n2o_t"]) for s in by_stream.values())
+    return ReportTotals(co2, ch4, n2o, co2e(co2, ch4, n2o, gwp_set), gwp_set, by_stream)

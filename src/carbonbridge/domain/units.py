@@ -1,0 +1,124 @@
+"""Unit parsing and conversion to canonical units (t, m3, TJ) through pint + openscm-units.
+
+Canonical units keep every formula in one place: activity in t (mass), m3 (volume at
+reference conditions) or TJ (energy); NCV in TJ per canonical activity unit; emission
+factors in t gas per TJ or per t; carbon content in t C per TJ or per t. pint is imported
+lazily so that `carbonbridge --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from functools import cache
+from typing import Any
+
+from carbonbridge.domain.errors import CarbonBridgeError
+
+
+class UnitError(CarbonBridgeError):
+    """A unit string that cannot be parsed, or one of the wrong dimension."""
+
+
+class Dimension(StrEnum):
+    MASS = "mass"
+    VOLUME = "volume"
+    ENERGY = "energy"
+
+
+CANONICAL = {Dimension.MASS: "t", Dimension.VOLUME: "m3", Dimension.ENERGY: "TJ"}
+
+# Spellings that pint would misread (Mm3 = cubic megametre) or not know at all.
+_ALIASES = {
+    "thousand m3": "thousand_m3",
+    "thousand nm3": "thousand_m3",
+    "1000 m3": "thousand_m3",
+    "10^3 m3": "thousand_m3",
+    "10**3 m3": "thousand_m3",
+    "th m3": "thousand_m3",
+    "million m3": "million_m3",
+    "million nm3": "million_m3",
+    "10^6 m3": "million_m3",
+    "10**6 m3": "million_m3",
+    "mln m3": "million_m3",
+    "10^4 m3": "ten_thousand_m3",
+    "10^4 nm3": "ten_thousand_m3",
+    "m3": "meter**3",
+    "nm3": "meter**3",
+    "m^3": "meter**3",
+    "m**3": "meter**3",
+    "tonne": "t",
+    "tonnes": "t",
+    "ton": "t",
+}
+_GAS_SUFFIX = re.compile(r"\s*(CO2e?|CH4|N2O|C)\s*$")
+
+
+@cache
+def _registry() -> Any:
+    from openscm_units import ScmUnitRegistry
+
+    registry = ScmUnitRegistry()
+    registry.add_standards()
+    registry.define("thousand_m3 = 1000 * meter ** 3")
+    registry.define("ten_thousand_m3 = 10000 * meter ** 3")
+    registry.define("million_m3 = 1000000 * meter ** 3")
+    return registry
+
+
+def _normalise(text: str) -> str:
+    cleaned = " ".join(text.replace("³", "3").replace("\u00a0", " ").split())
+    return _ALIASES.get(cleaned.lower(), cleaned)
+
+
+_DIMENSIONALITY = {
+    Dimension.MASS: "[mass]",
+    Dimension.VOLUME: "[length] ** 3",
+    Dimension.ENERGY: "[mass] * [length] ** 2 / [time] ** 2",
+}
+
+
+@cache
+def dimension_of(unit: str) -> Dimension:
+    """The dimension (mass, volume or energy) of an activity unit, or UnitError."""
+    quantity = _parse(unit)
+    for dimension in Dimension:
+        if quantity.check(_DIMENSIONALITY[dimension]):
+            return dimension
+    raise UnitError(f"unit {unit!r} is not a mass, volume or energy unit")
+
+
+@cache
+def _parse(unit: str) -> Any:
+    registry = _registry()
+    text = _normalise(unit)
+    if not text:
+        raise UnitError("empty unit")
+    try:
+        return registry.Quantity(1.0, text)
+    except Exception as exc:  # pint raises several unrelated types for bad input
+        raise UnitError(f"unknown unit {unit!r}") from exc
+
+
+@cache
+def to_canonical(unit: str) -> tuple[Dimension, float]:
+    """(dimension, factor) such that value [unit] * factor = value [canonical unit]."""
+    dimension = dimension_of(unit)
+    factor = float(_parse(unit).to(_registry().Quantity(1.0, _normalise(CANONICAL[dimension]))).magnitude)
+    return dimension, factor
+
+
+@cache
+def ratio_to_canonical(unit: str) -> tuple[Dimension, Dimension, float]:
+    """Parse 'A/B' (e.g. 'kg CO2/TJ', 'TJ/Gg', 'tC/GJ', 'GJ/thousand m3').
+
+    Gas words in the numerator (CO2, CH4, N2O, C) name what is counted, not a unit, and are
+    dropped. Returns (numerator dimension, denominator dimension, factor to canonical).
+    """
+    if unit.count("/") != 1:
+        raise UnitError(f"expected a ratio like 'TJ/Gg' or 'kg CO2/TJ', got {unit!r}")
+    top, bottom = (part.strip() for part in unit.split("/"))
+    top = _GAS_SUFFIX.sub("", top).strip() or "t"
+    top_dim, top_factor = to_canonical(top)
+    bottom_dim, bottom_factor = to_canonical(bottom)
+    return top_dim, bottom_dim, top_factor / bottom_factor

@@ -1,0 +1,53 @@
+"""The one composition root: database URL -> engine -> sessions, with a schema check."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from functools import cache
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from carbonbridge.domain.errors import CarbonBridgeError
+
+
+class SchemaOutOfDate(CarbonBridgeError):
+    """The database is missing or behind the code's migrations."""
+
+
+@dataclass(frozen=True)
+class App:
+    url: str
+    engine: Engine
+    sessions: sessionmaker[Session]
+
+
+def utcnow() -> dt.datetime:
+    """The clock adapter: the only place that reads the time."""
+    return dt.datetime.now(dt.UTC)
+
+
+@cache
+def bootstrap(url: str | None = None, *, upgrade: bool = False, check: bool = True) -> App:
+    """The CLI's application for a URL, built once per process."""
+    return build_app(url, upgrade=upgrade, check=check)
+
+
+def build_app(url: str | None = None, *, upgrade: bool = False, check: bool = True) -> App:
+    """Engine and sessions for `url`; migrate first (`upgrade`) or refuse an old schema (`check`)."""
+    from carbonbridge.adapters.db import migrate
+    from carbonbridge.adapters.db.engine import database_url, make_engine, session_factory
+
+    resolved = database_url(url)
+    engine = make_engine(resolved)
+    if upgrade:
+        migrate.upgrade(engine)
+    elif check:
+        heads = migrate.heads()
+        if migrate.current(engine) != heads:
+            raise SchemaOutOfDate(
+                f"database {engine.url.render_as_string(hide_password=True)} is not at the current schema; "
+                "run 'carbonbridge db upgrade' (with the same --db)"
+            )
+    return App(resolved, engine, session_factory(engine))

@@ -1,0 +1,1 @@
+"""The `carbonbridge` command line (Typer). Heavy imports happen inside commands."""

@@ -1,0 +1,72 @@
+"""Root of the `carbonbridge` command: global options and the capability sub-commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from carbonbridge import __version__
+from carbonbridge.entrypoints.cli import db, mrv
+from carbonbridge.entrypoints.cli.errors import cli_errors
+
+app = typer.Typer(
+    name="carbonbridge",
+    help="GHG MRV, national inventory, allowance registry and linked emissions trading (BY/CN).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(db.app, name="db")
+app.add_typer(mrv.app, name="mrv")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"carbonbridge {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    database: Annotated[
+        str | None, typer.Option("--db", help="Database URL or SQLite file (default: $CARBONBRIDGE_DB or ./carbonbridge.db)")
+    ] = None,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True)] = False,
+) -> None:
+    ctx.obj = {"db": database}
+
+
+@app.command()
+def demo(
+    output: Annotated[Path, typer.Option("--output", "-o", help="Folder for the reports")] = Path("demo-output"),
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic data")] = 2026,
+    year: Annotated[int, typer.Option(help="Reporting year")] = 2025,
+) -> None:
+    """Generate a synthetic (clearly fictitious) year for BY and CN, compute, verify and report."""
+    from carbonbridge.demo.run import run_demo
+
+    with cli_errors():
+        run_demo(output, seed=seed, year=year)
+
+
+@app.command()
+def jurisdictions() -> None:
+    """List the configured jurisdictions."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from carbonbridge.adapters.config import jurisdiction_codes, load_jurisdiction
+
+    table = Table("code", "name", "currency", "GWP set", "method pack", "time zone")
+    with cli_errors():
+        for code in jurisdiction_codes():
+            j = load_jurisdiction(code)
+            table.add_row(j.code, j.name, j.currency, j.gwp_set, j.method_pack, j.timezone)
+    Console().print(table)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,100 @@
+"""Shared fixtures: databases (SQLite always; PostgreSQL when a server answers) and a clock.
+
+PostgreSQL: CARBONBRIDGE_TEST_PG (default postgresql://postgres@127.0.0.1:5432/test). Where
+no server answers, PostgreSQL tests are skipped with a visible notice - unless
+CARBONBRIDGE_REQUIRE_PG=1 (set by .ci/run), which turns the skip into a failure.
+Each PostgreSQL test gets its own freshly created database, dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+PG_ADMIN_URL = os.environ.get("CARBONBRIDGE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+REQUIRE_PG = os.environ.get("CARBONBRIDGE_REQUIRE_PG") == "1"
+_pg_state: dict[str, object] = {}
+
+
+def _pg_available() -> tuple[bool, str]:
+    if "ok" not in _pg_state:
+        try:
+            import psycopg
+
+            with psycopg.connect(PG_ADMIN_URL, connect_timeout=3) as conn:
+                conn.execute("select 1")
+            _pg_state.update(ok=True, why="")
+        except Exception as exc:  # any failure to connect means: no server for us
+            _pg_state.update(ok=False, why=f"{type(exc).__name__}: {str(exc).strip().splitlines()[0]}")
+    return bool(_pg_state["ok"]), str(_pg_state["why"])
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    ok, why = _pg_available()
+    if ok:
+        return f"PostgreSQL: {PG_ADMIN_URL} answers; PostgreSQL tests run"
+    mode = "FAIL (CARBONBRIDGE_REQUIRE_PG=1)" if REQUIRE_PG else "be SKIPPED"
+    return f"PostgreSQL: NOT AVAILABLE at {PG_ADMIN_URL} ({why}); PostgreSQL tests will {mode}"
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    ok, why = _pg_available()
+    if not ok:
+        terminalreporter.write_sep("!", f"PostgreSQL tests were skipped: no server at {PG_ADMIN_URL} ({why})", yellow=True)
+
+
+@pytest.fixture
+def now() -> dt.datetime:
+    return dt.datetime(2026, 3, 31, 12, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> str:
+    ok, why = _pg_available()
+    if not ok:
+        if REQUIRE_PG:
+            pytest.fail(f"CARBONBRIDGE_REQUIRE_PG=1 but PostgreSQL does not answer at {PG_ADMIN_URL}: {why}")
+        pytest.skip(f"PostgreSQL not available at {PG_ADMIN_URL}: {why}")
+    return PG_ADMIN_URL
+
+
+@pytest.fixture
+def pg_url(pg_server: str) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+    import psycopg
+
+    name = f"cb_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg_server, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = pg_server.rsplit("/", 1)[0]
+    yield f"{base}/{name}"
+    with psycopg.connect(pg_server, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'carbonbridge.db'}"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Every integration test that takes `db_url` runs on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'carbonbridge.db'}"
+    return str(request.getfixturevalue("pg_url"))
+
+
+@pytest.fixture
+def app(db_url: str) -> Iterator[object]:
+    """A migrated application (engine + sessions) on SQLite and on PostgreSQL."""
+    from carbonbridge.entrypoints.bootstrap import build_app
+
+    application = build_app(db_url, upgrade=True)
+    yield application
+    application.engine.dispose()
