@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from carbonbridge import __version__
-from carbonbridge.entrypoints.cli import db, mrv
+from carbonbridge.entrypoints.cli import db, inventory, mrv, registry
 from carbonbridge.entrypoints.cli.errors import cli_errors
 
 app = typer.Typer(
@@ -20,6 +20,8 @@ app = typer.Typer(
 )
 app.add_typer(db.app, name="db")
 app.add_typer(mrv.app, name="mrv")
+app.add_typer(inventory.app, name="inventory")
+app.add_typer(registry.app, name="registry")
 
 
 def _version(value: bool) -> None:
