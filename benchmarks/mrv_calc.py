@@ -1,0 +1,324 @@
+"""Benchmark of `carbonbridge mrv calc`: the bulk path against a naive per-row pint baseline.
+
+Generates a seeded, clearly synthetic activity file (default 1,000,000 records: fuels in t, kt,
+thousand m3 and TJ across the four sectors, some site-specific NCV / emission factor / carbon
+content / oxidation factor overrides, clinker, lime, ammonia and nitric acid with technologies,
+mass-balance streams), then prints one table of records per second for:
+
+  (a) the bulk path end to end: `calculate_file` (read CSV, validate, calculate, write CSV),
+      exactly what `carbonbridge mrv calc IN --out OUT` runs;
+  (b) the bulk path's compute alone on an in-memory frame: validate + calculate, and
+      calculate alone;
+  (c) a naive per-row baseline (csv module + pint Quantities from openscm-units' registry,
+      factors looked up per row), run on a sample and scaled;
+  (d) the I/O floor: reading the same CSV and writing it back with Polars alone.
+
+Run: `.venv/bin/python benchmarks/mrv_calc.py [--records N] [--sample N] [--repeat N]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import math
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+from rich.console import Console
+from rich.table import Table
+
+from carbonbridge.adapters.packs import load_pack
+from carbonbridge.adapters.tables import read_table
+from carbonbridge.domain.mrv.bulk import calculate_frame, validate_frame
+from carbonbridge.domain.mrv.factors import ActivityKind, MethodPack
+from carbonbridge.services.calc import calculate_file
+
+PACK = "ipcc2006"
+GWP_SET = "AR5GWP100"
+SEED = 20260101
+TARGET_RATE = 500_000
+TARGET_SPEEDUP = 50.0
+
+SECTORS = ("energy_industries", "manufacturing", "commercial", "residential")
+# (weight, activity, unit, sectors, technologies, quantity low, high, overrides)
+# overrides: name -> (probability, low, high, unit); "ncv!" marks an NCV every record carries
+Template = tuple[float, str, str, tuple[str, ...], tuple[str, ...], float, float, dict[str, tuple[float, float, float, str]]]
+TEMPLATES: tuple[Template, ...] = (
+    (0.26, "natural_gas", "thousand m3", SECTORS, (), 20.0, 8000.0,
+     {"ncv!": (1.0, 33.4, 34.6, "TJ/million m3"), "emission_factor": (0.05, 55.8, 56.4, "t CO2/TJ")}),
+    (0.05, "natural_gas", "TJ", SECTORS, (), 5.0, 3000.0, {"oxidation_factor": (0.05, 0.985, 1.0, "")}),
+    (0.09, "gas_diesel_oil", "t", SECTORS, (), 0.5, 900.0, {"ncv": (0.05, 42.6, 43.4, "TJ/Gg")}),
+    (0.07, "residual_fuel_oil", "t", SECTORS[:3], (), 10.0, 20000.0,
+     {"ncv": (0.15, 39.8, 41.0, "TJ/Gg"), "emission_factor": (0.05, 76.9, 78.0, "t CO2/TJ")}),
+    (0.04, "lpg", "t", SECTORS, (), 0.2, 400.0, {}),
+    (0.10, "other_bituminous_coal", "kt", SECTORS[:2], (), 0.5, 450.0,
+     {"ncv": (0.25, 22.0, 27.5, "TJ/Gg"), "carbon_content": (0.12, 25.2, 26.4, "tC/TJ"),
+      "oxidation_factor": (0.2, 0.97, 0.995, "")}),
+    (0.05, "lignite", "kt", SECTORS[:2], (), 1.0, 900.0, {"ncv": (0.3, 10.5, 13.0, "TJ/Gg")}),
+    (0.03, "petroleum_coke", "t", SECTORS[:2], (), 5.0, 6000.0, {}),
+    (0.04, "peat", "t", SECTORS, (), 5.0, 9000.0, {"ncv": (0.2, 9.2, 10.4, "TJ/Gg")}),
+    (0.02, "anthracite", "t", ("manufacturing", "residential"), (), 1.0, 500.0, {}),
+    (0.08, "clinker", "t", ("manufacturing",), (), 500.0, 90000.0, {"emission_factor": (0.1, 0.505, 0.535, "t CO2/t")}),
+    (0.04, "lime", "t", ("manufacturing",), ("high_calcium", "dolomitic_high", "dolomitic_low", "hydraulic"),
+     100.0, 30000.0, {}),
+    (0.03, "ammonia", "t", ("manufacturing",), ("modern_conventional_reforming", ""), 1000.0, 60000.0, {}),
+    (0.06, "nitric_acid", "t", ("manufacturing",),
+     ("nscr", "tail_gas_destruction", "atmospheric", "medium_pressure", "high_pressure"), 500.0, 40000.0,
+     {"emission_factor": (0.1, 1.5, 9.0, "kg N2O/t")}),
+    (0.02, "carbon_input", "t", ("manufacturing",), (), 100.0, 50000.0, {"carbon_content!": (1.0, 0.75, 0.9, "tC/t")}),
+    (0.02, "carbon_output", "t", ("manufacturing",), (), 50.0, 30000.0, {"carbon_content!": (1.0, 0.01, 0.05, "tC/t")}),
+)  # fmt: skip
+VALUE_UNIT = {"ncv": "ncv_unit", "emission_factor": "ef_unit", "carbon_content": "carbon_content_unit"}
+COLUMNS = (
+    "record_id", "installation_id", "source_stream", "activity", "quantity", "unit", "year", "sector", "ncv",
+    "ncv_unit", "emission_factor", "ef_unit", "oxidation_factor", "carbon_content", "carbon_content_unit",
+    "technology",
+)  # fmt: skip
+
+
+def generate(n: int, seed: int = SEED) -> pl.DataFrame:
+    """A seeded, synthetic year of activity records, as strings like an exported spreadsheet."""
+    rng = np.random.default_rng(seed)
+    weights = np.array([t[0] for t in TEMPLATES])
+    kind = rng.choice(len(TEMPLATES), size=n, p=weights / weights.sum())
+    columns: dict[str, np.ndarray] = {c: np.full(n, "", dtype=object) for c in COLUMNS[3:]}
+    quantity = np.empty(n)
+    for index, (_, activity, unit, sectors, technologies, low, high, overrides) in enumerate(TEMPLATES):
+        rows = np.flatnonzero(kind == index)
+        if not rows.size:
+            continue
+        columns["activity"][rows] = activity
+        columns["unit"][rows] = unit
+        columns["sector"][rows] = np.array(sectors, dtype=object)[rng.integers(0, len(sectors), rows.size)]
+        if technologies:
+            columns["technology"][rows] = np.array(technologies, dtype=object)[
+                rng.integers(0, len(technologies), rows.size)
+            ]
+        # log-uniform quantities: many small, few large consumers
+        quantity[rows] = np.exp(rng.uniform(math.log(low), math.log(high), rows.size))
+        taken: np.ndarray = np.zeros(rows.size, dtype=bool)
+        for name, (probability, v_low, v_high, v_unit) in overrides.items():
+            field = name.rstrip("!")
+            chosen = rng.random(rows.size) < probability
+            if field in ("emission_factor", "carbon_content"):  # one or the other, never both
+                chosen &= ~taken
+                taken |= chosen
+            picked = rows[chosen]
+            values = np.round(rng.uniform(v_low, v_high, picked.size), 4)
+            columns[field][picked] = values.astype(str).astype(object)
+            if field in VALUE_UNIT:
+                columns[VALUE_UNIT[field]][picked] = v_unit
+    columns["quantity"] = np.round(quantity, 3).astype(str).astype(object)
+    columns["year"] = np.where(rng.random(n) < 0.5, "2023", "2024").astype(object)
+    installation = rng.integers(1, 251, n)
+    frame = pl.DataFrame({name: pl.Series(name, values, dtype=pl.String) for name, values in columns.items()})
+    frame = frame.with_columns(
+        pl.format("REC-{}", pl.int_range(1, n + 1).cast(pl.String).str.zfill(8)).alias("record_id"),
+        pl.when(pl.Series(installation) <= 50)
+        .then(pl.format("BY-{}", pl.Series(installation).cast(pl.String).str.zfill(3)))
+        .otherwise(pl.format("CN-{}", pl.Series(installation).cast(pl.String).str.zfill(3)))
+        .alias("installation_id"),
+        pl.format("{}-{}", pl.col("activity"), pl.Series(rng.integers(1, 4, n)).cast(pl.String)).alias(
+            "source_stream"
+        ),
+    )
+    return frame.select(COLUMNS).with_columns(pl.all().replace("", None))
+
+
+# -- (c) the naive per-row baseline -------------------------------------------------------------
+
+
+class NaiveCalculator:
+    """What a careful but naive user writes: every row through pint Quantities of openscm-units'
+    registry, factors looked up by (activity, sector, technology) in the method pack."""
+
+    def __init__(self, pack: MethodPack, gwp_set: str) -> None:
+        from openscm_units import unit_registry
+
+        self.ureg = unit_registry
+        for name, size in (("thousand_m3", "1000"), ("million_m3", "1000000")):
+            if name not in self.ureg:
+                self.ureg.define(f"{name} = {size} * m**3")
+        self.pack = pack
+        self.gwp_set = gwp_set
+        self.factors: dict[tuple[str, ...], tuple[float, str] | None] = {}
+
+    @staticmethod
+    def _unit(text: str) -> str:
+        return text.replace("thousand m3", "thousand_m3").replace("million m3", "million_m3")
+
+    def factor(self, activity: str, parameter: str, gas: str, sector: str, technology: str, year: int | None) -> Any:
+        key = (activity, parameter, gas, sector, technology, str(year))
+        if key not in self.factors:
+            found = self.pack.find(
+                self.pack.activity(activity), parameter, gas=gas, sector=sector, technology=technology, year=year
+            )
+            self.factors[key] = (found.raw_value, found.unit) if found else None
+        entry = self.factors[key]
+        return None if entry is None else self.ureg.Quantity(entry[0], self._unit(entry[1]))
+
+    def row(self, row: dict[str, str]) -> tuple[float, float, float, float]:
+        Q = self.ureg.Quantity
+        activity, sector, technology = row["activity"], row["sector"], row["technology"]
+        year = int(row["year"]) if row["year"] else None
+        kind = self.pack.activity(activity).kind
+        amount = Q(float(row["quantity"]), self._unit(row["unit"]))
+        oxidation = float(row["oxidation_factor"]) if row["oxidation_factor"] else None
+        found = (activity, sector, technology, year)
+        gases: dict[str, Any] = {}
+        if kind is ActivityKind.FUEL:
+            if amount.check("[energy]"):
+                energy = amount.to("TJ")
+            elif row["ncv"]:
+                energy = (amount * Q(float(row["ncv"]), self._unit(row["ncv_unit"]))).to("TJ")
+            else:
+                energy = (amount * self.factor(activity, "ncv", "", *found[1:])).to("TJ")
+            if row["emission_factor"]:
+                co2_factor = Q(float(row["emission_factor"]), row["ef_unit"])
+            elif row["carbon_content"]:
+                co2_factor = Q(float(row["carbon_content"]), row["carbon_content_unit"]).to("t CO2/TJ")
+            else:
+                co2_factor = self.factor(activity, "ef", "CO2", *found[1:])
+            if oxidation is None:
+                oxidation = float(self.factor(activity, "oxidation_factor", "", *found[1:]).magnitude)
+            gases["CO2"] = (energy * co2_factor).to("t CO2") * oxidation
+            for gas in ("CH4", "N2O"):
+                ef = self.factor(activity, "ef", gas, *found[1:])
+                gases[gas] = (energy * ef).to(f"t {gas}") if ef is not None else Q(0.0, f"t {gas}")
+        elif kind is ActivityKind.PRODUCT:
+            requirement = self.factor(activity, "fuel_requirement", "", *found[1:])
+            for gas in ("CO2", "CH4", "N2O"):
+                if gas == "CO2" and requirement is not None:
+                    carbon = self.factor(activity, "carbon_content", "", *found[1:])
+                    gases[gas] = (amount * requirement * carbon).to("t CO2")
+                    continue
+                ef = Q(float(row["emission_factor"]), row["ef_unit"]) if row["emission_factor"] else None
+                if ef is None or gas not in row["ef_unit"]:
+                    ef = self.factor(activity, "ef", gas, *found[1:])
+                gases[gas] = (amount * ef).to(f"t {gas}") if ef is not None else Q(0.0, f"t {gas}")
+        else:
+            sign = -1.0 if kind is ActivityKind.CARBON_OUT else 1.0
+            carbon = Q(float(row["carbon_content"]), row["carbon_content_unit"])
+            gases = {"CO2": (amount * carbon).to("t CO2") * sign, "CH4": Q(0.0, "t CH4"), "N2O": Q(0.0, "t N2O")}
+        co2e = gases["CO2"] + gases["CH4"].to("t CO2") + gases["N2O"].to("t CO2")
+        return (
+            float(gases["CO2"].magnitude),
+            float(gases["CH4"].magnitude),
+            float(gases["N2O"].magnitude),
+            float(co2e.to("t CO2").magnitude),
+        )
+
+    def run_file(self, source: Path, out: Path, limit: int) -> list[float]:
+        co2e: list[float] = []
+        with self.ureg.context(self.gwp_set), source.open(newline="") as inp, out.open("w", newline="") as dst:
+            reader = csv.DictReader(inp)
+            writer = csv.writer(dst)
+            writer.writerow([*COLUMNS, "co2_t", "ch4_t", "n2o_t", "co2e_t", "gwp_set", "method"])
+            for number, row in enumerate(reader):
+                if number >= limit:
+                    break
+                values = self.row(row)
+                co2e.append(values[3])
+                writer.writerow([*row.values(), *values, self.gwp_set, "calculation"])
+        return co2e
+
+
+# -- timing -------------------------------------------------------------------------------------
+
+
+def best_of(repeat: int, work: Callable[[], object]) -> list[float]:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--records", type=int, default=1_000_000, help="records to generate (default 1,000,000)")
+    parser.add_argument("--sample", type=int, default=5_000, help="rows for the per-row pint baseline")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per bulk measurement; the best is shown")
+    parser.add_argument("--workdir", type=Path, default=None, help="where to write the CSV files (default: temp)")
+    args = parser.parse_args(argv)
+    console = Console()
+    n = args.records
+    with tempfile.TemporaryDirectory(prefix="carbonbridge-bench-") as temp:
+        work = args.workdir or Path(temp)
+        work.mkdir(parents=True, exist_ok=True)
+        source, out, floor_out, naive_out = (work / f for f in ("in.csv", "out.csv", "floor.csv", "naive.csv"))
+        start = time.perf_counter()
+        generate(n).write_csv(source)
+        console.print(
+            f"generated {n:,} records ({source.stat().st_size / 1e6:.1f} MB) in {time.perf_counter() - start:.1f} s"
+        )
+        pack = load_pack(PACK)
+        rows: list[tuple[str, list[float], int]] = []
+
+        e2e = best_of(args.repeat, lambda: calculate_file(source, out, pack_name=PACK, gwp_set=GWP_SET))
+        rows.append(("(a) bulk end to end: calculate_file (read, validate, calculate, write CSV)", e2e, n))
+
+        raw, table_source = read_table(source)
+        typed = validate_frame(raw, table_source, pack)
+        both = best_of(args.repeat, lambda: calculate_frame(validate_frame(raw, table_source, pack), pack, GWP_SET))
+        rows.append(("(b) bulk compute: validate + calculate, in memory", both, n))
+        calc_only = best_of(args.repeat, lambda: calculate_frame(typed, pack, GWP_SET))
+        rows.append(("(b) bulk compute: calculate alone, in memory", calc_only, n))
+
+        sample = min(args.sample, n)
+        naive = NaiveCalculator(pack, GWP_SET)
+        naive.run_file(source, naive_out, min(50, sample))  # warm pint's caches, as a long run would
+        naive_co2e: list[float] = []
+        baseline = best_of(1, lambda: naive_co2e.extend(naive.run_file(source, naive_out, sample)))
+        rows.append((f"(c) naive per-row pint baseline (sample of {sample:,} rows, scaled)", baseline, sample))
+
+        floor = best_of(args.repeat, lambda: pl.read_csv(source).write_csv(floor_out))
+        rows.append(("(d) I/O floor: Polars read_csv + write_csv of the same file", floor, n))
+
+        bulk_co2e = pl.read_csv(out, columns=["co2e_t"]).head(sample)["co2e_t"].to_list()
+        worst = max(
+            (abs(a - b) / max(abs(b), 1e-9) for a, b in zip(naive_co2e, bulk_co2e, strict=True)), default=0.0
+        )
+
+    table = Table(title=f"carbonbridge mrv calc benchmark: {n:,} records, pack {PACK}, {GWP_SET}")
+    table.add_column("measurement")
+    table.add_column("best s", justify="right")
+    table.add_column("runs (s)", justify="right")
+    table.add_column("records/s", justify="right")
+    for label, times, count in rows:
+        rate = count / min(times)
+        table.add_row(label, f"{min(times):.3f}", ", ".join(f"{t:.2f}" for t in times), f"{rate:,.0f}")
+    console.print(table)
+    e2e_rate = n / min(e2e)
+    base_rate = sample / min(baseline)
+    floor_rate = n / min(floor)
+    ratios = Table(title="ratios and acceptance")
+    ratios.add_column("ratio")
+    ratios.add_column("value", justify="right")
+    ratios.add_column("target", justify="right")
+    ratios.add_column("", justify="center")
+    speedup = e2e_rate / base_rate
+    ratios.add_row("bulk end to end / per-row baseline", f"{speedup:,.0f}x", f">= {TARGET_SPEEDUP:.0f}x",
+                   _mark(speedup >= TARGET_SPEEDUP))  # fmt: skip
+    ratios.add_row("bulk end to end, absolute", f"{e2e_rate:,.0f}/s", f">= {TARGET_RATE:,}/s",
+                   _mark(e2e_rate >= TARGET_RATE))  # fmt: skip
+    ratios.add_row("bulk end to end / I/O floor", f"{e2e_rate / floor_rate:.2f}", "", "")
+    ratios.add_row("baseline vs bulk co2e on the sample, max relative difference", f"{worst:.1e}", "< 1e-9",
+                   _mark(worst < 1e-9))  # fmt: skip
+    console.print(ratios)
+    return 0 if worst < 1e-9 else 1  # throughput targets are judged at full scale, not in smoke runs
+
+
+def _mark(ok: bool) -> str:
+    return "[green]ok[/green]" if ok else "[red]MISSED[/red]"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
