@@ -13,18 +13,38 @@ from carbonbridge.services.reports import ReportView
 
 def _table(views: list[ReportView], kinds: dict[str, str]) -> pl.DataFrame:
     return pl.DataFrame(
-        [{"installation_id": v.installation_id, "jurisdiction": v.installation_id[:2], "kind": kinds[v.installation_id],
-          "year": v.year, "version": v.version, "category": v.category, "co2_t": round(v.co2_t, 3),
-          "ch4_t": round(v.ch4_t, 6), "n2o_t": round(v.n2o_t, 6), "co2e_t": round(v.co2e_t, 3), "gwp_set": v.gwp_set,
-          "verified": v.verified, "verified_emissions_t": v.verified_emissions_t} for v in views]
+        [
+            {
+                "installation_id": v.installation_id,
+                "jurisdiction": v.installation_id[:2],
+                "kind": kinds[v.installation_id],
+                "year": v.year,
+                "version": v.version,
+                "category": v.category,
+                "co2_t": round(v.co2_t, 3),
+                "ch4_t": round(v.ch4_t, 6),
+                "n2o_t": round(v.n2o_t, 6),
+                "co2e_t": round(v.co2e_t, 3),
+                "gwp_set": v.gwp_set,
+                "verified": v.verified,
+                "verified_emissions_t": v.verified_emissions_t,
+            }
+            for v in views
+        ]
     ).sort("installation_id")
 
 
 def _by_kind(table: pl.DataFrame) -> list[dict[str, Any]]:
-    grouped = table.group_by("jurisdiction", "kind").agg(
-        pl.len().alias("installations"), pl.col("co2e_t").sum(), pl.col("verified_emissions_t").sum().alias("verified_t"),
-        (pl.col("version") > 1).sum().alias("corrected"),
-    ).sort("jurisdiction", "co2e_t", descending=[False, True])
+    grouped = (
+        table.group_by("jurisdiction", "kind")
+        .agg(
+            pl.len().alias("installations"),
+            pl.col("co2e_t").sum(),
+            pl.col("verified_emissions_t").sum().alias("verified_t"),
+            (pl.col("version") > 1).sum().alias("corrected"),
+        )
+        .sort("jurisdiction", "co2e_t", descending=[False, True])
+    )
     return [{**row, "co2e_t": round(row["co2e_t"], 3)} for row in grouped.iter_rows(named=True)]
 
 
@@ -32,15 +52,22 @@ def _charts(table: pl.DataFrame, folder: Path) -> str:
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
-    figure = make_subplots(rows=1, cols=2, subplot_titles=("Verified emissions by kind (Mt CO2e)",
-                                                           "Installations by size (t CO2e, log scale)"))
+    figure = make_subplots(
+        rows=1,
+        cols=2,
+        subplot_titles=("Verified emissions by kind (Mt CO2e)", "Installations by size (t CO2e, log scale)"),
+    )
     for code, colour in (("BY", "#2a9d8f"), ("CN", "#e76f51")):
         part = table.filter(pl.col("jurisdiction") == code)
         kinds = part.group_by("kind").agg((pl.col("verified_emissions_t").sum() / 1e6).alias("mt")).sort("kind")
-        figure.add_trace(go.Bar(name=code, x=kinds["kind"].to_list(), y=kinds["mt"].to_list(), marker_color=colour),
-                         row=1, col=1)
-        figure.add_trace(go.Box(name=code, y=part["co2e_t"].to_list(), marker_color=colour, boxpoints="all",
-                                showlegend=False), row=1, col=2)
+        figure.add_trace(
+            go.Bar(name=code, x=kinds["kind"].to_list(), y=kinds["mt"].to_list(), marker_color=colour), row=1, col=1
+        )
+        figure.add_trace(
+            go.Box(name=code, y=part["co2e_t"].to_list(), marker_color=colour, boxpoints="all", showlegend=False),
+            row=1,
+            col=2,
+        )
     figure.update_yaxes(type="log", row=1, col=2)
     figure.update_layout(height=480, template="plotly_white", barmode="group")
     html: str = figure.to_html(full_html=False, include_plotlyjs=True)
@@ -73,24 +100,39 @@ def write_mrv_report(folder: Path, views: list[ReportView], kinds: dict[str, str
     table = _table(views, kinds)
     table.write_csv(folder / "emissions_reports.csv")
     by_kind = _by_kind(table)
-    lines = [f"# CarbonBridge demo: verified emissions {year}", "",
-             "Synthetic, clearly fictitious installations. AR5 GWP100. Method packs: BY `ipcc2006`, "
-             "CN `cn-mee-power-2022`.", "",
-             "| jurisdiction | kind | installations | CO2e (t) | verified (t) | corrected reports |",
-             "|---|---|---:|---:|---:|---:|"]
-    lines += [f"| {r['jurisdiction']} | {r['kind']} | {r['installations']} | {r['co2e_t']:,.0f} | {r['verified_t']:,} "
-              f"| {r['corrected']} |" for r in by_kind]
+    lines = [
+        f"# CarbonBridge demo: verified emissions {year}",
+        "",
+        "Synthetic, clearly fictitious installations. AR5 GWP100. Method packs: BY `ipcc2006`, CN `cn-mee-power-2022`.",
+        "",
+        "| jurisdiction | kind | installations | CO2e (t) | verified (t) | corrected reports |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    lines += [
+        f"| {r['jurisdiction']} | {r['kind']} | {r['installations']} | {r['co2e_t']:,.0f} | {r['verified_t']:,} "
+        f"| {r['corrected']} |"
+        for r in by_kind
+    ]
     (folder / "report.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     chart = _charts(table, folder)
-    rows = "".join(f"<tr><td>{r['jurisdiction']}</td><td>{r['kind']}</td><td>{r['installations']}</td>"
-                   f"<td>{r['co2e_t']:,.0f}</td><td>{r['verified_t']:,}</td><td>{r['corrected']}</td></tr>"
-                   for r in by_kind)
+    rows = "".join(
+        f"<tr><td>{r['jurisdiction']}</td><td>{r['kind']}</td><td>{r['installations']}</td>"
+        f"<td>{r['co2e_t']:,.0f}</td><td>{r['verified_t']:,}</td><td>{r['corrected']}</td></tr>"
+        for r in by_kind
+    )
     (folder / "report.html").write_text(
         f"<!doctype html><html><head><meta charset='utf-8'><title>CarbonBridge demo {year}</title>"
         "<style>body{font-family:sans-serif;margin:2em}td,th{padding:4px 10px;text-align:right}</style></head><body>"
         f"<h1>Verified emissions {year} (synthetic data)</h1><table><tr><th>jurisdiction</th><th>kind</th>"
         f"<th>installations</th><th>CO2e (t)</th><th>verified (t)</th><th>corrected</th></tr>{rows}</table>"
-        f"{chart}</body></html>", encoding="utf-8")
-    return {"year": year, "reports": table.height, "by_kind": by_kind,
-            "co2e_t": {code: round(float(table.filter(pl.col("jurisdiction") == code)["co2e_t"].sum()), 3)
-                       for code in ("BY", "CN")}}
+        f"{chart}</body></html>",
+        encoding="utf-8",
+    )
+    return {
+        "year": year,
+        "reports": table.height,
+        "by_kind": by_kind,
+        "co2e_t": {
+            code: round(float(table.filter(pl.col("jurisdiction") == code)["co2e_t"].sum()), 3) for code in ("BY", "CN")
+        },
+    }

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from carbonbridge.demo.report import write_mrv_report
@@ -30,8 +30,13 @@ def _write_inputs(folder: Path, code: str, installations: list[SyntheticInstalla
     for inst in installations:
         (folder / "plans" / f"{inst.plan['installation_id']}.json").write_text(json.dumps(inst.plan, indent=2))
         for source, series in inst.cems.items():
-            pl.DataFrame({"hour": np.arange(series["concentration"].size), "concentration": series["concentration"],
-                          "flow": series["flow"]}).write_csv(folder / f"{inst.plan['installation_id']}_{source}.csv")
+            pl.DataFrame(
+                {
+                    "hour": np.arange(series["concentration"].size),
+                    "concentration": series["concentration"],
+                    "flow": series["flow"],
+                }
+            ).write_csv(folder / f"{inst.plan['installation_id']}_{source}.csv")
     path = folder / f"{code}_activity_{year}.csv"
     pl.DataFrame([r for inst in installations for r in inst.records], infer_schema_length=None).write_csv(path)
     return path
@@ -43,13 +48,29 @@ def _verify(app: App, rng: np.random.Generator, view: ReportView, now: dt.dateti
     threshold = materiality_pct(view.co2e_t) / 100.0
     verifier = f"Synthetic Verification Body {1 + index % 3}"
     if index % 23 == 5:
-        verify_report(app.sessions, view.installation_id, view.year, verifier=verifier,
-                      opinion=Opinion.NOT_SATISFACTORY, misstatement_t=view.co2e_t * threshold * 1.6, now=now,
-                      comments="material misstatement in fuel metering", actor=ACTOR)
+        verify_report(
+            app.sessions,
+            view.installation_id,
+            view.year,
+            verifier=verifier,
+            opinion=Opinion.NOT_SATISFACTORY,
+            misstatement_t=view.co2e_t * threshold * 1.6,
+            now=now,
+            comments="material misstatement in fuel metering",
+            actor=ACTOR,
+        )
         return view
     misstatement = float(view.co2e_t * threshold * rng.uniform(0.0, 0.6))
-    return verify_report(app.sessions, view.installation_id, view.year, verifier=verifier,
-                         opinion=Opinion.SATISFACTORY, misstatement_t=round(misstatement, 3), now=now, actor=ACTOR)
+    return verify_report(
+        app.sessions,
+        view.installation_id,
+        view.year,
+        verifier=verifier,
+        opinion=Opinion.SATISFACTORY,
+        misstatement_t=round(misstatement, 3),
+        now=now,
+        actor=ACTOR,
+    )
 
 
 def _import_correction(app: App, folder: Path, inst: SyntheticInstallation, year: int, now: dt.datetime) -> None:
@@ -70,8 +91,9 @@ def run_demo(output: Path, *, seed: int = 2026, year: int = 2025, console: Conso
     systems = {"BY": belarus(rng, year), "CN": china(rng, year)}
     app = build_app(f"sqlite:///{output / 'carbonbridge.db'}", upgrade=True)
     views: list[ReportView] = []
-    with Progress(TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=console) as progress:
+    with Progress(
+        TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+    ) as progress:
         for code, installations in systems.items():
             activity_file = _write_inputs(output / "input", code, installations, year)
             task = progress.add_task(f"{code}: monitoring plans", total=len(installations))
@@ -79,24 +101,53 @@ def run_demo(output: Path, *, seed: int = 2026, year: int = 2025, console: Conso
                 register_plan(app.sessions, parse_plan(inst.plan), now=now, actor=ACTOR)
                 progress.advance(task)
             task = progress.add_task(f"{code}: import activity data", total=None)
-            import_activity(app.sessions, activity_file, year=year, now=now, actor=ACTOR,
-                            progress=lambda done, total, t=task: progress.update(t, completed=done, total=total))
+
+            def advance(done: int, total: int, task: TaskID = task) -> None:
+                progress.update(task, completed=done, total=total)
+
+            import_activity(
+                app.sessions,
+                activity_file,
+                year=year,
+                now=now,
+                actor=ACTOR,
+                progress=advance,
+            )
             for inst in installations:
                 for source in inst.cems:
-                    import_cems(app.sessions, output / "input" / f"{inst.plan['installation_id']}_{source}.csv",
-                                installation_id=inst.plan["installation_id"], year=year, emission_source=source,
-                                now=now, actor=ACTOR)
+                    import_cems(
+                        app.sessions,
+                        output / "input" / f"{inst.plan['installation_id']}_{source}.csv",
+                        installation_id=inst.plan["installation_id"],
+                        year=year,
+                        emission_source=source,
+                        now=now,
+                        actor=ACTOR,
+                    )
             task = progress.add_task(f"{code}: report and verify", total=len(installations))
             for index, inst in enumerate(installations):
                 view = submit_report(app.sessions, inst.plan["installation_id"], year, now=now, actor=ACTOR)
                 view = _verify(app, rng, view, now, index)
                 if not view.verified:  # the operator corrects its data and the verifier confirms
                     _import_correction(app, output / "input", inst, year, now)
-                    view = submit_report(app.sessions, view.installation_id, year, now=now, actor=ACTOR,
-                                         reason="corrected fuel metering after verification")
-                    view = verify_report(app.sessions, view.installation_id, year, verifier="Synthetic Verification "
-                                         "Body 1", opinion=Opinion.SATISFACTORY, misstatement_t=0.0, now=now,
-                                         actor=ACTOR)
+                    view = submit_report(
+                        app.sessions,
+                        view.installation_id,
+                        year,
+                        now=now,
+                        actor=ACTOR,
+                        reason="corrected fuel metering after verification",
+                    )
+                    view = verify_report(
+                        app.sessions,
+                        view.installation_id,
+                        year,
+                        verifier="Synthetic Verification Body 1",
+                        opinion=Opinion.SATISFACTORY,
+                        misstatement_t=0.0,
+                        now=now,
+                        actor=ACTOR,
+                    )
                 views.append(view)
                 progress.advance(task)
     kinds = {inst.plan["installation_id"]: inst.kind for insts in systems.values() for inst in insts}
@@ -107,10 +158,23 @@ def run_demo(output: Path, *, seed: int = 2026, year: int = 2025, console: Conso
 
 
 def _print_summary(console: Console, summary: dict[str, Any], output: Path) -> None:
-    table = Table("", "kind", "installations", "CO2e t (AR5)", "verified t", "corrected",
-                  title="CarbonBridge demo: synthetic, clearly fictitious data")
+    table = Table(
+        "",
+        "kind",
+        "installations",
+        "CO2e t (AR5)",
+        "verified t",
+        "corrected",
+        title="CarbonBridge demo: synthetic, clearly fictitious data",
+    )
     for row in summary["by_kind"]:
-        table.add_row(row["jurisdiction"], row["kind"], str(row["installations"]), f"{row['co2e_t']:,.0f}",
-                      f"{row['verified_t']:,}", str(row["corrected"]))
+        table.add_row(
+            row["jurisdiction"],
+            row["kind"],
+            str(row["installations"]),
+            f"{row['co2e_t']:,.0f}",
+            f"{row['verified_t']:,}",
+            str(row["corrected"]),
+        )
     console.print(table)
     console.print(f"Reports, inputs and the SQLite database are in {output}/ (open {output}/mrv/report.html)")

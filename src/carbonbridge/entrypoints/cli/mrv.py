@@ -40,8 +40,13 @@ def factors(pack: PackOption = "ipcc2006", activity: Annotated[str | None, typer
         method_pack = load_pack(pack)
     table = Table("activity", "sector", "technology", "parameter", "gas", "value", "unit", "years", "source",
                   title=f"{method_pack.name}: {method_pack.title}", caption=method_pack.edition)
+    wanted = None
+    if activity:
+        with cli_errors():
+            known = method_pack.activity(activity)
+        wanted = {known.code, f"group:{known.fuel_group}", f"group:{known.kind.value}"}
     for row in method_pack.rows:
-        if activity and row.activity not in (activity, f"group:{method_pack.activities.get(activity, None) and method_pack.activities[activity].fuel_group}"):
+        if wanted is not None and row.activity not in wanted:
             continue
         years = f"{row.valid_from or ''}-{row.valid_to or ''}" if row.valid_from or row.valid_to else "all"
         table.add_row(row.activity, row.sector, row.technology, row.parameter, row.gas, f"{row.factor.raw_value:g}",
