@@ -1,0 +1,1 @@
+"""The compliance year: surrender against verified emissions, offset limits, status, penalties."""
