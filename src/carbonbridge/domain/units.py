@@ -51,6 +51,9 @@ _ALIASES = {
     "tonnes": "t",
     "ton": "t",
 }
+# Spellings pint reads one way and people write meaning another: 'mt' is a millitonne (1 kg) to
+# pint but 'metric ton' on many spreadsheets - a silent factor of 1000. Refuse them.
+_AMBIGUOUS = {"mt": "'mt' is a millitonne (1 kg) in SI but often means metric tonne; write t or kg"}
 _GAS_SUFFIX = re.compile(r"\s*(CO2e?|CH4|N2O|C)\s*$")
 
 
@@ -94,6 +97,8 @@ def _parse(unit: str) -> Any:
     text = _normalise(unit)
     if not text:
         raise UnitError("empty unit")
+    if text in _AMBIGUOUS:
+        raise UnitError(f"ambiguous unit {unit!r}: {_AMBIGUOUS[text]}")
     try:
         return registry.Quantity(1.0, text)
     except Exception as exc:  # pint raises several unrelated types for bad input

@@ -44,6 +44,7 @@ from carbonbridge.domain.mrv.records import ActivityRecord
 Sessions = sessionmaker[Session]
 Progress = Callable[[int, int], None]
 CHUNK = 5000
+MEASURED_GASES = ("CO2", "CH4", "N2O")
 
 
 # --- monitoring plans -------------------------------------------------------------------
@@ -207,6 +208,12 @@ def _record_values(record: ActivityRecord, dataset_id: int, result: Any) -> dict
     }
 
 
+def _pack_of(plans: dict[str, Any]) -> str:
+    """The method pack of the known installations' plans (the first, if they differ)."""
+    packs = sorted({p[1].method_pack for p in plans.values() if p is not None})
+    return packs[0] if packs else "ipcc2006"
+
+
 def import_activity(
     sessions: Sessions,
     path: Path,
@@ -230,18 +237,21 @@ def import_activity(
         if unknown:
             col = source.columns.index("installation_id") + 1
             lines = raw.with_row_index().filter(pl.col("installation_id").str.strip_chars().is_in(unknown))
-            raise ValidationFailed(
-                [
-                    Problem(
-                        f"installation {i!r} has no monitoring plan; register it with 'mrv plan'",
-                        source.file,
-                        source.first_line + n,
-                        col if source.column_numbers else None,
-                        "installation_id",
-                    )
-                    for n, i in lines.select("index", "installation_id").head(1000).iter_rows()
-                ]
-            )
+            located = [
+                Problem(
+                    f"installation {i!r} has no monitoring plan; register it with 'mrv plan'",
+                    source.file,
+                    source.first_line + n,
+                    col if source.column_numbers else None,
+                    "installation_id",
+                )
+                for n, i in lines.select("index", "installation_id").head(1000).iter_rows()
+            ]
+            try:  # report the file's other problems in the same run, not one kind at a time
+                validate_frame(raw, source, load_pack(_pack_of(plans)), year)
+            except ValidationFailed as exc:
+                located += exc.problems
+            raise ValidationFailed(sorted(located, key=lambda p: (p.line or 0, p.column or 0))[:1000])
         packs = {p[1].method_pack for p in plans.values() if p is not None}
         if len(packs) > 1:
             raise ValidationFailed(
@@ -352,6 +362,10 @@ def import_cems(
     actor: str = "cli",
 ) -> cems.CemsResult:
     """Hourly CSV (columns hour, concentration, flow; blank = missing hour) to a measured year."""
+    if gas not in MEASURED_GASES:
+        # The report keeps measured masses per gas (co2_t, ch4_t, n2o_t); anything else would crash it later.
+        expected = ", ".join(MEASURED_GASES)
+        raise ValidationFailed([Problem(f"unknown gas {gas!r}; expected one of {expected}", field="gas")])
     if concentration_unit not in cems.CONCENTRATION_UNITS or flow_unit not in cems.FLOW_UNITS:
         raise ValidationFailed(
             [
@@ -371,7 +385,8 @@ def import_cems(
     for name in ("concentration", "flow"):
         text = raw.get_column(name).str.strip_chars().replace("", None)
         values = text.cast(pl.Float64, strict=False)
-        bad = (text.is_not_null() & values.is_null()).arg_true().to_list()
+        # A blank cell marks a missing hour; 'nan' or 'inf' is no measurement and is refused.
+        bad = (text.is_not_null() & (values.is_null() | values.is_nan() | values.is_infinite())).arg_true().to_list()
         problems += [
             Problem(
                 f"expected a number or blank, got {text[i]!r}",

@@ -28,7 +28,7 @@ from carbonbridge.domain.mrv.factors import (
     MethodPack,
     canonical_scale,
 )
-from carbonbridge.domain.mrv.records import ActivityRecord, EmissionResult
+from carbonbridge.domain.mrv.records import SECTORS, ActivityRecord, EmissionResult
 from carbonbridge.domain.units import Dimension, UnitError, to_canonical
 
 # Molar mass ratio CO2/C (44.0095/12.0107 rounded as in EU MRR Annex II and IPCC 2006).
@@ -108,11 +108,11 @@ class PlanRejected(Exception):
 
 
 def _gas_of_unit(unit: str) -> str:
-    top = unit.split("/", 1)[0]
+    top = unit.split("/", 1)[0].strip()
     for gas in ("CH4", "N2O"):
         if gas in top:
             return gas
-    return "CO2"
+    return "C" if top.endswith("C") else "CO2"  # 't C/TJ' counts carbon, not CO2
 
 
 class _Sources:
@@ -151,9 +151,16 @@ def build_plan(key: PlanKey, pack: MethodPack) -> CalcPlan:
         )
     if activity.kind is not ActivityKind.FUEL and key.has_ncv:
         problems.append(PlanProblem("ncv", f"ncv does not apply to {activity.code} ({activity.kind.value})"))
+    if activity.kind is ActivityKind.FUEL and key.has_ncv and dimension is Dimension.ENERGY:
+        # Without this the record's ncv would multiply an energy quantity a second time.
+        problems.append(PlanProblem("ncv", f"ncv does not apply: the quantity is already energy ({key.unit})"))
     if activity.kind in (ActivityKind.CARBON_IN, ActivityKind.CARBON_OUT) and key.has_ef:
         problems.append(
             PlanProblem("emission_factor", "mass balance streams take carbon_content, not an emission factor")
+        )
+    if activity.kind in (ActivityKind.CARBON_IN, ActivityKind.CARBON_OUT) and key.has_oxidation:
+        problems.append(
+            PlanProblem("oxidation_factor", "mass balance streams take no oxidation factor (EU MRR Art. 25)")
         )
     if problems:
         raise PlanRejected(problems)
@@ -165,7 +172,11 @@ def build_plan(key: PlanKey, pack: MethodPack) -> CalcPlan:
         return _mass_balance_plan(key, pack, activity, dimension, unit_factor)
     except UnknownFactor as exc:
         field = "technology" if activity.technologies and not key.technology else "activity"
-        raise PlanRejected([PlanProblem(field, str(exc))]) from None
+        message = str(exc)
+        if activity.kind is ActivityKind.FUEL and key.sector not in SECTORS:
+            # CH4/N2O factors are per sector (IPCC 2006 Vol 2 Tables 2.2-2.5): point at the sector.
+            field, message = "sector", f"{message}; give a sector, one of {', '.join(SECTORS)}"
+        raise PlanRejected([PlanProblem(field, message)]) from None
 
 
 def _where(key: PlanKey) -> dict[str, object]:
@@ -207,8 +218,12 @@ def _override_term(key: PlanKey, dimension: Dimension) -> tuple[str, GasTerm]:
             "carbon_content", "carbon_content_unit", key.carbon_content_unit, {Dimension.ENERGY, dimension}
         )
         return "CO2", GasTerm(per is Dimension.ENERGY, override="carbon_content", override_scale=scale * C_TO_CO2)
+    gas = _gas_of_unit(key.ef_unit)
+    if gas == "C":  # read as CO2 it would understate emissions by 44/12
+        message = f"{key.ef_unit!r} counts carbon: give it as carbon_content and carbon_content_unit"
+        raise PlanRejected([PlanProblem("ef_unit", message)])
     per, scale = _ratio("ef", "ef_unit", key.ef_unit, {Dimension.ENERGY, dimension})
-    return _gas_of_unit(key.ef_unit), GasTerm(per is Dimension.ENERGY, override="emission_factor", override_scale=scale)
+    return gas, GasTerm(per is Dimension.ENERGY, override="emission_factor", override_scale=scale)
 
 
 def _fuel_plan(
@@ -228,7 +243,8 @@ def _fuel_plan(
                         PlanProblem(
                             "ncv",
                             f"method pack {pack.name} has no default NCV for {activity.code} per "
-                            f"{dimension.value}; give ncv and ncv_unit (e.g. TJ/million m3)",
+                            f"{dimension.value}; give ncv and ncv_unit (e.g. "
+                            f"{'GJ/t' if dimension is Dimension.MASS else 'TJ/million m3'})",
                         )
                     ]
                 )

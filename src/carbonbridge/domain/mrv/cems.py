@@ -49,6 +49,11 @@ def measured_emissions(
     if concentration_g_per_nm3.shape != flow_nm3_per_h.shape or concentration_g_per_nm3.ndim != 1:
         raise ValidationFailed([Problem("concentration and flow must be equal-length hourly series")])
     problems = []
+    # NaN marks a missing hour; an infinite value is no measurement and would make the year infinite.
+    if np.any(np.isinf(concentration_g_per_nm3)):
+        problems.append(Problem("infinite concentration", field="concentration"))
+    if np.any(np.isinf(flow_nm3_per_h)):
+        problems.append(Problem("infinite flue gas flow", field="flow"))
     if np.any(concentration_g_per_nm3[~np.isnan(concentration_g_per_nm3)] < 0):
         problems.append(Problem("negative concentration", field="concentration"))
     if np.any(flow_nm3_per_h[~np.isnan(flow_nm3_per_h)] < 0):

@@ -14,6 +14,7 @@ from enum import StrEnum
 
 from carbonbridge.domain.errors import Problem, ValidationFailed
 from carbonbridge.domain.mrv.records import ActivityRecord
+from carbonbridge.domain.units import Dimension, UnitError, dimension_of
 
 
 class Method(StrEnum):
@@ -96,9 +97,13 @@ def parse_plan(data: Mapping[str, object], *, file: str = "<plan>") -> Monitorin
             continue
         try:
             method = Method(raw.get("method", "calculation"))
-            category = StreamCategory(raw.get("category", "major"))
         except ValueError as exc:
             problems.append(Problem(str(exc), file, field=f"{where}method"))
+            continue
+        try:
+            category = StreamCategory(raw.get("category", "major"))
+        except ValueError as exc:
+            problems.append(Problem(str(exc), file, field=f"{where}category"))
             continue
         tiers = {}
         for parameter, allowed in TIERS.items():
@@ -143,6 +148,14 @@ def parse_plan(data: Mapping[str, object], *, file: str = "<plan>") -> Monitorin
     return plan
 
 
+def _is_energy(unit: str) -> bool:
+    """A quantity already in energy (GJ, MWh, Gcal...) needs no NCV, whatever the NCV tier."""
+    try:
+        return dimension_of(unit) is Dimension.ENERGY
+    except UnitError:
+        return False
+
+
 def check_records_against_plan(
     plan: MonitoringPlan, records: Iterable[tuple[int, ActivityRecord]], *, file: str, columns: tuple[str, ...]
 ) -> list[Problem]:
@@ -177,6 +190,18 @@ def check_records_against_plan(
                 )
             )
             continue
+        if stream.method is Method.MEASUREMENT:
+            # Calculated records on a measured source would share its report line and be lost there.
+            problems.append(
+                Problem(
+                    f"source stream {stream.name!r} is measurement-based: import its hourly data with 'mrv cems'",
+                    file,
+                    line,
+                    col("source_stream"),
+                    "source_stream",
+                )
+            )
+            continue
         if stream.activity != record.activity:
             problems.append(
                 Problem(
@@ -198,7 +223,7 @@ def check_records_against_plan(
                     "emission_factor",
                 )
             )
-        energy_units = record.unit.strip().upper() in ("TJ", "GJ", "MJ", "MWH", "KWH")
+        energy_units = _is_energy(record.unit)
         if stream.tier_ncv in SITE_SPECIFIC_TIERS and record.ncv is None and not energy_units:
             problems.append(
                 Problem(

@@ -8,11 +8,12 @@ Verified emissions enter compliance as whole tonnes, rounded half up.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
-from carbonbridge.domain.errors import RuleViolation
+from carbonbridge.domain.errors import Problem, RuleViolation, ValidationFailed
 
 LARGE_REPORT_T_CO2E = 500_000.0
 
@@ -43,6 +44,10 @@ class VerificationOutcome:
 
 def assess(reported_t_co2e: float, misstatement_t: float, opinion: Opinion) -> VerificationOutcome:
     """Decide whether a report is verified; RuleViolation for an opinion the AVR forbids."""
+    if not (math.isfinite(reported_t_co2e) and math.isfinite(misstatement_t)):
+        # NaN compares false with the materiality level and would pass as immaterial.
+        message = f"misstatement {misstatement_t!r} t and report {reported_t_co2e!r} t must be finite numbers"
+        raise ValidationFailed([Problem(message, field="misstatement_t")])
     if reported_t_co2e < 0:
         raise RuleViolation("negative_report", "reported emissions cannot be negative")
     threshold = materiality_pct(reported_t_co2e)

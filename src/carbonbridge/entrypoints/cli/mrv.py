@@ -135,7 +135,8 @@ def _print_report(view: Any, as_json: bool) -> None:
         return
     status = f"verified: {view.verified_emissions_t:,} t CO2e" if view.verified else "not verified"
     typer.echo(f"{view.installation_id} {view.year} v{view.version} [{view.category}] CO2 {view.co2_t:,.3f} t, "
-               f"CH4 {view.ch4_t:,.3f} t, N2O {view.n2o_t:,.3f} t = {view.co2e_t:,.3f} t CO2e ({view.gwp_set}); {status}")
+               f"CH4 {view.ch4_t:,.3f} t, N2O {view.n2o_t:,.3f} t = {view.co2e_t:,.3f} t CO2e ({view.gwp_set}); "
+               f"{status}")
 
 
 @app.command()
