@@ -45,7 +45,9 @@ def pytest_report_header(config: pytest.Config) -> str:
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     ok, why = _pg_available()
     if not ok:
-        terminalreporter.write_sep("!", f"PostgreSQL tests were skipped: no server at {PG_ADMIN_URL} ({why})", yellow=True)
+        terminalreporter.write_sep(
+            "!", f"PostgreSQL tests were skipped: no server at {PG_ADMIN_URL} ({why})", yellow=True
+        )
 
 
 @pytest.fixture

@@ -34,7 +34,8 @@ def _version(value: bool) -> None:
 def main(
     ctx: typer.Context,
     database: Annotated[
-        str | None, typer.Option("--db", help="Database URL or SQLite file (default: $CARBONBRIDGE_DB or ./carbonbridge.db)")
+        str | None,
+        typer.Option("--db", help="Database URL or SQLite file (default: $CARBONBRIDGE_DB or ./carbonbridge.db)"),
     ] = None,
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True)] = False,
 ) -> None:
