@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from carbonbridge.demo.inventory import run_inventory_demo
 from carbonbridge.demo.report import write_mrv_report
 from carbonbridge.demo.synthetic import SyntheticInstallation, belarus, china
 from carbonbridge.domain.mrv.monitoring import parse_plan
@@ -36,7 +37,7 @@ def _write_inputs(folder: Path, code: str, installations: list[SyntheticInstalla
                     "concentration": series["concentration"],
                     "flow": series["flow"],
                 }
-            ).write_csv(folder / f"{inst.plan['installation_id']}_{source}.csv")
+            ).fill_nan(None).write_csv(folder / f"{inst.plan['installation_id']}_{source}.csv")  # blank = missing
     path = folder / f"{code}_activity_{year}.csv"
     pl.DataFrame([r for inst in installations for r in inst.records], infer_schema_length=None).write_csv(path)
     return path
@@ -152,6 +153,8 @@ def run_demo(output: Path, *, seed: int = 2026, year: int = 2025, console: Conso
                 progress.advance(task)
     kinds = {inst.plan["installation_id"]: inst.kind for insts in systems.values() for inst in insts}
     summary = write_mrv_report(output / "mrv", views, kinds, year)
+    with console.status("BY: compiling the national inventory 1990-latest (KCA, uncertainty, exports)"):
+        summary["inventory"] = run_inventory_demo(output, seed=seed, sessions=app.sessions)
     app.engine.dispose()
     _print_summary(console, summary, output)
     return summary
@@ -177,4 +180,15 @@ def _print_summary(console: Console, summary: dict[str, Any], output: Path) -> N
             str(row["corrected"]),
         )
     console.print(table)
-    console.print(f"Reports, inputs and the SQLite database are in {output}/ (open {output}/mrv/report.html)")
+    inventory = summary["inventory"]
+    low, high = inventory["uncertainty_approach2_pct"]
+    console.print(
+        f"BY inventory {inventory['latest_year']}: {inventory['total_without_lulucf_t_co2e'] / 1e6:,.1f} Mt CO2e "
+        f"without LULUCF, {inventory['total_with_lulucf_t_co2e'] / 1e6:,.1f} Mt with ({inventory['gwp_set']}); "
+        f"{inventory['key_categories']} key categories; uncertainty +/-{inventory['uncertainty_approach1_pct']:.1f} % "
+        f"(Approach 1), {low:+.1f} % / {high:+.1f} % (Approach 2)"
+    )
+    console.print(
+        f"Reports, inputs and the SQLite database are in {output}/ (open {output}/mrv/report.html "
+        f"and {output}/inventory/)"
+    )
