@@ -18,6 +18,7 @@ import pytest
 
 PG_ADMIN_URL = os.environ.get("CARBONBRIDGE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 REQUIRE_PG = os.environ.get("CARBONBRIDGE_REQUIRE_PG") == "1"
+REQUIRE_PRIMAP2 = os.environ.get("CARBONBRIDGE_REQUIRE_PRIMAP2") == "1"
 _pg_state: dict[str, object] = {}
 
 
@@ -100,3 +101,17 @@ def app(db_url: str) -> Iterator[object]:
     application = build_app(db_url, upgrade=True)
     yield application
     application.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def primap2() -> object:
+    """primap2 (an optional extra that pins numpy<2): skipped with a reason where it is not
+    installed, a failure under CARBONBRIDGE_REQUIRE_PRIMAP2=1 (set by .ci/run)."""
+    try:
+        import primap2 as module
+    except ImportError as exc:
+        message = f"primap2 is not installed (pip install -e '.[primap]'): {exc}"
+        if REQUIRE_PRIMAP2:
+            pytest.fail(f"CARBONBRIDGE_REQUIRE_PRIMAP2=1 but {message}")
+        pytest.skip(message)
+    return module

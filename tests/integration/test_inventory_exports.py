@@ -4,6 +4,7 @@ the XLSX workbook with its sheets, and self-contained charts."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -35,8 +36,7 @@ def test_our_reader_gets_back_exactly_what_was_written(tmp_path: Path) -> None:
         (r.category, r.gas, r.year): r.mass_t for r in back}
 
 
-def test_primap2_reads_the_interchange_files_back_with_identical_values(tmp_path: Path) -> None:
-    primap2 = pytest.importorskip("primap2", reason="primap2 is not installed (pip install 'carbonbridge[primap]')")
+def test_primap2_reads_the_interchange_files_back_with_identical_values(tmp_path: Path, primap2: Any) -> None:
     from primap2 import pm2io
 
     _, yaml_path = write_interchange(RECORDS, tmp_path / "BLR_inventory", jurisdiction="BY")
@@ -101,8 +101,7 @@ def test_the_sector_chart_draws_lulucf_apart_from_agriculture() -> None:
     assert dict(series["LULUCF (3.B, 3.D.1)"])[2023] == pytest.approx(-25.987654321)
 
 
-def test_primap2_reads_the_whole_synthetic_inventory_back_exactly(tmp_path: Path) -> None:
-    pytest.importorskip("primap2", reason="primap2 is not installed (pip install 'carbonbridge[primap]')")
+def test_primap2_reads_the_whole_synthetic_inventory_back_exactly(tmp_path: Path, primap2: Any) -> None:
     from primap2 import pm2io
 
     from carbonbridge.adapters.inventory_files import default_factor_table, read_national_data
