@@ -19,30 +19,49 @@ _CATTLE = {1990: 1.0, 1995: 0.72, 2000: 0.60, 2010: 0.62, 2023: 0.60}
 
 # (category, fuel) -> TJ in the latest year, and its 1990/latest ratio.
 _FUELS = {
-    ("1.A.1", "natural_gas"): (560_000, 0.70), ("1.A.1", "residual_fuel_oil"): (6_000, 30.0),
-    ("1.A.1", "peat"): (6_000, 1.5), ("1.A.2", "natural_gas"): (120_000, 1.1),
-    ("1.A.2", "other_bituminous_coal"): (10_000, 1.5), ("1.A.2", "petroleum_coke"): (5_000, 0.4),
-    ("1.A.3.b", "motor_gasoline"): (60_000, 1.2), ("1.A.3.b", "gas_diesel_oil"): (110_000, 0.8),
-    ("1.A.3.b", "lpg"): (8_000, 0.5), ("1.A.3.c", "gas_diesel_oil"): (5_000, 2.0),
-    ("1.A.4.a", "natural_gas"): (30_000, 0.8), ("1.A.4.b", "natural_gas"): (60_000, 0.6),
-    ("1.A.4.b", "peat"): (10_000, 2.5), ("1.A.4.b", "other_bituminous_coal"): (3_000, 3.0),
+    ("1.A.1", "natural_gas"): (560_000, 0.70),
+    ("1.A.1", "residual_fuel_oil"): (6_000, 30.0),
+    ("1.A.1", "peat"): (6_000, 1.5),
+    ("1.A.2", "natural_gas"): (120_000, 1.1),
+    ("1.A.2", "other_bituminous_coal"): (10_000, 1.5),
+    ("1.A.2", "petroleum_coke"): (5_000, 0.4),
+    ("1.A.3.b", "motor_gasoline"): (60_000, 1.2),
+    ("1.A.3.b", "gas_diesel_oil"): (110_000, 0.8),
+    ("1.A.3.b", "lpg"): (8_000, 0.5),
+    ("1.A.3.c", "gas_diesel_oil"): (5_000, 2.0),
+    ("1.A.4.a", "natural_gas"): (30_000, 0.8),
+    ("1.A.4.b", "natural_gas"): (60_000, 0.6),
+    ("1.A.4.b", "peat"): (10_000, 2.5),
+    ("1.A.4.b", "other_bituminous_coal"): (3_000, 3.0),
     ("1.A.4.c", "gas_diesel_oil"): (20_000, 2.0),
 }
-_PRODUCTS = {("clinker", ""): 4_500_000, ("lime", ""): 800_000, ("ammonia", ""): 1_000_000,
-             ("nitric_acid", "high_pressure"): 900_000}
-_HERDS = {"dairy_cattle": 1_450_000, "other_cattle": 2_900_000, "swine": 2_800_000, "sheep": 100_000,
-          "horses": 50_000}
-_MANURE = {"dairy_cattle": {"liquid_slurry_crust": 0.3, "solid_storage": 0.5, "pasture": 0.2},
-           "other_cattle": {"solid_storage": 0.6, "pasture": 0.4},
-           "swine": {"liquid_slurry": 0.7, "solid_storage": 0.3}}
+_PRODUCTS = {
+    ("clinker", ""): 4_500_000,
+    ("lime", ""): 800_000,
+    ("ammonia", ""): 1_000_000,
+    ("nitric_acid", "high_pressure"): 900_000,
+}
+_HERDS = {"dairy_cattle": 1_450_000, "other_cattle": 2_900_000, "swine": 2_800_000, "sheep": 100_000, "horses": 50_000}
+_MANURE = {
+    "dairy_cattle": {"liquid_slurry_crust": 0.3, "solid_storage": 0.5, "pasture": 0.2},
+    "other_cattle": {"solid_storage": 0.6, "pasture": 0.4},
+    "swine": {"liquid_slurry": 0.7, "solid_storage": 0.3},
+}
 # category prefix, gas, AD %, EF %, distribution, EF group; synthetic assumptions (see docs/inventory.md).
 UNCERTAINTY = [
-    ("1.A", "CO2", 2, 3, "normal", "fuel-CO2"), ("1.A", "CH4", 2, 100, "lognormal", ""),
-    ("1.A", "N2O", 2, 100, "lognormal", ""), ("2", "*", 5, 10, "normal", ""), ("2.F", "*", 30, 30, "normal", ""),
-    ("2.B.2", "N2O", 2, 30, "normal", ""), ("3.A.1", "CH4", 10, 40, "normal", "enteric"),
-    ("3.A.2", "CH4", 10, 30, "normal", ""), ("3.A.2", "N2O", 10, 100, "lognormal", ""),
-    ("3.C.4", "N2O", 10, 150, "lognormal", ""), ("3.B", "CO2", 10, 30, "normal", ""),
-    ("4.A", "CH4", 30, 40, "triangular", ""), ("4.D", "CH4", 20, 30, "uniform", ""),
+    ("1.A", "CO2", 2, 3, "normal", "fuel-CO2"),
+    ("1.A", "CH4", 2, 100, "lognormal", ""),
+    ("1.A", "N2O", 2, 100, "lognormal", ""),
+    ("2", "*", 5, 10, "normal", ""),
+    ("2.F", "*", 30, 30, "normal", ""),
+    ("2.B.2", "N2O", 2, 30, "normal", ""),
+    ("3.A.1", "CH4", 10, 40, "normal", "enteric"),
+    ("3.A.2", "CH4", 10, 30, "normal", ""),
+    ("3.A.2", "N2O", 10, 100, "lognormal", ""),
+    ("3.C.4", "N2O", 10, 150, "lognormal", ""),
+    ("3.B", "CO2", 10, 30, "normal", ""),
+    ("4.A", "CH4", 30, 40, "triangular", ""),
+    ("4.D", "CH4", 20, 30, "uniform", ""),
     ("4.D", "N2O", 20, 100, "lognormal", ""),
 ]
 
@@ -89,40 +108,95 @@ def write_synthetic_inputs(folder: Path, *, seed: int, latest_year: int = LATEST
     for (y, fuel), tj in sorted(supply_tj.items()):
         feedstock = ammonia_tj[y] if fuel == "natural_gas" else 0.0
         statistical_difference = float(rng.normal(1.0, 0.006))
-        supply.append([y, fuel, "TJ", 0.0 if fuel != "peat" else round(tj, 1),
-                       round((tj + feedstock) * statistical_difference, 1) if fuel != "peat" else 0.0,
-                       0.0, 0.0, 0.0, round(feedstock, 1)])
-    _write(folder / "fuel_supply.csv", ["year", "fuel", "unit", "production", "imports", "exports",
-                                        "international_bunkers", "stock_change", "non_energy_use"], supply)
-    livestock = [[y, animal, round(float(h))] for animal, latest in _HERDS.items()
-                 for y, h in zip(years, noisy(latest * (cattle if "cattle" in animal else economy)), strict=True)]
+        supply.append(
+            [
+                y,
+                fuel,
+                "TJ",
+                0.0 if fuel != "peat" else round(tj, 1),
+                round((tj + feedstock) * statistical_difference, 1) if fuel != "peat" else 0.0,
+                0.0,
+                0.0,
+                0.0,
+                round(feedstock, 1),
+            ]
+        )
+    _write(
+        folder / "fuel_supply.csv",
+        [
+            "year",
+            "fuel",
+            "unit",
+            "production",
+            "imports",
+            "exports",
+            "international_bunkers",
+            "stock_change",
+            "non_energy_use",
+        ],
+        supply,
+    )
+    livestock = [
+        [y, animal, round(float(h))]
+        for animal, latest in _HERDS.items()
+        for y, h in zip(years, noisy(latest * (cattle if "cattle" in animal else economy)), strict=True)
+    ]
     _write(folder / "livestock.csv", ["year", "animal", "heads"], livestock)
-    _write(folder / "manure_systems.csv", ["animal", "system", "share"],
-           [[a, s, v] for a, systems in _MANURE.items() for s, v in systems.items()])
+    _write(
+        folder / "manure_systems.csv",
+        ["animal", "system", "share"],
+        [[a, s, v] for a, systems in _MANURE.items() for s, v in systems.items()],
+    )
     fertiliser_n = noisy(500_000 * np.interp(years, [1990, 1996, 2023], [2.2, 0.8, 1.0]))
-    soils = [[y, round(float(n)), round(float(n) * 0.3), round(float(n) * 0.2)]
-             for y, n in zip(years, fertiliser_n, strict=True)]
+    soils = [
+        [y, round(float(n)), round(float(n) * 0.3), round(float(n) * 0.2)]
+        for y, n in zip(years, fertiliser_n, strict=True)
+    ]
     _write(folder / "soils.csv", ["year", "synthetic_n_t", "organic_n_t", "crop_residue_n_t"], soils)
     waste_years = list(range(WASTE_FROM, latest_year + 1))
     msw = np.interp(waste_years, [1950, 1990, 2023], [1_200_000, 3_200_000, 3_500_000])
-    _write(folder / "solid_waste.csv",
-           ["year", "deposited_t", "food", "garden", "paper", "wood", "textiles", "nappies", "swds_type"],
-           [[y, round(float(w)), 0.30, 0.05, 0.20, 0.03, 0.05, 0.03,
-             "uncategorised" if y < 2005 else "managed_anaerobic"] for y, w in zip(waste_years, msw, strict=True)])
-    _write(folder / "wastewater.csv",
-           ["year", "population", "protein_kg_per_person_yr", "centralized_aerobic_not_well_managed", "septic",
-            "latrine"],
-           [[y, round(float(p)), 30.0, 0.75, 0.20, 0.05]
-            for y, p in zip(years, np.interp(years, [1990, 2023], [10_190_000, 9_200_000]), strict=True)])
-    direct = [[y, "2.F.1", "HFC-134a", round(max(0.0, 700.0 * (y - 1995) / 28), 3), "T1 inventory of stocks"]
-              for y in years if y > 1995]
+    _write(
+        folder / "solid_waste.csv",
+        ["year", "deposited_t", "food", "garden", "paper", "wood", "textiles", "nappies", "swds_type"],
+        [
+            [
+                y,
+                round(float(w)),
+                0.30,
+                0.05,
+                0.20,
+                0.03,
+                0.05,
+                0.03,
+                "uncategorised" if y < 2005 else "managed_anaerobic",
+            ]
+            for y, w in zip(waste_years, msw, strict=True)
+        ],
+    )
+    _write(
+        folder / "wastewater.csv",
+        ["year", "population", "protein_kg_per_person_yr", "centralized_aerobic_not_well_managed", "septic", "latrine"],
+        [
+            [y, round(float(p)), 30.0, 0.75, 0.20, 0.05]
+            for y, p in zip(years, np.interp(years, [1990, 2023], [10_190_000, 9_200_000]), strict=True)
+        ],
+    )
+    direct = [
+        [y, "2.F.1", "HFC-134a", round(max(0.0, 700.0 * (y - 1995) / 28), 3), "T1 inventory of stocks"]
+        for y in years
+        if y > 1995
+    ]
     direct += [[y, "2.G.1", "SF6", 3.0, "T1 equipment"] for y in years]
-    direct += [[y, "3.B.1.a", "CO2", round(float(v)), "synthetic forest land remaining forest land"]
-               for y, v in zip(years, noisy(np.interp(years, [1990, 2023], [-22e6, -26e6])), strict=True)]
+    direct += [
+        [y, "3.B.1.a", "CO2", round(float(v)), "synthetic forest land remaining forest land"]
+        for y, v in zip(years, noisy(np.interp(years, [1990, 2023], [-22e6, -26e6])), strict=True)
+    ]
     _write(folder / "emissions.csv", ["year", "category", "gas", "mass_t", "method"], direct)
-    _write(folder / "uncertainty.csv",
-           ["category", "gas", "ad_uncertainty_pct", "ef_uncertainty_pct", "distribution", "ef_group"],
-           [list(row) for row in UNCERTAINTY])
+    _write(
+        folder / "uncertainty.csv",
+        ["category", "gas", "ad_uncertainty_pct", "ef_uncertainty_pct", "distribution", "ef_group"],
+        [list(row) for row in UNCERTAINTY],
+    )
     return folder
 
 
@@ -148,8 +222,9 @@ def run_inventory_demo(output_dir: Path, *, seed: int, sessions: Any = None) -> 
 
         from carbonbridge.services.inventory import compile_submission, load_submission, submission
 
-        compile_submission(sessions, "BY", inputs, now=dt.datetime(LATEST_YEAR + 2, 4, 15, tzinfo=dt.UTC),
-                           label="synthetic demo")
+        compile_submission(
+            sessions, "BY", inputs, now=dt.datetime(LATEST_YEAR + 2, 4, 15, tzinfo=dt.UTC), label="synthetic demo"
+        )
         records = load_submission(sessions, "BY")
         reference = submission(sessions, "BY").reference_approach
     else:
@@ -160,13 +235,22 @@ def run_inventory_demo(output_dir: Path, *, seed: int, sessions: Any = None) -> 
     current = analysis.records_estimates(records, LATEST_YEAR, gwp_set, with_lulucf=False)
     base = analysis.records_estimates(records, FIRST_YEAR, gwp_set, with_lulucf=False)
     every = analysis.records_estimates(records, LATEST_YEAR, gwp_set)
-    table = analysis.match_uncertainties(sorted(set(current) | set(base) | set(every)),
-                                         read_uncertainty_table(inputs / "uncertainty.csv"))
+    table = analysis.match_uncertainties(
+        sorted(set(current) | set(base) | set(every)), read_uncertainty_table(inputs / "uncertainty.csv")
+    )
     uncertainty = analysis.uncertainty_report(current, base, table, seed=seed, iterations=20_000)
     u_pct = {k: float(np.hypot(v["ad_pct"], v["ef_pct"])) for k, v in table.items()}
-    published = export_inventory(records, root, jurisdiction="BY", gwp_set=gwp_set, year=LATEST_YEAR,
-                                 base_year=FIRST_YEAR, uncertainty=uncertainty, uncertainty_pct=u_pct,
-                                 reference=reference)
+    published = export_inventory(
+        records,
+        root,
+        jurisdiction="BY",
+        gwp_set=gwp_set,
+        year=LATEST_YEAR,
+        base_year=FIRST_YEAR,
+        uncertainty=uncertainty,
+        uncertainty_pct=u_pct,
+        reference=reference,
+    )
     (root / "uncertainty.json").write_text(json.dumps(uncertainty, indent=2), encoding="utf-8")
     (root / "kca.json").write_text(json.dumps(published["kca"], indent=2), encoding="utf-8")
     return {
