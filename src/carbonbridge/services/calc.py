@@ -13,8 +13,8 @@ from carbonbridge.domain.errors import Problem, ValidationFailed
 from carbonbridge.domain.gwp import gwp
 from carbonbridge.domain.mrv.bulk import (
     TableSource,
-    calculate_frame,
     records_from_frame,
+    validate_and_calculate,
     validate_frame,
 )
 from carbonbridge.domain.mrv.calculation import Calculator
@@ -68,11 +68,10 @@ def calculate_table(
     """Validate and calculate; returns the input columns followed by the output columns."""
     gwp("CH4", gwp_set)  # unknown set: error before any work
     pack = load_pack(pack_name)
-    typed = validate_frame(raw, source, pack, default_year)
     if engine == "bulk":
-        results = calculate_frame(typed, pack, gwp_set)
+        _, results = validate_and_calculate(raw, source, pack, gwp_set, default_year)
     elif engine == "record":
-        results = _per_record(typed, pack_name, gwp_set)
+        results = _per_record(validate_frame(raw, source, pack, default_year), pack_name, gwp_set)
     else:
         raise ValueError(f"unknown engine {engine!r}")
     clashing = [c for c in results.columns if c in raw.columns]
@@ -94,7 +93,8 @@ def calculate_file(
         raise ValidationFailed([Problem("--out must differ from the input file", str(out_path))])
     table = calculate_table(raw, source, pack_name=pack_name, gwp_set=gwp_set, default_year=default_year, engine=engine)
     # Float noise below a microgram (0.0034000000000000002) is rounded away in the file only.
-    write_csv_atomically(table.with_columns(pl.col(c).round(9) for c in ("co2_t", "ch4_t", "n2o_t", "co2e_t")), out_path)
+    rounded = table.with_columns(pl.col(c).round(9) for c in ("co2_t", "ch4_t", "n2o_t", "co2e_t"))
+    write_csv_atomically(rounded, out_path)
     co2, ch4, n2o, co2e = table.select(
         pl.col("co2_t").sum(), pl.col("ch4_t").sum(), pl.col("n2o_t").sum(), pl.col("co2e_t").sum()
     ).row(0)

@@ -4,6 +4,11 @@ Plans are resolved once per distinct categorical key (see `calculation.py`) and 
 the rows; the arithmetic then runs column-wise in the same order as `calculation.evaluate`,
 so both paths give bit-identical floats. Validation collects every problem as data with its
 row and column, up to `MAX_PROBLEMS` (the rest are counted).
+
+Speed (see benchmarks/mrv_calc.py): validation first evaluates every row check in one pass and
+builds the detailed, located problem list only when something is wrong; a plan key is reduced
+to one exact integer per row (per-column dictionary codes combined in mixed radix), so finding
+the distinct keys and joining the plans back are cheap single-integer operations.
 """
 
 from __future__ import annotations
@@ -118,39 +123,100 @@ def _plan_key(row: dict[str, Any]) -> PlanKey:
     )
 
 
-def _plans(keyed: pl.DataFrame, pack: MethodPack) -> tuple[pl.DataFrame, list[tuple[dict[str, Any], PlanRejected]]]:
+_TEXT_KEYS = ("activity", "unit", "sector", "technology", "_ncv_unit_k", "_ef_unit_k", "_cc_unit_k")
+_FLAG_KEYS = ("_has_ncv", "_has_ef", "_has_of", "_has_cc")
+_CODE = "_key"
+# A plan term's override names the record field that replaces its coefficient; coded as a small int.
+_OVERRIDES = {"": 0} | {name: number for number, name in enumerate(NUMERIC_COLUMNS, start=1)}
+_RADIX_LIMIT = 1 << 62
+
+
+def _key_codes(keyed: pl.DataFrame) -> pl.Series:
+    """One Int64 per row, equal for two rows exactly when their plan keys (`_KEY`) are equal.
+
+    Each key column becomes a small exact code (dictionary codes of the text columns, year minus
+    its minimum, the flags as 0/1) and the codes are combined in mixed radix. Should the product
+    of the radices not fit in 62 bits (only with absurd inputs), distinct keys are numbered by an
+    exact join on all key columns instead.
+    """
+    if keyed.height == 0:
+        return pl.Series(_CODE, [], dtype=pl.Int64)
+    low, high = keyed.select(pl.col("_year_key").min().alias("low"), pl.col("_year_key").max().alias("high")).row(0)
+    if high - low < _RADIX_LIMIT:
+        parts = keyed.select(
+            *(pl.col(c).cast(pl.Categorical).to_physical().cast(pl.Int64).fill_null(-1).add(1) for c in _TEXT_KEYS),
+            pl.col("_year_key").sub(low),
+            *(pl.col(c).cast(pl.Int64) for c in _FLAG_KEYS),
+        )
+        radices = [value + 1 for value in parts.max().row(0)]
+        total = 1
+        for radix in radices:
+            total *= radix
+        if total < _RADIX_LIMIT:
+            code: pl.Expr = pl.lit(0, dtype=pl.Int64)
+            weight = 1
+            for name, radix in zip(parts.columns, radices, strict=True):
+                code = code + pl.col(name) * weight
+                weight *= radix
+            return parts.select(code.alias(_CODE)).to_series()
+    distinct = keyed.select(_KEY).unique(maintain_order=True).with_row_index(_CODE)
+    numbered = keyed.select(_KEY).join(distinct, on=list(_KEY), how="left", nulls_equal=True, maintain_order="left")
+    return numbered.get_column(_CODE).cast(pl.Int64)
+
+
+def _plans(
+    keyed: pl.DataFrame, pack: MethodPack
+) -> tuple[pl.Series, pl.DataFrame, list[tuple[int, dict[str, Any], PlanRejected]]]:
+    """Key codes per row, one plan row per distinct key (by code), and the rejected keys."""
+    codes = _key_codes(keyed)
+    distinct = keyed.select(_KEY).with_columns(codes)[codes.arg_unique()]
     rows: list[dict[str, Any]] = []
-    rejected: list[tuple[dict[str, Any], PlanRejected]] = []
-    for key_row in keyed.select(_KEY).unique(maintain_order=True).iter_rows(named=True):
+    rejected: list[tuple[int, dict[str, Any], PlanRejected]] = []
+    for key_row in distinct.iter_rows(named=True):
+        code = key_row.pop(_CODE)
         if key_row["activity"] is None or key_row["unit"] is None:
             continue
         try:
             plan = build_plan(_plan_key(key_row), pack)
         except PlanRejected as exc:
-            rejected.append((key_row, exc))
+            rejected.append((code, key_row, exc))
             continue
-        out = dict(key_row)
-        out.update(
-            _unit_factor=plan.unit_factor,
-            _energy_per_unit=plan.energy_per_unit,
-            _ncv_scale=plan.ncv_scale,
-            _oxidation=plan.oxidation,
-            method=plan.method,
-            factor_source=plan.factor_source,
-        )
+        out: dict[str, Any] = {
+            _CODE: code,
+            "_unit_factor": plan.unit_factor,
+            "_energy_per_unit": plan.energy_per_unit,
+            "_ncv_scale": plan.ncv_scale,
+            "_oxidation": plan.oxidation,
+            "method": plan.method,
+            "factor_source": plan.factor_source,
+        }
         for gas, term in zip(GASES, plan.terms, strict=True):
-            out.update(
-                {
-                    f"_{gas}_on_energy": term.on_energy,
-                    f"_{gas}_coef": term.coefficient,
-                    f"_{gas}_override": term.override,
-                    f"_{gas}_scale": term.override_scale,
-                }
-            )
+            out[f"_{gas}_on_energy"] = term.on_energy
+            out[f"_{gas}_coef"] = term.coefficient
+            out[f"_{gas}_override"] = _OVERRIDES[term.override]
+            out[f"_{gas}_scale"] = term.override_scale
         rows.append(out)
-    schema = dict(keyed.select(_KEY).schema)
-    frame = pl.DataFrame(rows, schema_overrides=schema) if rows else pl.DataFrame(schema=schema)
-    return frame, rejected
+    return codes, pl.DataFrame(rows, schema=_PLAN_SCHEMA), rejected
+
+
+_PLAN_SCHEMA: dict[str, Any] = {
+    _CODE: pl.Int64,
+    "_unit_factor": pl.Float64,
+    "_energy_per_unit": pl.Float64,
+    "_ncv_scale": pl.Float64,
+    "_oxidation": pl.Float64,
+    "method": pl.String,
+    "factor_source": pl.String,
+}
+for _gas in GASES:
+    _PLAN_SCHEMA.update(
+        {
+            f"_{_gas}_on_energy": pl.Boolean,
+            f"_{_gas}_coef": pl.Float64,
+            f"_{_gas}_override": pl.Int8,
+            f"_{_gas}_scale": pl.Float64,
+        }
+    )
 
 
 def _flag(frame: pl.DataFrame, condition: pl.Expr, column: str, message: pl.Expr | str) -> pl.DataFrame:
@@ -158,19 +224,18 @@ def _flag(frame: pl.DataFrame, condition: pl.Expr, column: str, message: pl.Expr
     return frame.filter(condition).select(pl.col(_ROW), pl.lit(column).alias("column"), msg.alias("message"))
 
 
-def _row_problems(cleaned: pl.DataFrame, typed: pl.DataFrame, first_line: int) -> list[pl.DataFrame]:
-    both = pl.concat([cleaned.select(pl.all().name.prefix("raw_")), typed], how="horizontal").with_row_index(_ROW)
-    found = [
-        _flag(both, pl.col(f"raw_{c}").is_null(), c, f"missing value for required column {c}") for c in REQUIRED_COLUMNS
+def _checks() -> list[tuple[pl.Expr, str, pl.Expr | str]]:
+    """Per-row checks on the raw (`raw_*`) and typed columns: (condition, column, message)."""
+    checks: list[tuple[pl.Expr, str, pl.Expr | str]] = [
+        (pl.col(f"raw_{c}").is_null(), c, f"missing value for required column {c}") for c in REQUIRED_COLUMNS
     ]
     for c in NUMERIC_COLUMNS:
         raw = pl.col(f"raw_{c}")
         bad = raw.is_not_null() & (pl.col(c).is_null() | pl.col(c).is_nan() | pl.col(c).is_infinite())
-        found.append(_flag(both, bad, c, pl.format("expected a number, got '{}'", raw)))
-        found.append(_flag(both, pl.col(c) < 0, c, pl.format("{} must not be negative, got {}", pl.lit(c), raw)))
-    found.append(
-        _flag(
-            both,
+        checks.append((bad, c, pl.format("expected a number, got '{}'", raw)))
+        checks.append((pl.col(c) < 0, c, pl.format("{} must not be negative, got {}", pl.lit(c), raw)))
+    checks.append(
+        (
             pl.col("oxidation_factor") > 1,
             "oxidation_factor",
             pl.format("oxidation_factor is a fraction between 0 and 1, got {}", pl.col("raw_oxidation_factor")),
@@ -179,39 +244,59 @@ def _row_problems(cleaned: pl.DataFrame, typed: pl.DataFrame, first_line: int) -
     year_bad = pl.col("raw_year").is_not_null() & (
         pl.col("year").is_null() | (pl.col("year") < YEAR_RANGE[0]) | (pl.col("year") > YEAR_RANGE[1])
     )
-    found.append(_flag(both, year_bad, "year", pl.format("expected a year (1850-2200), got '{}'", pl.col("raw_year"))))
-    found.append(
-        _flag(
-            both,
+    checks.append((year_bad, "year", pl.format("expected a year (1850-2200), got '{}'", pl.col("raw_year"))))
+    checks.append(
+        (
             pl.col("raw_sector").is_not_null() & ~pl.col("sector").is_in(list(SECTORS)),
             "sector",
             pl.format("unknown sector '{}'; expected one of " + ", ".join(SECTORS), pl.col("raw_sector")),
         )
     )
     for value, unit in VALUE_UNIT_PAIRS:
-        found.append(
-            _flag(
-                both,
+        checks.append(
+            (
                 pl.col(f"raw_{value}").is_not_null() & pl.col(f"raw_{unit}").is_null(),
                 unit,
                 f"{value} is given, so {unit} is required",
             )
         )
-    first = (
-        both.filter(pl.col("raw_record_id").is_not_null())
-        .group_by("raw_record_id")
-        .agg(pl.col(_ROW).min().alias("_first"))
-    )
-    dup = both.join(first, on="raw_record_id", how="inner").filter(pl.col(_ROW) != pl.col("_first"))
-    found.append(
-        dup.select(
-            pl.col(_ROW),
-            pl.lit("record_id").alias("column"),
-            pl.format(
-                "duplicate record_id '{}' (first on line {})", pl.col("raw_record_id"), pl.col("_first") + first_line
-            ).alias("message"),
+    return checks
+
+
+def _row_problems(cleaned: pl.DataFrame, typed: pl.DataFrame, first_line: int) -> list[pl.DataFrame]:
+    both = pl.concat([cleaned.select(pl.all().name.prefix("raw_")), typed], how="horizontal")
+    checks = _checks()
+    any_bad = pl.any_horizontal(condition for condition, _, _ in checks)
+    ids = pl.col("raw_record_id").drop_nulls()
+    # One pass decides whether anything is wrong; the located list is built only then. Equal ids
+    # hash equally, so all-distinct hashes prove all-distinct ids; otherwise the ids are compared.
+    bad_rows, maybe_duplicates = both.select(
+        any_bad.any().alias("rows"), (ids.hash().n_unique() != ids.len()).alias("ids")
+    ).row(0)
+    duplicates = maybe_duplicates and both.select(ids.n_unique() != ids.len()).item()
+    found: list[pl.DataFrame] = []
+    if bad_rows:
+        suspects = both.with_row_index(_ROW).filter(any_bad)
+        found += [_flag(suspects, condition, column, message) for condition, column, message in checks]
+    if duplicates:
+        both = both.with_row_index(_ROW)
+        first = (
+            both.filter(pl.col("raw_record_id").is_not_null())
+            .group_by("raw_record_id")
+            .agg(pl.col(_ROW).min().alias("_first"))
         )
-    )
+        dup = both.join(first, on="raw_record_id", how="inner").filter(pl.col(_ROW) != pl.col("_first"))
+        found.append(
+            dup.select(
+                pl.col(_ROW),
+                pl.lit("record_id").alias("column"),
+                pl.format(
+                    "duplicate record_id '{}' (first on line {})",
+                    pl.col("raw_record_id"),
+                    pl.col("_first") + first_line,
+                ).alias("message"),
+            )
+        )
     return found
 
 
@@ -219,6 +304,21 @@ def validate_frame(
     raw: pl.DataFrame, source: TableSource, pack: MethodPack, default_year: int | None = None
 ) -> pl.DataFrame:
     """Check a table of strings; return it typed, or raise ValidationFailed with every problem."""
+    return _validate(raw, source, pack, default_year)[0]
+
+
+def validate_and_calculate(
+    raw: pl.DataFrame, source: TableSource, pack: MethodPack, gwp_set: str, default_year: int | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """`validate_frame` then `calculate_frame` in one go: (typed, results), the plans resolved once."""
+    gwp("CH4", gwp_set)  # an unknown set fails before any work
+    typed, keyed, codes, plans = _validate(raw, source, pack, default_year)
+    return typed, _evaluate(keyed, codes, plans, gwp_set)
+
+
+def _validate(
+    raw: pl.DataFrame, source: TableSource, pack: MethodPack, default_year: int | None
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.Series, pl.DataFrame]:
     header = [c for c in REQUIRED_COLUMNS if c not in raw.columns]
     known = set(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)
     problems = [Problem(f"missing required column '{c}'", source.file, source.first_line - 1, None, c) for c in header]
@@ -238,48 +338,71 @@ def validate_frame(
     cleaned = _clean(raw)
     typed = _typed(cleaned, default_year)
     found = _row_problems(cleaned, typed, source.first_line)
-    keyed = _with_keys(typed).with_row_index(_ROW)
-    _, rejected = _plans(keyed, pack)
-    for key_row, exc in rejected:
-        match = pl.all_horizontal(pl.col(k) == v for k, v in key_row.items())
-        for problem in exc.problems:
-            found.append(_flag(keyed, match, problem.field, problem.message))
-    table = pl.concat(found).sort(_ROW) if found else pl.DataFrame()
+    keyed = _with_keys(typed)
+    codes, plans, rejected = _plans(keyed, pack)
+    if rejected:
+        coded = pl.DataFrame(codes).with_row_index(_ROW)
+        for code, _key_row, exc in rejected:
+            for problem in exc.problems:
+                found.append(_flag(coded, pl.col(_CODE) == code, problem.field, problem.message))
+    table = pl.concat(found).sort(_ROW, maintain_order=True) if found else pl.DataFrame()
     if table.height:
         shown = table.head(MAX_PROBLEMS)
         raise ValidationFailed(
             [source.locate(r, c, m) for r, c, m in shown.iter_rows()], truncated=table.height - shown.height
         )
-    return typed
+    return typed, keyed, codes, plans
 
 
 def calculate_frame(typed: pl.DataFrame, pack: MethodPack, gwp_set: str) -> pl.DataFrame:
     """Emissions per row of a validated table: co2_t, ch4_t, n2o_t, co2e_t, gwp_set, method,
     factor_source, in input order. Bit-identical to `calculation.evaluate` per record."""
     keyed = _with_keys(typed)
-    plans, rejected = _plans(keyed, pack)
+    codes, plans, rejected = _plans(keyed, pack)
     if rejected:
-        raise ValidationFailed([Problem(str(exc), field=key["activity"]) for key, exc in rejected])
-    joined = keyed.join(plans, on=list(_KEY), how="left", nulls_equal=True, maintain_order="left")
-    q_c = pl.col("quantity") * pl.col("_unit_factor")
+        raise ValidationFailed([Problem(str(exc), field=key["activity"]) for _, key, exc in rejected])
+    return _evaluate(keyed, codes, plans, gwp_set)
+
+
+def _evaluate(keyed: pl.DataFrame, codes: pl.Series, plans: pl.DataFrame, gwp_set: str) -> pl.DataFrame:
+    """The formulas of `calculation.evaluate`, column-wise, with each row's plan joined by key code.
+
+    Intermediate terms are materialised once (eager selects do not share subexpressions), a
+    branch no plan takes is left out, and only the columns the formulas read are joined; the
+    float operations per row are exactly those of `evaluate`, in the same order."""
     per_unit = (
         pl.when(pl.col("_has_ncv")).then(pl.col("ncv") * pl.col("_ncv_scale")).otherwise(pl.col("_energy_per_unit"))
     )
-    energy = q_c * per_unit
     oxidation = pl.when(pl.col("_has_of")).then(pl.col("oxidation_factor")).otherwise(pl.col("_oxidation"))
     values: dict[str, pl.Expr] = {}
     for gas in GASES:
-        override = pl.col(f"_{gas}_override")
-        coefficient = (
-            pl.when(override == "emission_factor")
-            .then(pl.col("emission_factor") * pl.col(f"_{gas}_scale"))
-            .when(override == "carbon_content")
-            .then(pl.col("carbon_content") * pl.col(f"_{gas}_scale"))
-            .otherwise(pl.col(f"_{gas}_coef"))
-        )
-        value = pl.when(pl.col(f"_{gas}_on_energy")).then(energy).otherwise(q_c) * coefficient
-        values[gas] = value * oxidation if gas == "CO2" else value
-    out = joined.select(
+        overrides = set(plans.get_column(f"_{gas}_override").unique().to_list())
+        coefficient: pl.Expr = pl.col(f"_{gas}_coef")
+        for field, number in _OVERRIDES.items():
+            if field and number in overrides:  # the branches exclude each other: order is free
+                coefficient = (
+                    pl.when(pl.col(f"_{gas}_override") == number)
+                    .then(pl.col(field) * pl.col(f"_{gas}_scale"))
+                    .otherwise(coefficient)
+                )
+        on_energy = set(plans.get_column(f"_{gas}_on_energy").unique().to_list())
+        if on_energy == {True}:
+            base = pl.col("_energy")
+        elif on_energy == {False}:
+            base = pl.col("_q_c")
+        else:
+            base = pl.when(pl.col(f"_{gas}_on_energy")).then(pl.col("_energy")).otherwise(pl.col("_q_c"))
+        value = base * coefficient
+        values[gas] = (value * pl.col("_of") if gas == "CO2" else value).alias(gas)
+    # A join copies every column it carries: carry only what the formulas read.
+    read = {name for expr in (per_unit, oxidation, *values.values()) for name in expr.meta.root_names()}
+    needed = [c for c in plans.columns if c in read or c in ("_unit_factor", "method", "factor_source")]
+    left = keyed.select(*NUMERIC_COLUMNS, "_has_ncv", "_has_of").with_columns(codes)
+    joined = left.join(plans.select(_CODE, *needed), on=_CODE, how="left", maintain_order="left")
+    terms = joined.with_columns((pl.col("quantity") * pl.col("_unit_factor")).alias("_q_c")).with_columns(
+        (pl.col("_q_c") * per_unit).alias("_energy"), oxidation.alias("_of")
+    )
+    out = terms.select(
         values["CO2"].alias("co2_t"),
         values["CH4"].alias("ch4_t"),
         values["N2O"].alias("n2o_t"),
