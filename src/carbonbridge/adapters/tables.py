@@ -43,7 +43,31 @@ def _read_csv(path: Path) -> tuple[pl.DataFrame, TableSource]:
     except Exception as exc:  # polars reports malformed CSV with several exception types
         raise ValidationFailed([Problem(f"cannot read CSV: {str(exc).splitlines()[0]}", str(path))]) from None
     frame = frame.rename({c: c.strip() for c in frame.columns})
-    return frame, TableSource(str(path), 2, tuple(frame.columns))
+    blank = frame.select(pl.all_horizontal(pl.all().is_null()).alias("blank")).get_column("blank")
+    multiline = frame.select(pl.any_horizontal(pl.all().str.contains("\n", literal=True)).any()).item()
+    if not blank.any() and not multiline:  # the usual case: one line a row, lines need no map
+        return frame, TableSource(str(path), 2, tuple(frame.columns))
+    lines = _record_lines(path)
+    if len(lines) != frame.height:  # parsers disagree: keep the simple numbering, not a wrong map
+        return frame, TableSource(str(path), 2, tuple(frame.columns))
+    kept = (~blank).arg_true().to_list()
+    return frame.filter(~blank), TableSource(str(path), 2, tuple(frame.columns), lines=tuple(lines[i] for i in kept))
+
+
+def _record_lines(path: Path) -> list[int]:
+    """The first physical line of each CSV record after the header (quoted newlines and blank
+    lines make rows and lines differ)."""
+    import csv
+
+    lines: list[int] = []
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.reader(handle)
+        next(reader, None)
+        previous = reader.line_num
+        for _ in reader:
+            lines.append(previous + 1)
+            previous = reader.line_num
+    return lines
 
 
 def _cell(value: Any) -> str | None:
@@ -64,12 +88,17 @@ def _read_xlsx(path: Path) -> tuple[pl.DataFrame, TableSource]:
     sheet = workbook["activity"] if "activity" in workbook.sheetnames else workbook.worksheets[0]
     rows = sheet.iter_rows(values_only=True)
     header = [str(c).strip() if c is not None else "" for c in next(rows, ())]
-    body = [[_cell(v) for v in row[: len(header)]] for row in rows if any(v is not None for v in row)]
+    body: list[list[str | None]] = []
+    lines: list[int] = []
+    for number, row in enumerate(rows, start=2):  # blank rows are skipped, their numbers kept
+        if any(v is not None for v in row):
+            body.append([_cell(v) for v in row[: len(header)]])
+            lines.append(number)
     workbook.close()
     if not header:
         raise ValidationFailed([Problem("empty sheet", str(path), 1)])
     frame = pl.DataFrame(body, schema=dict.fromkeys(header, pl.String), orient="row")
-    return frame, TableSource(f"{path}[{sheet.title}]", 2, tuple(header))
+    return frame, TableSource(f"{path}[{sheet.title}]", 2, tuple(header), lines=tuple(lines))
 
 
 def _read_json(path: Path) -> tuple[pl.DataFrame, TableSource]:

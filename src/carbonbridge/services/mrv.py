@@ -241,7 +241,7 @@ def import_activity(
                 Problem(
                     f"installation {i!r} has no monitoring plan; register it with 'mrv plan'",
                     source.file,
-                    source.first_line + n,
+                    source.line(n),
                     col if source.column_numbers else None,
                     "installation_id",
                 )
@@ -271,7 +271,7 @@ def import_activity(
             problems.append(Problem("year is required: give a year column or --year", source.file, field="year"))
         for installation_id, found in plans.items():
             assert found is not None
-            mine = [(source.first_line + i, r) for i, r in enumerate(records) if r.installation_id == installation_id]
+            mine = [(source.line(i), r) for i, r in enumerate(records) if r.installation_id == installation_id]
             problems += check_records_against_plan(found[1], mine, file=source.file, columns=source.columns)
         if problems:
             raise ValidationFailed(
@@ -391,7 +391,7 @@ def import_cems(
             Problem(
                 f"expected a number or blank, got {text[i]!r}",
                 source.file,
-                source.first_line + i,
+                source.line(i),
                 source.columns.index(name) + 1,
                 name,
             )

@@ -59,12 +59,23 @@ class TableSource:
     first_line: int = 2  # line (or spreadsheet row) of the first data row
     columns: tuple[str, ...] = ()  # header order, for 1-based column numbers
     column_numbers: bool = True  # False for JSON, where a field name is the location
+    lines: tuple[int, ...] = ()  # the line of each row, where rows and lines are not 1:1
+
+    def line(self, row: int) -> int:
+        """The file line (or spreadsheet row) of data row `row` (0-based)."""
+        return self.lines[row] if self.lines else self.first_line + row
+
+    def line_expr(self, row: pl.Expr) -> pl.Expr:
+        """`line` as a Polars expression over a column of row indices."""
+        if not self.lines:
+            return row + self.first_line
+        return row.replace_strict(dict(enumerate(self.lines)), return_dtype=pl.Int64)
 
     def locate(self, row: int, column: str | None, message: str) -> Problem:
         number = None
         if column is not None and self.column_numbers and column in self.columns:
             number = self.columns.index(column) + 1
-        return Problem(message, self.file, self.first_line + row, number, column)
+        return Problem(message, self.file, self.line(row), number, column)
 
 
 def _typed(raw: pl.DataFrame, default_year: int | None) -> pl.DataFrame:
@@ -263,7 +274,7 @@ def _checks() -> list[tuple[pl.Expr, str, pl.Expr | str]]:
     return checks
 
 
-def _row_problems(cleaned: pl.DataFrame, typed: pl.DataFrame, first_line: int) -> list[pl.DataFrame]:
+def _row_problems(cleaned: pl.DataFrame, typed: pl.DataFrame, source: TableSource) -> list[pl.DataFrame]:
     both = pl.concat([cleaned.select(pl.all().name.prefix("raw_")), typed], how="horizontal")
     checks = _checks()
     any_bad = pl.any_horizontal(condition for condition, _, _ in checks)
@@ -293,7 +304,7 @@ def _row_problems(cleaned: pl.DataFrame, typed: pl.DataFrame, first_line: int) -
                 pl.format(
                     "duplicate record_id '{}' (first on line {})",
                     pl.col("raw_record_id"),
-                    pl.col("_first") + first_line,
+                    source.line_expr(pl.col("_first")),
                 ).alias("message"),
             )
         )
@@ -337,7 +348,7 @@ def _validate(
         raise ValidationFailed(problems)
     cleaned = _clean(raw)
     typed = _typed(cleaned, default_year)
-    found = _row_problems(cleaned, typed, source.first_line)
+    found = _row_problems(cleaned, typed, source)
     keyed = _with_keys(typed)
     codes, plans, rejected = _plans(keyed, pack)
     if rejected:
