@@ -29,7 +29,7 @@ from carbonbridge.adapters.packs import load_pack
 from carbonbridge.adapters.tables import read_table, sha256_of
 from carbonbridge.domain.errors import Conflict, NotFound, Problem, ValidationFailed
 from carbonbridge.domain.mrv import cems
-from carbonbridge.domain.mrv.bulk import records_from_frame, validate_frame
+from carbonbridge.domain.mrv.bulk import TableSource, records_from_frame, validate_frame
 from carbonbridge.domain.mrv.calculation import Calculator
 from carbonbridge.domain.mrv.monitoring import (
     Method,
@@ -348,6 +348,28 @@ def _store_datasets(
 # --- measurement (CEMS) -----------------------------------------------------------------
 
 
+def _hour_problems(hours: pl.Series, source: TableSource) -> list[Problem]:
+    """Each hour of the year once: a blank or repeated hour would count a stack twice or not at all."""
+    column = source.columns.index("hour") + 1
+    text = hours.str.strip_chars().replace("", None)
+    problems = [
+        Problem("missing hour", source.file, source.line(i), column, "hour")
+        for i in text.is_null().arg_true().to_list()[:500]
+    ]
+    repeated = text.is_duplicated() & text.is_not_null()
+    problems += [
+        Problem(f"hour {text[i]!r} appears more than once", source.file, source.line(i), column, "hour")
+        for i in repeated.arg_true().to_list()[:500]
+    ]
+    if hours.len() > cems.MAX_HOURS_PER_YEAR:
+        problems.append(
+            Problem(
+                f"{hours.len()} hours is more than a year has ({cems.MAX_HOURS_PER_YEAR})", source.file, field="hour"
+            )
+        )
+    return problems
+
+
 def import_cems(
     sessions: Sessions,
     path: Path,
@@ -398,8 +420,9 @@ def import_cems(
             for i in bad[:500]
         ]
         arrays[name] = values.fill_null(float("nan")).to_numpy().astype(np.float64)
+    problems += _hour_problems(raw.get_column("hour"), source)
     if problems:
-        raise ValidationFailed(problems)
+        raise ValidationFailed(sorted(problems, key=lambda p: (p.line or 0, p.column or 0)))
     result = cems.measured_emissions(
         arrays["concentration"] * cems.CONCENTRATION_UNITS[concentration_unit],
         arrays["flow"] * cems.FLOW_UNITS[flow_unit],

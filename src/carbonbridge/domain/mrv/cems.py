@@ -18,6 +18,7 @@ from carbonbridge.domain.errors import Problem, ValidationFailed
 
 # Concentration units accepted, as factors to g/Nm3.
 CONCENTRATION_UNITS = {"g/Nm3": 1.0, "mg/Nm3": 1e-3, "kg/Nm3": 1e3}
+MAX_HOURS_PER_YEAR = 366 * 24
 FLOW_UNITS = {"Nm3/h": 1.0, "thousand Nm3/h": 1e3}
 
 

@@ -47,11 +47,13 @@ def totals(parts: Iterable[StreamEmissions], gwp_set: str) -> ReportTotals:
     for part in parts:
         grouped[(part.name, part.method)].append(part)
     by_stream: dict[str, dict[str, float | str]] = {}
+    names = [name for name, _ in grouped]
     for (name, method), items in sorted(grouped.items()):
+        label = name if names.count(name) == 1 else f"{name} ({method})"  # never overwrite a stream
         co2 = math.fsum(p.co2_t for p in items)
         ch4 = math.fsum(p.ch4_t for p in items)
         n2o = math.fsum(p.n2o_t for p in items)
-        by_stream[name] = {
+        by_stream[label] = {
             "method": method,
             "co2_t": co2,
             "ch4_t": ch4,
