@@ -116,8 +116,8 @@ def test_cems_import_rejects_bad_hours_and_unknown_sources(app: Any, tmp_path: P
         import_cems(app.sessions, bad, installation_id="BY-GRODNO-1", year=2025, emission_source="stack", now=now)
     assert [p.render() for p in failed.value.problems] == [
         f"{bad}:3:2: expected a number or blank, got 'lots'",
-        f"{bad}:5:2: expected a number or blank, got 'nan'",
         f"{bad}:4:3: expected a number or blank, got '-'",
+        f"{bad}:5:2: expected a number or blank, got 'nan'",
         f"{bad}:5:3: expected a number or blank, got 'inf'",
     ]
     with pytest.raises(ValidationFailed) as failed:  # the report keeps CO2, CH4 and N2O masses only
