@@ -200,7 +200,9 @@ def write_synthetic_inputs(folder: Path, *, seed: int, latest_year: int = LATEST
     return folder
 
 
-def run_inventory_demo(output_dir: Path, *, seed: int, sessions: Any = None) -> dict[str, Any]:
+def run_inventory_demo(
+    output_dir: Path, *, seed: int, sessions: Any = None, latest_year: int = LATEST_YEAR
+) -> dict[str, Any]:
     """Generate, compile (and store when `sessions` is given), analyse and publish the synthetic
     inventory under output_dir/'inventory'. Returns a small summary."""
     from carbonbridge.adapters.inventory_files import (
@@ -215,7 +217,7 @@ def run_inventory_demo(output_dir: Path, *, seed: int, sessions: Any = None) -> 
     from carbonbridge.services.inventory_export import export_inventory
 
     root = output_dir / "inventory"
-    inputs = write_synthetic_inputs(root / "input", seed=seed)
+    inputs = write_synthetic_inputs(root / "input", seed=seed, latest_year=latest_year)
     gwp_set = "AR5GWP100"
     if sessions is not None:
         import datetime as dt
@@ -223,7 +225,7 @@ def run_inventory_demo(output_dir: Path, *, seed: int, sessions: Any = None) -> 
         from carbonbridge.services.inventory import compile_submission, load_submission, submission
 
         compile_submission(
-            sessions, "BY", inputs, now=dt.datetime(LATEST_YEAR + 2, 4, 15, tzinfo=dt.UTC), label="synthetic demo"
+            sessions, "BY", inputs, now=dt.datetime(latest_year + 2, 4, 15, tzinfo=dt.UTC), label="synthetic demo"
         )
         records = load_submission(sessions, "BY")
         reference = submission(sessions, "BY").reference_approach
@@ -232,9 +234,9 @@ def run_inventory_demo(output_dir: Path, *, seed: int, sessions: Any = None) -> 
         records = list(compiled.records)
         reference = [r.as_dict() for r in compiled.reference_approach]
     # Uncertainty of the total without LULUCF (the headline total); KCA includes LULUCF.
-    current = analysis.records_estimates(records, LATEST_YEAR, gwp_set, with_lulucf=False)
+    current = analysis.records_estimates(records, latest_year, gwp_set, with_lulucf=False)
     base = analysis.records_estimates(records, FIRST_YEAR, gwp_set, with_lulucf=False)
-    every = analysis.records_estimates(records, LATEST_YEAR, gwp_set)
+    every = analysis.records_estimates(records, latest_year, gwp_set)
     table = analysis.match_uncertainties(
         sorted(set(current) | set(base) | set(every)), read_uncertainty_table(inputs / "uncertainty.csv")
     )
@@ -245,7 +247,7 @@ def run_inventory_demo(output_dir: Path, *, seed: int, sessions: Any = None) -> 
         root,
         jurisdiction="BY",
         gwp_set=gwp_set,
-        year=LATEST_YEAR,
+        year=latest_year,
         base_year=FIRST_YEAR,
         uncertainty=uncertainty,
         uncertainty_pct=u_pct,
@@ -254,9 +256,9 @@ def run_inventory_demo(output_dir: Path, *, seed: int, sessions: Any = None) -> 
     (root / "uncertainty.json").write_text(json.dumps(uncertainty, indent=2), encoding="utf-8")
     (root / "kca.json").write_text(json.dumps(published["kca"], indent=2), encoding="utf-8")
     return {
-        "latest_year": LATEST_YEAR,
-        "total_without_lulucf_t_co2e": total_co2e_t(records, LATEST_YEAR, gwp_set),
-        "total_with_lulucf_t_co2e": total_co2e_t(records, LATEST_YEAR, gwp_set, with_lulucf=True),
+        "latest_year": latest_year,
+        "total_without_lulucf_t_co2e": total_co2e_t(records, latest_year, gwp_set),
+        "total_with_lulucf_t_co2e": total_co2e_t(records, latest_year, gwp_set, with_lulucf=True),
         "key_categories": len(published["kca"]["key_categories"]),
         "uncertainty_approach1_pct": uncertainty["approach1_pct"],
         "uncertainty_approach2_pct": [-uncertainty["approach2_low_pct"], uncertainty["approach2_high_pct"]],

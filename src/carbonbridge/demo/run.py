@@ -154,10 +154,24 @@ def run_demo(output: Path, *, seed: int = 2026, year: int = 2025, console: Conso
     kinds = {inst.plan["installation_id"]: inst.kind for insts in systems.values() for inst in insts}
     summary = write_mrv_report(output / "mrv", views, kinds, year)
     with console.status("BY: compiling the national inventory 1990-latest (KCA, uncertainty, exports)"):
-        summary["inventory"] = run_inventory_demo(output, seed=seed, sessions=app.sessions)
+        summary["inventory"] = run_inventory_demo(output, seed=seed, sessions=app.sessions, latest_year=year)
+        summary["reconciliation"] = _reconcile(app, output)
     app.engine.dispose()
     _print_summary(console, summary, output)
     return summary
+
+
+def _reconcile(app: App, output: Path) -> list[dict[str, Any]]:
+    """Verified installation emissions against the inventory's categories (DESIGN section 2)."""
+    from dataclasses import asdict
+
+    from carbonbridge.services.inventory import reconcile_with_mrv
+
+    rows = [asdict(r) for r in reconcile_with_mrv(app.sessions, "BY", None, gwp_set="AR5GWP100")]
+    pl.DataFrame(rows).with_columns(pl.col("flags").list.join(" ")).write_csv(
+        output / "inventory" / "reconciliation.csv"
+    )
+    return rows
 
 
 def _print_summary(console: Console, summary: dict[str, Any], output: Path) -> None:
@@ -188,6 +202,12 @@ def _print_summary(console: Console, summary: dict[str, Any], output: Path) -> N
         f"{inventory['key_categories']} key categories; uncertainty +/-{inventory['uncertainty_approach1_pct']:.1f} % "
         f"(Approach 1), {low:+.1f} % / {high:+.1f} % (Approach 2)"
     )
+    shares = ", ".join(
+        f"{r['category']} {100 * r['share']:.0f} %" + (f" ({' '.join(r['flags'])})" if r["flags"] else "")
+        for r in summary["reconciliation"]
+        if r["year"] == inventory["latest_year"]
+    )
+    console.print(f"Installations' share of the inventory (inventory/reconciliation.csv): {shares}")
     console.print(
         f"Reports, inputs and the SQLite database are in {output}/ (open {output}/mrv/report.html "
         f"and {output}/inventory/)"
