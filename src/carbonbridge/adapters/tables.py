@@ -129,3 +129,64 @@ def write_csv_atomically(frame: pl.DataFrame, path: Path) -> None:
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+
+
+_TRUE = {"true", "yes", "1", "y"}
+_FALSE = {"false", "no", "0", "n"}
+
+
+def _convert(kind: type, text: str) -> object:
+    from decimal import Decimal, InvalidOperation
+
+    if kind is Decimal:
+        try:
+            value = Decimal(text)
+        except InvalidOperation:
+            raise ValueError(f"expected a decimal number, got {text!r}") from None
+        if not value.is_finite():
+            raise ValueError(f"expected a finite number, got {text!r}")
+        return value
+    if kind is int:
+        try:
+            return int(text)
+        except ValueError:
+            raise ValueError(f"expected a whole number, got {text!r}") from None
+    if kind is bool:
+        if text.lower() in _TRUE | _FALSE:
+            return text.lower() in _TRUE
+        raise ValueError(f"expected true or false, got {text!r}")
+    return text
+
+
+def read_typed_rows(
+    path: Path, columns: dict[str, type], *, optional: dict[str, object] | None = None
+) -> list[dict[str, object]]:
+    """A small table (CSV, XLSX, JSON) as typed dicts; every problem located, all reported at once."""
+    raw, source = read_table(path)
+    optional = optional or {}
+    problems = [
+        Problem(f"missing required column '{c}'", source.file, source.first_line - 1, None, c)
+        for c in columns
+        if c not in raw.columns and c not in optional
+    ]
+    if problems:
+        raise ValidationFailed(problems)
+    rows: list[dict[str, object]] = []
+    for index, record in enumerate(raw.iter_rows(named=True)):
+        row: dict[str, object] = {}
+        for name, kind in columns.items():
+            text = (record.get(name) or "").strip()
+            if not text:
+                if name in optional:
+                    row[name] = optional[name]
+                    continue
+                problems.append(source.locate(index, name, f"missing value for required column {name}"))
+                continue
+            try:
+                row[name] = _convert(kind, text)
+            except ValueError as exc:
+                problems.append(source.locate(index, name, str(exc)))
+        rows.append(row)
+    if problems:
+        raise ValidationFailed(problems[:1000], truncated=max(0, len(problems) - 1000))
+    return rows
