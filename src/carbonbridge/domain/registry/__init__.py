@@ -1,0 +1,1 @@
+"""Allowance registry: accounts, serial blocks, transactions, security rules, the transaction log."""

@@ -1,0 +1,98 @@
+"""The independent transaction log: hash-chained entries, each committing to its predecessor.
+
+An entry's hash is SHA-256 over the previous entry's hash and the entry's canonical JSON
+(sorted keys, no spaces). Editing an entry breaks its own hash; deleting or reordering one
+breaks the chain of sequence numbers and previous-hash links; cutting off the newest entries
+is caught against the stored chain head. The log is split into a fixed number of chains
+(partitions) so that concurrent transactions do not all queue on one head.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+GENESIS = "0" * 64
+PARTITIONS = 16
+
+
+def canonical(payload: Mapping[str, object]) -> str:
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+
+
+def chain_hash(prev_hash: str, payload_json: str) -> str:
+    return hashlib.sha256(f"{prev_hash}\n{payload_json}".encode()).hexdigest()
+
+
+def partition_of(transaction_id: str) -> int:
+    """Every entry of one transaction goes to the same chain, so its entries stay in order."""
+    return int(hashlib.sha256(transaction_id.encode()).hexdigest()[:8], 16) % PARTITIONS
+
+
+@dataclass(frozen=True, slots=True)
+class LogEntry:
+    partition: int
+    seq: int
+    prev_hash: str
+    hash: str
+    payload: str
+
+
+def next_entry(partition: int, head_seq: int, head_hash: str, payload: Mapping[str, object]) -> LogEntry:
+    body = canonical({**payload, "partition": partition, "seq": head_seq + 1})
+    return LogEntry(partition, head_seq + 1, head_hash, chain_hash(head_hash, body), body)
+
+
+_SENTINEL = 7_310_955_046_810_293_517
+
+
+def payload_around_seq(partition: int, payload: Mapping[str, object]) -> tuple[str, str]:
+    """(left, right) with left + str(seq) + right == the entry's canonical payload for any seq, so a
+    database can append the entry in one statement once it knows the next sequence number."""
+    text = canonical({**payload, "partition": partition, "seq": _SENTINEL})
+    left, marker, right = text.partition(f'"seq":{_SENTINEL}')
+    if not marker or str(_SENTINEL) in left + right:
+        raise ValueError("payload clashes with the sequence marker")
+    return left + '"seq":', right
+
+
+@dataclass(frozen=True, slots=True)
+class ChainProblem:
+    partition: int
+    seq: int
+    message: str
+
+    def render(self) -> str:
+        return f"log chain {self.partition} entry {self.seq}: {self.message}"
+
+
+def verify_chain(partition: int, entries: Iterable[LogEntry], head: tuple[int, str] | None) -> list[ChainProblem]:
+    """Problems in one chain, given its entries in stored order and its recorded head (seq, hash)."""
+    problems: list[ChainProblem] = []
+    expected_seq, prev = 1, GENESIS
+    for entry in entries:
+        if entry.seq != expected_seq:
+            problems.append(ChainProblem(partition, entry.seq, f"expected entry {expected_seq}: deleted or reordered"))
+        if entry.prev_hash != prev:
+            problems.append(ChainProblem(partition, entry.seq, "does not link to the previous entry"))
+        if chain_hash(entry.prev_hash, entry.payload) != entry.hash:
+            problems.append(ChainProblem(partition, entry.seq, "hash does not match its content: edited"))
+        try:
+            content = json.loads(entry.payload)
+        except ValueError:
+            content = {}
+        if content.get("seq") != entry.seq or content.get("partition") != partition:
+            problems.append(ChainProblem(partition, entry.seq, "content names another position: moved"))
+        expected_seq, prev = entry.seq + 1, entry.hash
+    head_seq, head_hash = head if head is not None else (0, GENESIS)
+    if (expected_seq - 1, prev) != (head_seq, head_hash):
+        message = f"chain ends at {expected_seq - 1}, head says {head_seq}: truncated or head edited"
+        problems.append(ChainProblem(partition, expected_seq - 1, message))
+    return problems
+
+
+def anchor(heads: Mapping[int, tuple[int, str]]) -> str:
+    """One digest over all chain heads; publishing it lets anyone detect a rewrite of the whole log."""
+    return hashlib.sha256(canonical({str(p): list(h) for p, h in sorted(heads.items())}).encode()).hexdigest()

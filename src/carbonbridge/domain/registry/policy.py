@@ -1,0 +1,106 @@
+"""Security controls configurable per jurisdiction, and the working-day calendar they count in.
+
+The controls follow the EU answer to the 2010-2011 registry thefts (Commission Delegated
+Regulation (EU) 2019/1122): a second representative approves, transfers to accounts not on the
+trusted account list wait for a delay window and can be cancelled until then, a trusted-list
+addition takes effect only after some working days while a removal takes effect at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from carbonbridge.domain.errors import Problem, ValidationFailed
+
+
+class ApprovalRule(StrEnum):
+    ALWAYS = "always"  # every transfer needs a second representative
+    UNTRUSTED = "untrusted"  # only transfers to accounts off the trusted list
+    NEVER = "never"
+
+
+@dataclass(frozen=True, slots=True)
+class SecurityPolicy:
+    approval: ApprovalRule = ApprovalRule.ALWAYS
+    trusted_activation_working_days: int = 4
+    delay_working_days: int = 1
+    delay_release_hour: int = 12
+    transfer_limit_units: int | None = None
+    max_consecutive_failures: int = 3
+    weekend: frozenset[int] = frozenset({5, 6})  # Monday is 0
+    holidays: frozenset[dt.date] = field(default_factory=frozenset)
+
+    def is_working_day(self, day: dt.date) -> bool:
+        return day.weekday() not in self.weekend and day not in self.holidays
+
+    def add_working_days(self, day: dt.date, count: int) -> dt.date:
+        """The `count`-th working day after `day` (bounded: a year of non-working days is an error)."""
+        current = day
+        for _ in range(count):
+            for _ in range(366):
+                current += dt.timedelta(days=1)
+                if self.is_working_day(current):
+                    break
+            else:
+                raise ValueError("no working day within a year: check the weekend and holidays")
+        return current
+
+    def trusted_effective_at(self, added_at: dt.datetime, tz: dt.tzinfo) -> dt.datetime:
+        """An addition to the trusted list takes effect N working days later, at the same local time."""
+        local = added_at.astimezone(tz)
+        day = self.add_working_days(local.date(), self.trusted_activation_working_days)
+        return dt.datetime.combine(day, local.timetz()).astimezone(dt.UTC)
+
+    def delay_until(self, approved_at: dt.datetime, tz: dt.tzinfo) -> dt.datetime:
+        """End of the delay window: by default noon (local) of the next working day."""
+        local = approved_at.astimezone(tz)
+        day = self.add_working_days(local.date(), self.delay_working_days)
+        release = dt.datetime.combine(day, dt.time(self.delay_release_hour), tzinfo=tz)
+        return release.astimezone(dt.UTC)
+
+
+_INT_FIELDS = (
+    "trusted_activation_working_days",
+    "delay_working_days",
+    "delay_release_hour",
+    "max_consecutive_failures",
+)
+
+
+def parse_policy(data: Mapping[str, object], *, file: str = "<config>") -> SecurityPolicy:
+    """Read a `[registry]` table of a jurisdiction file; every problem is reported at once."""
+    problems: list[Problem] = []
+    values: dict[str, object] = {}
+    known = {*_INT_FIELDS, "approval", "transfer_limit_units", "holidays"}
+    problems += [Problem("unknown setting", file, field=k) for k in data if k not in known]
+    for name in _INT_FIELDS:
+        if name in data:
+            value = data[name]
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                problems.append(Problem("must be a non-negative integer", file, field=name))
+            else:
+                values[name] = value
+    if "delay_release_hour" in values and int(str(values["delay_release_hour"])) > 23:
+        problems.append(Problem("must be an hour 0-23", file, field="delay_release_hour"))
+    if "approval" in data:
+        try:
+            values["approval"] = ApprovalRule(str(data["approval"]))
+        except ValueError:
+            problems.append(Problem("must be always, untrusted or never", file, field="approval"))
+    limit = data.get("transfer_limit_units")
+    if limit is not None:
+        if not isinstance(limit, int) or isinstance(limit, bool) or limit <= 0:
+            problems.append(Problem("must be a positive integer", file, field="transfer_limit_units"))
+        else:
+            values["transfer_limit_units"] = limit
+    holidays = data.get("holidays", [])
+    if not isinstance(holidays, list) or not all(isinstance(d, dt.date) for d in holidays):
+        problems.append(Problem("must be a list of dates", file, field="holidays"))
+    else:
+        values["holidays"] = frozenset(holidays)
+    if problems:
+        raise ValidationFailed(problems)
+    return SecurityPolicy(**values)  # type: ignore[arg-type]

@@ -1,0 +1,217 @@
+"""A Hypothesis state machine drives the real registry services against a small reference model.
+
+Invariants after every step: the database's holdings equal the model's, every holding is
+non-negative, units are conserved (held == issued), the ledger's own conservation check and the
+log's hash chains pass, and no pending transfer is ever resolved twice. Runs on SQLite and on
+PostgreSQL; each example uses a fresh unit type and fresh accounts in the test's database.
+Hypothesis prints the failing example's steps (and `--hypothesis-seed` reproduces a run).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
+from sqlalchemy import text
+
+from carbonbridge.domain.errors import Conflict, RuleViolation
+from carbonbridge.domain.registry.commands import TransactionRequest
+from carbonbridge.domain.registry.model import TransactionState, TransactionType
+from carbonbridge.domain.registry.policy import ApprovalRule, SecurityPolicy
+from carbonbridge.services import registry_accounts as accounts
+from carbonbridge.services import registry_queries as queries
+from carbonbridge.services.registry_log import verify_log
+from carbonbridge.services.registry_seed import seed_market
+from carbonbridge.services.registry_transactions import propose
+from carbonbridge.services.registry_workflow import approve, cancel, settle_due
+
+S = TransactionState
+POLICY = SecurityPolicy(approval=ApprovalRule.UNTRUSTED, max_consecutive_failures=0)
+TRADERS, UNITS_EACH = 4, 50
+START = dt.datetime(2026, 3, 31, 12, 0, tzinfo=dt.UTC)
+_examples = itertools.count(1)
+
+
+def policy_for(_: str) -> SecurityPolicy:
+    return POLICY
+
+
+@dataclass
+class Pending:
+    id: str
+    source: int
+    destination: int
+    quantity: int
+    initiator: str
+    state: S
+    delay_until: dt.datetime | None = None
+    approver: str | None = None
+
+
+class RegistryMachine(RuleBasedStateMachine):
+    """Traders 0-2 trust each other; transfers to trader 3 need approval and wait for a window."""
+
+    app: Any = None
+    pendings = Bundle("pendings")
+
+    def __init__(self) -> None:
+        super().__init__()
+        example = next(_examples)
+        self.now = START
+        self.market = seed_market(self.app.sessions, now=self.now, traders=TRADERS, units_each=UNITS_EACH,
+                                  vintage=3000 + example, prefix=f"X{example}", policy_for=policy_for)
+        for source in self.market.traders[:3]:
+            accounts.change_trusted(self.app.sessions, source, self.market.traders[3], add=False, now=self.now,
+                                    actor="model")
+        self.available = [UNITS_EACH] * TRADERS
+        self.reserved = [0] * TRADERS
+        self.keys = itertools.count()
+        self.resolved: set[str] = set()
+        self.requests: list[tuple[TransactionRequest, Any]] = []
+        self.pending: dict[str, Pending] = {}
+
+    def _request(self, source: int, destination: int, quantity: int, rep: int) -> TransactionRequest:
+        src = self.market.traders[source]
+        return TransactionRequest(f"{self.market.unit_type}-{next(self.keys)}", TransactionType.TRANSFER, src,
+                                  self.market.traders[destination], self.market.unit_type, quantity,
+                                  self.market.representatives(src)[rep])
+
+    def _send(self, request: TransactionRequest) -> Any:
+        try:
+            result: Any = propose(self.app.sessions, request, now=self.now, policy_for=policy_for)
+        except RuleViolation as exc:
+            result = exc.code
+        self.requests.append((request, result))
+        return result
+
+    @rule(source=st.integers(0, 2), destination=st.integers(0, 2), quantity=st.integers(1, 60))
+    def transfer_between_trusted_accounts(self, source: int, destination: int, quantity: int) -> None:
+        result = self._send(self._request(source, destination, quantity, 0))
+        if source == destination:
+            assert result == "R12_SAME_ACCOUNT"
+        elif quantity > self.available[source]:
+            assert result == "R01_INSUFFICIENT_UNITS"
+        else:
+            assert result.state is S.COMPLETED
+            self.available[source] -= quantity
+            self.available[destination] += quantity
+
+    @rule(target=pendings, source=st.integers(0, 2), quantity=st.integers(1, 60))
+    def propose_transfer_to_untrusted_account(self, source: int, quantity: int) -> Any:
+        result = self._send(self._request(source, 3, quantity, 0))
+        if quantity > self.available[source]:
+            assert result == "R01_INSUFFICIENT_UNITS"
+            return None
+        assert result.state is S.PROPOSED
+        self.available[source] -= quantity
+        self.reserved[source] += quantity
+        self.pending[result.id] = Pending(result.id, source, 3, quantity, result.initiator, S.PROPOSED)
+        return self.pending[result.id]
+
+    @rule(pending=pendings, self_approval=st.booleans())
+    def approve_pending(self, pending: Pending | None, self_approval: bool) -> None:
+        if pending is None:
+            return
+        src = self.market.traders[pending.source]
+        approver = pending.initiator if self_approval else self.market.representatives(src)[1]
+        try:
+            result = approve(self.app.sessions, pending.id, approver, now=self.now, policy_for=policy_for)
+        except RuleViolation as exc:
+            if pending.state is S.PROPOSED:
+                assert self_approval and exc.code == "R08_SELF_APPROVAL"
+            else:  # repeating an approval returns the transaction's outcome: here, its termination
+                assert pending.state is S.TERMINATED and approver == pending.approver
+            return
+        except Conflict:
+            assert pending.state is not S.PROPOSED and approver != pending.approver
+            return
+        if pending.state is not S.PROPOSED:
+            assert approver == pending.approver and result.id == pending.id  # a repeated approval
+            return
+        assert not self_approval and result.state is S.DELAYED and result.approver == approver
+        pending.state, pending.delay_until, pending.approver = S.DELAYED, result.delay_until, approver
+
+    @rule(pending=pendings)
+    def cancel_pending(self, pending: Pending | None) -> None:
+        if pending is None:
+            return
+        try:
+            result = cancel(self.app.sessions, pending.id, pending.initiator, now=self.now)
+        except Conflict:
+            window_over = pending.delay_until is not None and self.now >= pending.delay_until
+            assert pending.state is S.COMPLETED or window_over
+            return
+        if pending.state is S.TERMINATED:
+            assert result.response_code.value == "T01_CANCELLED"  # a repeated cancellation
+            return
+        assert pending.state in (S.PROPOSED, S.DELAYED) and result.state is S.TERMINATED
+        assert pending.id not in self.resolved, "a pending transfer was resolved twice"
+        self.resolved.add(pending.id)
+        pending.state = S.TERMINATED
+        self.reserved[pending.source] -= pending.quantity
+        self.available[pending.source] += pending.quantity
+
+    @rule(hours=st.sampled_from([1, 6, 24, 72]))
+    def time_passes_and_due_transfers_settle(self, hours: int) -> None:
+        self.now += dt.timedelta(hours=hours)
+        for view in settle_due(self.app.sessions, now=self.now, policy_for=policy_for):
+            if view.source_account not in self.market.traders:
+                continue  # left pending by an earlier example in the same database
+            assert view.state is S.COMPLETED and view.delay_until is not None and view.delay_until <= self.now
+            assert view.id not in self.resolved, "a pending transfer was resolved twice"
+            self.resolved.add(view.id)
+            source = self.market.traders.index(view.source_account)
+            self.reserved[source] -= view.quantity
+            self.available[3] += view.quantity
+            self.pending[view.id].state = S.COMPLETED
+
+    @rule(index=st.integers(0, 10_000))
+    def repeat_an_earlier_command(self, index: int) -> None:
+        if not self.requests:
+            return
+        request, first = self.requests[index % len(self.requests)]
+        try:
+            again: Any = propose(self.app.sessions, request, now=self.now, policy_for=policy_for)
+        except RuleViolation as exc:
+            again = exc.code
+        if isinstance(first, str):
+            assert again == first  # the same refusal
+        else:
+            assert not isinstance(again, str) and again.id == first.id  # the same transaction, in its current state
+
+    @invariant()
+    def holdings_match_the_model_and_units_are_conserved(self) -> None:
+        for n, account_id in enumerate(self.market.traders):
+            [holding] = queries.holdings(self.app.sessions, account_id) or [None]
+            quantity, reserved = (holding.quantity, holding.reserved) if holding else (0, 0)
+            assert (quantity, reserved) == (self.available[n] + self.reserved[n], self.reserved[n])
+            assert quantity >= reserved >= 0
+        assert sum(self.available) + sum(self.reserved) == TRADERS * UNITS_EACH
+
+    def teardown(self) -> None:
+        report = queries.check(self.app.sessions)
+        assert report.ok, report.problems
+        assert verify_log(self.app.sessions).ok
+        with self.app.engine.connect() as connection:
+            twice = connection.execute(text(
+                "SELECT transaction_id FROM registry_transaction_events WHERE state IN ('completed', 'terminated') "
+                "GROUP BY transaction_id HAVING count(*) > 1"
+            )).all()
+        assert twice == [], "a transaction was resolved twice"
+
+
+@pytest.mark.parametrize("examples", [30])
+def test_registry_services_agree_with_the_reference_model(app: Any, examples: int, db_url: str) -> None:
+    RegistryMachine.app = app
+    budget = examples if db_url.startswith("sqlite") else max(4, examples // 2)
+    run_state_machine_as_test(
+        RegistryMachine,
+        settings=settings(max_examples=budget, stateful_step_count=25, deadline=None,
+                          suppress_health_check=list(HealthCheck)),
+    )
