@@ -124,35 +124,39 @@ class Batch:
             for sql, params in statements:
                 run(session, sql, params)
             return
-        texts, merged = _deduplicated(statements)
+        texts, order = _renamed(tuple(sql for sql, _ in statements))
         labels = [names.get(id(statement), f"w{i}") for i, statement in enumerate(statements)]
         ctes = ", ".join(f"{label} AS ({sql})" for label, sql in zip(labels, texts[:-1], strict=False))
-        run(session, f"WITH {ctes} {texts[-1]}", merged)
+        _run_positional(session, f"WITH {ctes} {texts[-1]}", [statements[i][1][name] for i, name in order])
 
 
-def _deduplicated(statements: Sequence[tuple[str, dict[str, Any]]]) -> tuple[list[str], dict[str, Any]]:
-    """One parameter per distinct text or time (the transaction id, accounts, unit type, time recur
-    in most writes), named in order of first use; numbers keep one parameter each, so the statement
-    text depends only on the batch's shape and the server can reuse its prepared plan."""
-    names: dict[tuple[type, Any], str] = {}
-    merged: dict[str, Any] = {}
-    texts = []
-    for sql, params in statements:
+def _run_positional(session: Session, sql: str, params: list[Any]) -> None:
+    """Execute PostgreSQL-native `$k` SQL with a raw cursor (no client-side query parsing)."""
+    import psycopg
 
-        def rename(match: re.Match[str], params: dict[str, Any] = params) -> str:
-            value = params[match.group(1)]
-            if value is None:
-                return "NULL"  # a typed context decides; one shared NULL parameter would be ambiguous
-            if not isinstance(value, str | dt.datetime):  # numbers that merely coincide stay apart
-                key: tuple[type, Any] = (int, match.group(1) + str(len(merged)))
-                names[key] = f"p{len(names)}"
-                merged[names[key]] = value
-                return f":{names[key]}"
-            key = (type(value), value)
-            if key not in names:
-                names[key] = f"p{len(names)}"
-                merged[names[key]] = value
-            return f":{names[key]}"
+    dbapi = session.connection().connection.dbapi_connection
+    assert isinstance(dbapi, psycopg.Connection)
+    with psycopg.RawCursor(dbapi) as cursor:
+        cursor.execute(sql.encode(), params)
 
-        texts.append(_PARAM.sub(rename, sql))
-    return texts, merged
+
+@lru_cache(maxsize=1024)
+def _renamed(texts: tuple[str, ...]) -> tuple[list[str], list[tuple[int, str]]]:
+    """Parameter `name` of statement i becomes PostgreSQL's positional `$k`, numbered in order of
+    first use, with `order[k - 1] = (i, name)`. The combined text depends only on the batch's
+    shape, never on its values, so the server's prepared plan is reused from one command to the
+    next; positional parameters spare psycopg from parsing the (long) text on every call."""
+    order: list[tuple[int, str]] = []
+    index: dict[tuple[int, str], int] = {}
+    renamed = []
+    for i, sql in enumerate(texts):
+
+        def rename(match: re.Match[str], i: int = i) -> str:
+            key = (i, match.group(1))
+            if key not in index:
+                index[key] = len(order)
+                order.append(key)
+            return f"${index[key] + 1}"
+
+        renamed.append(_PARAM.sub(rename, sql))
+    return renamed, order
