@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 FIRST_YEAR, LATEST_YEAR = 1990, 2023
 WASTE_FROM = 1950
@@ -66,7 +67,7 @@ UNCERTAINTY = [
 ]
 
 
-def _path(anchors: dict[int, float], years: list[int]) -> np.ndarray:
+def _path(anchors: dict[int, float], years: list[int]) -> npt.NDArray[np.float64]:
     xs = sorted(anchors)
     return np.interp(years, xs, [anchors[x] for x in xs])
 
@@ -86,7 +87,7 @@ def write_synthetic_inputs(folder: Path, *, seed: int, latest_year: int = LATEST
     economy = _path(_ECONOMY, years) / _ECONOMY[2023]
     cattle = _path(_CATTLE, years) / _CATTLE[2023]
 
-    def noisy(values: np.ndarray) -> np.ndarray:
+    def noisy(values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
         return np.asarray(values * rng.normal(1.0, 0.015, len(values)))
 
     energy: list[list[Any]] = []

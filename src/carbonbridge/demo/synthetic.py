@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 MONTHS = 12
 
@@ -45,11 +46,11 @@ def _plan(
     }
 
 
-def _monthly(rng: np.random.Generator, annual: float) -> np.ndarray:
+def _monthly(rng: np.random.Generator, annual: float) -> npt.NDArray[np.float64]:
     """Split an annual quantity into 12 months with a heating-season shape and noise."""
     shape = 1.0 + 0.35 * np.cos(np.arange(MONTHS) / MONTHS * 2 * np.pi)
     weights = shape * rng.uniform(0.9, 1.1, MONTHS)
-    result: np.ndarray = annual * weights / weights.sum()
+    result: npt.NDArray[np.float64] = annual * weights / weights.sum()
     return result
 
 
