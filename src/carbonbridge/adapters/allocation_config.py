@@ -3,31 +3,22 @@ named by CARBONBRIDGE_CONFIG (a file allocation-<CODE>.toml there replaces the s
 
 from __future__ import annotations
 
-import os
-import tomllib
-from importlib import resources
-from pathlib import Path
 from typing import Any
 
+from carbonbridge.adapters.config import config_document
 from carbonbridge.domain.allocation.benchmark import BenchmarkRules
 from carbonbridge.domain.allocation.cap import LinearCap
 from carbonbridge.domain.allocation.config import parse_benchmark_rules, parse_intensity_rules
 from carbonbridge.domain.allocation.intensity import IntensityRules
-from carbonbridge.domain.errors import NotFound, Problem, ValidationFailed
+from carbonbridge.domain.errors import NotFound
 
 
 def _document(code: str) -> tuple[dict[str, Any], str]:
     code = code.upper()
-    override = os.environ.get("CARBONBRIDGE_CONFIG")
-    candidates = [Path(override) / f"allocation-{code}.toml"] if override else []
-    candidates.append(Path(str(resources.files("carbonbridge") / "data" / "allocation")) / f"{code}.toml")
-    for path in candidates:
-        if path.exists():
-            try:
-                return tomllib.loads(path.read_text(encoding="utf-8")), str(path)
-            except tomllib.TOMLDecodeError as exc:
-                raise ValidationFailed([Problem(f"invalid TOML: {exc}", str(path))]) from None
-    raise NotFound(f"no allocation configuration for {code!r}; shipped: BY (benchmark), CN (intensity)")
+    found = config_document("allocation", f"{code}.toml", override_name=f"allocation-{code}.toml")
+    if found is None:
+        raise NotFound(f"no allocation configuration for {code!r}; shipped: BY (benchmark), CN (intensity)")
+    return found
 
 
 def allocation_design(code: str) -> str:

@@ -1,5 +1,7 @@
-"""Jurisdiction configuration: TOML shipped in the package, overridable from a folder named
-by CARBONBRIDGE_CONFIG (a file <CODE>.toml there replaces the shipped one)."""
+"""Configuration files: TOML shipped in the package under data/<folder>/, each overridable by a
+file of the same name (or the given override name) in the folder named by CARBONBRIDGE_CONFIG.
+Jurisdictions (data/jurisdictions/<CODE>.toml), their registry policy (its [registry] table)
+and allocation rules (data/allocation/<CODE>.toml, override allocation-<CODE>.toml) load here."""
 
 from __future__ import annotations
 
@@ -7,27 +9,36 @@ import os
 import tomllib
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from carbonbridge.domain.errors import NotFound, Problem, ValidationFailed
 from carbonbridge.domain.jurisdiction import Jurisdiction, parse_jurisdiction
 
 
-def _candidates(code: str) -> list[Path]:
-    shipped = Path(str(resources.files("carbonbridge") / "data" / "jurisdictions")) / f"{code}.toml"
+def config_document(folder: str, name: str, *, override_name: str | None = None) -> tuple[dict[str, Any], str] | None:
+    """The parsed TOML and its path: the override if present, else the shipped file, else None."""
     override = os.environ.get("CARBONBRIDGE_CONFIG")
-    return ([Path(override) / f"{code}.toml"] if override else []) + [shipped]
+    shipped = Path(str(resources.files("carbonbridge") / "data" / folder)) / name
+    candidates = ([Path(override) / (override_name or name)] if override else []) + [shipped]
+    for path in candidates:
+        if path.exists():
+            try:
+                return tomllib.loads(path.read_text(encoding="utf-8")), str(path)
+            except tomllib.TOMLDecodeError as exc:
+                raise ValidationFailed([Problem(f"invalid TOML: {exc}", str(path))]) from None
+    return None
+
+
+def jurisdiction_document(code: str) -> tuple[dict[str, Any], str]:
+    found = config_document("jurisdictions", f"{code.upper()}.toml")
+    if found is None:
+        raise NotFound(f"unknown jurisdiction {code!r}; shipped: BY, CN")
+    return found
 
 
 def load_jurisdiction(code: str) -> Jurisdiction:
-    code = code.upper()
-    for path in _candidates(code):
-        if path.exists():
-            try:
-                data = tomllib.loads(path.read_text(encoding="utf-8"))
-            except tomllib.TOMLDecodeError as exc:
-                raise ValidationFailed([Problem(f"invalid TOML: {exc}", str(path))]) from None
-            return parse_jurisdiction(data, file=str(path))
-    raise NotFound(f"unknown jurisdiction {code!r}; shipped: BY, CN")
+    data, path = jurisdiction_document(code)
+    return parse_jurisdiction(data, file=path)
 
 
 def jurisdiction_codes() -> list[str]:
