@@ -1,0 +1,65 @@
+"""CARBONBRIDGE_CONFIG: a folder whose files replace the shipped jurisdiction and allocation files."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from carbonbridge.adapters.allocation_config import load_benchmark_config
+from carbonbridge.adapters.config import load_jurisdiction
+from carbonbridge.domain.errors import ValidationFailed
+from carbonbridge.domain.registry.policy import ApprovalRule
+from carbonbridge.services.registry_policy import load_policy
+
+BY = """
+code = "BY"
+name = "Belarus (test)"
+currency = "BYN"
+gwp_set = "AR6GWP100"
+method_pack = "eu-mrr-2018"
+timezone = "Europe/Minsk"
+language = "be"
+
+[registry]
+approval = "untrusted"
+transfer_limit_units = 5000
+"""
+
+
+@pytest.fixture
+def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    monkeypatch.setenv("CARBONBRIDGE_CONFIG", str(tmp_path))
+    load_policy.cache_clear()
+    yield tmp_path
+    load_policy.cache_clear()
+
+
+def test_an_override_file_replaces_the_shipped_jurisdiction_and_its_registry_policy(config: Path) -> None:
+    (config / "BY.toml").write_text(BY, encoding="utf-8")
+    jurisdiction = load_jurisdiction("by")
+    assert (jurisdiction.gwp_set, jurisdiction.method_pack, jurisdiction.language) == ("AR6GWP100", "eu-mrr-2018", "be")
+    policy = load_policy("BY")
+    assert (policy.approval, policy.transfer_limit_units) == (ApprovalRule.UNTRUSTED, 5000)
+    assert load_jurisdiction("CN").currency == "CNY"  # no override: the shipped file
+
+
+def test_allocation_rules_are_overridden_by_allocation_code_toml(config: Path) -> None:
+    shipped_cap, _ = load_benchmark_config("BY")
+    (config / "allocation-BY.toml").write_text(
+        '[cap]\nstart_year = 2030\nstart_cap_t = 1000\nreference_t = 1000\nreduction = [[2031, "0.1"]]\n'
+        '[free_allocation]\nclef_exposed = "1"\nclef_not_exposed = "0.3"\ncscf = "1"\n',
+        encoding="utf-8",
+    )
+    cap, rules = load_benchmark_config("BY")
+    assert (cap.cap(2031), rules.benchmarks) == (900, {})
+    assert shipped_cap.start_year == 2026
+
+
+def test_a_broken_override_is_reported_with_its_path(config: Path) -> None:
+    (config / "BY.toml").write_text('code = "BY\n', encoding="utf-8")
+    with pytest.raises(ValidationFailed) as info:
+        load_jurisdiction("BY")
+    assert info.value.problems[0].file == str(config / "BY.toml")
+    assert "invalid TOML" in info.value.problems[0].message
