@@ -255,3 +255,18 @@ def test_surrendered_units_bring_an_installation_to_status_a(app: Any, market: M
     report = queries.check(app.sessions)
     assert (report.deleted[market.unit_type], report.held[market.unit_type]) == (120, 4150 - 120)
     assert_ledger_sound(app)
+
+
+def test_a_transfer_gathers_many_small_blocks_across_pages(app: Any, market: Market, now: dt.datetime) -> None:
+    # 20 one-unit transfers leave trader 1 with 20 one-unit blocks (split blocks stay split); moving 15
+    # of them on needs a first page of 8 blocks and a second, larger page.
+    for n in range(20):
+        transfer(app, market, f"frag-{n}", 0, 1, 1, now, policy=untrusted_four_eyes)
+    before = held(app, market.traders[1])
+    assert before == (1020, 0)
+    receiver = held(app, market.traders[2])
+    result = transfer(app, market, "gather", 1, 2, 1015, now, policy=untrusted_four_eyes)
+    assert result.state is S.COMPLETED  # the seeded traders trust each other
+    assert held(app, market.traders[1]) == (5, 0)
+    assert held(app, market.traders[2]) == (receiver[0] + 1015, 0)
+    assert_ledger_sound(app)

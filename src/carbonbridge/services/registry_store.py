@@ -34,6 +34,7 @@ BLOCKS: Table = RegistrySerialBlockRow.__table__  # type: ignore[assignment]
 POSTINGS: Table = RegistryPostingRow.__table__  # type: ignore[assignment]
 MOVEMENTS: Table = RegistryBlockMovementRow.__table__  # type: ignore[assignment]
 PAGE = 64
+FIRST_PAGE = 8
 MOVEMENT_COLUMNS = ("transaction_id", "unit_type", "start_serial", "end_serial", "from_account", "to_account")
 POSTING_COLUMNS = ("transaction_id", "account_id", "unit_type", "amount")
 
@@ -82,14 +83,16 @@ def _free_blocks(session: Session, account_id: str, unit_type: str, quantity: in
         "SELECT id, start_serial, end_serial FROM registry_serial_blocks WHERE account_id = :account AND "
         "unit_type = :unit AND reserved_by IS NULL AND start_serial > :after ORDER BY start_serial LIMIT :page"
     )
+    size = FIRST_PAGE  # most transfers are covered by the first few blocks: start small, then grow
     while covered < quantity:  # bounded: each page advances past `after`, the blocks are finite
-        page = sql.rows(session, query, {"account": account_id, "unit": unit_type, "after": after, "page": PAGE})
+        page = sql.rows(session, query, {"account": account_id, "unit": unit_type, "after": after, "page": size})
         for block_id, start, end in page:
             found.append(SerialBlock(unit_type, int(start), int(end), int(block_id)))
             covered += int(end) - int(start) + 1
-        if len(page) < PAGE:
+        if len(page) < size:
             break
         after = int(page[-1][1])
+        size = min(PAGE, size * 4)
     return found
 
 
