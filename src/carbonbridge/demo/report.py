@@ -54,22 +54,33 @@ def _charts(table: pl.DataFrame, folder: Path) -> str:
 
     figure = make_subplots(
         rows=1,
-        cols=2,
-        subplot_titles=("Verified emissions by kind (Mt CO2e)", "Installations by size (t CO2e, log scale)"),
+        cols=3,
+        column_widths=[0.3, 0.3, 0.4],
+        subplot_titles=(
+            "BY: verified emissions by kind (Mt CO2e)",
+            "CN: verified emissions by kind (Mt CO2e)",
+            "Installations by size (t CO2e, log scale)",
+        ),
     )
-    for code, colour in (("BY", "#2a9d8f"), ("CN", "#e76f51")):
+    for column, (code, colour) in enumerate((("BY", "#2a9d8f"), ("CN", "#e76f51")), start=1):
         part = table.filter(pl.col("jurisdiction") == code)
-        kinds = part.group_by("kind").agg((pl.col("verified_emissions_t").sum() / 1e6).alias("mt")).sort("kind")
+        kinds = (
+            part.group_by("kind")
+            .agg((pl.col("verified_emissions_t").sum() / 1e6).alias("mt"))
+            .sort("mt", descending=True)
+        )
         figure.add_trace(
-            go.Bar(name=code, x=kinds["kind"].to_list(), y=kinds["mt"].to_list(), marker_color=colour), row=1, col=1
+            go.Bar(name=code, x=kinds["kind"].to_list(), y=kinds["mt"].to_list(), marker_color=colour),
+            row=1,
+            col=column,
         )
         figure.add_trace(
             go.Box(name=code, y=part["co2e_t"].to_list(), marker_color=colour, boxpoints="all", showlegend=False),
             row=1,
-            col=2,
+            col=3,
         )
-    figure.update_yaxes(type="log", row=1, col=2)
-    figure.update_layout(height=480, template="plotly_white", barmode="group")
+    figure.update_yaxes(type="log", row=1, col=3)
+    figure.update_layout(height=480, template="plotly_white")
     html: str = figure.to_html(full_html=False, include_plotlyjs=True)
     _png(table, folder / "emissions_by_kind.png")
     return html
