@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from carbonbridge.adapters.db.inventory_models import InventoryEmissionRow, InventorySubmissionRow
@@ -199,8 +199,3 @@ def reconcile_with_mrv(
         installations.setdefault((r.category, r.year), []).append(r.co2e_t(gwp_set))
     mrv_totals = {k: (math.fsum(v), len(who.get(k, ()))) for k, v in installations.items()}
     return reconcile(inventory, mrv_totals, minimum_share=MINIMUM_MRV_SHARE)
-
-
-def submission_count(sessions: Sessions) -> int:
-    with unit_of_work(sessions) as session:
-        return int(session.scalar(select(func.count()).select_from(InventorySubmissionRow)) or 0)

@@ -209,7 +209,8 @@ def _record_values(record: ActivityRecord, dataset_id: int, result: Any) -> dict
 
 
 def _pack_of(plans: dict[str, Any]) -> str:
-    """The method pack of the known installations' plans (the first, if they differ)."""
+    """The method pack of the known installations' plans (the first, if they differ: import refuses
+    that case after reporting the file's other problems), or the default pack."""
     packs = sorted({p[1].method_pack for p in plans.values() if p is not None})
     return packs[0] if packs else "ipcc2006"
 
@@ -263,7 +264,7 @@ def import_activity(
                     )
                 ]
             )
-        pack_name = packs.pop() if packs else "ipcc2006"
+        pack_name = _pack_of(plans)
         typed = validate_frame(raw, source, load_pack(pack_name), year)
         records = records_from_frame(typed)
         problems: list[Problem] = []

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from carbonbridge.adapters.config import load_jurisdiction
@@ -259,8 +259,3 @@ def verified_emissions(sessions: Sessions, installation_id: str, year: int) -> i
             return None
         verification = _latest_verification(session, report.id)
         return verification.verified_emissions_t if verification and verification.verified else None
-
-
-def report_count(sessions: Sessions) -> int:
-    with unit_of_work(sessions) as session:
-        return int(session.scalar(select(func.count()).select_from(EmissionReportRow)) or 0)
