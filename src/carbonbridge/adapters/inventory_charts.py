@@ -35,7 +35,8 @@ def sector_series(records: Sequence[EmissionRecord], gwp_set: str) -> dict[str, 
             continue
         if code == "3":
             out["3 Agriculture (AFOLU without LULUCF)"] = [
-                (y, (get("3", y) - get("3.B", y) - get("3.D.1", y)) / 1e6) for y in years]
+                (y, (get("3", y) - get("3.B", y) - get("3.D.1", y)) / 1e6) for y in years
+            ]
             if any((c, "CO2e", y) in values for c in ("3.B", "3.D.1") for y in years):
                 out["LULUCF (3.B, 3.D.1)"] = [(y, (get("3.B", y) + get("3.D.1", y)) / 1e6) for y in years]
         else:
@@ -85,8 +86,10 @@ def kca_pareto(rows: Sequence[Assessment], stem: Path, *, limit: int = 25) -> li
     import plotly.graph_objects as go
 
     figure = go.Figure(
-        [go.Bar(x=labels, y=shares, marker_color=colours, name="share (%)"),
-         go.Scatter(x=labels, y=cumulative, name="cumulative (%)", yaxis="y2")]
+        [
+            go.Bar(x=labels, y=shares, marker_color=colours, name="share (%)"),
+            go.Scatter(x=labels, y=cumulative, name="cumulative (%)", yaxis="y2"),
+        ]
     )
     figure.update_layout(title="Key category analysis", yaxis2={"overlaying": "y", "side": "right", "range": [0, 105]})
     return [png, _html(figure, stem)]
@@ -110,8 +113,12 @@ def uncertainty_intervals(intervals: Mapping[str, tuple[float, float, float]], s
     import plotly.graph_objects as go
 
     figure = go.Figure(
-        go.Scatter(x=labels, y=mean, mode="markers",
-                   error_y={"type": "data", "symmetric": False, "array": high, "arrayminus": low})
+        go.Scatter(
+            x=labels,
+            y=mean,
+            mode="markers",
+            error_y={"type": "data", "symmetric": False, "array": high, "arrayminus": low},
+        )
     )
     figure.update_layout(title="Uncertainty (Approach 2, Monte Carlo)", yaxis_title="Mt CO2e")
     return [png, _html(figure, stem)]

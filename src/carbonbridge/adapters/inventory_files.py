@@ -22,8 +22,16 @@ from carbonbridge.domain.inventory.records import EmissionRecord, canonical_code
 from carbonbridge.domain.inventory.waste import COMPONENTS, PATHWAYS, SolidWasteYear, WastewaterYear
 
 INPUT_FILES = (
-    "energy_balance.csv", "fuel_supply.csv", "production.csv", "livestock.csv", "manure_systems.csv", "soils.csv",
-    "solid_waste.csv", "wastewater.csv", "emissions.csv", "uncertainty.csv",
+    "energy_balance.csv",
+    "fuel_supply.csv",
+    "production.csv",
+    "livestock.csv",
+    "manure_systems.csv",
+    "soils.csv",
+    "solid_waste.csv",
+    "wastewater.csv",
+    "emissions.csv",
+    "uncertainty.csv",
 )
 RECORD_COLUMNS = ("category", "gas", "year", "mass_t", "method", "tier", "source", "factor")
 MAX_PROBLEMS = 200
@@ -87,8 +95,13 @@ class _Reader:
             return row.get("category", "")
 
 
-def _read(folder: Path, name: str, required: tuple[str, ...], build: Callable[[_Reader, int, dict[str, str]], Any],
-          problems: list[Problem]) -> list[Any]:
+def _read(
+    folder: Path,
+    name: str,
+    required: tuple[str, ...],
+    build: Callable[[_Reader, int, dict[str, str]], Any],
+    problems: list[Problem],
+) -> list[Any]:
     path = folder / name
     if not path.exists():
         return []
@@ -104,41 +117,107 @@ def read_national_data(folder: Path, *, climate: str = "temperate_wet") -> Natio
         raise NotFound(f"no activity data folder {folder}")
     p: list[Problem] = [
         Problem(f"unknown input file; expected one of {', '.join(INPUT_FILES)}", file=str(path))
-        for path in sorted(folder.glob("*.csv")) if path.name not in INPUT_FILES
+        for path in sorted(folder.glob("*.csv"))
+        if path.name not in INPUT_FILES
     ]
     data = NationalData(
-        fuel_use=_read(folder, "energy_balance.csv", ("year", "category", "fuel", "amount", "unit"),
-                       lambda r, n, row: FuelUse(r.year(row, n), r.category(row, n), row["fuel"],
-                                                 r.number(row, n, "amount"), row["unit"]), p),
-        fuel_supply=_read(folder, "fuel_supply.csv", ("year", "fuel", "unit"),
-                          lambda r, n, row: FuelSupply(r.year(row, n), row["fuel"], row["unit"], *(
-                              r.number(row, n, c, 0.0) for c in ("production", "imports", "exports",
-                                                                 "international_bunkers", "stock_change",
-                                                                 "non_energy_use"))), p),
-        production=_read(folder, "production.csv", ("year", "product", "quantity_t"),
-                         lambda r, n, row: Production(r.year(row, n), row["product"], r.number(row, n, "quantity_t"),
-                                                      row.get("technology", ""),
-                                                      r.number(row, n, "urea_co2_recovered_t", 0.0)), p),
-        livestock=_read(folder, "livestock.csv", ("year", "animal", "heads"),
-                        lambda r, n, row: Livestock(r.year(row, n), row["animal"], r.number(row, n, "heads")), p),
-        manure_shares=_read(folder, "manure_systems.csv", ("animal", "system", "share"),
-                            lambda r, n, row: ManureShare(row["animal"], row["system"], r.number(row, n, "share")), p),
-        soils=_read(folder, "soils.csv", ("year", "synthetic_n_t"),
-                    lambda r, n, row: SoilInputs(r.year(row, n), r.number(row, n, "synthetic_n_t"),
-                                                 r.number(row, n, "organic_n_t", 0.0),
-                                                 r.number(row, n, "crop_residue_n_t", 0.0)), p),
-        solid_waste=_read(folder, "solid_waste.csv", ("year", "deposited_t"),
-                          lambda r, n, row: SolidWasteYear(
-                              r.year(row, n), r.number(row, n, "deposited_t"),
-                              {c: r.number(row, n, c, 0.0) for c in COMPONENTS},
-                              row.get("swds_type") or "uncategorised", r.number(row, n, "recovered_ch4_t", 0.0),
-                              row.get("oxidation") or "default"), p),
-        wastewater=_read(folder, "wastewater.csv", ("year", "population", "protein_kg_per_person_yr"),
-                         lambda r, n, row: WastewaterYear(
-                             r.year(row, n), r.number(row, n, "population"),
-                             r.number(row, n, "protein_kg_per_person_yr"),
-                             {j: v for j in PATHWAYS if (v := r.number(row, n, j, 0.0))},
-                             r.number(row, n, "recovered_ch4_t", 0.0)), p),
+        fuel_use=_read(
+            folder,
+            "energy_balance.csv",
+            ("year", "category", "fuel", "amount", "unit"),
+            lambda r, n, row: FuelUse(
+                r.year(row, n), r.category(row, n), row["fuel"], r.number(row, n, "amount"), row["unit"]
+            ),
+            p,
+        ),
+        fuel_supply=_read(
+            folder,
+            "fuel_supply.csv",
+            ("year", "fuel", "unit"),
+            lambda r, n, row: FuelSupply(
+                r.year(row, n),
+                row["fuel"],
+                row["unit"],
+                *(
+                    r.number(row, n, c, 0.0)
+                    for c in (
+                        "production",
+                        "imports",
+                        "exports",
+                        "international_bunkers",
+                        "stock_change",
+                        "non_energy_use",
+                    )
+                ),
+            ),
+            p,
+        ),
+        production=_read(
+            folder,
+            "production.csv",
+            ("year", "product", "quantity_t"),
+            lambda r, n, row: Production(
+                r.year(row, n),
+                row["product"],
+                r.number(row, n, "quantity_t"),
+                row.get("technology", ""),
+                r.number(row, n, "urea_co2_recovered_t", 0.0),
+            ),
+            p,
+        ),
+        livestock=_read(
+            folder,
+            "livestock.csv",
+            ("year", "animal", "heads"),
+            lambda r, n, row: Livestock(r.year(row, n), row["animal"], r.number(row, n, "heads")),
+            p,
+        ),
+        manure_shares=_read(
+            folder,
+            "manure_systems.csv",
+            ("animal", "system", "share"),
+            lambda r, n, row: ManureShare(row["animal"], row["system"], r.number(row, n, "share")),
+            p,
+        ),
+        soils=_read(
+            folder,
+            "soils.csv",
+            ("year", "synthetic_n_t"),
+            lambda r, n, row: SoilInputs(
+                r.year(row, n),
+                r.number(row, n, "synthetic_n_t"),
+                r.number(row, n, "organic_n_t", 0.0),
+                r.number(row, n, "crop_residue_n_t", 0.0),
+            ),
+            p,
+        ),
+        solid_waste=_read(
+            folder,
+            "solid_waste.csv",
+            ("year", "deposited_t"),
+            lambda r, n, row: SolidWasteYear(
+                r.year(row, n),
+                r.number(row, n, "deposited_t"),
+                {c: r.number(row, n, c, 0.0) for c in COMPONENTS},
+                row.get("swds_type") or "uncategorised",
+                r.number(row, n, "recovered_ch4_t", 0.0),
+                row.get("oxidation") or "default",
+            ),
+            p,
+        ),
+        wastewater=_read(
+            folder,
+            "wastewater.csv",
+            ("year", "population", "protein_kg_per_person_yr"),
+            lambda r, n, row: WastewaterYear(
+                r.year(row, n),
+                r.number(row, n, "population"),
+                r.number(row, n, "protein_kg_per_person_yr"),
+                {j: v for j in PATHWAYS if (v := r.number(row, n, j, 0.0))},
+                r.number(row, n, "recovered_ch4_t", 0.0),
+            ),
+            p,
+        ),
         direct=_read(folder, "emissions.csv", ("category", "gas", "year", "mass_t"), _record, p),
         climate=climate,
     )
@@ -148,9 +227,16 @@ def read_national_data(folder: Path, *, climate: str = "temperate_wet") -> Natio
 
 
 def _record(r: _Reader, n: int, row: dict[str, str]) -> EmissionRecord:
-    return EmissionRecord(r.category(row, n), row["gas"], r.year(row, n), r.number(row, n, "mass_t"),
-                          row.get("method") or "input", row.get("tier", ""), row.get("source") or "input",
-                          row.get("factor", ""))
+    return EmissionRecord(
+        r.category(row, n),
+        row["gas"],
+        r.year(row, n),
+        r.number(row, n, "mass_t"),
+        row.get("method") or "input",
+        row.get("tier", ""),
+        row.get("source") or "input",
+        row.get("factor", ""),
+    )
 
 
 def read_records(path: Path) -> list[EmissionRecord]:
@@ -182,10 +268,14 @@ def read_category_table(path: Path) -> list[dict[str, Any]]:
     reader = _Reader(path)
     out: list[dict[str, Any]] = []
     for n, row in reader.rows(("category", "gas", "year", "value_t")):
-        item: dict[str, Any] = {"category": reader.category(row, n), "gas": row["gas"], "year": reader.year(row, n),
-                                "value_t": reader.number(row, n, "value_t"),
-                                "distribution": row.get("distribution") or "normal",
-                                "ef_group": row.get("ef_group", "")}
+        item: dict[str, Any] = {
+            "category": reader.category(row, n),
+            "gas": row["gas"],
+            "year": reader.year(row, n),
+            "value_t": reader.number(row, n, "value_t"),
+            "distribution": row.get("distribution") or "normal",
+            "ef_group": row.get("ef_group", ""),
+        }
         if row.get("ad_uncertainty_pct") or row.get("ef_uncertainty_pct"):
             item["ad_pct"] = reader.number(row, n, "ad_uncertainty_pct", 0.0)
             item["ef_pct"] = reader.number(row, n, "ef_uncertainty_pct", 0.0)
@@ -208,11 +298,17 @@ def read_uncertainty_table(path: Path) -> list[dict[str, Any]]:
     reader = _Reader(path)
     out = []
     for n, row in reader.rows(("category", "gas", "ad_uncertainty_pct", "ef_uncertainty_pct")):
-        out.append({"category": row["category"], "gas": row["gas"] or "*",
-                    "ad_pct": reader.number(row, n, "ad_uncertainty_pct"),
-                    "ef_pct": reader.number(row, n, "ef_uncertainty_pct"),
-                    "distribution": row.get("distribution") or "normal", "ef_group": row.get("ef_group", ""),
-                    "split": True})
+        out.append(
+            {
+                "category": row["category"],
+                "gas": row["gas"] or "*",
+                "ad_pct": reader.number(row, n, "ad_uncertainty_pct"),
+                "ef_pct": reader.number(row, n, "ef_uncertainty_pct"),
+                "distribution": row.get("distribution") or "normal",
+                "ef_group": row.get("ef_group", ""),
+                "split": True,
+            }
+        )
     if reader.problems:
         raise ValidationFailed(reader.problems[:MAX_PROBLEMS])
     return out

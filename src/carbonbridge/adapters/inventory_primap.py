@@ -49,8 +49,16 @@ def write_interchange(
         writer.writerow([*KEY_COLUMNS, *map(str, years)])
         for (entity, category), values in sorted(table.items()):
             writer.writerow(
-                [source, scenario, "measured", area, entity, f"t {entity} / yr", category,
-                 *(repr(values[y]) if y in values else "" for y in years)]
+                [
+                    source,
+                    scenario,
+                    "measured",
+                    area,
+                    entity,
+                    f"t {entity} / yr",
+                    category,
+                    *(repr(values[y]) if y in values else "" for y in years),
+                ]
             )
     dims = "\n".join(f"  - {c}" for c in sorted(KEY_COLUMNS))
     yaml_path.write_text(

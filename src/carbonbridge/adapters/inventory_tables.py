@@ -41,8 +41,13 @@ def summary1(records: Sequence[EmissionRecord], year: int, gwp_set: str) -> Tabl
     mine = [r for r in records if r.year == year]
     mass = aggregate(mine)
     co2e = aggregate(mine, gwp_set)
-    header = ["category", "title", *(f"{g} (kt)" for g in SUMMARY_GASES),
-              *(f"{g} (kt CO2e)" for g in SUMMARY_FGASES), f"total (kt CO2e, {gwp_set})"]
+    header = [
+        "category",
+        "title",
+        *(f"{g} (kt)" for g in SUMMARY_GASES),
+        *(f"{g} (kt CO2e)" for g in SUMMARY_FGASES),
+        f"total (kt CO2e, {gwp_set})",
+    ]
     table: Table = [header]
     for code, title in (("0", "Total national emissions and removals"), ("M.0.EL", "Total excluding LULUCF")):
         table.append(_summary_row(code, title, year, mass, co2e))
@@ -53,7 +58,8 @@ def summary1(records: Sequence[EmissionRecord], year: int, gwp_set: str) -> Tabl
 
 def _summary_row(code: str, title: str, year: int, mass: dict[Any, float], co2e: dict[Any, float]) -> list[Any]:
     return [
-        code, title,
+        code,
+        title,
         *(_kt(mass.get((code, g, year))) for g in SUMMARY_GASES),
         *(_kt(co2e.get((code, g, year))) for g in SUMMARY_FGASES),
         _kt(co2e.get((code, "CO2e", year))),

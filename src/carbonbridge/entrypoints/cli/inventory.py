@@ -49,18 +49,36 @@ def compile_(
     from carbonbridge.services.inventory import compile_submission
 
     with cli_errors():
-        view = compile_submission(_sessions(ctx), jurisdiction, input_dir, now=utcnow(), label=label,
-                                  mrv_categories=mrv_category, gwp_set=gwp, factors=factors)
-    _emit(view.as_dict(), as_json, f"{jurisdiction} inventory v{view.version} ({'new' if view.new else 'unchanged'}): "
-          f"{view.records} records, {view.years[0]}-{view.years[-1]}, latest total without LULUCF "
-          f"{view.latest_total_without_lulucf_t_co2e / 1e6:.3f} Mt CO2e ({gwp})")
+        view = compile_submission(
+            _sessions(ctx),
+            jurisdiction,
+            input_dir,
+            now=utcnow(),
+            label=label,
+            mrv_categories=mrv_category,
+            gwp_set=gwp,
+            factors=factors,
+        )
+    _emit(
+        view.as_dict(),
+        as_json,
+        f"{jurisdiction} inventory v{view.version} ({'new' if view.new else 'unchanged'}): "
+        f"{view.records} records, {view.years[0]}-{view.years[-1]}, latest total without LULUCF "
+        f"{view.latest_total_without_lulucf_t_co2e / 1e6:.3f} Mt CO2e ({gwp})",
+    )
 
 
 @app.command()
 def kca(
-    ctx: typer.Context, csv_file: CsvOption = None, jurisdiction: JurOption = None, version: VersionOption = None,
-    records: RecordsOption = None, uncertainty_table: UncOption = None, year: YearOption = None,
-    base_year: BaseOption = None, gwp: GwpOption = "AR5GWP100",
+    ctx: typer.Context,
+    csv_file: CsvOption = None,
+    jurisdiction: JurOption = None,
+    version: VersionOption = None,
+    records: RecordsOption = None,
+    uncertainty_table: UncOption = None,
+    year: YearOption = None,
+    base_year: BaseOption = None,
+    gwp: GwpOption = "AR5GWP100",
     lulucf: Annotated[bool, typer.Option(help="Include LULUCF categories (stored inventories)")] = True,
     as_json: JsonOption = False,
 ) -> None:
@@ -72,9 +90,17 @@ def kca(
             result = commands.kca_from_csv(csv_file, year=year, base_year=base_year, gwp_set=gwp)
         else:
             sessions = _sessions(ctx) if jurisdiction and records is None else None
-            result = commands.kca_from_store(sessions, jurisdiction,
-                                             version=version, records_file=records, year=year, base_year=base_year,
-                                             gwp_set=gwp, uncertainty_file=uncertainty_table, with_lulucf=lulucf)
+            result = commands.kca_from_store(
+                sessions,
+                jurisdiction,
+                version=version,
+                records_file=records,
+                year=year,
+                base_year=base_year,
+                gwp_set=gwp,
+                uncertainty_file=uncertainty_table,
+                with_lulucf=lulucf,
+            )
     lines = [f"key categories {result['year']} (base {result['base_year']}):"]
     lines += [f"  {k['category']:<10} {k['gas']:<9} by {', '.join(k['by'])}" for k in result["key_categories"]]
     _emit(result, as_json, "\n".join(lines))
@@ -82,9 +108,15 @@ def kca(
 
 @app.command()
 def uncertainty(
-    ctx: typer.Context, csv_file: CsvOption = None, jurisdiction: JurOption = None, version: VersionOption = None,
-    records: RecordsOption = None, uncertainty_table: UncOption = None, year: YearOption = None,
-    base_year: BaseOption = None, gwp: GwpOption = "AR5GWP100",
+    ctx: typer.Context,
+    csv_file: CsvOption = None,
+    jurisdiction: JurOption = None,
+    version: VersionOption = None,
+    records: RecordsOption = None,
+    uncertainty_table: UncOption = None,
+    year: YearOption = None,
+    base_year: BaseOption = None,
+    gwp: GwpOption = "AR5GWP100",
     seed: Annotated[int, typer.Option(help="Seed of the Monte Carlo generator")] = 1,
     iterations: Annotated[int, typer.Option(help="Monte Carlo iterations")] = 20_000,
     lulucf: Annotated[bool, typer.Option(help="Include LULUCF in the total (stored inventories)")] = False,
@@ -95,19 +127,33 @@ def uncertainty(
 
     with cli_errors():
         if csv_file is not None:
-            result = commands.uncertainty_from_csv(csv_file, year=year, base_year=base_year, gwp_set=gwp, seed=seed,
-                                                   iterations=iterations)
+            result = commands.uncertainty_from_csv(
+                csv_file, year=year, base_year=base_year, gwp_set=gwp, seed=seed, iterations=iterations
+            )
         else:
             if uncertainty_table is None:
                 raise typer.BadParameter("--uncertainty-table is needed with a stored inventory or --records")
             sessions = _sessions(ctx) if jurisdiction and records is None else None
             result = commands.uncertainty_from_store(
-                sessions, jurisdiction, version=version, records_file=records,
-                year=year, base_year=base_year, gwp_set=gwp, uncertainty_file=uncertainty_table, seed=seed,
-                iterations=iterations, with_lulucf=lulucf)
-    _emit(result, as_json, f"{result['year']}: total {result['total'] / 1e6:.3f} Mt CO2e; Approach 1 "
-          f"+/-{result['approach1_pct']:.2f} %; Approach 2 -{result['approach2_low_pct']:.2f} % / "
-          f"+{result['approach2_high_pct']:.2f} % ({result['iterations']} iterations, seed {result['seed']})")
+                sessions,
+                jurisdiction,
+                version=version,
+                records_file=records,
+                year=year,
+                base_year=base_year,
+                gwp_set=gwp,
+                uncertainty_file=uncertainty_table,
+                seed=seed,
+                iterations=iterations,
+                with_lulucf=lulucf,
+            )
+    _emit(
+        result,
+        as_json,
+        f"{result['year']}: total {result['total'] / 1e6:.3f} Mt CO2e; Approach 1 "
+        f"+/-{result['approach1_pct']:.2f} %; Approach 2 -{result['approach2_low_pct']:.2f} % / "
+        f"+{result['approach2_high_pct']:.2f} % ({result['iterations']} iterations, seed {result['seed']})",
+    )
 
 
 @app.command()
@@ -115,8 +161,12 @@ def export(
     ctx: typer.Context,
     jurisdiction: Annotated[str, typer.Argument(help="BY or CN")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Folder for the publications")],
-    version: VersionOption = None, records: RecordsOption = None, uncertainty_table: UncOption = None,
-    year: YearOption = None, base_year: BaseOption = None, gwp: GwpOption = "AR5GWP100",
+    version: VersionOption = None,
+    records: RecordsOption = None,
+    uncertainty_table: UncOption = None,
+    year: YearOption = None,
+    base_year: BaseOption = None,
+    gwp: GwpOption = "AR5GWP100",
     seed: Annotated[int, typer.Option(help="Seed of the Monte Carlo generator")] = 1,
     charts: Annotated[bool, typer.Option(help="Also draw the charts (PNG and HTML)")] = True,
     as_json: JsonOption = False,
@@ -126,9 +176,19 @@ def export(
 
     with cli_errors():
         sessions = _sessions(ctx) if records is None else None
-        result = commands.export(sessions, jurisdiction, output, version=version,
-                                 records_file=records, year=year, base_year=base_year, gwp_set=gwp,
-                                 uncertainty_file=uncertainty_table, seed=seed, charts=charts)
+        result = commands.export(
+            sessions,
+            jurisdiction,
+            output,
+            version=version,
+            records_file=records,
+            year=year,
+            base_year=base_year,
+            gwp_set=gwp,
+            uncertainty_file=uncertainty_table,
+            seed=seed,
+            charts=charts,
+        )
     _emit(result, as_json, "\n".join(result["files"]))
 
 
@@ -146,8 +206,18 @@ def diff(
 
     with cli_errors():
         changes = diff_versions(_sessions(ctx), jurisdiction, old, new, gwp_set=gwp)
-    rows = [{"category": c.category, "gas": c.gas, "year": c.year, "kind": c.kind, "old_t": c.old_t, "new_t": c.new_t,
-             "delta_t_co2e": c.delta_co2e_t} for c in changes]
+    rows = [
+        {
+            "category": c.category,
+            "gas": c.gas,
+            "year": c.year,
+            "kind": c.kind,
+            "old_t": c.old_t,
+            "new_t": c.new_t,
+            "delta_t_co2e": c.delta_co2e_t,
+        }
+        for c in changes
+    ]
     lines = [f"{len(rows)} changes"] + [
         f"  {r['year']} {r['category']:<10} {r['gas']:<9} {r['kind']:<8} {r['delta_t_co2e']:+,.1f} t CO2e" for r in rows
     ]
@@ -158,7 +228,9 @@ def diff(
 def reconcile(
     ctx: typer.Context,
     jurisdiction: Annotated[str, typer.Argument(help="BY or CN")],
-    version: VersionOption = None, gwp: GwpOption = "AR5GWP100", as_json: JsonOption = False,
+    version: VersionOption = None,
+    gwp: GwpOption = "AR5GWP100",
+    as_json: JsonOption = False,
 ) -> None:
     """Verified installation emissions against the inventory, per category and year, with flags."""
     from dataclasses import asdict
@@ -167,6 +239,9 @@ def reconcile(
 
     with cli_errors():
         rows = [asdict(r) for r in reconcile_with_mrv(_sessions(ctx), jurisdiction, version, gwp_set=gwp)]
-    lines = [f"  {r['year']} {r['category']:<8} inventory {r['inventory_co2e_t']:,.0f} installations "
-             f"{r['installations_co2e_t']:,.0f} ({r['installations']}) {' '.join(r['flags'])}" for r in rows]
+    lines = [
+        f"  {r['year']} {r['category']:<8} inventory {r['inventory_co2e_t']:,.0f} installations "
+        f"{r['installations_co2e_t']:,.0f} ({r['installations']}) {' '.join(r['flags'])}"
+        for r in rows
+    ]
     _emit(rows, as_json, "\n".join([f"{len(rows)} category-years reported by installations", *lines]))

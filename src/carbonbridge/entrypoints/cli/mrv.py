@@ -38,8 +38,19 @@ def factors(pack: PackOption = "ipcc2006", activity: Annotated[str | None, typer
 
     with cli_errors():
         method_pack = load_pack(pack)
-    table = Table("activity", "sector", "technology", "parameter", "gas", "value", "unit", "years", "source",
-                  title=f"{method_pack.name}: {method_pack.title}", caption=method_pack.edition)
+    table = Table(
+        "activity",
+        "sector",
+        "technology",
+        "parameter",
+        "gas",
+        "value",
+        "unit",
+        "years",
+        "source",
+        title=f"{method_pack.name}: {method_pack.title}",
+        caption=method_pack.edition,
+    )
     wanted = None
     if activity:
         with cli_errors():
@@ -49,8 +60,17 @@ def factors(pack: PackOption = "ipcc2006", activity: Annotated[str | None, typer
         if wanted is not None and row.activity not in wanted:
             continue
         years = f"{row.valid_from or ''}-{row.valid_to or ''}" if row.valid_from or row.valid_to else "all"
-        table.add_row(row.activity, row.sector, row.technology, row.parameter, row.gas, f"{row.factor.raw_value:g}",
-                      row.factor.unit, years, row.factor.source)
+        table.add_row(
+            row.activity,
+            row.sector,
+            row.technology,
+            row.parameter,
+            row.gas,
+            f"{row.factor.raw_value:g}",
+            row.factor.unit,
+            years,
+            row.factor.source,
+        )
     Console(width=200).print(table)
 
 
@@ -82,8 +102,10 @@ def plan(ctx: typer.Context, plan_file: Annotated[Path, typer.Argument(metavar="
     with cli_errors():
         monitoring_plan = read_plan_file(plan_file)
         version = register_plan(_app(ctx).sessions, monitoring_plan, now=_now())
-    typer.echo(f"{monitoring_plan.installation_id}: monitoring plan v{version} "
-               f"({len(monitoring_plan.source_streams)} source streams)")
+    typer.echo(
+        f"{monitoring_plan.installation_id}: monitoring plan v{version} "
+        f"({len(monitoring_plan.source_streams)} source streams)"
+    )
 
 
 @app.command("import")
@@ -97,11 +119,20 @@ def import_(
 
     from carbonbridge.services.mrv import import_activity
 
-    with cli_errors(), Progress(TextColumn("importing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                                transient=True) as progress:
+    with (
+        cli_errors(),
+        Progress(
+            TextColumn("importing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), transient=True
+        ) as progress,
+    ):
         task = progress.add_task("import", total=None)
-        datasets = import_activity(_app(ctx).sessions, input_file, year=year, now=_now(),
-                                   progress=lambda done, total: progress.update(task, completed=done, total=total))
+        datasets = import_activity(
+            _app(ctx).sessions,
+            input_file,
+            year=year,
+            now=_now(),
+            progress=lambda done, total: progress.update(task, completed=done, total=total),
+        )
     for d in datasets:
         typer.echo(f"{d.installation_id} {d.year}: dataset v{d.version}, {d.records} records, CO2 {d.co2_t:,.3f} t")
 
@@ -121,12 +152,22 @@ def cems(
     from carbonbridge.services.mrv import import_cems
 
     with cli_errors():
-        result = import_cems(_app(ctx).sessions, input_file, installation_id=installation, year=year,
-                             emission_source=source, gas=gas, concentration_unit=concentration_unit,
-                             flow_unit=flow_unit, now=_now())
-    typer.echo(f"{installation} {year} {source}: {result.emissions_t:,.3f} t {gas}; {result.hours_total} h, "
-               f"{result.hours_substituted_concentration} h concentration and {result.hours_substituted_flow} h flow "
-               "substituted (mean + 2 sigma, EU MRR Art. 45)")
+        result = import_cems(
+            _app(ctx).sessions,
+            input_file,
+            installation_id=installation,
+            year=year,
+            emission_source=source,
+            gas=gas,
+            concentration_unit=concentration_unit,
+            flow_unit=flow_unit,
+            now=_now(),
+        )
+    typer.echo(
+        f"{installation} {year} {source}: {result.emissions_t:,.3f} t {gas}; {result.hours_total} h, "
+        f"{result.hours_substituted_concentration} h concentration and {result.hours_substituted_flow} h flow "
+        "substituted (mean + 2 sigma, EU MRR Art. 45)"
+    )
 
 
 def _print_report(view: Any, as_json: bool) -> None:
@@ -134,9 +175,11 @@ def _print_report(view: Any, as_json: bool) -> None:
         typer.echo(json.dumps(view.as_dict(), indent=2, sort_keys=True))
         return
     status = f"verified: {view.verified_emissions_t:,} t CO2e" if view.verified else "not verified"
-    typer.echo(f"{view.installation_id} {view.year} v{view.version} [{view.category}] CO2 {view.co2_t:,.3f} t, "
-               f"CH4 {view.ch4_t:,.3f} t, N2O {view.n2o_t:,.3f} t = {view.co2e_t:,.3f} t CO2e ({view.gwp_set}); "
-               f"{status}")
+    typer.echo(
+        f"{view.installation_id} {view.year} v{view.version} [{view.category}] CO2 {view.co2_t:,.3f} t, "
+        f"CH4 {view.ch4_t:,.3f} t, N2O {view.n2o_t:,.3f} t = {view.co2e_t:,.3f} t CO2e ({view.gwp_set}); "
+        f"{status}"
+    )
 
 
 @app.command()
@@ -176,10 +219,23 @@ def verify(
         try:
             parsed = Opinion(opinion)
         except ValueError:
-            raise ValidationFailed([Problem(f"unknown opinion {opinion!r}; expected "
-                                            + ", ".join(o.value for o in Opinion), field="opinion")]) from None
-        view = verify_report(_app(ctx).sessions, installation, year, verifier=verifier, opinion=parsed,
-                             misstatement_t=misstatement_t, comments=comments, now=_now())
+            raise ValidationFailed(
+                [
+                    Problem(
+                        f"unknown opinion {opinion!r}; expected " + ", ".join(o.value for o in Opinion), field="opinion"
+                    )
+                ]
+            ) from None
+        view = verify_report(
+            _app(ctx).sessions,
+            installation,
+            year,
+            verifier=verifier,
+            opinion=parsed,
+            misstatement_t=misstatement_t,
+            comments=comments,
+            now=_now(),
+        )
     _print_report(view, as_json)
 
 
