@@ -110,3 +110,49 @@ def _intensity_plan(code: str, path: Path) -> list[PlanLine]:
             )
         )
     return lines
+
+
+# --- posting allocations to the registry -------------------------------------------------------
+
+EX_ANTE, TRUE_UP = "ex_ante", "true_up"
+
+
+@dataclass(frozen=True, slots=True)
+class Posting:
+    """What an allocation decision did for one installation-year and phase."""
+
+    installation_id: str
+    phase: str
+    basis: str
+    allocation_t: int  # change of the allocation (true-up: final - allocated so far)
+    delivered_t: int  # units moved: allocated (+) or taken back (-)
+    deducted_t: int  # a previous year's shortfall withheld from the delivery
+    debt_t: int  # excess the take-back could not find in the account
+
+
+@dataclass(frozen=True, slots=True)
+class AllocationRun:
+    jurisdiction: str
+    year: int
+    phase: str
+    unit_type: str
+    cap_t: int  # the unit type's cap after the run
+    intensity_cap_t: int | None  # China style: sum of final allocations (true-up)
+    postings: list[Posting]
+
+    @property
+    def delivered_t(self) -> int:
+        return sum(p.delivered_t for p in self.postings)
+
+
+def entitlements(code: str, path: Path, phase: str) -> dict[str, tuple[int, str]]:
+    """Allocation per installation and its basis: ex ante, the benchmark allocation (EU) or the
+    pre-allocated share of the previous year's output (China); at true-up, the final allocation."""
+    totals: dict[str, tuple[int, str]] = {}
+    for line in plan(code, path):
+        value = line.allocation_t
+        if phase == EX_ANTE and line.pre_allocation_next_year_t is not None:
+            value = line.pre_allocation_next_year_t
+        before, basis = totals.get(line.holder, (0, ""))
+        totals[line.holder] = (before + value, "+".join(b for b in (basis, line.basis) if b))
+    return totals

@@ -11,18 +11,20 @@ from sqlalchemy.orm import Session
 
 from carbonbridge.adapters.db.models import InstallationRow
 from carbonbridge.adapters.db.uow import audit, unit_of_work
-from carbonbridge.domain.errors import Conflict, NotFound, Problem, ValidationFailed
+from carbonbridge.domain.errors import Conflict, NotFound, Problem, RuleViolation, ValidationFailed
 from carbonbridge.domain.registry.idempotency import check_repeat
 from carbonbridge.domain.registry.model import (
     Account,
     AccountState,
     AccountType,
     RepresentativeState,
+    ResponseCode,
     UnitKind,
     UnitType,
     unit_type_code,
 )
 from carbonbridge.domain.registry.policy import SecurityPolicy
+from carbonbridge.domain.registry.rules import check_cap_change
 from carbonbridge.services import registry_rows as rows
 from carbonbridge.services import registry_store as store
 from carbonbridge.services.registry_policy import load_policy, timezone_of
@@ -72,6 +74,28 @@ def create_unit_type(
         session.execute(insert(rows.UNIT_TYPES).values(**values, cap=cap, issued=0, created_at=now))
         audit(session, at=now, actor=actor, action="registry.unit_type.created", subject=code, detail={"cap": cap})
         return UnitType(code, jurisdiction, kind, vintage, origin, cap, 0)
+
+
+def set_cap(
+    sessions: Sessions, code: str, cap: int, *, now: dt.datetime, reason: str, actor: str = "registry"
+) -> UnitType:
+    """Change a unit type's cap (an intensity cap follows verified output); never below the
+    units issued. Audited with the previous cap and the reason; a repeat changes nothing."""
+    if not reason.strip():
+        raise ValidationFailed([Problem("a change of cap needs a reason", field="reason")])
+    with unit_of_work(sessions) as session:
+        unit = rows.unit_type(session, code, lock=True)
+        if unit is None:
+            raise NotFound(f"unknown unit type {code!r}")
+        if unit.cap == cap:
+            return unit
+        code_ = check_cap_change(unit, cap)
+        if code_ is not ResponseCode.OK:
+            raise RuleViolation(code_.value, f"{code}: a cap of {cap:,} is below the {unit.issued:,} units issued")
+        session.execute(update(rows.UNIT_TYPES).where(rows.UNIT_TYPES.c.code == code).values(cap=cap))
+        detail: dict[str, object] = {"cap": cap, "previous": unit.cap, "reason": reason}
+        audit(session, at=now, actor=actor, action="registry.unit_type.cap_changed", subject=code, detail=detail)
+        return UnitType(unit.code, unit.jurisdiction, unit.kind, unit.vintage, unit.origin, cap, unit.issued)
 
 
 def open_account(

@@ -187,9 +187,10 @@ def _propose(session: Session, request: TransactionRequest, now: dt.datetime, po
 
 
 def _authorising_accounts(session: Session, request: TransactionRequest) -> list[str]:
-    """Whose representative may initiate: the source account's; for a reversal, the registry
-    administrator's (a representative of the jurisdiction's national holding account)."""
-    if request.type is TransactionType.REVERSAL:
+    """Whose representative may initiate: the source account's; for a reversal or the return of
+    excess allocation, the registry administrator's (a representative of the jurisdiction's
+    national holding account)."""
+    if request.type in (TransactionType.REVERSAL, TransactionType.RETURN):
         found = rows.accounts(session, [request.destination_account]).get(request.destination_account)
         return rows.national_accounts(session, found.jurisdiction) if found else []
     return [request.source_account] if request.source_account else []

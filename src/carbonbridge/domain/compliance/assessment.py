@@ -1,7 +1,9 @@
 """Assess one installation-year: which surrendered units count, the status, the shortfall and
 its consequences (penalty, make-good, deduction from next year's allocation).
 
-Rules (configuration, per jurisdiction, see data/compliance/*.toml):
+Rules (configuration, per jurisdiction, see data/compliance/*.toml and `rules.py`):
+- Allowances count if their vintage is at most the year plus the configured lead (banked
+  allowances of earlier years count; China does not accept next year's allowances).
 - Offsets count up to `offset_limit_share` of verified emissions (China: CCER up to 5 %,
   MEE Measures for the Administration of Carbon Emission Trading (Trial), Order No. 19 of
   2020, Art. 29), and only if eligible by vintage and origin.
@@ -66,6 +68,8 @@ class ComplianceCase:
     emissions_deadline: dt.date
     surrender_deadline: dt.date
     carried_make_good_t: int = 0
+    latest_allowance_vintage: int | None = None  # None: any vintage counts
+    allocation_debt_t: int = 0  # excess allocation a true-up could not take back: surrendered on top
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +81,7 @@ class Assessment:
     counted_allowances_t: int
     counted_offsets_t: int
     rejected_offsets_t: int
+    rejected_allowances_t: int
     shortfall_at_deadline_t: int
     shortfall_t: int
     penalty: Decimal
@@ -90,20 +95,26 @@ def _offset_eligible(s: Surrender, rules: OffsetRules) -> bool:
     return s.vintage >= rules.earliest_vintage and (not rules.eligible_origins or s.origin in rules.eligible_origins)
 
 
-def _count(surrenders: Sequence[Surrender], obligation: int, rules: OffsetRules) -> tuple[int, int, int]:
-    """(allowances, offsets counted, offsets rejected) in surrender order, offsets capped."""
+def _count(
+    surrenders: Sequence[Surrender], obligation: int, rules: OffsetRules, latest_vintage: int | None
+) -> tuple[int, int, int, int]:
+    """(allowances counted, offsets counted, offsets rejected, allowances rejected), in surrender
+    order; offsets capped at the limit share of the obligation."""
     limit = int((Decimal(obligation) * rules.limit_share).to_integral_value(rounding=ROUND_FLOOR))
-    allowances = offsets = rejected = 0
+    allowances = offsets = rejected = rejected_allowances = 0
     for s in sorted(surrenders, key=lambda x: x.on):
         if s.kind == "allowance":
-            allowances += s.quantity
+            if latest_vintage is None or s.vintage <= latest_vintage:
+                allowances += s.quantity
+            else:
+                rejected_allowances += s.quantity
         elif _offset_eligible(s, rules):
             take = max(0, min(s.quantity, limit - offsets))
             offsets += take
             rejected += s.quantity - take
         else:
             rejected += s.quantity
-    return allowances, offsets, rejected
+    return allowances, offsets, rejected, rejected_allowances
 
 
 def penalty_for(shortfall_t: int, rules: PenaltyRules, reference_price: Decimal) -> Decimal:
@@ -122,10 +133,13 @@ def assess(
         or case.emissions_entered_on is None
         or case.emissions_entered_on > case.emissions_deadline
     )
-    required = (case.obligation_t or 0) + case.carried_make_good_t
+    required = (case.obligation_t or 0) + case.carried_make_good_t + case.allocation_debt_t
     on_time = tuple(s for s in case.surrenders if s.on <= case.surrender_deadline)
-    a_on_time, o_on_time, _ = _count(on_time, case.obligation_t or 0, offsets)
-    allowances, offset_units, rejected = _count(case.surrenders, case.obligation_t or 0, offsets)
+    latest = case.latest_allowance_vintage
+    a_on_time, o_on_time, _, _ = _count(on_time, case.obligation_t or 0, offsets, latest)
+    allowances, offset_units, rejected, rejected_allowances = _count(
+        case.surrenders, case.obligation_t or 0, offsets, latest
+    )
     shortfall_deadline = max(0, required - a_on_time - o_on_time)
     shortfall = max(0, required - allowances - offset_units)
     if missing:
@@ -145,6 +159,7 @@ def assess(
         allowances,
         offset_units,
         rejected,
+        rejected_allowances,
         shortfall_deadline,
         shortfall,
         penalty_for(shortfall_deadline if not missing else 0, penalties, reference_price),

@@ -43,6 +43,7 @@ class TransactionType(StrEnum):
     DELETION = "deletion"
     CANCELLATION = "cancellation"
     REVERSAL = "reversal"
+    RETURN = "return"  # excess allocation taken back to the national holding account (true-up)
 
 
 class TransactionState(StrEnum):

@@ -55,6 +55,7 @@ class Proposal:
 _SENDER_TYPES: dict[TransactionType, frozenset[AccountType]] = {
     TransactionType.ALLOCATION: frozenset({AccountType.NATIONAL_HOLDING, AccountType.MARKET_STABILITY_RESERVE}),
     TransactionType.SURRENDER: frozenset({AccountType.OPERATOR_HOLDING}),
+    TransactionType.RETURN: frozenset({AccountType.OPERATOR_HOLDING}),
 }
 _NO_SENDERS = frozenset({AccountType.DELETION, AccountType.ISSUANCE})
 _DELETION_TYPES = frozenset({TransactionType.SURRENDER, TransactionType.DELETION, TransactionType.CANCELLATION})
@@ -67,6 +68,8 @@ def _account_types_ok(p: Proposal) -> bool:
     if p.type in _SENDER_TYPES and p.source.type not in _SENDER_TYPES[p.type]:
         return False
     if p.type is TransactionType.ALLOCATION and p.destination.type is not AccountType.OPERATOR_HOLDING:
+        return False
+    if p.type is TransactionType.RETURN and p.destination.type is not AccountType.NATIONAL_HOLDING:
         return False
     if p.type is TransactionType.SURRENDER and p.source.installation_id != p.installation_id:
         return False
@@ -115,6 +118,14 @@ def check_issuance(unit_type: UnitType, quantity: int, destination: Account, aut
     if destination.jurisdiction != unit_type.jurisdiction:
         return ResponseCode.JURISDICTION_MISMATCH
     if unit_type.issued + quantity > unit_type.cap:
+        return ResponseCode.CAP_EXCEEDED
+    return ResponseCode.OK
+
+
+def check_cap_change(unit_type: UnitType, new_cap: int) -> ResponseCode:
+    """A cap may follow output (an intensity cap is known only after the true-up), but never
+    below the units already issued."""
+    if new_cap <= 0 or new_cap < unit_type.issued:
         return ResponseCode.CAP_EXCEEDED
     return ResponseCode.OK
 

@@ -59,3 +59,66 @@ def plan(
         )
         typer.echo(f"{line.holder:<12} {line.basis:<22} {line.allocation_t:>12,} t ({line.detail}){pre}")
     typer.echo(f"total {sum(line.allocation_t for line in lines):,} allowances")
+
+
+def _post(
+    ctx: typer.Context, jurisdiction: str, year: int, input_file: Path, phase: str, by: str, as_json: bool
+) -> None:
+    from carbonbridge.entrypoints.bootstrap import bootstrap, utcnow
+    from carbonbridge.services.allocation_posting import post_allocation
+
+    with cli_errors():
+        run = post_allocation(
+            bootstrap(ctx.obj["db"]).sessions, jurisdiction, year, input_file, phase, now=utcnow(), initiator=by
+        )
+    if as_json:
+        typer.echo(json.dumps({**asdict(run), "delivered_t": run.delivered_t}))
+        return
+    for p in run.postings:
+        extra = "".join(
+            f", {label} {value:,}" for label, value in (("deducted", p.deducted_t), ("debt", p.debt_t)) if value
+        )
+        typer.echo(
+            f"{p.installation_id:<12} {p.basis:<24} {p.allocation_t:>+14,} t, delivered {p.delivered_t:>+14,}{extra}"
+        )
+    intensity = f"; intensity cap {run.intensity_cap_t:,}" if run.intensity_cap_t is not None else ""
+    typer.echo(
+        f"{run.unit_type}: delivered {run.delivered_t:+,} units to {len(run.postings)} installations; "
+        f"cap {run.cap_t:,}{intensity}"
+    )
+
+
+Year = Annotated[int, typer.Option("--year", help="Compliance year the allowances are for")]
+By = Annotated[str, typer.Option("--by", help="Representative of the national holding account")]
+
+
+@allocate_app.command("pre-allocate")
+def pre_allocate(
+    ctx: typer.Context,
+    jurisdiction: JurisdictionArg,
+    year: Year,
+    input_file: Annotated[
+        Path, typer.Option("--input", help="Historical activity (BY) or the previous year's unit outputs (CN)")
+    ],
+    by: By,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Issue and allocate ex ante: the benchmark allocation (BY) or 70 % of the previous year's output (CN)."""
+    from carbonbridge.services.allocation import EX_ANTE
+
+    _post(ctx, jurisdiction, year, input_file, EX_ANTE, by, as_json)
+
+
+@allocate_app.command("true-up")
+def true_up(
+    ctx: typer.Context,
+    jurisdiction: JurisdictionArg,
+    year: Year,
+    input_file: Annotated[Path, typer.Option("--input", help="Verified output (CN) or revised activity levels (BY)")],
+    by: By,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Final allocation from verified output: issue the rest, or take the excess back (a debt if it is gone)."""
+    from carbonbridge.services.allocation import TRUE_UP
+
+    _post(ctx, jurisdiction, year, input_file, TRUE_UP, by, as_json)

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from carbonbridge import __version__
-from carbonbridge.entrypoints.cli import allocation, db, inventory, mrv, registry
+from carbonbridge.entrypoints.cli import allocation, compliance, db, inventory, mrv, registry
 from carbonbridge.entrypoints.cli.errors import cli_errors
 
 app = typer.Typer(
@@ -23,6 +23,7 @@ app.add_typer(mrv.app, name="mrv")
 app.add_typer(inventory.app, name="inventory")
 app.add_typer(registry.app, name="registry")
 app.add_typer(allocation.allocate_app, name="allocate")
+app.add_typer(compliance.app, name="compliance")
 app.command("cap")(allocation.cap)
 
 

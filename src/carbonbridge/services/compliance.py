@@ -1,0 +1,336 @@
+"""The compliance year of a jurisdiction: enter verified emissions, block the operator accounts
+that have none by the deadline, assess every installation-year (status, offsets counted,
+penalty, make-good or deduction, banked surplus) and read the assessments back.
+
+The rules are configuration (`adapters/compliance_config.py`, data/compliance/<CODE>.toml) and
+the arithmetic is `domain/compliance/assessment.py`; this module gathers the facts from the
+registry and the allocation records and stores the outcome (append-only, audited)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass
+from decimal import Decimal
+
+from sqlalchemy import Table, func, select
+from sqlalchemy.orm import Session
+
+from carbonbridge.adapters.allocation_config import allocation_design, load_intensity_config
+from carbonbridge.adapters.compliance_config import load_compliance_rules
+from carbonbridge.adapters.db.compliance_models import AssessmentRow
+from carbonbridge.adapters.db.models import InstallationRow
+from carbonbridge.adapters.db.registry_models import RegistryComplianceEntryRow
+from carbonbridge.adapters.db.uow import audit, unit_of_work
+from carbonbridge.domain.allocation.intensity import obligation_t
+from carbonbridge.domain.compliance.assessment import Assessment, ComplianceCase, Surrender, assess
+from carbonbridge.domain.compliance.rules import ComplianceRules
+from carbonbridge.domain.errors import RuleViolation
+from carbonbridge.domain.registry.model import AccountState, TransactionState, TransactionType, UnitKind
+from carbonbridge.services import registry_accounts as accounts
+from carbonbridge.services.allocation_posting import (
+    ACCOUNTS,
+    ENTRIES,
+    HOLDINGS,
+    TRANSACTIONS,
+    UNIT_TYPES,
+    operator_accounts,
+)
+from carbonbridge.services.registry_compliance import enter_verified_emissions
+from carbonbridge.services.registry_policy import timezone_of
+from carbonbridge.services.registry_transactions import Sessions
+from carbonbridge.services.reports import verified_emissions
+
+COMPLIANCE_ENTRIES: Table = RegistryComplianceEntryRow.__table__  # type: ignore[assignment]
+ASSESSMENTS: Table = AssessmentRow.__table__  # type: ignore[assignment]
+
+
+@dataclass(frozen=True, slots=True)
+class AssessmentView:
+    installation_id: str
+    year: int
+    status: str
+    verified_emissions_t: int | None
+    obligation_t: int | None
+    allocated_t: int
+    required_t: int
+    counted_allowances_t: int
+    counted_offsets_t: int
+    rejected_offsets_t: int
+    rejected_allowances_t: int
+    shortfall_at_deadline_t: int
+    shortfall_t: int
+    penalty: Decimal
+    currency: str
+    carried_forward_t: int
+    deducted_next_t: int
+    banked_t: int
+    account_blocked: bool
+
+    def as_dict(self) -> dict[str, object]:
+        return {**asdict(self), "penalty": str(self.penalty)}
+
+
+def _local_date(moment: dt.datetime, code: str) -> dt.date:
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    return aware.astimezone(timezone_of(code)).date()
+
+
+def _installations(session: Session, code: str) -> list[str]:
+    return sorted(session.scalars(select(InstallationRow.id).where(InstallationRow.jurisdiction == code)))
+
+
+def enter_all(
+    sessions: Sessions, code: str, year: int, *, now: dt.datetime, actor: str = "registry"
+) -> tuple[list[str], list[str]]:
+    """Enter the verified emissions of every installation of the jurisdiction that has a verified
+    report; returns (entered, without a verified report)."""
+    with unit_of_work(sessions) as session:
+        installations = _installations(session, code.upper())
+    entered, missing = [], []
+    for inst in installations:
+        if verified_emissions(sessions, inst, year) is None:
+            missing.append(inst)
+            continue
+        enter_verified_emissions(sessions, inst, year, now=now, actor=actor)
+        entered.append(inst)
+    return entered, missing
+
+
+def _emissions_entered(session: Session, code: str, year: int) -> dict[str, tuple[int, dt.date]]:
+    """installation -> (latest verified emissions, local date the first entry was made)."""
+    e = COMPLIANCE_ENTRIES
+    rows = session.execute(
+        select(e.c.installation_id, e.c.verified_emissions_t, e.c.entered_at).where(e.c.year == year).order_by(e.c.id)
+    )
+    found: dict[str, tuple[int, dt.date]] = {}
+    for inst, tonnes, at in rows:
+        first = found[inst][1] if inst in found else _local_date(at, code)
+        found[str(inst)] = (int(tonnes), first)
+    return found
+
+
+def block_missing(sessions: Sessions, code: str, year: int, *, now: dt.datetime, actor: str = "registry") -> list[str]:
+    """After the emissions deadline, block every open operator account whose installation has no
+    verified emissions entered by then (Directive 2003/87/EC Art. 15: no transfers until verified)."""
+    code = code.upper()
+    rules = load_compliance_rules(code)
+    deadline = rules.emissions_deadline.for_year(year)
+    if _local_date(now, code) <= deadline:
+        raise RuleViolation("before_deadline", f"{code} {year}: verified emissions are due by {deadline}; not yet")
+    with unit_of_work(sessions) as session:
+        entered = _emissions_entered(session, code, year)
+        open_accounts = dict(
+            session.execute(
+                select(ACCOUNTS.c.installation_id, ACCOUNTS.c.id).where(
+                    ACCOUNTS.c.jurisdiction == code,
+                    ACCOUNTS.c.type == "operator_holding",
+                    ACCOUNTS.c.state == AccountState.OPEN.value,
+                )
+            ).all()
+        )
+    blocked = []
+    for inst, account in sorted(open_accounts.items()):
+        if inst in entered and entered[inst][1] <= deadline:
+            continue
+        accounts.set_account_state(
+            sessions,
+            account,
+            AccountState.BLOCKED,
+            now=now,
+            reason=f"no verified emissions for {year} entered by {deadline}",
+            actor=actor,
+        )
+        blocked.append(account)
+    return blocked
+
+
+def _surrenders(session: Session, code: str, year: int) -> dict[str, list[Surrender]]:
+    t, u = TRANSACTIONS, UNIT_TYPES
+    rows = session.execute(
+        select(t.c.installation_id, t.c.resolved_at, t.c.quantity, u.c.kind, u.c.vintage, u.c.origin)
+        .join(u, u.c.code == t.c.unit_type)
+        .where(
+            t.c.jurisdiction == code,
+            t.c.type == TransactionType.SURRENDER.value,
+            t.c.state == TransactionState.COMPLETED.value,
+            t.c.compliance_year == year,
+        )
+        .order_by(t.c.resolved_at, t.c.id)
+    )
+    found: dict[str, list[Surrender]] = {}
+    for inst, at, quantity, kind, vintage, origin in rows:
+        found.setdefault(str(inst), []).append(
+            Surrender(_local_date(at, code), int(quantity), str(kind), int(vintage), str(origin or ""))
+        )
+    return found
+
+
+def _allocations(session: Session, code: str, year: int) -> dict[str, tuple[int, int, str]]:
+    """installation -> (allocation, debt not taken back, basis of the latest phase)."""
+    rows = session.execute(
+        select(ENTRIES.c.installation_id, ENTRIES.c.allocation_t, ENTRIES.c.debt_t, ENTRIES.c.basis)
+        .where(ENTRIES.c.jurisdiction == code, ENTRIES.c.year == year)
+        .order_by(ENTRIES.c.id)
+    )
+    found: dict[str, tuple[int, int, str]] = {}
+    for inst, allocation, debt, basis in rows:
+        before = found.get(str(inst), (0, 0, ""))
+        found[str(inst)] = (before[0] + int(allocation), before[1] + int(debt), str(basis))
+    return found
+
+
+def _latest_assessments(session: Session, code: str, year: int) -> dict[str, AssessmentRow]:
+    latest = (
+        select(func.max(ASSESSMENTS.c.id))
+        .where(ASSESSMENTS.c.jurisdiction == code, ASSESSMENTS.c.year == year)
+        .group_by(ASSESSMENTS.c.installation_id)
+    )
+    return {
+        row.installation_id: row for row in session.scalars(select(AssessmentRow).where(AssessmentRow.id.in_(latest)))
+    }
+
+
+def _banked(session: Session, code: str, operators: dict[str, str]) -> dict[str, int]:
+    """Allowances left in each operator account: the surplus carried to later years (banking)."""
+    rows = session.execute(
+        select(HOLDINGS.c.account_id, func.sum(HOLDINGS.c.quantity))
+        .join(UNIT_TYPES, UNIT_TYPES.c.code == HOLDINGS.c.unit_type)
+        .where(UNIT_TYPES.c.jurisdiction == code, UNIT_TYPES.c.kind == UnitKind.ALLOWANCE.value)
+        .group_by(HOLDINGS.c.account_id)
+    )
+    held = {str(a): int(q or 0) for a, q in rows}
+    return {inst: held.get(account, 0) for inst, account in operators.items()}
+
+
+def _obligation(code: str, design: str, verified: int | None, allocation: tuple[int, int, str] | None) -> int | None:
+    """Verified emissions, after the obligation caps of an intensity design (gas capped at
+    allocation, coal's shortfall capped at a share of verified emissions)."""
+    if verified is None or design != "intensity" or allocation is None:
+        return verified
+    rules = load_intensity_config(code)
+    basis = allocation[2]
+    if basis not in rules.unit_types:
+        return verified
+    return obligation_t(basis, verified, allocation[0], rules)
+
+
+def assess_year(
+    sessions: Sessions,
+    code: str,
+    year: int,
+    *,
+    now: dt.datetime,
+    reference_price: Decimal | None = None,
+    actor: str = "registry",
+    rules: ComplianceRules | None = None,
+) -> list[AssessmentView]:
+    """Assess every installation of the jurisdiction with an operator account, after the surrender
+    deadline; blocks the accounts of installations with missing emissions; stores the outcome."""
+    code = code.upper()
+    rules = rules or load_compliance_rules(code)
+    deadline = rules.surrender_deadline.for_year(year)
+    if _local_date(now, code) <= deadline:
+        raise RuleViolation("before_deadline", f"{code} {year}: surrender is due by {deadline}; assess after it")
+    design = allocation_design(code)
+    price = rules.reference_price if reference_price is None else reference_price
+    with unit_of_work(sessions) as session:
+        operators = operator_accounts(session, code)
+        entered = _emissions_entered(session, code, year)
+        surrenders = _surrenders(session, code, year)
+        allocations = _allocations(session, code, year)
+        previous = _latest_assessments(session, code, year - 1)
+    outcomes: list[tuple[Assessment, int | None, int | None, int]] = []
+    for inst in sorted(operators):
+        verified, on = entered.get(inst, (None, None))
+        allocation = allocations.get(inst)
+        obligation = _obligation(code, design, verified, allocation)
+        case = ComplianceCase(
+            inst,
+            year,
+            obligation,
+            on,
+            tuple(surrenders.get(inst, [])),
+            rules.emissions_deadline.for_year(year),
+            deadline,
+            carried_make_good_t=previous[inst].carried_forward_t if inst in previous else 0,
+            latest_allowance_vintage=rules.latest_allowance_vintage(year),
+            allocation_debt_t=allocation[1] if allocation else 0,
+        )
+        result = assess(case, rules.offsets, rules.penalties, price)
+        outcomes.append((result, verified, obligation, allocation[0] if allocation else 0))
+    if any(a.block_account for a, *_ in outcomes) and _local_date(now, code) > rules.emissions_deadline.for_year(year):
+        block_missing(sessions, code, year, now=now, actor=actor)
+    with unit_of_work(sessions) as session:
+        banked = _banked(session, code, operators)
+        views = [
+            _store(session, code, a, (verified, obligation, allocated), banked[a.installation_id], price, now, actor)
+            for a, verified, obligation, allocated in outcomes
+        ]
+    return views
+
+
+def _store(
+    session: Session,
+    code: str,
+    a: Assessment,
+    facts: tuple[int | None, int | None, int],  # verified emissions, obligation, allocation
+    banked: int,
+    price: Decimal,
+    now: dt.datetime,
+    actor: str,
+) -> AssessmentView:
+    view = AssessmentView(
+        a.installation_id,
+        a.year,
+        a.status.value,
+        *facts,
+        a.required_t,
+        a.counted_allowances_t,
+        a.counted_offsets_t,
+        a.rejected_offsets_t,
+        a.rejected_allowances_t,
+        a.shortfall_at_deadline_t,
+        a.shortfall_t,
+        a.penalty,
+        a.currency,
+        a.carried_forward_t,
+        a.deducted_from_next_allocation_t,
+        banked,
+        a.block_account,
+    )
+    values = view.as_dict()
+    values["penalty"] = str(a.penalty)
+    session.add(
+        AssessmentRow(
+            jurisdiction=code,
+            **values,
+            detail={"reference_price": str(price)},
+            assessed_at=now,
+            actor=actor,
+        )
+    )
+    audit(
+        session,
+        at=now,
+        actor=actor,
+        action="compliance.assessed",
+        subject=a.installation_id,
+        detail={"year": a.year, "status": a.status.value, "shortfall_t": a.shortfall_t, "penalty": str(a.penalty)},
+    )
+    return view
+
+
+def assessments(sessions: Sessions, code: str, year: int) -> list[AssessmentView]:
+    """The latest assessment of every installation-year of the jurisdiction."""
+    with unit_of_work(sessions) as session:
+        rows = _latest_assessments(session, code.upper(), year)
+    if not rows:
+        raise RuleViolation("not_assessed", f"{code.upper()} {year} has not been assessed; run 'compliance assess'")
+    return [_view(rows[inst]) for inst in sorted(rows)]
+
+
+def _view(row: AssessmentRow) -> AssessmentView:
+    fields = AssessmentView.__dataclass_fields__
+    values = {name: getattr(row, name) for name in fields}
+    values["penalty"] = Decimal(row.penalty)
+    return AssessmentView(**values)
