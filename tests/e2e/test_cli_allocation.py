@@ -13,13 +13,14 @@ runner = CliRunner()
 
 
 def test_cap_of_belarus_falls_by_the_linear_reduction_factor() -> None:
-    result = runner.invoke(app, ["cap", "BY", "--from", "2026", "--to", "2028", "--json"])
+    result = runner.invoke(app, ["cap", "BY", "--from", "2025", "--to", "2028", "--json"])
     assert result.exit_code == 0, result.output
-    # 30,000,000 less 2.2 % of the 30,000,000 reference a year
+    # 32,000,000 less 2.2 % of the 32,000,000 reference (704,000) a year from 2026
     assert json.loads(result.stdout) == [
-        {"year": 2026, "cap_t": 30_000_000},
-        {"year": 2027, "cap_t": 29_340_000},
-        {"year": 2028, "cap_t": 28_680_000},
+        {"year": 2025, "cap_t": 32_000_000},
+        {"year": 2026, "cap_t": 31_296_000},
+        {"year": 2027, "cap_t": 30_592_000},
+        {"year": 2028, "cap_t": 29_888_000},
     ]
 
 

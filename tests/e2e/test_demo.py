@@ -31,6 +31,32 @@ def test_demo_runs_twice_with_identical_results_and_verifies_every_installation(
     assert reports.filter(pl.col("version") > 1).height > 0  # corrected after a negative opinion
     assert (tmp_path / "first" / "mrv" / "report.html").read_text().count("plotly") > 0
     assert (tmp_path / "first" / "inventory" / "inventory.xlsx").exists()
+    _assert_compliance_year(tmp_path / "first")
+
+
+def _assert_compliance_year(folder: Path) -> None:
+    """The compliance year ends as FAILURES prescribes, and the ledger and log hold."""
+    from carbonbridge.demo.market import FAILURES
+
+    table = pl.read_csv(folder / "compliance" / "assessments.csv")
+    assert table.height == 250
+    expected = {
+        "under": "under_surrendered",
+        "late": "late",
+        "missing": "missing_emissions",
+        "offsets_over_limit": "under_surrendered",
+    }
+    statuses = dict(zip(table["installation_id"], table["status"], strict=True))
+    for failures in FAILURES.values():
+        for inst, how in failures.items():
+            assert statuses.pop(inst) == expected[how], inst
+    assert set(statuses.values()) == {"compliant"}
+    assert table.filter(pl.col("status") == "under_surrendered")["penalty"].cast(float).min() > 0
+    over = table.filter(pl.col("installation_id") == "CN-0021").row(0, named=True)
+    assert over["rejected_offsets_t"] > 0 and over["counted_offsets_t"] == over["verified_emissions_t"] * 5 // 100
+    report = (folder / "compliance" / "report.md").read_text()
+    assert "conservation holds; transaction log verifies" in report
+    assert (folder / "compliance" / "report.html").read_text().count("plotly-graph-div") >= 3
 
 
 def test_a_different_seed_gives_different_data(tmp_path: Path) -> None:

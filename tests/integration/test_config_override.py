@@ -54,7 +54,7 @@ def test_allocation_rules_are_overridden_by_allocation_code_toml(config: Path) -
     )
     cap, rules = load_benchmark_config("BY")
     assert (cap.cap(2031), rules.benchmarks) == (900, {})
-    assert shipped_cap.start_year == 2026
+    assert shipped_cap.start_year == 2025
 
 
 def test_a_broken_override_is_reported_with_its_path(config: Path) -> None:

@@ -92,11 +92,11 @@ def test_unknown_unit_type_is_refused(cn):
 
 def test_linear_cap_removes_the_reduction_factor_times_reference_each_year(by):
     cap, _ = by
-    assert cap.cap(2026) == 30_000_000
-    # 2027-2030: 4 x 0.022 x 30,000,000 = 2,640,000
-    assert cap.cap(2030) == 27_360_000
-    # 2031: + 0.043 x 30,000,000 = 1,290,000 more
-    assert cap.cap(2031) == 26_070_000
+    assert cap.cap(2025) == 32_000_000
+    # 2026-2030: 5 x 0.022 x 32,000,000 = 3,520,000
+    assert cap.cap(2030) == 28_480_000
+    # 2031: + 0.043 x 32,000,000 = 1,376,000 more
+    assert cap.cap(2031) == 27_104_000
 
 
 def test_benchmark_allocation_is_benchmark_times_activity_times_clef_times_cscf(by):

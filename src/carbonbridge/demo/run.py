@@ -1,10 +1,16 @@
-"""`carbonbridge demo`: the whole MRV chain on SQLite for a synthetic BY and CN system."""
+"""`carbonbridge demo`: a whole compliance year on SQLite for a synthetic BY and CN system:
+monitoring plans, registry accounts and ex-ante allocation, a year of activity data, verified
+reports, the CN true-up, trading, offsets, surrenders, the compliance assessment, the next
+year's deductions, the BY national inventory, and reports with charts."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -14,12 +20,17 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from carbonbridge.adapters.allocation_config import load_benchmark_config
+from carbonbridge.demo import market
+from carbonbridge.demo.compliance_report import write_compliance_report
 from carbonbridge.demo.inventory import run_inventory_demo
 from carbonbridge.demo.report import write_mrv_report
 from carbonbridge.demo.synthetic import SyntheticInstallation, belarus, china
 from carbonbridge.domain.mrv.monitoring import parse_plan
 from carbonbridge.domain.mrv.verification import Opinion, materiality_pct
 from carbonbridge.entrypoints.bootstrap import App, build_app
+from carbonbridge.services.allocation import EX_ANTE, TRUE_UP
+from carbonbridge.services.allocation_posting import post_allocation
 from carbonbridge.services.mrv import import_activity, import_cems, register_plan
 from carbonbridge.services.reports import ReportView, submit_report, verify_report
 
@@ -87,78 +98,143 @@ def run_demo(output: Path, *, seed: int = 2026, year: int = 2025, console: Conso
     if output.exists():
         shutil.rmtree(output)
     (output / "input").mkdir(parents=True)
-    now = dt.datetime(year + 1, 3, 31, 12, 0, tzinfo=dt.UTC)  # a fixed clock: same seed, same output
+    plans_at = dt.datetime(year, 1, 2, 9, 0, tzinfo=dt.UTC)  # a fixed clock: same seed, same output
+    now = dt.datetime(year + 1, 3, 31, 12, 0, tzinfo=dt.UTC)
     rng = np.random.default_rng(seed)
     systems = {"BY": belarus(rng, year), "CN": china(rng, year)}
+    market_rng = np.random.default_rng([seed, 2])  # its own stream: the MRV data do not depend on it
+    hal = market.benchmark_activity(systems["BY"], market_rng)
+    outputs, outputs_before = market.unit_outputs(systems["CN"], market_rng)
     app = build_app(f"sqlite:///{output / 'carbonbridge.db'}", upgrade=True)
     views: list[ReportView] = []
     with Progress(
-        TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+        TextColumn("{task.description:<44}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
     ) as progress:
+        markets, allocation = {}, {}
         for code, installations in systems.items():
-            activity_file = _write_inputs(output / "input", code, installations, year)
-            task = progress.add_task(f"{code}: monitoring plans", total=len(installations))
+            task = progress.add_task(f"{code}: monitoring plans, registry accounts", total=len(installations))
             for inst in installations:
-                register_plan(app.sessions, parse_plan(inst.plan), now=now, actor=ACTOR)
+                register_plan(app.sessions, parse_plan(inst.plan), now=plans_at, actor=ACTOR)
                 progress.advance(task)
-            task = progress.add_task(f"{code}: import activity data", total=None)
-
-            def advance(done: int, total: int, task: TaskID = task) -> None:
-                progress.update(task, completed=done, total=total)
-
-            import_activity(
-                app.sessions,
-                activity_file,
-                year=year,
-                now=now,
-                actor=ACTOR,
-                progress=advance,
+            markets[code] = market.open_market(app, code, year, [i.plan["installation_id"] for i in installations])
+        with _step(progress, "BY: benchmark allocation ex ante, auction volume"):
+            allocation["BY"] = market.allocate_ex_ante(markets["BY"], hal, output / "input", f"BY_hal_{year}.csv")
+            cap = load_benchmark_config("BY")[0].cap(year)
+            by_market = markets["BY"]
+            volume = cap - sum(allocation["BY"].values())
+            at = dt.datetime(year, 2, 27, 10, tzinfo=dt.UTC)
+            by_market.issue(by_market.allowance, volume, f"demo:BY:{year}:auction-volume", at)
+        with _step(progress, f"CN: pre-allocation (70 % of {year - 1} output)"):
+            allocation["CN"] = market.allocate_ex_ante(
+                markets["CN"], outputs_before, output / "input", f"CN_outputs_{year - 1}.csv"
             )
-            for inst in installations:
-                for source in inst.cems:
-                    import_cems(
-                        app.sessions,
-                        output / "input" / f"{inst.plan['installation_id']}_{source}.csv",
-                        installation_id=inst.plan["installation_id"],
-                        year=year,
-                        emission_source=source,
-                        now=now,
-                        actor=ACTOR,
-                    )
-            task = progress.add_task(f"{code}: report and verify", total=len(installations))
-            for index, inst in enumerate(installations):
-                view = submit_report(app.sessions, inst.plan["installation_id"], year, now=now, actor=ACTOR)
-                view = _verify(app, rng, view, now, index)
-                if not view.verified:  # the operator corrects its data and the verifier confirms
-                    _import_correction(app, output / "input", inst, year, now)
-                    view = submit_report(
-                        app.sessions,
-                        view.installation_id,
-                        year,
-                        now=now,
-                        actor=ACTOR,
-                        reason="corrected fuel metering after verification",
-                    )
-                    view = verify_report(
-                        app.sessions,
-                        view.installation_id,
-                        year,
-                        verifier="Synthetic Verification Body 1",
-                        opinion=Opinion.SATISFACTORY,
-                        misstatement_t=0.0,
-                        now=now,
-                        actor=ACTOR,
-                    )
-                views.append(view)
-                progress.advance(task)
+        for code, installations in systems.items():
+            views += _mrv_year(app, progress, output, code, installations, year, now, rng)
+        verified = {v.installation_id: int(v.verified_emissions_t or 0) for v in views}
+        with _step(progress, f"CN: true-up against verified {year} output"):
+            path = output / "input" / f"CN_outputs_{year}.csv"
+            outputs.write_csv(path)
+            changes = markets["CN"].allocate(path, TRUE_UP, dt.datetime(year + 1, 4, 15, 9, tzinfo=dt.UTC))
+            allocation["CN"] = {i: allocation["CN"].get(i, 0) + c for i, c in changes.items()}
+        basis = dict(zip(outputs["unit_id"].to_list(), outputs["unit_type"].to_list(), strict=True))
+        years = {}
+        for code in systems:
+            task = progress.add_task(f"{code}: compliance year", total=None)
+
+            def describe(text: str, task: TaskID = task) -> None:
+                progress.update(task, description=text)
+
+            years[code] = market.run_compliance_year(
+                markets[code], {i: verified[i] for i in markets[code].installations}, allocation[code], basis, describe
+            )
+            progress.update(task, description=f"{code}: compliance year assessed", total=1, completed=1)
+        with _step(progress, f"CN: {year + 1} pre-allocation, shortfalls deducted"):
+            next_run = post_allocation(
+                app.sessions,
+                "CN",
+                year + 1,
+                output / "input" / f"CN_outputs_{year}.csv",
+                EX_ANTE,
+                now=dt.datetime(year + 2, 2, 1, 9, tzinfo=dt.UTC),
+                initiator=market.reps(markets["CN"].national)[0],
+            )
     kinds = {inst.plan["installation_id"]: inst.kind for insts in systems.values() for inst in insts}
     summary = write_mrv_report(output / "mrv", views, kinds, year)
+    summary["compliance"] = write_compliance_report(
+        output / "compliance", years, allocation, verified, kinds, year, market.conservation(app), next_run
+    )
     with console.status("BY: compiling the national inventory 1990-latest (KCA, uncertainty, exports)"):
         summary["inventory"] = run_inventory_demo(output, seed=seed, sessions=app.sessions, latest_year=year)
         summary["reconciliation"] = _reconcile(app, output)
     app.engine.dispose()
     _print_summary(console, summary, output)
     return summary
+
+
+@contextmanager
+def _step(progress: Progress, text: str) -> Iterator[None]:
+    task = progress.add_task(text, total=1)
+    yield
+    progress.update(task, completed=1)
+
+
+def _mrv_year(
+    app: App,
+    progress: Progress,
+    output: Path,
+    code: str,
+    installations: list[SyntheticInstallation],
+    year: int,
+    now: dt.datetime,
+    rng: np.random.Generator,
+) -> list[ReportView]:
+    """Import a year of activity data and CEMS hours, report, verify (and correct a few)."""
+    activity_file = _write_inputs(output / "input", code, installations, year)
+    task = progress.add_task(f"{code}: import activity data", total=None)
+
+    def advance(done: int, total: int, task: TaskID = task) -> None:
+        progress.update(task, completed=done, total=total)
+
+    import_activity(app.sessions, activity_file, year=year, now=now, actor=ACTOR, progress=advance)
+    for inst in installations:
+        for source in inst.cems:
+            import_cems(
+                app.sessions,
+                output / "input" / f"{inst.plan['installation_id']}_{source}.csv",
+                installation_id=inst.plan["installation_id"],
+                year=year,
+                emission_source=source,
+                now=now,
+                actor=ACTOR,
+            )
+    views = []
+    task = progress.add_task(f"{code}: report and verify", total=len(installations))
+    for index, inst in enumerate(installations):
+        view = submit_report(app.sessions, inst.plan["installation_id"], year, now=now, actor=ACTOR)
+        view = _verify(app, rng, view, now, index)
+        if not view.verified:  # the operator corrects its data and the verifier confirms
+            _import_correction(app, output / "input", inst, year, now)
+            view = submit_report(
+                app.sessions,
+                view.installation_id,
+                year,
+                now=now,
+                actor=ACTOR,
+                reason="corrected fuel metering after verification",
+            )
+            view = verify_report(
+                app.sessions,
+                view.installation_id,
+                year,
+                verifier="Synthetic Verification Body 1",
+                opinion=Opinion.SATISFACTORY,
+                misstatement_t=0.0,
+                now=now,
+                actor=ACTOR,
+            )
+        views.append(view)
+        progress.advance(task)
+    return views
 
 
 def _reconcile(app: App, output: Path) -> list[dict[str, Any]]:
@@ -172,6 +248,42 @@ def _reconcile(app: App, output: Path) -> list[dict[str, Any]]:
         output / "inventory" / "reconciliation.csv"
     )
     return rows
+
+
+def _print_compliance(console: Console, compliance: dict[str, Any], year: int) -> None:
+    table = Table(
+        "",
+        "alloc. Mt",
+        "verified Mt",
+        "ok",
+        "late",
+        "under",
+        "missing",
+        "offsets kt",
+        "penalties",
+        title=f"Compliance year {year} (statuses of installation-years)",
+    )
+    for s in compliance["summaries"]:
+        st = s["statuses"]
+        table.add_row(
+            s["jurisdiction"],
+            f"{s['allocation_t'] / 1e6:,.1f}",
+            f"{s['verified_t'] / 1e6:,.1f}",
+            str(st["compliant"]),
+            str(st["late"]),
+            str(st["under_surrendered"]),
+            str(st["missing_emissions"]),
+            f"{s['offsets_counted_t'] / 1e3:,.0f}",
+            f"{Decimal(s['penalties']) / 1_000_000:,.1f} M {s['currency']}",
+        )
+    console.print(table)
+    rejected = ", ".join(f"{s['jurisdiction']} {s['offsets_rejected_t']:,} t" for s in compliance["summaries"])
+    console.print(
+        f"Offsets rejected (over the limit): {rejected}. Registry conservation "
+        f"{'holds' if compliance['ledger_ok'] else 'FAILS'}, transaction log "
+        f"{'verifies' if compliance['log_ok'] else 'FAILS'}; CN {year + 1} pre-allocation withheld "
+        f"{compliance['withheld_t']:,} t for {year} shortfalls."
+    )
 
 
 def _print_summary(console: Console, summary: dict[str, Any], output: Path) -> None:
@@ -194,6 +306,7 @@ def _print_summary(console: Console, summary: dict[str, Any], output: Path) -> N
             str(row["corrected"]),
         )
     console.print(table)
+    _print_compliance(console, summary["compliance"], summary["year"])
     inventory = summary["inventory"]
     low, high = inventory["uncertainty_approach2_pct"]
     console.print(
@@ -209,6 +322,6 @@ def _print_summary(console: Console, summary: dict[str, Any], output: Path) -> N
     )
     console.print(f"Installations' share of the inventory (inventory/reconciliation.csv): {shares}")
     console.print(
-        f"Reports, inputs and the SQLite database are in {output}/ (open {output}/mrv/report.html "
-        f"and {output}/inventory/)"
+        f"Reports, inputs and the SQLite database are in {output}/ (open {output}/compliance/report.html, "
+        f"{output}/mrv/report.html and {output}/inventory/)"
     )
