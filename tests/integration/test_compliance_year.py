@@ -29,8 +29,13 @@ from carbonbridge.services.registry_workflow import approve, settle_due
 UTC = dt.UTC
 SETUP = dt.datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
 HEADER = "unit_id,unit_type,electricity_mwh,heat_gj,cooling,heat_supply_ratio,load_rate\n"
-UNITS = {"CN-A": "coal_above_300mw", "CN-B": "gas", "CN-C": "coal_300mw_and_below", "CN-D": "coal_above_300mw",
-         "CN-E": "coal_above_300mw"}
+UNITS = {
+    "CN-A": "coal_above_300mw",
+    "CN-B": "gas",
+    "CN-C": "coal_300mw_and_below",
+    "CN-D": "coal_above_300mw",
+    "CN-E": "coal_above_300mw",
+}
 ADMIN, ADMIN_B = "cn-admin-a", "cn-admin-b"
 
 
@@ -42,22 +47,48 @@ def outputs(tmp_path: Path, name: str, mwh: dict[str, int]) -> Path:
 
 def verified_report(app: Any, inst: str, tonnes: int, at: dt.datetime) -> None:
     with unit_of_work(app.sessions) as session:
-        report = EmissionReportRow(installation_id=inst, year=2025, version=1, dataset_id=None, gwp_set="AR5GWP100",
-                                   method_pack="cn-mee-power-2022", co2_t=float(tonnes), ch4_t=0.0, n2o_t=0.0,
-                                   co2e_t=float(tonnes), category="C", by_source_stream={}, reason="",
-                                   submitted_at=at)
+        report = EmissionReportRow(
+            installation_id=inst,
+            year=2025,
+            version=1,
+            dataset_id=None,
+            gwp_set="AR5GWP100",
+            method_pack="cn-mee-power-2022",
+            co2_t=float(tonnes),
+            ch4_t=0.0,
+            n2o_t=0.0,
+            co2e_t=float(tonnes),
+            category="C",
+            by_source_stream={},
+            reason="",
+            submitted_at=at,
+        )
         session.add(report)
         session.flush()
-        session.add(VerificationRow(report_id=report.id, verifier="V", opinion="satisfactory", misstatement_t=0.0,
-                                    materiality_pct=2.0, material=False, verified=True, verified_emissions_t=tonnes,
-                                    comments="", verified_at=at))
+        session.add(
+            VerificationRow(
+                report_id=report.id,
+                verifier="V",
+                opinion="satisfactory",
+                misstatement_t=0.0,
+                materiality_pct=2.0,
+                material=False,
+                verified=True,
+                verified_emissions_t=tonnes,
+                comments="",
+                verified_at=at,
+            )
+        )
 
 
 def move(app: Any, key: str, source: str, destination: str, unit: str, quantity: int, at: dt.datetime) -> None:
     """A transfer with four eyes and the delay window, settled when the window ends."""
     rep_a, rep_b = (ADMIN, ADMIN_B) if source == "CN-NHA" else (f"{source}-rep-a", f"{source}-rep-b")
-    result = propose(app.sessions, TransactionRequest(key, TransactionType.TRANSFER, source, destination, unit,
-                                                      quantity, rep_a), now=at)
+    result = propose(
+        app.sessions,
+        TransactionRequest(key, TransactionType.TRANSFER, source, destination, unit, quantity, rep_a),
+        now=at,
+    )
     result = approve(app.sessions, result.id, rep_b, now=at)
     assert result.delay_until is not None
     settle_due(app.sessions, now=result.delay_until)
@@ -65,8 +96,17 @@ def move(app: Any, key: str, source: str, destination: str, unit: str, quantity:
 
 
 def surrender(app: Any, key: str, inst: str, unit: str, quantity: int, at: dt.datetime) -> None:
-    request = TransactionRequest(key, TransactionType.SURRENDER, inst, "CN-DELETION", unit, quantity,
-                                 f"{inst}-rep-a", installation_id=inst, compliance_year=2025)
+    request = TransactionRequest(
+        key,
+        TransactionType.SURRENDER,
+        inst,
+        "CN-DELETION",
+        unit,
+        quantity,
+        f"{inst}-rep-a",
+        installation_id=inst,
+        compliance_year=2025,
+    )
     assert propose(app.sessions, request, now=at).state is TransactionState.COMPLETED
 
 
@@ -77,11 +117,26 @@ def cn(app: Any) -> Any:
     accounts.add_representative(app.sessions, ADMIN_B, "Registry admin B", ["CN-NHA"], now=SETUP)
     with unit_of_work(app.sessions) as session:
         for inst in UNITS:
-            session.add(InstallationRow(id=inst, jurisdiction="CN", name=f"Unit {inst}", operator="Op",
-                                        sector="energy_industries", created_at=SETUP))
+            session.add(
+                InstallationRow(
+                    id=inst,
+                    jurisdiction="CN",
+                    name=f"Unit {inst}",
+                    operator="Op",
+                    sector="energy_industries",
+                    created_at=SETUP,
+                )
+            )
     for inst in UNITS:
-        accounts.open_account(app.sessions, inst, "CN", AccountType.OPERATOR_HOLDING, f"Operator of {inst}",
-                              now=SETUP, installation_id=inst)
+        accounts.open_account(
+            app.sessions,
+            inst,
+            "CN",
+            AccountType.OPERATOR_HOLDING,
+            f"Operator of {inst}",
+            now=SETUP,
+            installation_id=inst,
+        )
         for rep in ("a", "b"):
             accounts.add_representative(app.sessions, f"{inst}-rep-{rep}", rep, [inst], now=SETUP)
     return app
@@ -93,33 +148,69 @@ def test_a_compliance_year_gives_the_configured_statuses_penalties_and_deduction
     # A 1,000,000 x 0.877 = 877,000 -> 613,900; B 500,000 x 0.392 = 196,000 -> 137,200;
     # C 500,000 x 0.979 = 489,500 -> 342,650; D and E 400,000 x 0.877 = 350,800 -> 245,560.
     mwh_2024 = {"CN-A": 1_000_000, "CN-B": 500_000, "CN-C": 500_000, "CN-D": 400_000, "CN-E": 400_000}
-    run = posting.post_allocation(app.sessions, "CN", 2025, outputs(tmp_path, "o2024.csv", mwh_2024), EX_ANTE,
-                                  now=dt.datetime(2025, 2, 3, 9, tzinfo=UTC), initiator=ADMIN)
+    run = posting.post_allocation(
+        app.sessions,
+        "CN",
+        2025,
+        outputs(tmp_path, "o2024.csv", mwh_2024),
+        EX_ANTE,
+        now=dt.datetime(2025, 2, 3, 9, tzinfo=UTC),
+        initiator=ADMIN,
+    )
     pre = {p.installation_id: p.delivered_t for p in run.postings}
     assert pre == {"CN-A": 613_900, "CN-B": 137_200, "CN-C": 342_650, "CN-D": 245_560, "CN-E": 245_560}
     assert run.cap_t == 1_584_870  # the intensity cap follows what was pre-allocated
-    again = posting.post_allocation(app.sessions, "CN", 2025, outputs(tmp_path, "o2024.csv", mwh_2024), EX_ANTE,
-                                    now=dt.datetime(2025, 2, 4, tzinfo=UTC), initiator=ADMIN)
+    again = posting.post_allocation(
+        app.sessions,
+        "CN",
+        2025,
+        outputs(tmp_path, "o2024.csv", mwh_2024),
+        EX_ANTE,
+        now=dt.datetime(2025, 2, 4, tzinfo=UTC),
+        initiator=ADMIN,
+    )
     assert again.postings == run.postings  # a repeat posts nothing twice
     with pytest.raises(IdempotencyConflict, match="allocation_t"):
-        posting.post_allocation(app.sessions, "CN", 2025, outputs(tmp_path, "x.csv", {**mwh_2024, "CN-A": 1}),
-                                EX_ANTE, now=dt.datetime(2025, 2, 4, tzinfo=UTC), initiator=ADMIN)
+        posting.post_allocation(
+            app.sessions,
+            "CN",
+            2025,
+            outputs(tmp_path, "x.csv", {**mwh_2024, "CN-A": 1}),
+            EX_ANTE,
+            now=dt.datetime(2025, 2, 4, tzinfo=UTC),
+            initiator=ADMIN,
+        )
 
     # B sells 100,000 to A before its output falls; offsets reach A from the national account.
     move(app, "b-to-a", "CN-B", "CN-A", unit, 100_000, dt.datetime(2025, 6, 2, 9, tzinfo=UTC))
     accounts.create_unit_type(app.sessions, "CN", UnitKind.OFFSET, 2020, 1_000_000, now=SETUP, origin="CCER")
-    propose(app.sessions, TransactionRequest("ccer-issue", TransactionType.ISSUANCE, None, "CN-NHA", "CN-OF-2020-CCER",
-                                             80_000, ADMIN), now=SETUP)
+    propose(
+        app.sessions,
+        TransactionRequest("ccer-issue", TransactionType.ISSUANCE, None, "CN-NHA", "CN-OF-2020-CCER", 80_000, ADMIN),
+        now=SETUP,
+    )
     move(app, "ccer-to-a", "CN-NHA", "CN-A", "CN-OF-2020-CCER", 80_000, dt.datetime(2025, 6, 2, 9, tzinfo=UTC))
 
     # True-up from verified 2025 output: A 1,100,000 x 0.877 = 964,700 (+350,800); B 150,000 x 0.392 = 58,800
     # (-78,400: B holds 37,200, returned; 41,200 is a debt); C 489,500 (+146,850); D, E 350,800 (+105,240).
     mwh_2025 = {"CN-A": 1_100_000, "CN-B": 150_000, "CN-C": 500_000, "CN-D": 400_000, "CN-E": 400_000}
-    run = posting.post_allocation(app.sessions, "CN", 2025, outputs(tmp_path, "o2025.csv", mwh_2025), TRUE_UP,
-                                  now=dt.datetime(2026, 4, 1, 9, tzinfo=UTC), initiator=ADMIN)
+    run = posting.post_allocation(
+        app.sessions,
+        "CN",
+        2025,
+        outputs(tmp_path, "o2025.csv", mwh_2025),
+        TRUE_UP,
+        now=dt.datetime(2026, 4, 1, 9, tzinfo=UTC),
+        initiator=ADMIN,
+    )
     got = {p.installation_id: (p.allocation_t, p.delivered_t, p.debt_t) for p in run.postings}
-    assert got == {"CN-A": (350_800, 350_800, 0), "CN-B": (-78_400, -37_200, 41_200), "CN-C": (146_850, 146_850, 0),
-                   "CN-D": (105_240, 105_240, 0), "CN-E": (105_240, 105_240, 0)}
+    assert got == {
+        "CN-A": (350_800, 350_800, 0),
+        "CN-B": (-78_400, -37_200, 41_200),
+        "CN-C": (146_850, 146_850, 0),
+        "CN-D": (105_240, 105_240, 0),
+        "CN-E": (105_240, 105_240, 0),
+    }
     assert run.intensity_cap_t == 964_700 + 58_800 + 489_500 + 350_800 + 350_800
     assert run.cap_t == 1_584_870 + 350_800 + 146_850 + 2 * 105_240  # issued never exceeds the cap
     assert sum(h.quantity for h in queries.holdings(app.sessions, "CN-B")) == 0
@@ -146,24 +237,32 @@ def test_a_compliance_year_gives_the_configured_statuses_penalties_and_deduction
     surrender(app, "s-e", "CN-E", unit, 450_800, on_time)
     with pytest.raises(RuleViolation, match="before_deadline"):
         compliance.assess_year(app.sessions, "CN", 2025, now=dt.datetime(2026, 12, 31, 12, tzinfo=UTC))
-    views = {v.installation_id: v for v in compliance.assess_year(app.sessions, "CN", 2025,
-                                                                    now=dt.datetime(2027, 1, 10, 9, tzinfo=UTC))}
+    views = {
+        v.installation_id: v
+        for v in compliance.assess_year(app.sessions, "CN", 2025, now=dt.datetime(2027, 1, 10, 9, tzinfo=UTC))
+    }
 
     a, b, c, d, e = (views[i] for i in UNITS)
     # A: 1,000,000 - 900,000 - 50,000 = 50,000 short; 5 x CNY 95 x 50,000 = 23,750,000.00; deducted next year.
-    assert (a.status, a.counted_offsets_t, a.rejected_offsets_t, a.shortfall_t) == ("under_surrendered", 50_000,
-                                                                                    30_000, 50_000)
-    assert (a.penalty, a.currency, a.deducted_next_t, a.carried_forward_t) == (Decimal("23750000.00"), "CNY",
-                                                                               50_000, 0)
+    assert (a.status, a.counted_offsets_t, a.rejected_offsets_t, a.shortfall_t) == (
+        "under_surrendered",
+        50_000,
+        30_000,
+        50_000,
+    )
+    assert (a.penalty, a.currency, a.deducted_next_t, a.carried_forward_t) == (Decimal("23750000.00"), "CNY", 50_000, 0)
     # A holds 613,900 + 100,000 + 350,800 - 9,200 - 100,000 - 900,000 = 55,500 allowances: banked.
     assert a.banked_t == 55_500
     # B (gas): obligation min(70,000, 58,800) = 58,800, plus the 41,200 debt = 100,000 required, none held.
-    assert (b.obligation_t, b.required_t, b.shortfall_t, b.penalty) == (58_800, 100_000, 100_000,
-                                                                        Decimal("47500000.00"))
+    assert (b.obligation_t, b.required_t, b.shortfall_t, b.penalty) == (
+        58_800,
+        100_000,
+        100_000,
+        Decimal("47500000.00"),
+    )
     assert (c.status, c.account_blocked, c.penalty) == ("missing_emissions", True, Decimal("0.00"))
     # D: 20,000 missing at the deadline, made up late: status late, 5 x 95 x 20,000 = 9,500,000.00.
-    assert (d.status, d.shortfall_at_deadline_t, d.shortfall_t, d.penalty) == ("late", 20_000, 0,
-                                                                               Decimal("9500000.00"))
+    assert (d.status, d.shortfall_at_deadline_t, d.shortfall_t, d.penalty) == ("late", 20_000, 0, Decimal("9500000.00"))
     assert (e.status, e.obligation_t, e.penalty) == ("compliant", 450_800, Decimal("0.00"))
     assert [v.installation_id for v in compliance.assessments(app.sessions, "CN", 2025)] == list(UNITS)
     blocked = accounts_state(app, "CN-C")
@@ -171,8 +270,15 @@ def test_a_compliance_year_gives_the_configured_statuses_penalties_and_deduction
 
     # 2026 pre-allocation withholds last year's shortfall: A 0.7 x 964,700 = 675,290 less 50,000;
     # B 0.7 x 58,800 = 41,160, all withheld, 58,840 still owed.
-    run = posting.post_allocation(app.sessions, "CN", 2026, outputs(tmp_path, "o2025.csv", mwh_2025), EX_ANTE,
-                                  now=dt.datetime(2027, 2, 1, 9, tzinfo=UTC), initiator=ADMIN)
+    run = posting.post_allocation(
+        app.sessions,
+        "CN",
+        2026,
+        outputs(tmp_path, "o2025.csv", mwh_2025),
+        EX_ANTE,
+        now=dt.datetime(2027, 2, 1, 9, tzinfo=UTC),
+        initiator=ADMIN,
+    )
     got = {p.installation_id: (p.allocation_t, p.delivered_t, p.deducted_t) for p in run.postings}
     assert got["CN-A"] == (675_290, 625_290, 50_000)
     assert got["CN-B"] == (41_160, 0, 41_160)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from decimal import Decimal
 
@@ -106,3 +107,69 @@ def test_missing_verified_emissions_by_the_deadline_blocks_the_account() -> None
         assess(case(1_000, allowances(1_000), entered=dt.date(2026, 4, 2)), CCER, CN_PENALTY, D(80)),
     ):
         assert (result.status, result.block_account) == (Status.MISSING_EMISSIONS, True)
+
+
+def test_allowances_of_a_later_vintage_do_not_count_and_an_allocation_debt_adds_to_the_obligation() -> None:
+    # China: vintage <= 2025 counts for 2025. Obligation 1,000 + debt 200 (excess allocation not taken
+    # back) = 1,200 required; 1,100 of vintage 2025 count, the 100 of vintage 2026 do not -> 100 short.
+    base = case(1_000, allowances(1_100), Surrender(dt.date(2026, 11, 1), 100, "allowance", 2026))
+    result = assess(
+        dataclasses.replace(base, latest_allowance_vintage=2025, allocation_debt_t=200),
+        CCER,
+        CN_PENALTY,
+        D("80"),
+    )
+    assert (result.required_t, result.counted_allowances_t, result.rejected_allowances_t) == (1_200, 1_100, 100)
+    assert (result.status, result.shortfall_t, result.penalty) == (Status.UNDER_SURRENDERED, 100, D("40000.00"))
+
+
+def test_compliance_configuration_is_parsed_and_every_bad_field_is_named() -> None:
+    from carbonbridge.domain.compliance.rules import parse_compliance_rules
+    from carbonbridge.domain.errors import ValidationFailed
+
+    good = {
+        "deadlines": {"emissions": "03-31", "surrender": "09-30"},
+        "offsets": {"limit_share": "0.05", "eligible_origins": ["CCER"], "earliest_vintage": 2013},
+        "penalty": {
+            "kind": "per_tonne",
+            "amount": "100",
+            "currency": "EUR",
+            "shortfall": "make_good",
+            "reference_price": "0",
+        },
+    }
+    rules = parse_compliance_rules(good, file="c.toml", jurisdiction="XX")
+    assert (rules.emissions_deadline.for_year(2025), rules.surrender_deadline.for_year(2025)) == (
+        dt.date(2026, 3, 31),
+        dt.date(2026, 9, 30),
+    )
+    bad = {
+        "deadlines": {"emissions": "13-01", "surrender": "09-30"},
+        "offsets": {"limit_share": "1.5", "eligible_origins": "CCER"},
+        "penalty": {
+            "kind": "per_day",
+            "amount": "x",
+            "currency": "EURO",
+            "shortfall": "forgive",
+            "reference_price": "-1",
+        },
+    }
+    try:
+        parse_compliance_rules(bad, file="c.toml", jurisdiction="XX")
+    except ValidationFailed as exc:
+        fields = sorted(str(p.field) for p in exc.problems)
+        assert all(p.file == "c.toml" for p in exc.problems)
+    else:
+        raise AssertionError("a bad configuration was accepted")
+    assert fields == sorted(
+        [
+            "deadlines.emissions",
+            "offsets.limit_share",
+            "offsets.eligible_origins",
+            "penalty.kind",
+            "penalty.amount",
+            "penalty.currency",
+            "penalty.shortfall",
+            "penalty.reference_price",
+        ]
+    )
