@@ -207,16 +207,16 @@ def _ensure_unit_type(sessions: Sessions, code: str, year: int, design: str, to_
     """The year's allowance unit type and its cap: the absolute cap of the year (EU style; issuing
     beyond it is refused), or, China style, a cap that follows the allocations: raised to what the
     pre-allocation and then the true-up against verified output need."""
-    code_ = unit_type_code(code, UnitKind.ALLOWANCE, year)
+    unit = unit_type_code(code, UnitKind.ALLOWANCE, year)
     with unit_of_work(sessions) as session:
-        row = session.execute(select(UNIT_TYPES.c.cap, UNIT_TYPES.c.issued).where(UNIT_TYPES.c.code == code_)).first()
+        row = session.execute(select(UNIT_TYPES.c.cap, UNIT_TYPES.c.issued).where(UNIT_TYPES.c.code == unit)).first()
     issued = int(row[1]) if row else 0
     cap = load_benchmark_config(code)[0].cap(year) if design == "benchmark" else max(1, issued + to_issue)
     if row is None:
         accounts.create_unit_type(sessions, code, UnitKind.ALLOWANCE, year, cap, now=now)
         return cap
     if design == "intensity" and cap > int(row[0]):
-        accounts.set_cap(sessions, code_, cap, now=now, reason=f"{year}: the intensity cap follows the allocations")
+        accounts.set_cap(sessions, unit, cap, now=now, reason=f"{year}: the intensity cap follows the allocations")
         return cap
     return int(row[0])
 

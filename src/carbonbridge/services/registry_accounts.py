@@ -89,9 +89,9 @@ def set_cap(
             raise NotFound(f"unknown unit type {code!r}")
         if unit.cap == cap:
             return unit
-        code_ = check_cap_change(unit, cap)
-        if code_ is not ResponseCode.OK:
-            raise RuleViolation(code_.value, f"{code}: a cap of {cap:,} is below the {unit.issued:,} units issued")
+        verdict = check_cap_change(unit, cap)
+        if verdict is not ResponseCode.OK:
+            raise RuleViolation(verdict.value, f"{code}: a cap of {cap:,} is below the {unit.issued:,} units issued")
         session.execute(update(rows.UNIT_TYPES).where(rows.UNIT_TYPES.c.code == code).values(cap=cap))
         detail: dict[str, object] = {"cap": cap, "previous": unit.cap, "reason": reason}
         audit(session, at=now, actor=actor, action="registry.unit_type.cap_changed", subject=code, detail=detail)
