@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import func, select
 
 from carbonbridge.adapters.db.models import EmissionReportRow, InstallationRow, VerificationRow
 from carbonbridge.adapters.db.uow import unit_of_work
@@ -265,6 +266,10 @@ def test_a_compliance_year_gives_the_configured_statuses_penalties_and_deduction
     assert (d.status, d.shortfall_at_deadline_t, d.shortfall_t, d.penalty) == ("late", 20_000, 0, Decimal("9500000.00"))
     assert (e.status, e.obligation_t, e.penalty) == ("compliant", 450_800, Decimal("0.00"))
     assert [v.installation_id for v in compliance.assessments(app.sessions, "CN", 2025)] == list(UNITS)
+    again = compliance.assess_year(app.sessions, "CN", 2025, now=dt.datetime(2027, 1, 11, tzinfo=UTC))
+    assert again == list(views.values())  # a repeat finds the same and appends nothing
+    with unit_of_work(app.sessions) as session:
+        assert session.scalar(select(func.count()).select_from(compliance.ASSESSMENTS)) == len(UNITS)
     blocked = accounts_state(app, "CN-C")
     assert blocked == AccountState.BLOCKED.value
 

@@ -262,8 +262,19 @@ def assess_year(
         block_missing(sessions, code, year, now=now, actor=actor)
     with unit_of_work(sessions) as session:
         banked = _banked(session, code, operators)
+        latest = _latest_assessments(session, code, year)
         views = [
-            _store(session, code, a, (verified, obligation, allocated), banked[a.installation_id], price, now, actor)
+            _store(
+                session,
+                code,
+                a,
+                (verified, obligation, allocated),
+                banked[a.installation_id],
+                price,
+                now,
+                actor,
+                latest,
+            )
             for a, verified, obligation, allocated in outcomes
         ]
     return views
@@ -278,7 +289,9 @@ def _store(
     price: Decimal,
     now: dt.datetime,
     actor: str,
+    latest: dict[str, AssessmentRow],
 ) -> AssessmentView:
+    """Append the assessment, unless it repeats the latest one of the installation-year."""
     view = AssessmentView(
         a.installation_id,
         a.year,
@@ -298,8 +311,10 @@ def _store(
         banked,
         a.block_account,
     )
+    previous = latest.get(a.installation_id)
+    if previous is not None and _view(previous) == view:
+        return view
     values = view.as_dict()
-    values["penalty"] = str(a.penalty)
     session.add(
         AssessmentRow(
             jurisdiction=code,
