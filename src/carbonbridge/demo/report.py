@@ -115,6 +115,8 @@ def write_mrv_report(folder: Path, views: list[ReportView], kinds: dict[str, str
         f"# CarbonBridge demo: verified emissions {year}",
         "",
         "Synthetic, clearly fictitious installations. AR5 GWP100. Method packs: BY `ipcc2006`, CN `cn-mee-power-2022`.",
+        "CO2e is the calculated total; verified emissions are whole tonnes per installation (rounded half up by the",
+        "verifier's statement, as the registry takes them), so the two columns differ by the rounding.",
         "",
         "| jurisdiction | kind | installations | CO2e (t) | verified (t) | corrected reports |",
         "|---|---|---:|---:|---:|---:|",
@@ -136,6 +138,7 @@ def write_mrv_report(folder: Path, views: list[ReportView], kinds: dict[str, str
         "<style>body{font-family:sans-serif;margin:2em}td,th{padding:4px 10px;text-align:right}</style></head><body>"
         f"<h1>Verified emissions {year} (synthetic data)</h1><table><tr><th>jurisdiction</th><th>kind</th>"
         f"<th>installations</th><th>CO2e (t)</th><th>verified (t)</th><th>corrected</th></tr>{rows}</table>"
+        "<p>Verified emissions are whole tonnes per installation, so the sums differ from CO2e by the rounding.</p>"
         f"{chart}</body></html>",
         encoding="utf-8",
     )
