@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from carbonbridge.adapters.db.models import EmissionReportRow, InstallationRow, VerificationRow
 from carbonbridge.adapters.db.uow import unit_of_work
@@ -116,6 +117,13 @@ def test_initiator_cannot_approve_and_a_second_representative_completes(
     assert approve(app.sessions, proposed.id, rep_b, now=now, policy_for=four_eyes) == done
     assert held(app, market.traders[0]) == (900, 0)
     assert_ledger_sound(app)
+    with app.engine.connect() as connection:  # one state event per command, listing its states in order
+        events = connection.execute(
+            text("SELECT states, state, actor FROM registry_transaction_events WHERE transaction_id = :t ORDER BY id"),
+            {"t": proposed.id},
+        ).all()
+    expected = [("proposed", "proposed", rep_a), ("approved,checked,completed", "completed", rep_b)]
+    assert [tuple(e) for e in events] == expected
 
 
 def test_transfer_to_an_untrusted_account_waits_until_noon_of_the_next_working_day(

@@ -6,10 +6,10 @@ import datetime as dt
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Table
-from sqlalchemy.orm import Session
 
 from carbonbridge.adapters.db.registry_models import (
     RegistryAccountRepresentativeRow,
@@ -34,7 +34,7 @@ from carbonbridge.domain.registry.model import (
     UnitType,
 )
 from carbonbridge.services import registry_sql as sql
-from carbonbridge.services.registry_sql import Batch
+from carbonbridge.services.registry_sql import Batch, Conn
 
 ACCOUNTS: Table = RegistryAccountRow.__table__  # type: ignore[assignment]
 REPS: Table = RegistryRepresentativeRow.__table__  # type: ignore[assignment]
@@ -46,6 +46,7 @@ EVENTS: Table = RegistryTransactionEventRow.__table__  # type: ignore[assignment
 LOGGED_FIELDS = ("type", "state", "response_code", "source_account", "destination_account", "unit_type", "quantity")
 TRANSACTION_COLUMNS = tuple(c.name for c in TRANSACTIONS.columns)
 _TIMES = ("proposed_at", "delay_until", "resolved_at")
+EVENT_COLUMNS = ("transaction_id", "state", "states", "response_code", "actor", "at")
 
 
 def utc(value: dt.datetime | str | None) -> dt.datetime | None:
@@ -57,7 +58,7 @@ def utc(value: dt.datetime | str | None) -> dt.datetime | None:
     return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
-def accounts(session: Session, ids: Iterable[str | None]) -> dict[str, Account]:
+def accounts(session: Conn, ids: Iterable[str | None]) -> dict[str, Account]:
     wanted = sorted({i for i in ids if i})
     if not wanted:
         return {}
@@ -69,7 +70,7 @@ def accounts(session: Session, ids: Iterable[str | None]) -> dict[str, Account]:
     return {r[0]: Account(r[0], r[1], AccountType(r[2]), AccountState(r[3]), r[4], r[5]) for r in found}
 
 
-def unit_type(session: Session, code: str, *, lock: bool = False) -> UnitType | None:
+def unit_type(session: Conn, code: str, *, lock: bool = False) -> UnitType | None:
     query = "SELECT code, jurisdiction, kind, vintage, origin, cap, issued FROM registry_unit_types WHERE code = :c"
     row = sql.one(session, query + (sql.for_update(session) if lock else ""), {"c": code})
     if row is None:
@@ -93,7 +94,7 @@ class Context:
 
 
 def context(
-    session: Session,
+    session: Conn,
     key: str,
     unit: str,
     rep: str,
@@ -105,30 +106,8 @@ def context(
     """One query for what a proposal reads besides serial blocks. It also locks the holdings of
     `lock` (ascending account order, FOR UPDATE in scalar subqueries, evaluated left to right);
     a missing holding row comes back as None and is created and locked by the caller."""
-    trusted = (
-        "FROM registry_trusted_changes WHERE account_id = :src AND trusted_account_id = :dst ORDER BY id DESC LIMIT 1"
-    )
-    links = sql.placeholders("l", len(authorising)) if authorising else "NULL"
-    account = (
-        "SELECT type || '|' || state || '|' || jurisdiction || '|' || coalesce(installation_id, '') || '|' || holder "
-        "FROM registry_accounts WHERE id = "
-    )
     ordered = sorted(set(lock))
-    holding = "FROM registry_holdings WHERE unit_type = :unit AND account_id = "
-    locks = "".join(
-        f", (SELECT quantity {holding}:h{i}{sql.for_update(session)}), (SELECT reserved {holding}:h{i})"
-        for i in range(len(ordered))
-    )
-    query = (
-        "SELECT (SELECT id FROM registry_transactions WHERE client_key = :key),"
-        f" ({account}:src), ({account}:dst),"
-        " (SELECT jurisdiction FROM registry_unit_types WHERE code = :unit),"
-        " (SELECT state FROM registry_representatives WHERE id = :rep),"
-        " (SELECT consecutive_failures FROM registry_representatives WHERE id = :rep),"
-        " (SELECT count(*) FROM registry_account_representatives WHERE representative_id = :rep"
-        f" AND account_id IN ({links})),"
-        f" (SELECT action {trusted}), (SELECT effective_at {trusted}){locks}"
-    )
+    query = _context_query(len(authorising), len(ordered), sql.for_update(session))
     params = {"key": key, "unit": unit, "rep": rep, "src": pair[0], "dst": pair[1]}
     params.update({f"l{i}": a for i, a in enumerate(authorising)})
     params.update({f"h{i}": a for i, a in enumerate(ordered)})
@@ -150,6 +129,33 @@ def context(
     )
 
 
+@lru_cache(maxsize=64)
+def _context_query(links: int, locks: int, for_update: str) -> str:
+    """The text of `context`'s query for `links` authorising accounts and `locks` holdings (its
+    shape, never its values, so the driver prepares it once per shape)."""
+    trusted = (
+        "FROM registry_trusted_changes WHERE account_id = :src AND trusted_account_id = :dst ORDER BY id DESC LIMIT 1"
+    )
+    account = (
+        "SELECT type || '|' || state || '|' || jurisdiction || '|' || coalesce(installation_id, '') || '|' || holder "
+        "FROM registry_accounts WHERE id = "
+    )
+    holding = "FROM registry_holdings WHERE unit_type = :unit AND account_id = "
+    held = "".join(
+        f", (SELECT quantity {holding}:h{i}{for_update}), (SELECT reserved {holding}:h{i})" for i in range(locks)
+    )
+    return (
+        "SELECT (SELECT id FROM registry_transactions WHERE client_key = :key),"
+        f" ({account}:src), ({account}:dst),"
+        " (SELECT jurisdiction FROM registry_unit_types WHERE code = :unit),"
+        " (SELECT state FROM registry_representatives WHERE id = :rep),"
+        " (SELECT consecutive_failures FROM registry_representatives WHERE id = :rep),"
+        " (SELECT count(*) FROM registry_account_representatives WHERE representative_id = :rep"
+        f" AND account_id IN ({sql.placeholders('l', links) if links else 'NULL'})),"
+        f" (SELECT action {trusted}), (SELECT effective_at {trusted}){held}"
+    )
+
+
 def _account(account_id: str, packed: str | None) -> Account | None:
     if packed is None:
         return None
@@ -157,13 +163,13 @@ def _account(account_id: str, packed: str | None) -> Account | None:
     return Account(account_id, jurisdiction, AccountType(kind), AccountState(state), holder, installation or None)
 
 
-def representative(session: Session, rep_id: str, account_ids: Sequence[str]) -> tuple[RepresentativeState, bool, int]:
+def representative(session: Conn, rep_id: str, account_ids: Sequence[str]) -> tuple[RepresentativeState, bool, int]:
     """(state, authorised for one of `account_ids`, consecutive failures); unknown means not authorised."""
     found = context(session, "", "", rep_id, account_ids, ("", ""), dt.datetime.max.replace(tzinfo=dt.UTC))
     return found.rep_state, found.rep_authorised, found.rep_failures
 
 
-def is_trusted(session: Session, account_id: str, other_id: str, now: dt.datetime) -> bool:
+def is_trusted(session: Conn, account_id: str, other_id: str, now: dt.datetime) -> bool:
     """The latest trusted-list change of the pair is an addition that has taken effect."""
     return context(session, "", "", "", [], (account_id, other_id), now).trusted
 
@@ -185,15 +191,15 @@ def record_failures(batch: Batch, rep_id: str, failures: int, previous: int, lim
     )
 
 
-def by_key(session: Session, client_key: str) -> Any:
+def by_key(session: Conn, client_key: str) -> Any:
     return _transaction(session, "client_key = :v", client_key, lock=False)
 
 
-def by_id(session: Session, transaction_id: str, *, lock: bool = False) -> Any:
+def by_id(session: Conn, transaction_id: str, *, lock: bool = False) -> Any:
     return _transaction(session, "id = :v", transaction_id, lock=lock)
 
 
-def _transaction(session: Session, where: str, value: str, *, lock: bool) -> Any:
+def _transaction(session: Conn, where: str, value: str, *, lock: bool) -> Any:
     query = f"SELECT {', '.join(TRANSACTION_COLUMNS)} FROM registry_transactions WHERE {where}"
     row = sql.one(session, query + (sql.for_update(session) if lock else ""), {"v": value})
     if row is None:
@@ -235,12 +241,12 @@ def request_of(row: Any) -> dict[str, object]:
     return dict(json.loads(row.request))
 
 
-def insert_transaction(session: Session, batch: Batch, row: dict[str, Any]) -> None:
+def insert_transaction(session: Conn, batch: Batch, row: dict[str, Any]) -> None:
     values = {c: (sql.when(session, row[c]) if c in _TIMES else row[c]) for c in TRANSACTION_COLUMNS}
     batch.insert("registry_transactions", TRANSACTION_COLUMNS, [values], first=True)
 
 
-def update_transaction(session: Session, batch: Batch, row: dict[str, Any]) -> None:
+def update_transaction(session: Conn, batch: Batch, row: dict[str, Any]) -> None:
     changed = ("state", "response_code", "approver", "delay_until", "resolved_at")
     params = {f"u_{c}": (sql.when(session, row[c]) if c in _TIMES else row[c]) for c in changed}
     assignments = ", ".join(f"{c} = :u_{c}" for c in changed)
@@ -248,7 +254,7 @@ def update_transaction(session: Session, batch: Batch, row: dict[str, Any]) -> N
 
 
 def transition(
-    session: Session,
+    session: Conn,
     batch: Batch,
     row: dict[str, Any],
     states: Sequence[TransactionState],
@@ -256,14 +262,19 @@ def transition(
     actor: str,
     now: dt.datetime,
 ) -> TransactionView:
-    """Append the state events, the hash-chained log entry and the audit record, then send every
-    write of the command. The chain head is locked last, just before the writes go out."""
+    """Append the command's state event (one row listing `states` in order), the hash-chained log
+    entry and the audit record, then send every write of the command. The chain head is locked
+    last, just before the writes go out."""
     at = sql.when(session, now)
-    events = [
-        {"transaction_id": row["id"], "state": s.value, "response_code": code.value, "actor": actor, "at": at}
-        for s in states
-    ]
-    batch.insert("registry_transaction_events", ("transaction_id", "state", "response_code", "actor", "at"), events)
+    event = {
+        "transaction_id": row["id"],
+        "state": states[-1].value,
+        "states": ",".join(s.value for s in states),
+        "response_code": code.value,
+        "actor": actor,
+        "at": at,
+    }
+    batch.insert("registry_transaction_events", EVENT_COLUMNS, [event])
     partition = partition_of(row["id"])
     payload = {f: row[f] for f in LOGGED_FIELDS}
     payload.update(actor=actor, at=now.isoformat(), transaction_id=row["id"])
@@ -288,7 +299,7 @@ def transition(
 _LOG_COLUMNS = ("partition", "seq", "prev_hash", "hash", "transaction_id", "payload")
 
 
-def _append(session: Session, batch: Batch, partition: int, transaction_id: str, payload: dict[str, Any]) -> None:
+def _append(session: Conn, batch: Batch, partition: int, transaction_id: str, payload: dict[str, Any]) -> None:
     """Lock the chain head, compute the next entry here, and queue its writes (SQLite)."""
     head = sql.one(
         session,
@@ -324,12 +335,12 @@ def _append_in_one_statement(batch: Batch, partition: int, transaction_id: str, 
     )
 
 
-def national_accounts(session: Session, jurisdiction: str) -> list[str]:
+def national_accounts(session: Conn, jurisdiction: str) -> list[str]:
     query = "SELECT id FROM registry_accounts WHERE jurisdiction = :j AND type = :t ORDER BY id"
     return [r[0] for r in sql.rows(session, query, {"j": jurisdiction, "t": AccountType.NATIONAL_HOLDING.value})]
 
 
-def reversal_of(session: Session, transaction_id: str) -> Any:
+def reversal_of(session: Conn, transaction_id: str) -> Any:
     """A completed or pending reversal of the transaction, if any (a transaction is reversed once)."""
     query = "SELECT id FROM registry_transactions WHERE reverses = :t AND state <> :s"
     return sql.one(session, query, {"t": transaction_id, "s": TransactionState.TERMINATED.value})

@@ -1,13 +1,14 @@
 """SQL for the registry's ledger writes: row locks in a fixed order, serial blocks, postings.
 
 Concurrency pattern (docs/registry.md): on PostgreSQL a command first locks the holding rows it
-touches with SELECT ... FOR UPDATE in ascending account order, then reads and splits serial
-blocks (protected by those holding locks), then locks one chain head of the transaction log, and
-last inserts its transaction row (whose unique client key serialises repeats) with all other
-writes. A command never waits for a lock that is earlier in that order than one it holds, so
-commands cannot wait on each other in a cycle; the one remaining case (two commands creating the
-same holding row) is a detected deadlock that `retrying` repeats. On SQLite every transaction
-starts with BEGIN IMMEDIATE, so writers run one at a time.
+touches with SELECT ... FOR UPDATE in ascending account order, then, in its one write statement,
+takes and splits serial blocks (protected by those holding locks; see PICK_SQL), locks one chain
+head of the transaction log, and inserts its transaction row (whose unique client key serialises
+repeats) with all other writes. A command never waits for a lock that is earlier in that order
+than one it holds, so commands cannot wait on each other in a cycle; the one remaining case (two
+commands creating the same holding row) is a detected deadlock that `retrying` repeats. On SQLite
+every transaction starts with BEGIN IMMEDIATE, so writers run one at a time, and blocks are read
+and split (domain.registry.blocks.take) in Python.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Table
-from sqlalchemy.orm import Session
 
 from carbonbridge.adapters.db.registry_models import (
     RegistryBlockMovementRow,
@@ -27,7 +27,7 @@ from carbonbridge.adapters.db.registry_models import (
 from carbonbridge.domain.errors import Conflict
 from carbonbridge.domain.registry.blocks import SerialBlock, Take, take
 from carbonbridge.services import registry_sql as sql
-from carbonbridge.services.registry_sql import Batch
+from carbonbridge.services.registry_sql import Batch, Conn
 
 HOLDINGS: Table = RegistryHoldingRow.__table__  # type: ignore[assignment]
 BLOCKS: Table = RegistrySerialBlockRow.__table__  # type: ignore[assignment]
@@ -51,7 +51,7 @@ class Holding:
         return self.quantity - self.reserved
 
 
-def lock_holdings(session: Session, unit_type: str, account_ids: Iterable[str]) -> dict[str, Holding]:
+def lock_holdings(session: Conn, unit_type: str, account_ids: Iterable[str]) -> dict[str, Holding]:
     """Lock (creating if absent) the holdings of `unit_type` in the given accounts, in id order."""
     ids = sorted(set(account_ids))
     params = {"unit": unit_type, **{f"a{i}": a for i, a in enumerate(ids)}}
@@ -75,7 +75,7 @@ def lock_holdings(session: Session, unit_type: str, account_ids: Iterable[str]) 
     return found
 
 
-def _free_blocks(session: Session, account_id: str, unit_type: str, quantity: int) -> list[SerialBlock]:
+def _free_blocks(session: Conn, account_id: str, unit_type: str, quantity: int) -> list[SerialBlock]:
     """Unreserved blocks, lowest serials first, paged until `quantity` units are covered."""
     found: list[SerialBlock] = []
     covered, after = 0, 0
@@ -123,31 +123,89 @@ def _apply_take(batch: Batch, plan: Take, column: str, value: str, owner: str) -
         batch.insert("registry_serial_blocks", tuple(record), [record])
 
 
+# PostgreSQL: the free blocks are taken inside the command's write statement. That statement starts
+# after the holding locks were granted, so under READ COMMITTED it sees the latest blocks, and it
+# saves the round trip of reading them first. `pick` walks the holding's unreserved blocks in serial
+# order through ix_registry_blocks_free, one index probe per block, until `:kq` units are covered;
+# `plan` is domain.registry.blocks.take(): whole blocks move, the last one splits, keeping its first
+# serial, and its last units move as a new block (`moved_start` > `start_serial`). The agreement of
+# the two is tested (tests/integration/test_registry_blocks_sql.py).
+_FREE = "FROM registry_serial_blocks WHERE account_id = :ksrc AND unit_type = :kunit AND reserved_by IS NULL"
+PICK_SQL = (
+    f"(SELECT id, start_serial, end_serial, CAST(0 AS bigint) AS taken {_FREE} ORDER BY start_serial LIMIT 1) "
+    "UNION ALL (SELECT b.id, b.start_serial, b.end_serial, p.taken + p.end_serial - p.start_serial + 1 "
+    f"FROM pick p CROSS JOIN LATERAL (SELECT id, start_serial, end_serial {_FREE} AND start_serial > p.start_serial "
+    "ORDER BY start_serial LIMIT 1) b WHERE p.taken + p.end_serial - p.start_serial + 1 < :kq)"
+)
+PLAN_SQL = (
+    "SELECT id, start_serial, end_serial, GREATEST(start_serial, end_serial - (:kq - taken) + 1) AS moved_start "
+    "FROM pick"
+)
+_TAKE_SQL = (
+    (
+        "UPDATE registry_serial_blocks b SET account_id = :kowner, reserved_by = :kreserved FROM plan p "
+        "WHERE b.id = p.id AND p.moved_start = p.start_serial"
+    ),
+    (
+        "UPDATE registry_serial_blocks b SET end_serial = p.moved_start - 1 FROM plan p "
+        "WHERE b.id = p.id AND p.moved_start > p.start_serial"
+    ),
+    (
+        "INSERT INTO registry_serial_blocks (unit_type, start_serial, end_serial, account_id, reserved_by) "
+        "SELECT :kunit, moved_start, end_serial, :kowner, :kreserved FROM plan WHERE moved_start > start_serial"
+    ),
+)
+
+
+def _take_in_sql(batch: Batch, unit_type: str, source: str, quantity: int, owner: str, reserved: str | None) -> None:
+    """Queue `take` of the source's free blocks: the taken units go to `owner`, reserved for
+    `reserved` (a pending transaction) or free. The batch fails unless exactly `quantity` moved."""
+    plan = {"ksrc": source, "kunit": unit_type, "kq": quantity}
+    batch.add(PICK_SQL, plan, name="pick", recursive=True)
+    batch.add(PLAN_SQL, {"kq": quantity}, name="plan")
+    values = {"kowner": owner, "kreserved": reserved, "kunit": unit_type}
+    for statement in _TAKE_SQL:
+        batch.add(statement, values)
+    batch.check(
+        "SELECT CAST(coalesce(sum(end_serial - moved_start + 1), 0) AS bigint) FROM plan",
+        {},
+        quantity,
+        f"serial blocks of {source} do not cover {quantity} units: ledger inconsistent",
+    )
+
+
 def move_free_units(
-    session: Session, batch: Batch, transaction_id: str, unit_type: str, source: str, destination: str, quantity: int
+    session: Conn, batch: Batch, transaction_id: str, unit_type: str, source: str, destination: str, quantity: int
 ) -> None:
     """Move `quantity` unreserved units now: blocks, movements, postings, both holdings."""
-    plan = take(_free_blocks(session, source, unit_type, quantity), quantity)
-    _apply_take(batch, plan, "account_id", destination, source)
-    record_movements(batch, transaction_id, plan.moved, source, destination)
+    if sql.is_postgres(session):
+        _take_in_sql(batch, unit_type, source, quantity, destination, None)
+        batch.add(
+            f"INSERT INTO registry_block_movements ({', '.join(MOVEMENT_COLUMNS)}) "
+            "SELECT :mt, :mu, moved_start, end_serial, :ms, :md FROM plan ORDER BY start_serial",
+            {"mt": transaction_id, "mu": unit_type, "ms": source, "md": destination},
+        )
+    else:
+        plan = take(_free_blocks(session, source, unit_type, quantity), quantity)
+        _apply_take(batch, plan, "account_id", destination, source)
+        record_movements(batch, transaction_id, plan.moved, source, destination)
     post(batch, transaction_id, unit_type, source, destination, quantity, reserved=False)
 
 
-def reserve_units(
-    session: Session, batch: Batch, transaction_id: str, unit_type: str, source: str, quantity: int
-) -> None:
+def reserve_units(session: Conn, batch: Batch, transaction_id: str, unit_type: str, source: str, quantity: int) -> None:
     """Earmark `quantity` units of `source` for a pending transaction (they stay in the account)."""
-    plan = take(_free_blocks(session, source, unit_type, quantity), quantity)
-    _apply_take(batch, plan, "reserved_by", transaction_id, source)
+    if sql.is_postgres(session):
+        _take_in_sql(batch, unit_type, source, quantity, source, transaction_id)
+    else:
+        plan = take(_free_blocks(session, source, unit_type, quantity), quantity)
+        _apply_take(batch, plan, "reserved_by", transaction_id, source)
     batch.add(
         "UPDATE registry_holdings SET reserved = reserved + :rq WHERE account_id = :ra AND unit_type = :ru",
         {"rq": quantity, "ra": source, "ru": unit_type},
     )
 
 
-def release_units(
-    session: Session, batch: Batch, transaction_id: str, unit_type: str, source: str, quantity: int
-) -> None:
+def release_units(session: Conn, batch: Batch, transaction_id: str, unit_type: str, source: str, quantity: int) -> None:
     """Undo a reservation: the units are free again in the source account."""
     changed = sql.run(
         session, "UPDATE registry_serial_blocks SET reserved_by = NULL WHERE reserved_by = :t", {"t": transaction_id}
@@ -160,7 +218,7 @@ def release_units(
 
 
 def move_reserved_units(
-    session: Session, batch: Batch, transaction_id: str, unit_type: str, source: str, destination: str, quantity: int
+    session: Conn, batch: Batch, transaction_id: str, unit_type: str, source: str, destination: str, quantity: int
 ) -> None:
     """Complete a pending transaction: its reserved blocks change owner."""
     found = sql.rows(
@@ -181,7 +239,7 @@ def move_reserved_units(
 
 
 def create_block(
-    session: Session, batch: Batch, transaction_id: str, block: SerialBlock, issuance: str, destination: str
+    session: Conn, batch: Batch, transaction_id: str, block: SerialBlock, issuance: str, destination: str
 ) -> None:
     """Issuance: a new block of fresh serials enters the national holding account."""
     sql.run(

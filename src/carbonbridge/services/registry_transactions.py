@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from carbonbridge.adapters.db.uow import unit_of_work
@@ -29,7 +30,7 @@ from carbonbridge.domain.registry.rules import Proposal, check_issuance, check_p
 from carbonbridge.services import registry_rows as rows
 from carbonbridge.services import registry_store as store
 from carbonbridge.services.registry_policy import load_policy, timezone_of
-from carbonbridge.services.registry_sql import Batch
+from carbonbridge.services.registry_sql import Batch, Conn, direct_unit_of_work
 
 Sessions = sessionmaker[Session]
 PolicyFor = Callable[[str], SecurityPolicy]
@@ -61,6 +62,23 @@ def retrying(sessions: Sessions, work: Callable[[Session], T]) -> T:
     raise AssertionError("unreachable")
 
 
+def retrying_direct(sessions: Sessions, work: Callable[[Conn], T]) -> T:
+    """`retrying` for commands written against registry_sql's helpers: on PostgreSQL each attempt
+    runs on a pooled DBAPI connection in one database transaction (`direct_unit_of_work`), without
+    an ORM session; on SQLite in the session's unit of work (BEGIN IMMEDIATE)."""
+    engine = sessions.kw.get("bind")
+    if not isinstance(engine, Engine) or engine.dialect.name != "postgresql":
+        return retrying(sessions, work)
+    for attempt in range(MAX_ATTEMPTS):
+        try:
+            with direct_unit_of_work(engine) as db:
+                return work(db)
+        except Exception as exc:
+            if attempt + 1 == MAX_ATTEMPTS or not _retryable(exc):
+                raise
+    raise AssertionError("unreachable")
+
+
 def raise_if_terminated(result: TransactionView) -> TransactionView:
     """Commands report a termination as RuleViolation, after the terminated transaction is committed."""
     if result.state is S.TERMINATED:
@@ -76,7 +94,7 @@ def raise_if_refused(result: TransactionView) -> TransactionView:
     return result
 
 
-def _repeat(session: Session, request: TransactionRequest) -> TransactionView | None:
+def _repeat(session: Conn, request: TransactionRequest) -> TransactionView | None:
     existing = rows.by_key(session, request.client_key)
     if existing is None:
         return None
@@ -107,7 +125,7 @@ def _new_row(request: TransactionRequest, jurisdiction: str, now: dt.datetime) -
 
 
 def _finish(
-    session: Session, batch: Batch, row: dict[str, Any], states: list[S], code: ResponseCode, now: dt.datetime
+    session: Conn, batch: Batch, row: dict[str, Any], states: list[S], code: ResponseCode, now: dt.datetime
 ) -> TransactionView:
     """Insert the transaction in its state after `states`, then log and send everything."""
     row.update(state=states[-1].value, response_code=code.value)
@@ -125,10 +143,10 @@ def propose(
     request.validate()
     if request.type is TransactionType.ISSUANCE:
         return issue(sessions, request, now=now)
-    return raise_if_refused(retrying(sessions, lambda s: _propose(s, request, now, policy_for)))
+    return raise_if_refused(retrying_direct(sessions, lambda s: _propose(s, request, now, policy_for)))
 
 
-def _propose(session: Session, request: TransactionRequest, now: dt.datetime, policy_for: PolicyFor) -> TransactionView:
+def _propose(session: Conn, request: TransactionRequest, now: dt.datetime, policy_for: PolicyFor) -> TransactionView:
     authorising = _authorising_accounts(session, request)
     pair = (request.source_account or "", request.destination_account)
     ctx = rows.context(
@@ -186,7 +204,7 @@ def _propose(session: Session, request: TransactionRequest, now: dt.datetime, po
     return _finish(session, batch, row, [S.PROPOSED, S.CHECKED, S.COMPLETED], code, now)
 
 
-def _authorising_accounts(session: Session, request: TransactionRequest) -> list[str]:
+def _authorising_accounts(session: Conn, request: TransactionRequest) -> list[str]:
     """Whose representative may initiate: the source account's; for a reversal or the return of
     excess allocation, the registry administrator's (a representative of the jurisdiction's
     national holding account)."""
@@ -196,7 +214,7 @@ def _authorising_accounts(session: Session, request: TransactionRequest) -> list
     return [request.source_account] if request.source_account else []
 
 
-def _resolve_reversal(session: Session, request: TransactionRequest) -> TransactionRequest:
+def _resolve_reversal(session: Conn, request: TransactionRequest) -> TransactionRequest:
     """A reversal names the completed transaction it compensates; the rest must mirror it."""
     if request.type is not TransactionType.REVERSAL:
         return request
@@ -220,10 +238,10 @@ def _resolve_reversal(session: Session, request: TransactionRequest) -> Transact
 def issue(sessions: Sessions, request: TransactionRequest, *, now: dt.datetime) -> TransactionView:
     """Issue new units (fresh serials) into the national holding account, never beyond the cap."""
     request.validate()
-    return raise_if_refused(retrying(sessions, lambda s: _issue(s, request, now)))
+    return raise_if_refused(retrying_direct(sessions, lambda s: _issue(s, request, now)))
 
 
-def _issue(session: Session, request: TransactionRequest, now: dt.datetime) -> TransactionView:
+def _issue(session: Conn, request: TransactionRequest, now: dt.datetime) -> TransactionView:
     if (repeat := _repeat(session, request)) is not None:
         return repeat
     unit = rows.unit_type(session, request.unit_type, lock=True)

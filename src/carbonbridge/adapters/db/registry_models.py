@@ -9,14 +9,20 @@ that change only in the same database transaction as the history rows that expla
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from carbonbridge.adapters.db.models import Base
 
 Big = BigInteger().with_variant(Integer, "sqlite")
 When = DateTime(timezone=True)
+
+
+def _partial(where: str) -> dict[str, Any]:
+    """A partial index on both databases (migration 0004_registry_hot_path)."""
+    return {"postgresql_where": text(where), "sqlite_where": text(where)}
 
 
 class RegistryUnitTypeRow(Base):
@@ -88,7 +94,9 @@ class RegistrySerialBlockRow(Base):
     __tablename__ = "registry_serial_blocks"
     __table_args__ = (
         CheckConstraint("start_serial >= 1 AND end_serial >= start_serial", name="ck_registry_blocks_range"),
-        Index("ix_registry_blocks_holding", "account_id", "unit_type", "reserved_by", "start_serial"),
+        # a holding's free blocks in serial order (the transfer path), and a pending transaction's blocks
+        Index("ix_registry_blocks_free", "account_id", "unit_type", "start_serial", **_partial("reserved_by IS NULL")),
+        Index("ix_registry_blocks_reserved", "reserved_by", **_partial("reserved_by IS NOT NULL")),
         Index("ix_registry_blocks_serial", "unit_type", "start_serial", unique=True),
     )
     id: Mapped[int] = mapped_column(Big, primary_key=True, autoincrement=True)
@@ -103,7 +111,8 @@ class RegistryTransactionRow(Base):
     __tablename__ = "registry_transactions"
     __table_args__ = (
         CheckConstraint("quantity > 0", name="ck_registry_transactions_quantity"),
-        Index("ix_registry_transactions_due", "state", "delay_until"),
+        Index("ix_registry_transactions_due", "delay_until", "id", **_partial("state = 'delayed'")),
+        Index("ix_registry_transactions_installation_id", "installation_id", **_partial("installation_id IS NOT NULL")),
     )
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     client_key: Mapped[str] = mapped_column(String(200), unique=True)
@@ -118,7 +127,7 @@ class RegistryTransactionRow(Base):
     quantity: Mapped[int] = mapped_column(BigInteger)
     initiator: Mapped[str] = mapped_column(String(64))
     approver: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    installation_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    installation_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     compliance_year: Mapped[int | None] = mapped_column(Integer, nullable=True)
     reverses: Mapped[str | None] = mapped_column(String(32), nullable=True)
     proposed_at: Mapped[dt.datetime] = mapped_column(When)
@@ -127,10 +136,14 @@ class RegistryTransactionRow(Base):
 
 
 class RegistryTransactionEventRow(Base):
+    """One row per command that changed the transaction: `states` lists the states it passed through,
+    in order, comma-separated (e.g. `proposed,checked,completed`); `state` is the last of them."""
+
     __tablename__ = "registry_transaction_events"
     id: Mapped[int] = mapped_column(Big, primary_key=True, autoincrement=True)
     transaction_id: Mapped[str] = mapped_column(ForeignKey("registry_transactions.id"), index=True)
     state: Mapped[str] = mapped_column(String(16))
+    states: Mapped[str] = mapped_column(String(120), server_default="")
     response_code: Mapped[str] = mapped_column(String(48))
     actor: Mapped[str] = mapped_column(String(64))
     at: Mapped[dt.datetime] = mapped_column(When)
