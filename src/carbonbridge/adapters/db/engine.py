@@ -8,13 +8,18 @@ with 'database is locked' on upgrade from a read lock.
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 DEFAULT_URL = "sqlite:///carbonbridge.db"
+IDLE_PING_SECONDS = 5.0
+"""A pooled PostgreSQL connection idle for longer is pinged before use (a dead one is replaced);
+one in steady use is not, so a busy client does not pay a round trip per command."""
 
 
 def database_url(explicit: str | None = None) -> str:
@@ -48,7 +53,32 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    engine = create_engine(url, **kwargs)
+    _ping_when_idle(engine)
+    return engine
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """SQLAlchemy's `pool_pre_ping` costs a round trip on every checkout; this pings only a
+    connection that sat in the pool for IDLE_PING_SECONDS, and raising DisconnectionError makes
+    the pool discard it and connect again (SQLAlchemy's documented custom pessimistic check)."""
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info["carbonbridge.idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("carbonbridge.idle_since")
+        if since is None or time.monotonic() - since < IDLE_PING_SECONDS:
+            return
+        try:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("SELECT 1")
+            cursor.close()
+            dbapi_connection.rollback()
+        except Exception as exc:
+            raise DisconnectionError(f"pooled connection is gone: {exc}") from exc
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
