@@ -43,3 +43,13 @@ def test_a_cap_may_follow_output_but_never_drop_below_the_units_issued() -> None
     assert check_cap_change(unit, 800) is ResponseCode.OK
     assert check_cap_change(unit, 799) is ResponseCode.CAP_EXCEEDED
     assert check_cap_change(unit, 0) is ResponseCode.CAP_EXCEEDED
+
+
+def test_a_request_body_is_every_field_but_the_client_key() -> None:
+    import dataclasses
+
+    from carbonbridge.domain.registry.commands import TransactionRequest
+
+    request = TransactionRequest("k", TransactionType.SURRENDER, "A", "B", "U", 5, "rep", "I", 2025, None)
+    expected = {f.name: getattr(request, f.name) for f in dataclasses.fields(request) if f.name != "client_key"}
+    assert request.body() == {**expected, "type": "surrender"}

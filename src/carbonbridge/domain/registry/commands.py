@@ -27,10 +27,19 @@ class TransactionRequest:
     reverses: str | None = None
 
     def body(self) -> dict[str, object]:
-        data = asdict(self)
-        data.pop("client_key")
-        data["type"] = self.type.value
-        return data
+        """Every field but the client key (built by hand: `asdict` deep-copies, and this runs on
+        every registry command)."""
+        return {
+            "type": self.type.value,
+            "source_account": self.source_account,
+            "destination_account": self.destination_account,
+            "unit_type": self.unit_type,
+            "quantity": self.quantity,
+            "initiator": self.initiator,
+            "installation_id": self.installation_id,
+            "compliance_year": self.compliance_year,
+            "reverses": self.reverses,
+        }
 
     def validate(self) -> None:
         problems = []
