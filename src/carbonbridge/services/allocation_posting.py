@@ -17,27 +17,21 @@ from sqlalchemy.orm import Session
 from carbonbridge.adapters.allocation_config import allocation_design, load_benchmark_config
 from carbonbridge.adapters.db.compliance_models import AllocationEntryRow, AssessmentRow
 from carbonbridge.adapters.db.models import InstallationRow
-from carbonbridge.adapters.db.registry_models import (
-    RegistryAccountRow,
-    RegistryHoldingRow,
-    RegistryTransactionRow,
-    RegistryUnitTypeRow,
-)
 from carbonbridge.adapters.db.uow import audit, unit_of_work
 from carbonbridge.domain.errors import IdempotencyConflict, NotFound, Problem, ValidationFailed
 from carbonbridge.domain.registry.commands import TransactionRequest
 from carbonbridge.domain.registry.model import AccountState, AccountType, TransactionType, UnitKind, unit_type_code
 from carbonbridge.services import registry_accounts as accounts
+from carbonbridge.services import registry_rows as rows
+from carbonbridge.services import registry_store as store
 from carbonbridge.services import registry_transactions as transactions
 from carbonbridge.services.allocation import EX_ANTE, TRUE_UP, AllocationRun, Posting, entitlements
 from carbonbridge.services.registry_transactions import Sessions
 
 ENTRIES: Table = AllocationEntryRow.__table__  # type: ignore[assignment]
 ASSESSMENTS: Table = AssessmentRow.__table__  # type: ignore[assignment]
-ACCOUNTS: Table = RegistryAccountRow.__table__  # type: ignore[assignment]
-HOLDINGS: Table = RegistryHoldingRow.__table__  # type: ignore[assignment]
-UNIT_TYPES: Table = RegistryUnitTypeRow.__table__  # type: ignore[assignment]
-TRANSACTIONS: Table = RegistryTransactionRow.__table__  # type: ignore[assignment]
+ACCOUNTS, UNIT_TYPES, TRANSACTIONS = rows.ACCOUNTS, rows.UNIT_TYPES, rows.TRANSACTIONS
+HOLDINGS = store.HOLDINGS
 
 
 def national_account(session: Session, code: str) -> str:

@@ -19,7 +19,6 @@ from carbonbridge.adapters.allocation_config import allocation_design, load_inte
 from carbonbridge.adapters.compliance_config import load_compliance_rules
 from carbonbridge.adapters.db.compliance_models import AssessmentRow
 from carbonbridge.adapters.db.models import InstallationRow
-from carbonbridge.adapters.db.registry_models import RegistryComplianceEntryRow
 from carbonbridge.adapters.db.uow import audit, unit_of_work
 from carbonbridge.domain.allocation.intensity import obligation_t
 from carbonbridge.domain.compliance.assessment import Assessment, ComplianceCase, Surrender, assess
@@ -35,12 +34,12 @@ from carbonbridge.services.allocation_posting import (
     UNIT_TYPES,
     operator_accounts,
 )
+from carbonbridge.services.registry_compliance import ENTRIES as COMPLIANCE_ENTRIES
 from carbonbridge.services.registry_compliance import enter_verified_emissions
 from carbonbridge.services.registry_policy import timezone_of
 from carbonbridge.services.registry_transactions import Sessions
 from carbonbridge.services.reports import verified_emissions
 
-COMPLIANCE_ENTRIES: Table = RegistryComplianceEntryRow.__table__  # type: ignore[assignment]
 ASSESSMENTS: Table = AssessmentRow.__table__  # type: ignore[assignment]
 
 
