@@ -24,7 +24,7 @@ from carbonbridge.domain.allocation.intensity import obligation_t
 from carbonbridge.domain.compliance.assessment import Assessment, ComplianceCase, Surrender, assess
 from carbonbridge.domain.compliance.rules import ComplianceRules
 from carbonbridge.domain.errors import RuleViolation
-from carbonbridge.domain.registry.model import AccountState, TransactionState, TransactionType, UnitKind
+from carbonbridge.domain.registry.model import AccountState, AccountType, TransactionState, TransactionType, UnitKind
 from carbonbridge.services import registry_accounts as accounts
 from carbonbridge.services.allocation_posting import (
     ACCOUNTS,
@@ -122,7 +122,7 @@ def block_missing(sessions: Sessions, code: str, year: int, *, now: dt.datetime,
             session.execute(
                 select(ACCOUNTS.c.installation_id, ACCOUNTS.c.id).where(
                     ACCOUNTS.c.jurisdiction == code,
-                    ACCOUNTS.c.type == "operator_holding",
+                    ACCOUNTS.c.type == AccountType.OPERATOR_HOLDING.value,
                     ACCOUNTS.c.state == AccountState.OPEN.value,
                 )
             ).all()
