@@ -26,10 +26,8 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from carbonbridge.adapters.allocation_config import load_intensity_config
 from carbonbridge.adapters.compliance_config import load_compliance_rules
 from carbonbridge.demo.synthetic import SyntheticInstallation
-from carbonbridge.domain.allocation.intensity import obligation_t
 from carbonbridge.domain.registry.commands import TransactionRequest
 from carbonbridge.domain.registry.model import AccountState, AccountType, TransactionType, UnitKind
 from carbonbridge.entrypoints.bootstrap import App
@@ -264,15 +262,6 @@ def allocate_ex_ante(market: MarketYear, table: pl.DataFrame, folder: Path, name
     return market.allocate(path, EX_ANTE, _at(market.year, 2, 27))
 
 
-def _obligations(
-    market: MarketYear, verified: dict[str, int], allocation: dict[str, int], basis: dict[str, str]
-) -> dict[str, int]:
-    if market.code != "CN":
-        return dict(verified)
-    rules = load_intensity_config("CN")
-    return {i: obligation_t(basis[i], t, allocation.get(i, 0), rules) for i, t in verified.items()}
-
-
 def run_compliance_year(
     market: MarketYear,
     verified: dict[str, int],
@@ -299,7 +288,9 @@ def run_compliance_year(
         accounts.set_account_state(
             s, account_of(inst), AccountState.OPEN, now=late_entry, reason="verified emissions entered", actor=ACTOR
         )
-    obligations = _obligations(market, verified, allocation, basis)
+    obligations = {
+        i: compliance.obligation_of(code, t, allocation.get(i, 0), basis.get(i, "")) or 0 for i, t in verified.items()
+    }
     trade_day = dt.datetime.combine(surrender_deadline - dt.timedelta(days=45), dt.time(9), tzinfo=UTC)
     progress(f"{code}: trading surplus to installations short of allowances")
     offsets = _buy_offsets(market, obligations, trade_day) if code == "CN" else {}

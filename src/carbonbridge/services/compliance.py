@@ -201,16 +201,16 @@ def _banked(session: Session, code: str, operators: dict[str, str]) -> dict[str,
     return {inst: held.get(account, 0) for inst, account in operators.items()}
 
 
-def _obligation(code: str, design: str, verified: int | None, allocation: tuple[int, int, str] | None) -> int | None:
-    """Verified emissions, after the obligation caps of an intensity design (gas capped at
-    allocation, coal's shortfall capped at a share of verified emissions)."""
-    if verified is None or design != "intensity" or allocation is None:
+def obligation_of(code: str, verified: int | None, allocated: int, basis: str) -> int | None:
+    """Units to surrender for verified emissions: as they are (benchmark design), or after the
+    intensity design's obligation caps for the unit type allocated (gas capped at allocation,
+    coal's shortfall capped at a share of verified emissions)."""
+    if verified is None or allocation_design(code) != "intensity":
         return verified
     rules = load_intensity_config(code)
-    basis = allocation[2]
     if basis not in rules.unit_types:
         return verified
-    return obligation_t(basis, verified, allocation[0], rules)
+    return obligation_t(basis, verified, allocated, rules)
 
 
 def assess_year(
@@ -230,7 +230,6 @@ def assess_year(
     deadline = rules.surrender_deadline.for_year(year)
     if _local_date(now, code) <= deadline:
         raise RuleViolation("before_deadline", f"{code} {year}: surrender is due by {deadline}; assess after it")
-    design = allocation_design(code)
     price = rules.reference_price if reference_price is None else reference_price
     with unit_of_work(sessions) as session:
         operators = operator_accounts(session, code)
@@ -241,8 +240,8 @@ def assess_year(
     outcomes: list[tuple[Assessment, int | None, int | None, int]] = []
     for inst in sorted(operators):
         verified, on = entered.get(inst, (None, None))
-        allocation = allocations.get(inst)
-        obligation = _obligation(code, design, verified, allocation)
+        allocated, debt, basis = allocations.get(inst, (0, 0, ""))
+        obligation = obligation_of(code, verified, allocated, basis)
         case = ComplianceCase(
             inst,
             year,
@@ -253,10 +252,10 @@ def assess_year(
             deadline,
             carried_make_good_t=previous[inst].carried_forward_t if inst in previous else 0,
             latest_allowance_vintage=rules.latest_allowance_vintage(year),
-            allocation_debt_t=allocation[1] if allocation else 0,
+            allocation_debt_t=debt,
         )
         result = assess(case, rules.offsets, rules.penalties, price)
-        outcomes.append((result, verified, obligation, allocation[0] if allocation else 0))
+        outcomes.append((result, verified, obligation, allocated))
     if any(a.block_account for a, *_ in outcomes) and _local_date(now, code) > rules.emissions_deadline.for_year(year):
         block_missing(sessions, code, year, now=now, actor=actor)
     with unit_of_work(sessions) as session:
