@@ -11,8 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -115,3 +116,51 @@ def primap2() -> object:
             pytest.fail(f"CARBONBRIDGE_REQUIRE_PRIMAP2=1 but {message}")
         pytest.skip(message)
     return module
+
+
+@pytest.fixture
+def add_verified_report() -> Callable[..., None]:
+    """Store a satisfactorily verified MRV report of `tonnes` CO2e (year 2025 unless given), as the
+    MRV chain would leave it: for tests of what the registry and compliance take from MRV."""
+
+    from carbonbridge.adapters.db.models import EmissionReportRow, VerificationRow
+    from carbonbridge.adapters.db.uow import unit_of_work
+
+    def add(
+        sessions: Any, inst: str, tonnes: int, at: dt.datetime, *, pack: str = "ipcc2006", year: int = 2025
+    ) -> None:
+        with unit_of_work(sessions) as session:
+            report = EmissionReportRow(
+                installation_id=inst,
+                year=year,
+                version=1,
+                dataset_id=None,
+                gwp_set="AR5GWP100",
+                method_pack=pack,
+                co2_t=float(tonnes),
+                ch4_t=0.0,
+                n2o_t=0.0,
+                co2e_t=float(tonnes),
+                category="C",
+                by_source_stream={},
+                reason="",
+                submitted_at=at,
+            )
+            session.add(report)
+            session.flush()
+            session.add(
+                VerificationRow(
+                    report_id=report.id,
+                    verifier="V",
+                    opinion="satisfactory",
+                    misstatement_t=0.0,
+                    materiality_pct=2.0,
+                    material=False,
+                    verified=True,
+                    verified_emissions_t=tonnes,
+                    comments="",
+                    verified_at=at,
+                )
+            )
+
+    return add

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from carbonbridge.adapters.db.models import EmissionReportRow, InstallationRow, VerificationRow
+from carbonbridge.adapters.db.models import InstallationRow
 from carbonbridge.adapters.db.uow import unit_of_work
 from carbonbridge.domain.registry.commands import TransactionRequest
 from carbonbridge.domain.registry.model import AccountType, TransactionType
@@ -61,7 +61,7 @@ def run(db: Any, at: dt.datetime, *args: str, code: int = 0) -> Any:
     return result
 
 
-def test_a_belarus_year_from_allocation_to_penalties(db: Any, tmp_path: Path) -> None:
+def test_a_belarus_year_from_allocation_to_penalties(db: Any, tmp_path: Path, add_verified_report: Any) -> None:
     _, sessions, _ = db
     hal = tmp_path / "hal.csv"
     hal.write_text(HAL)
@@ -78,39 +78,7 @@ def test_a_belarus_year_from_allocation_to_penalties(db: Any, tmp_path: Path) ->
     )
     assert json.loads(again.stdout)["postings"] == posted["postings"]  # repeat: nothing posted twice
 
-    with unit_of_work(sessions) as session:  # BY-1's report is verified; BY-2 never gets one
-        report = EmissionReportRow(
-            installation_id="BY-1",
-            year=2025,
-            version=1,
-            dataset_id=None,
-            gwp_set="AR5GWP100",
-            method_pack="ipcc2006",
-            co2_t=700_000.0,
-            ch4_t=0.0,
-            n2o_t=0.0,
-            co2e_t=700_000.0,
-            category="C",
-            by_source_stream={},
-            reason="",
-            submitted_at=feb,
-        )
-        session.add(report)
-        session.flush()
-        session.add(
-            VerificationRow(
-                report_id=report.id,
-                verifier="V",
-                opinion="satisfactory",
-                misstatement_t=0.0,
-                materiality_pct=2.0,
-                material=False,
-                verified=True,
-                verified_emissions_t=700_000,
-                comments="",
-                verified_at=feb,
-            )
-        )
+    add_verified_report(sessions, "BY-1", 700_000, feb)  # BY-2 never gets a verified report
     entered = run(db, dt.datetime(2026, 3, 20, tzinfo=UTC), "compliance", "enter", "BY", "2025").stdout
     assert "entered 1 installations; without a verified report: BY-2" in entered
     run(db, dt.datetime(2026, 3, 31, 12, tzinfo=UTC), "compliance", "block", "BY", "2025", code=5)  # not yet due

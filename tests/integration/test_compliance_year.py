@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from carbonbridge.adapters.db.models import EmissionReportRow, InstallationRow, VerificationRow
+from carbonbridge.adapters.db.models import InstallationRow
 from carbonbridge.adapters.db.uow import unit_of_work
 from carbonbridge.domain.errors import IdempotencyConflict, RuleViolation, ValidationFailed
 from carbonbridge.domain.registry.commands import TransactionRequest
@@ -44,42 +44,6 @@ def outputs(tmp_path: Path, name: str, mwh: dict[str, int]) -> Path:
     path = tmp_path / name
     path.write_text(HEADER + "".join(f"{u},{UNITS[u]},{v},0,water,0,1\n" for u, v in mwh.items()))
     return path
-
-
-def verified_report(app: Any, inst: str, tonnes: int, at: dt.datetime) -> None:
-    with unit_of_work(app.sessions) as session:
-        report = EmissionReportRow(
-            installation_id=inst,
-            year=2025,
-            version=1,
-            dataset_id=None,
-            gwp_set="AR5GWP100",
-            method_pack="cn-mee-power-2022",
-            co2_t=float(tonnes),
-            ch4_t=0.0,
-            n2o_t=0.0,
-            co2e_t=float(tonnes),
-            category="C",
-            by_source_stream={},
-            reason="",
-            submitted_at=at,
-        )
-        session.add(report)
-        session.flush()
-        session.add(
-            VerificationRow(
-                report_id=report.id,
-                verifier="V",
-                opinion="satisfactory",
-                misstatement_t=0.0,
-                materiality_pct=2.0,
-                material=False,
-                verified=True,
-                verified_emissions_t=tonnes,
-                comments="",
-                verified_at=at,
-            )
-        )
 
 
 def move(app: Any, key: str, source: str, destination: str, unit: str, quantity: int, at: dt.datetime) -> None:
@@ -143,7 +107,9 @@ def cn(app: Any) -> Any:
     return app
 
 
-def test_a_compliance_year_gives_the_configured_statuses_penalties_and_deductions(cn: Any, tmp_path: Path) -> None:
+def test_a_compliance_year_gives_the_configured_statuses_penalties_and_deductions(
+    cn: Any, tmp_path: Path, add_verified_report: Any
+) -> None:
     app, unit = cn, "CN-AL-2025"
     # Pre-allocation 2025: 70 % of 2024 output x benchmark (water cooling, no heat, load rate 1: factors 1).
     # A 1,000,000 x 0.877 = 877,000 -> 613,900; B 500,000 x 0.392 = 196,000 -> 137,200;
@@ -218,7 +184,7 @@ def test_a_compliance_year_gives_the_configured_statuses_penalties_and_deduction
 
     # Verified emissions by 30 June 2026 (C never gets one); D buys 9,200 and E 100,000 from A.
     for inst, tonnes in (("CN-A", 1_000_000), ("CN-B", 70_000), ("CN-D", 360_000), ("CN-E", 500_000)):
-        verified_report(app, inst, tonnes, dt.datetime(2026, 5, 1, tzinfo=UTC))
+        add_verified_report(app.sessions, inst, tonnes, dt.datetime(2026, 5, 1, tzinfo=UTC), pack="cn-mee-power-2022")
     entered, missing = compliance.enter_all(app.sessions, "CN", 2025, now=dt.datetime(2026, 6, 1, 9, tzinfo=UTC))
     assert (entered, missing) == (["CN-A", "CN-B", "CN-D", "CN-E"], ["CN-C"])
     with pytest.raises(RuleViolation, match="before_deadline"):
