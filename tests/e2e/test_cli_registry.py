@@ -80,3 +80,30 @@ def test_verify_log_fails_on_a_database_edited_behind_its_back(db: str) -> None:
     result = runner.invoke(app, ["--db", db, "registry", "verify-log"])
     assert result.exit_code == 1
     assert "differs from its log entry in quantity" in result.output
+
+
+def test_a_transfer_of_zero_units_is_refused_with_r11_and_exit_5_and_recorded(db: str) -> None:
+    set_up(db)
+    out = cli(db, "transfer", "BY-AL-2026", "0", "--from", "BY-NHA", "--to", "BY-T1", "--by", "admin-a",
+              "--key", "z", code=5)
+    assert "R11_INVALID_QUANTITY" in out and "Traceback" not in out
+    with sqlite3.connect(db) as connection:
+        row = connection.execute("SELECT state, response_code, quantity FROM registry_transactions "
+                                 "WHERE client_key = 'z'").fetchone()
+    assert row == ("terminated", "R11_INVALID_QUANTITY", 0)
+    assert "OK" in cli(db, "verify-log")
+    cli(db, "check")
+
+
+def test_swapping_initiator_and_approver_of_an_approved_transfer_is_caught_by_verify_log(db: str) -> None:
+    set_up(db)
+    cli(db, "open-account", "BY-T2", "-j", "BY", "--type", "trading", "--holder", "Trader Two")
+    proposed = json.loads(cli(db, "transfer", "BY-AL-2026", "30", "--from", "BY-NHA", "--to", "BY-T2",
+                              "--by", "admin-a", "--key", "four-eyes"))
+    assert json.loads(cli(db, "approve", proposed["id"], "--by", "admin-b"))["approver"] == "admin-b"
+    assert "OK" in cli(db, "verify-log")
+    with sqlite3.connect(db) as connection:
+        connection.execute("UPDATE registry_transactions SET initiator = approver, approver = initiator WHERE id = ?",
+                           (proposed["id"],))
+    out = cli(db, "verify-log", code=1)
+    assert f"transaction {proposed['id']}: differs from its log entry in initiator, approver" in out

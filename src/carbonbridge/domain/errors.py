@@ -77,6 +77,20 @@ class RuleViolation(CarbonBridgeError):
         super().__init__(f"{code}: {message}")
 
 
+class StorageInvariantViolated(CarbonBridgeError):
+    """The database refused a write with one of its constraints. The domain's checks should make
+    that impossible, so it is a bug, never an answer: the command's transaction was rolled back,
+    and the event is counted in the audit record."""
+
+    def __init__(self, command: str, constraint: str) -> None:
+        self.command = command
+        self.constraint = constraint
+        super().__init__(
+            f"{command}: the database refused the write (constraint {constraint}); nothing was changed. "
+            "This is a defect of CarbonBridge: the event is counted in the audit record"
+        )
+
+
 class UnknownFactor(CarbonBridgeError):
     """No factor in the method pack matches an activity, sector, technology and year."""
 

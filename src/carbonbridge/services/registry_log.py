@@ -3,25 +3,49 @@
 from __future__ import annotations
 
 import json
+from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from sqlalchemy import Table, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from carbonbridge.adapters.db.registry_models import RegistryLogEntryRow, RegistryLogHeadRow, RegistryTransactionRow
+from carbonbridge.adapters.db.registry_models import (
+    RegistryBlockMovementRow,
+    RegistryLogEntryRow,
+    RegistryLogHeadRow,
+    RegistryPostingRow,
+    RegistryTransactionEventRow,
+    RegistryTransactionRow,
+)
 from carbonbridge.adapters.db.uow import unit_of_work
+from carbonbridge.domain.registry.history import (
+    EventRecord,
+    MovementRecord,
+    PostingRecord,
+    event_differences,
+    ledger_differences,
+    row_differences,
+)
 from carbonbridge.domain.registry.log import (
+    LOG_FORMAT,
     PARTITIONS,
     ChainProblem,
     LogEntry,
     anchor,
+    transaction_record,
+    utc_text,
     verify_chain,
 )
-from carbonbridge.services.registry_rows import LOGGED_FIELDS
 
 HEADS: Table = RegistryLogHeadRow.__table__  # type: ignore[assignment]
 ENTRIES: Table = RegistryLogEntryRow.__table__  # type: ignore[assignment]
 TRANSACTIONS: Table = RegistryTransactionRow.__table__  # type: ignore[assignment]
+EVENTS: Table = RegistryTransactionEventRow.__table__  # type: ignore[assignment]
+POSTINGS: Table = RegistryPostingRow.__table__  # type: ignore[assignment]
+MOVEMENTS: Table = RegistryBlockMovementRow.__table__  # type: ignore[assignment]
+T = TypeVar("T")
 VERIFY_PAGE = 5000
 
 
@@ -53,27 +77,55 @@ def _chain(session: Session, partition: int) -> list[LogEntry]:
         last = page[-1].seq
 
 
-def _cross_check(session: Session, latest: dict[str, dict[str, object]], report: LogReport) -> None:
-    """Every transaction's current row must agree with its latest log entry, and vice versa."""
+def _grouped(session: Session, table: Table, make: Callable[[Any], T]) -> dict[str, list[T]]:
+    """Rows of a per-transaction history table, grouped by transaction in insertion (id) order."""
+    grouped: dict[str, list[T]] = defaultdict(list)
+    for row in session.execute(select(table).order_by(table.c.id)):
+        grouped[row.transaction_id].append(make(row))
+    return grouped
+
+
+def _cross_check(session: Session, logged: dict[str, list[dict[str, object]]], report: LogReport) -> None:
+    """Every transaction's row, state events, postings and block movements must agree with its log
+    entries (domain.registry.history), and every log entry must belong to a transaction."""
+    events = _grouped(
+        session, EVENTS, lambda r: EventRecord(r.state, r.states, r.response_code, r.actor, utc_text(r.at))
+    )
+    postings = _grouped(session, POSTINGS, lambda r: PostingRecord(r.account_id, r.unit_type, int(r.amount)))
+    movements = _grouped(
+        session,
+        MOVEMENTS,
+        lambda r: MovementRecord(r.unit_type, int(r.start_serial), int(r.end_serial), r.from_account, r.to_account),
+    )
     seen: set[str] = set()
     for row in session.execute(select(TRANSACTIONS)).mappings():
         report.transactions += 1
         seen.add(row["id"])
-        logged = latest.get(row["id"])
-        if logged is None:
+        entries = logged.get(row["id"])
+        if not entries:
             report.problems.append(f"transaction {row['id']}: no entry in the transaction log")
             continue
-        differing = [f for f in LOGGED_FIELDS if logged.get(f) != row[f]]
+        record = transaction_record(dict(row))
+        differing = row_differences(record, entries[-1])
         if differing:
             report.problems.append(f"transaction {row['id']}: differs from its log entry in {', '.join(differing)}")
-    for orphan in sorted(set(latest) - seen):
+        found = event_differences(events.get(row["id"], []), entries)
+        found += ledger_differences(
+            entries[-1] if entries[-1].get("format") == LOG_FORMAT else record,
+            postings.get(row["id"], []),
+            movements.get(row["id"], []),
+        )
+        report.problems += [f"transaction {row['id']}: {problem}" for problem in found]
+    for orphan in sorted(set(logged) - seen):
         report.problems.append(f"log entry for transaction {orphan} that the ledger does not have")
+    strays = (set(events) | set(postings) | set(movements)) - seen
+    report.problems += [f"history rows for transaction {t} that the ledger does not have" for t in sorted(strays)]
 
 
 def verify_log(sessions: sessionmaker[Session]) -> LogReport:
     """Recompute every chain, compare with its head, and cross-check the transactions table."""
     report = LogReport()
-    latest: dict[str, dict[str, object]] = {}
+    logged: dict[str, list[dict[str, object]]] = defaultdict(list)
     with unit_of_work(sessions) as session:
         heads = {r.partition: (r.seq, r.hash) for r in session.execute(select(HEADS))}
         if sorted(heads) != list(range(PARTITIONS)):
@@ -86,8 +138,8 @@ def verify_log(sessions: sessionmaker[Session]) -> LogReport:
             problems += verify_chain(partition, chain, heads.get(partition))
             for entry in chain:
                 content = json.loads(entry.payload)
-                latest[str(content.get("transaction_id"))] = content
+                logged[str(content.get("transaction_id"))].append(content)
         report.problems += [p.render() for p in problems]
-        _cross_check(session, latest, report)
+        _cross_check(session, logged, report)
         report.anchor = anchor(heads)
     return report

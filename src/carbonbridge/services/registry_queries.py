@@ -6,9 +6,10 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session
 
+from carbonbridge.adapters.db.models import AuditEventRow
 from carbonbridge.adapters.db.uow import unit_of_work
 from carbonbridge.domain.errors import NotFound
 from carbonbridge.domain.registry.blocks import SerialBlock, overlapping
@@ -16,7 +17,9 @@ from carbonbridge.domain.registry.commands import TransactionView
 from carbonbridge.domain.registry.model import AccountType
 from carbonbridge.services import registry_rows as rows
 from carbonbridge.services import registry_store as store
-from carbonbridge.services.registry_transactions import Sessions
+from carbonbridge.services.registry_transactions import INTEGRITY_ACTION, Sessions
+
+AUDIT: Table = AuditEventRow.__table__  # type: ignore[assignment]
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +107,7 @@ class ConservationReport:
     deleted: dict[str, int] = field(default_factory=dict)
     held: dict[str, int] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    integrity_errors: int = 0  # writes a database constraint refused (rolled back; each a defect to fix)
 
     @property
     def ok(self) -> bool:
@@ -157,7 +161,8 @@ def check(sessions: Sessions) -> ConservationReport:
     """Conservation and non-negativity, from three independent records: holdings, postings, blocks."""
     with unit_of_work(sessions) as session:
         ledger = _read(session)
-    report = ConservationReport()
+        refused = session.scalar(select(func.count()).select_from(AUDIT).where(AUDIT.c.action == INTEGRITY_ACTION))
+    report = ConservationReport(integrity_errors=int(refused or 0))
     report.problems += [f"transaction {t}: postings do not sum to zero" for t in ledger.unbalanced]
     report.problems += [
         f"{x.unit_type}: serials {x.start}-{x.end} and {y.start}-{y.end} overlap" for x, y in overlapping(ledger.blocks)

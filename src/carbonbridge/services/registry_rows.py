@@ -21,7 +21,15 @@ from carbonbridge.adapters.db.registry_models import (
     RegistryUnitTypeRow,
 )
 from carbonbridge.domain.registry.commands import TransactionView
-from carbonbridge.domain.registry.log import canonical, next_entry, partition_of, payload_around_seq
+from carbonbridge.domain.registry.log import (
+    LOG_FORMAT,
+    canonical,
+    next_entry,
+    partition_of,
+    payload_around_seq,
+    transaction_record,
+    utc_text,
+)
 from carbonbridge.domain.registry.model import (
     Account,
     AccountState,
@@ -43,7 +51,6 @@ TRUSTED: Table = RegistryTrustedChangeRow.__table__  # type: ignore[assignment]
 UNIT_TYPES: Table = RegistryUnitTypeRow.__table__  # type: ignore[assignment]
 TRANSACTIONS: Table = RegistryTransactionRow.__table__  # type: ignore[assignment]
 EVENTS: Table = RegistryTransactionEventRow.__table__  # type: ignore[assignment]
-LOGGED_FIELDS = ("type", "state", "response_code", "source_account", "destination_account", "unit_type", "quantity")
 TRANSACTION_COLUMNS = tuple(c.name for c in TRANSACTIONS.columns)
 _TIMES = ("proposed_at", "delay_until", "resolved_at")
 EVENT_COLUMNS = ("transaction_id", "state", "states", "response_code", "actor", "at")
@@ -115,7 +122,7 @@ def context(
         session, query, params
     )
     effective = utc(effective_at)
-    locked = {a: (int(held[2 * i]), int(held[2 * i + 1])) for i, a in enumerate(ordered) if held[2 * i] is not None}
+    locked = {a: _quantity_reserved(held[i]) for i, a in enumerate(ordered) if held[i] is not None}
     return Context(
         existing=existing,
         source=_account(pair[0], source),
@@ -127,6 +134,11 @@ def context(
         trusted=action == "add" and effective is not None and effective <= now,
         locked=locked,
     )
+
+
+def _quantity_reserved(packed: str) -> tuple[int, int]:
+    quantity, reserved = packed.split(" ")
+    return int(quantity), int(reserved)
 
 
 @lru_cache(maxsize=64)
@@ -141,9 +153,12 @@ def _context_query(links: int, locks: int, for_update: str) -> str:
         "FROM registry_accounts WHERE id = "
     )
     holding = "FROM registry_holdings WHERE unit_type = :unit AND account_id = "
-    held = "".join(
-        f", (SELECT quantity {holding}:h{i}{for_update}), (SELECT reserved {holding}:h{i})" for i in range(locks)
-    )
+    # Quantity and reserved come from ONE locked read: on PostgreSQL a row lock that had to wait
+    # returns the row as the other transaction committed it, but a second, unlocked subquery would
+    # still read the statement's older snapshot (a reserved figure from before a concurrent pending
+    # transfer), and the balance check would pass on a stale number.
+    both = "CAST(quantity AS text) || ' ' || CAST(reserved AS text)"
+    held = "".join(f", (SELECT {both} {holding}:h{i}{for_update})" for i in range(locks))
     return (
         "SELECT (SELECT id FROM registry_transactions WHERE client_key = :key),"
         f" ({account}:src), ({account}:dst),"
@@ -276,8 +291,8 @@ def transition(
     }
     batch.insert("registry_transaction_events", EVENT_COLUMNS, [event])
     partition = partition_of(row["id"])
-    payload = {f: row[f] for f in LOGGED_FIELDS}
-    payload.update(actor=actor, at=now.isoformat(), transaction_id=row["id"])
+    payload = transaction_record(row)
+    payload.update(format=LOG_FORMAT, states=event["states"], actor=actor, at=utc_text(now), transaction_id=row["id"])
     if sql.is_postgres(session):
         _append_in_one_statement(batch, partition, row["id"], payload)
     else:

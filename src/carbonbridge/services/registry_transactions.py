@@ -12,8 +12,8 @@ from typing import Any, TypeVar
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from carbonbridge.adapters.db.uow import unit_of_work
-from carbonbridge.domain.errors import NotFound, RuleViolation
+from carbonbridge.adapters.db.uow import audit, unit_of_work
+from carbonbridge.domain.errors import NotFound, RuleViolation, StorageInvariantViolated
 from carbonbridge.domain.registry.blocks import SerialBlock
 from carbonbridge.domain.registry.commands import TransactionRequest, TransactionView
 from carbonbridge.domain.registry.idempotency import check_repeat
@@ -26,7 +26,14 @@ from carbonbridge.domain.registry.model import (
     TransactionType,
 )
 from carbonbridge.domain.registry.policy import SecurityPolicy
-from carbonbridge.domain.registry.rules import Proposal, check_issuance, check_proposal, next_failures, route
+from carbonbridge.domain.registry.rules import (
+    Proposal,
+    check_issuance,
+    check_proposal,
+    check_quantity,
+    next_failures,
+    route,
+)
 from carbonbridge.services import registry_rows as rows
 from carbonbridge.services import registry_store as store
 from carbonbridge.services.registry_policy import load_policy, timezone_of
@@ -38,6 +45,7 @@ T = TypeVar("T")
 MAX_ATTEMPTS = 8
 S = TransactionState
 _RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock detected
+INTEGRITY_ACTION = "registry.integrity_error"
 
 
 def _retryable(exc: BaseException) -> bool:
@@ -50,7 +58,43 @@ def _retryable(exc: BaseException) -> bool:
     return unique and "client_key" in str(cause)
 
 
-def retrying(sessions: Sessions, work: Callable[[Session], T]) -> T:
+def _integrity_error(exc: BaseException) -> bool:
+    """A constraint of the database refused the write (SQLSTATE class 23, or SQLite's IntegrityError)."""
+    cause = getattr(exc, "orig", None) or exc
+    sqlstate = getattr(cause, "sqlstate", None)
+    return (isinstance(sqlstate, str) and sqlstate.startswith("23")) or type(cause).__name__ == "IntegrityError"
+
+
+def _constraint_of(exc: BaseException) -> str:
+    cause = getattr(exc, "orig", None) or exc
+    name = getattr(getattr(cause, "diag", None), "constraint_name", None)
+    if name:
+        return str(name)
+    text = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
+    return text.split("constraint failed: ", 1)[-1]  # SQLite: "CHECK constraint failed: ck_name"
+
+
+def _record_integrity_error(sessions: Sessions, command: str, exc: BaseException, now: dt.datetime) -> None:
+    """Count the event in the audit record, in a transaction of its own (the command's was rolled back)."""
+    detail: dict[str, object] = {"constraint": _constraint_of(exc), "error": type(getattr(exc, "orig", exc)).__name__}
+    with unit_of_work(sessions) as session:
+        audit(session, at=now, actor="registry", action=INTEGRITY_ACTION, subject=command[:200], detail=detail)
+
+
+def _guard(sessions: Sessions, command: str, now: dt.datetime, exc: Exception) -> None:
+    """A database constraint firing is a bug, never an answer: the command's transaction was rolled
+    back (nothing changed), the event is counted in the audit record, and the caller gets a typed
+    error naming the command and the constraint instead of a driver traceback."""
+    if not _integrity_error(exc):
+        return
+    try:
+        _record_integrity_error(sessions, command, exc, now)
+    except Exception as audit_failure:  # the typed error below still reaches the caller
+        exc.add_note(f"recording the integrity error in the audit record failed too: {audit_failure!r}")
+    raise StorageInvariantViolated(command, _constraint_of(exc)) from exc
+
+
+def retrying(sessions: Sessions, work: Callable[[Session], T], *, command: str, now: dt.datetime) -> T:
     """Run `work` in its own unit of work, retrying (at most MAX_ATTEMPTS times) what `_retryable` names."""
     for attempt in range(MAX_ATTEMPTS):
         try:
@@ -58,23 +102,25 @@ def retrying(sessions: Sessions, work: Callable[[Session], T]) -> T:
                 return work(session)
         except Exception as exc:
             if attempt + 1 == MAX_ATTEMPTS or not _retryable(exc):
+                _guard(sessions, command, now, exc)
                 raise
     raise AssertionError("unreachable")
 
 
-def retrying_direct(sessions: Sessions, work: Callable[[Conn], T]) -> T:
+def retrying_direct(sessions: Sessions, work: Callable[[Conn], T], *, command: str, now: dt.datetime) -> T:
     """`retrying` for commands written against registry_sql's helpers: on PostgreSQL each attempt
     runs on a pooled DBAPI connection in one database transaction (`direct_unit_of_work`), without
     an ORM session; on SQLite in the session's unit of work (BEGIN IMMEDIATE)."""
     engine = sessions.kw.get("bind")
     if not isinstance(engine, Engine) or engine.dialect.name != "postgresql":
-        return retrying(sessions, work)
+        return retrying(sessions, work, command=command, now=now)
     for attempt in range(MAX_ATTEMPTS):
         try:
             with direct_unit_of_work(engine) as db:
                 return work(db)
         except Exception as exc:
             if attempt + 1 == MAX_ATTEMPTS or not _retryable(exc):
+                _guard(sessions, command, now, exc)
                 raise
     raise AssertionError("unreachable")
 
@@ -135,6 +181,10 @@ def _finish(
     return rows.transition(session, batch, row, states, code, row["initiator"], now)
 
 
+def _command(request: TransactionRequest) -> str:
+    return f"registry {request.type.value} (client key {request.client_key!r})"
+
+
 def propose(
     sessions: Sessions, request: TransactionRequest, *, now: dt.datetime, policy_for: PolicyFor = load_policy
 ) -> TransactionView:
@@ -143,7 +193,8 @@ def propose(
     request.validate()
     if request.type is TransactionType.ISSUANCE:
         return issue(sessions, request, now=now)
-    return raise_if_refused(retrying_direct(sessions, lambda s: _propose(s, request, now, policy_for)))
+    work = lambda s: _propose(s, request, now, policy_for)  # noqa: E731
+    return raise_if_refused(retrying_direct(sessions, work, command=_command(request), now=now))
 
 
 def _propose(session: Conn, request: TransactionRequest, now: dt.datetime, policy_for: PolicyFor) -> TransactionView:
@@ -167,6 +218,8 @@ def _propose(session: Conn, request: TransactionRequest, now: dt.datetime, polic
     jurisdiction = (source or destination).jurisdiction  # type: ignore[union-attr]
     request = _resolve_reversal(session, request)
     policy, batch = policy_for(jurisdiction), Batch()
+    if (refusal := check_quantity(request.quantity)) is not ResponseCode.OK:  # before any holding row is made
+        return _finish(session, batch, _new_row(request, jurisdiction, now), [S.PROPOSED, S.TERMINATED], refusal, now)
     holders = [a.id for a in (source, destination) if a is not None]
     if ctx.unit_jurisdiction is None:
         available = 0  # unknown unit type: nothing to lock, refused below
@@ -238,7 +291,8 @@ def _resolve_reversal(session: Conn, request: TransactionRequest) -> Transaction
 def issue(sessions: Sessions, request: TransactionRequest, *, now: dt.datetime) -> TransactionView:
     """Issue new units (fresh serials) into the national holding account, never beyond the cap."""
     request.validate()
-    return raise_if_refused(retrying_direct(sessions, lambda s: _issue(s, request, now)))
+    work = lambda s: _issue(s, request, now)  # noqa: E731
+    return raise_if_refused(retrying_direct(sessions, work, command=_command(request), now=now))
 
 
 def _issue(session: Conn, request: TransactionRequest, now: dt.datetime) -> TransactionView:

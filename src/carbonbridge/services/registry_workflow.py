@@ -101,7 +101,8 @@ def approve(
 ) -> TransactionView:
     """A second representative of the source account approves; the transfer then completes at once
     (trusted destination) or waits for its delay window. Repeating an approval returns the result."""
-    outcome = retrying(sessions, lambda s: _approve(s, transaction_id, approver, now, policy_for))
+    work = lambda s: _approve(s, transaction_id, approver, now, policy_for)  # noqa: E731
+    outcome = retrying(sessions, work, command=f"registry approve {transaction_id}", now=now)
     if isinstance(outcome, ResponseCode):
         raise RuleViolation(outcome.value, f"{approver} may not approve transaction {transaction_id}")
     return raise_if_terminated(outcome)
@@ -138,7 +139,8 @@ def _approve(
 def cancel(sessions: Sessions, transaction_id: str, representative: str, *, now: dt.datetime) -> TransactionView:
     """A representative of the source account cancels a pending transfer before its window ends;
     the reserved units are free again. Repeating a cancellation returns the result."""
-    return retrying(sessions, lambda s: _cancel(s, transaction_id, representative, now))
+    work = lambda s: _cancel(s, transaction_id, representative, now)  # noqa: E731
+    return retrying(sessions, work, command=f"registry cancel {transaction_id}", now=now)
 
 
 def _cancel(session: Session, transaction_id: str, representative: str, now: dt.datetime) -> TransactionView:
@@ -176,7 +178,10 @@ def settle_due(
                 .limit(limit)
             )
         )
-    return [retrying(sessions, lambda s, i=i: _settle_one(s, i, now, policy_for)) for i in due]  # type: ignore[misc]
+    return [
+        retrying(sessions, lambda s, i=i: _settle_one(s, i, now, policy_for), command=f"registry settle {i}", now=now)  # type: ignore[misc]
+        for i in due
+    ]
 
 
 def _settle_one(session: Session, transaction_id: str, now: dt.datetime, policy_for: PolicyFor) -> TransactionView:

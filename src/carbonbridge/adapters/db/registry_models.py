@@ -110,7 +110,11 @@ class RegistrySerialBlockRow(Base):
 class RegistryTransactionRow(Base):
     __tablename__ = "registry_transactions"
     __table_args__ = (
-        CheckConstraint("quantity > 0", name="ck_registry_transactions_quantity"),
+        # A proposal refused for its quantity (R11) is recorded with the quantity asked for (0006).
+        CheckConstraint(
+            "quantity > 0 OR (state = 'terminated' AND response_code = 'R11_INVALID_QUANTITY')",
+            name="ck_registry_transactions_quantity",
+        ),
         Index("ix_registry_transactions_due", "delay_until", "id", **_partial("state = 'delayed'")),
         Index("ix_registry_transactions_installation_id", "installation_id", **_partial("installation_id IS NOT NULL")),
     )

@@ -9,6 +9,7 @@ from carbonbridge.domain.errors import Problem, ValidationFailed
 from carbonbridge.domain.registry.model import ResponseCode, TransactionState, TransactionType
 
 MAX_KEY_LENGTH = 200
+QUANTITY_LIMIT = 2**63  # the ledger stores quantities as 64-bit integers
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +46,14 @@ class TransactionRequest:
         problems = []
         if not self.client_key.strip() or len(self.client_key) > MAX_KEY_LENGTH:
             problems.append(Problem(f"client key must be 1-{MAX_KEY_LENGTH} characters", field="client_key"))
+        if (
+            isinstance(self.quantity, bool)
+            or not isinstance(self.quantity, int)
+            or abs(self.quantity) >= QUANTITY_LIMIT
+        ):
+            problems.append(
+                Problem(f"quantity must be a whole number of units below {QUANTITY_LIMIT}", field="quantity")
+            )
         if not self.initiator.strip():
             problems.append(Problem("initiator is required", field="initiator"))
         if self.type is TransactionType.SURRENDER and (self.installation_id is None or self.compliance_year is None):

@@ -9,6 +9,7 @@ is caught against the stored chain head. The log is split into a fixed number of
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
@@ -16,6 +17,61 @@ from dataclasses import dataclass
 
 GENESIS = "0" * 64
 PARTITIONS = 16
+LOG_FORMAT = 2
+"""Format 2 entries record every column of the transaction row; format 1 (no `format` key) only
+LEGACY_FIELDS, so a rewrite of who acted, when, or under which key went unnoticed."""
+LEGACY_FIELDS = ("type", "state", "response_code", "source_account", "destination_account", "unit_type", "quantity")
+RECORDED_COLUMNS = (
+    "id",
+    "client_key",
+    "jurisdiction",
+    "type",
+    "state",
+    "response_code",
+    "source_account",
+    "destination_account",
+    "unit_type",
+    "quantity",
+    "initiator",
+    "approver",
+    "installation_id",
+    "compliance_year",
+    "reverses",
+    "proposed_at",
+    "delay_until",
+    "resolved_at",
+)
+"""Every column of a transaction row but `request`, which the log records as its SHA-256."""
+_TIMES = frozenset({"proposed_at", "delay_until", "resolved_at"})
+_INTEGERS = frozenset({"quantity", "compliance_year"})
+
+
+def utc_text(value: object) -> str | None:
+    """A stored time as UTC ISO 8601 text, whatever the driver handed back (aware, naive UTC, or text)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    if not isinstance(value, dt.datetime):
+        raise TypeError(f"not a time: {value!r}")
+    moment = value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+    return moment.isoformat()
+
+
+def _recorded(column: str, value: object) -> object:
+    if column in _TIMES:
+        return utc_text(value)
+    if column in _INTEGERS and value is not None:
+        return int(str(value))
+    return value
+
+
+def transaction_record(row: Mapping[str, object]) -> dict[str, object]:
+    """What the log records of a transaction row: every column, times as UTC text, the request
+    (canonical JSON) as its SHA-256; the same function reads the row back for `verify-log`."""
+    record = {c: _recorded(c, row[c]) for c in RECORDED_COLUMNS}
+    record["request_sha256"] = hashlib.sha256(str(row["request"]).encode()).hexdigest()
+    return record
 
 
 def canonical(payload: Mapping[str, object]) -> str:

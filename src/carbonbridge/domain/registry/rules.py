@@ -76,10 +76,17 @@ def _account_types_ok(p: Proposal) -> bool:
     return (p.destination.type is AccountType.DELETION) == (p.type in _DELETION_TYPES)
 
 
+def check_quantity(quantity: int) -> ResponseCode:
+    """A transaction moves at least one whole unit (integer quantity, 1 unit = 1 t CO2e)."""
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
+        return ResponseCode.INVALID_QUANTITY
+    return ResponseCode.OK
+
+
 def check_proposal(p: Proposal, policy: SecurityPolicy) -> ResponseCode:
     """The first failing rule's code, or OK. Order: the request itself, the representative, the
     accounts, the units, the limits, and last the balance (which depends on concurrent work)."""
-    if p.quantity <= 0:
+    if check_quantity(p.quantity) is not ResponseCode.OK:
         return ResponseCode.INVALID_QUANTITY
     if p.initiator_state is RepresentativeState.SUSPENDED:
         return ResponseCode.REPRESENTATIVE_SUSPENDED
@@ -107,7 +114,7 @@ def check_proposal(p: Proposal, policy: SecurityPolicy) -> ResponseCode:
 
 def check_issuance(unit_type: UnitType, quantity: int, destination: Account, authorised: bool) -> ResponseCode:
     """Issuance creates units in the national holding account, never beyond the unit type's cap."""
-    if quantity <= 0:
+    if check_quantity(quantity) is not ResponseCode.OK:
         return ResponseCode.INVALID_QUANTITY
     if not authorised:
         return ResponseCode.REPRESENTATIVE_NOT_AUTHORISED

@@ -13,6 +13,7 @@ from carbonbridge.domain.errors import (
     Conflict,
     NotFound,
     RuleViolation,
+    StorageInvariantViolated,
     ValidationFailed,
 )
 
@@ -20,6 +21,7 @@ EXIT_INVALID = 2
 EXIT_NOT_FOUND = 3
 EXIT_CONFLICT = 4
 EXIT_RULE = 5
+EXIT_DEFECT = 70  # sysexits EX_SOFTWARE: a database constraint fired, a defect of ours (rolled back)
 
 
 @contextmanager
@@ -42,6 +44,9 @@ def cli_errors() -> Iterator[None]:
     except RuleViolation as exc:
         print(f"refused: {exc}", file=sys.stderr)
         raise typer.Exit(EXIT_RULE) from None
+    except StorageInvariantViolated as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise typer.Exit(EXIT_DEFECT) from None
     except CarbonBridgeError as exc:
         print(f"error: {exc}", file=sys.stderr)
         raise typer.Exit(EXIT_INVALID) from None

@@ -350,6 +350,11 @@ def check(ctx: typer.Context) -> None:
         report = check_(_sessions(ctx))
     for code, issued in report.issued.items():
         typer.echo(f"{code}: issued {issued}, deleted {report.deleted[code]}, held {report.held[code]}")
+    if report.integrity_errors:
+        typer.echo(
+            f"writes refused by a database constraint (rolled back, see the audit record): {report.integrity_errors}",
+            err=True,
+        )
     for problem in report.problems:
         typer.echo(f"BREACH: {problem}", err=True)
     raise typer.Exit(0 if report.ok else 1)
