@@ -61,8 +61,9 @@ class LogReport:
         return not self.problems
 
 
-def _chain(session: Session, partition: int) -> list[LogEntry]:
-    entries: list[LogEntry] = []
+def _chain(session: Session, partition: int) -> list[tuple[LogEntry, str]]:
+    """A chain's entries in sequence order, each with the transaction id stored beside it."""
+    entries: list[tuple[LogEntry, str]] = []
     last = -1
     while True:  # paged by seq; bounded by the chain's length
         page = session.execute(
@@ -71,7 +72,7 @@ def _chain(session: Session, partition: int) -> list[LogEntry]:
             .order_by(ENTRIES.c.seq)
             .limit(VERIFY_PAGE)
         ).all()
-        entries += [LogEntry(r.partition, r.seq, r.prev_hash, r.hash, r.payload) for r in page]
+        entries += [(LogEntry(r.partition, r.seq, r.prev_hash, r.hash, r.payload), r.transaction_id) for r in page]
         if len(page) < VERIFY_PAGE:
             return entries
         last = page[-1].seq
@@ -127,18 +128,26 @@ def verify_log(sessions: sessionmaker[Session]) -> LogReport:
     report = LogReport()
     logged: dict[str, list[dict[str, object]]] = defaultdict(list)
     with unit_of_work(sessions) as session:
-        heads = {r.partition: (r.seq, r.hash) for r in session.execute(select(HEADS))}
+        stored_heads = session.execute(select(HEADS)).all()
+        heads = {r.partition: (r.seq, r.hash) for r in stored_heads}
+        head_prev = {r.partition: r.prev_hash for r in stored_heads}
         if sorted(heads) != list(range(PARTITIONS)):
             report.problems.append(f"expected chain heads 0-{PARTITIONS - 1}, found {sorted(heads)}")
         partitions = sorted(set(heads) | set(session.scalars(select(ENTRIES.c.partition).distinct())))
         problems: list[ChainProblem] = []
         for partition in partitions:
-            chain = _chain(session, partition)
+            stored = _chain(session, partition)
+            chain = [entry for entry, _ in stored]
             report.entries += len(chain)
-            problems += verify_chain(partition, chain, heads.get(partition))
-            for entry in chain:
+            problems += verify_chain(partition, chain, heads.get(partition), head_prev.get(partition))
+            for entry, transaction_id in stored:
                 content = json.loads(entry.payload)
                 logged[str(content.get("transaction_id"))].append(content)
+                if content.get("transaction_id") != transaction_id:
+                    report.problems.append(
+                        f"log chain {partition} entry {entry.seq}: stored beside transaction {transaction_id}, "
+                        f"records {content.get('transaction_id')}"
+                    )
         report.problems += [p.render() for p in problems]
         _cross_check(session, logged, report)
         report.anchor = anchor(heads)

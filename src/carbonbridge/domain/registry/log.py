@@ -124,11 +124,15 @@ class ChainProblem:
         return f"log chain {self.partition} entry {self.seq}: {self.message}"
 
 
-def verify_chain(partition: int, entries: Iterable[LogEntry], head: tuple[int, str] | None) -> list[ChainProblem]:
-    """Problems in one chain, given its entries in stored order and its recorded head (seq, hash)."""
+def verify_chain(
+    partition: int, entries: Iterable[LogEntry], head: tuple[int, str] | None, head_prev_hash: str | None = None
+) -> list[ChainProblem]:
+    """Problems in one chain, given its entries in stored order and its recorded head (seq, hash)
+    and, where given, the head's record of the newest entry's previous hash."""
     problems: list[ChainProblem] = []
-    expected_seq, prev = 1, GENESIS
+    expected_seq, prev, newest_prev = 1, GENESIS, GENESIS
     for entry in entries:
+        newest_prev = entry.prev_hash
         if entry.seq != expected_seq:
             problems.append(ChainProblem(partition, entry.seq, f"expected entry {expected_seq}: deleted or reordered"))
         if entry.prev_hash != prev:
@@ -146,6 +150,8 @@ def verify_chain(partition: int, entries: Iterable[LogEntry], head: tuple[int, s
     if (expected_seq - 1, prev) != (head_seq, head_hash):
         message = f"chain ends at {expected_seq - 1}, head says {head_seq}: truncated or head edited"
         problems.append(ChainProblem(partition, expected_seq - 1, message))
+    if head_prev_hash is not None and head_prev_hash != newest_prev:
+        problems.append(ChainProblem(partition, expected_seq - 1, "head's previous hash differs from its entry's"))
     return problems
 
 
