@@ -28,12 +28,14 @@ from carbonbridge.services import registry_accounts as accounts
 from carbonbridge.services import registry_queries as queries
 from carbonbridge.services.registry_log import verify_log
 from carbonbridge.services.registry_seed import seed_market
-from carbonbridge.services.registry_transactions import propose
+from carbonbridge.services.registry_transactions import issue, propose
 from carbonbridge.services.registry_workflow import approve, cancel, settle_due
 
 S = TransactionState
 POLICY = SecurityPolicy(approval=ApprovalRule.UNTRUSTED, max_consecutive_failures=0)
 TRADERS, UNITS_EACH = 4, 50
+# Zero, negative, ordinary and huge (up to what a 64-bit ledger column holds) quantities.
+QUANTITIES = st.one_of(st.integers(1, 60), st.integers(-3, 0), st.integers(2**40, 2**63 - 1))
 START = dt.datetime(2026, 3, 31, 12, 0, tzinfo=dt.UTC)
 _examples = itertools.count(1)
 
@@ -75,6 +77,10 @@ class RegistryMachine(RuleBasedStateMachine):
         self.resolved: set[str] = set()
         self.requests: list[tuple[TransactionRequest, Any]] = []
         self.pending: dict[str, Pending] = {}
+        self.deletion = f"{self.market.jurisdiction}-DELETION"
+        self.cap, self.issued = TRADERS * UNITS_EACH * 2, TRADERS * UNITS_EACH  # seed_market's cap and issuance
+        self.national = self.deleted = 0  # the seed hands every issued unit to the traders
+        self.reversed: set[str] = set()
 
     def _request(self, source: int, destination: int, quantity: int, rep: int) -> TransactionRequest:
         src = self.market.traders[source]
@@ -90,10 +96,12 @@ class RegistryMachine(RuleBasedStateMachine):
         self.requests.append((request, result))
         return result
 
-    @rule(source=st.integers(0, 2), destination=st.integers(0, 2), quantity=st.integers(1, 60))
+    @rule(source=st.integers(0, 2), destination=st.integers(0, 2), quantity=QUANTITIES)
     def transfer_between_trusted_accounts(self, source: int, destination: int, quantity: int) -> None:
         result = self._send(self._request(source, destination, quantity, 0))
-        if source == destination:
+        if quantity <= 0:
+            assert result == "R11_INVALID_QUANTITY"
+        elif source == destination:
             assert result == "R12_SAME_ACCOUNT"
         elif quantity > self.available[source]:
             assert result == "R01_INSUFFICIENT_UNITS"
@@ -102,9 +110,12 @@ class RegistryMachine(RuleBasedStateMachine):
             self.available[source] -= quantity
             self.available[destination] += quantity
 
-    @rule(target=pendings, source=st.integers(0, 2), quantity=st.integers(1, 60))
+    @rule(target=pendings, source=st.integers(0, 2), quantity=QUANTITIES)
     def propose_transfer_to_untrusted_account(self, source: int, quantity: int) -> Any:
         result = self._send(self._request(source, 3, quantity, 0))
+        if quantity <= 0:
+            assert result == "R11_INVALID_QUANTITY"
+            return None
         if quantity > self.available[source]:
             assert result == "R01_INSUFFICIENT_UNITS"
             return None
@@ -171,6 +182,76 @@ class RegistryMachine(RuleBasedStateMachine):
             self.available[3] += view.quantity
             self.pending[view.id].state = S.COMPLETED
 
+    @rule(quantity=QUANTITIES)
+    def issue_into_the_national_account(self, quantity: int) -> None:
+        admin = self.market.representatives(self.market.national)[0]
+        request = TransactionRequest(f"{self.market.unit_type}-{next(self.keys)}", TransactionType.ISSUANCE, None,
+                                     self.market.national, self.market.unit_type, quantity, admin)
+        try:
+            result: Any = issue(self.app.sessions, request, now=self.now)
+        except RuleViolation as exc:
+            result = exc.code
+        self.requests.append((request, result))
+        if quantity <= 0:
+            assert result == "R11_INVALID_QUANTITY"
+        elif self.issued + quantity > self.cap:
+            assert result == "R09_CAP_EXCEEDED"
+        else:
+            assert result.state is S.COMPLETED
+            self.issued += quantity
+            self.national += quantity
+
+    @rule(source=st.integers(0, 2), quantity=QUANTITIES, kind=st.sampled_from(
+        [TransactionType.DELETION, TransactionType.CANCELLATION, TransactionType.SURRENDER,
+         TransactionType.ALLOCATION, TransactionType.RETURN]))
+    def send_to_the_deletion_account(self, source: int, quantity: int, kind: TransactionType) -> None:
+        """Deletion and cancellation from a trading account complete at once; a surrender, an
+        allocation or a return from a trading account is the wrong account type (R10)."""
+        src = self.market.traders[source]
+        installation = ("I-none", 2026) if kind is TransactionType.SURRENDER else (None, None)
+        request = TransactionRequest(f"{self.market.unit_type}-{next(self.keys)}", kind, src, self.deletion,
+                                     self.market.unit_type, quantity, self.market.representatives(src)[0],
+                                     installation_id=installation[0], compliance_year=installation[1])
+        result = self._send(request)
+        if quantity <= 0:
+            assert result == "R11_INVALID_QUANTITY"
+        elif kind is TransactionType.RETURN:  # initiated by the national administrator only
+            assert result == "R06_REPRESENTATIVE_NOT_AUTHORISED"
+        elif kind not in (TransactionType.DELETION, TransactionType.CANCELLATION):
+            assert result == "R10_WRONG_ACCOUNT_TYPE"
+        elif quantity > self.available[source]:
+            assert result == "R01_INSUFFICIENT_UNITS"
+        else:
+            assert result.state is S.COMPLETED
+            self.available[source] -= quantity
+            self.deleted += quantity
+
+    @rule(index=st.integers(0, 10_000))
+    def reverse_a_completed_transfer(self, index: int) -> None:
+        """The registry administrator reverses a completed transfer between traders: the units go
+        back if the destination still holds them; a second reversal is refused (R14)."""
+        done = [(r, v) for r, v in self.requests if not isinstance(v, str) and v.state is S.COMPLETED
+                and r.type is TransactionType.TRANSFER and r.destination_account in self.market.traders[:3]]
+        if not done:
+            return
+        original, view = done[index % len(done)]
+        admin = self.market.representatives(self.market.national)[0]
+        request = TransactionRequest(f"{self.market.unit_type}-{next(self.keys)}", TransactionType.REVERSAL,
+                                     original.destination_account, original.source_account or "",
+                                     original.unit_type, original.quantity, admin, reverses=view.id)
+        result = self._send(request)
+        source = self.market.traders.index(original.destination_account)
+        destination = self.market.traders.index(original.source_account or "")
+        if view.id in self.reversed:
+            assert result == "R14_NOT_REVERSIBLE"
+        elif original.quantity > self.available[source]:
+            assert result == "R01_INSUFFICIENT_UNITS"
+        else:
+            assert result.state is S.COMPLETED
+            self.reversed.add(view.id)
+            self.available[source] -= original.quantity
+            self.available[destination] += original.quantity
+
     @rule(index=st.integers(0, 10_000))
     def repeat_an_earlier_command(self, index: int) -> None:
         if not self.requests:
@@ -192,7 +273,10 @@ class RegistryMachine(RuleBasedStateMachine):
             quantity, reserved = (holding.quantity, holding.reserved) if holding else (0, 0)
             assert (quantity, reserved) == (self.available[n] + self.reserved[n], self.reserved[n])
             assert quantity >= reserved >= 0
-        assert sum(self.available) + sum(self.reserved) == TRADERS * UNITS_EACH
+        national = [h for h in queries.holdings(self.app.sessions, self.market.national)
+                    if h.unit_type == self.market.unit_type]  # the account serves every example's unit type
+        assert sum(h.quantity for h in national) == self.national
+        assert sum(self.available) + sum(self.reserved) + self.national + self.deleted == self.issued
 
     def teardown(self) -> None:
         report = queries.check(self.app.sessions)

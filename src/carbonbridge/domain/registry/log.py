@@ -101,17 +101,20 @@ def next_entry(partition: int, head_seq: int, head_hash: str, payload: Mapping[s
     return LogEntry(partition, head_seq + 1, head_hash, chain_hash(head_hash, body), body)
 
 
-_SENTINEL = 7_310_955_046_810_293_517
+def _members(items: Mapping[str, object]) -> str:
+    return ",".join(f"{canonical({key: value})[1:-1]}" for key, value in sorted(items.items()))
 
 
 def payload_around_seq(partition: int, payload: Mapping[str, object]) -> tuple[str, str]:
     """(left, right) with left + str(seq) + right == the entry's canonical payload for any seq, so a
-    database can append the entry in one statement once it knows the next sequence number."""
-    text = canonical({**payload, "partition": partition, "seq": _SENTINEL})
-    left, marker, right = text.partition(f'"seq":{_SENTINEL}')
-    if not marker or str(_SENTINEL) in left + right:
-        raise ValueError("payload clashes with the sequence marker")
-    return left + '"seq":', right
+    database can append the entry in one statement once it knows the next sequence number. Built
+    member by member in canonical key order (no marker value is searched for, so no field value,
+    however chosen, can clash with it)."""
+    items = {key: value for key, value in payload.items() if key != "seq"}
+    items["partition"] = partition
+    before = _members({k: v for k, v in items.items() if k < "seq"})
+    after = _members({k: v for k, v in items.items() if k > "seq"})
+    return "{" + before + ("," if before else "") + '"seq":', ("," if after else "") + after + "}"
 
 
 @dataclass(frozen=True, slots=True)
