@@ -47,7 +47,9 @@ def busiest_chain(app: Any) -> int:
 
 def test_an_untouched_log_verifies(ledger: Any) -> None:
     report = verify_log(ledger.sessions)
-    assert report.ok and report.entries == report.transactions == 4 + PIGEONHOLE and len(report.anchor) == 64
+    assert report.ok and report.transactions == 4 + PIGEONHOLE and len(report.anchor) == 64
+    # the national account trusts the 3 traders, and each trader the 2 others: 9 trusted-list entries
+    assert report.entries == report.transactions + report.trusted_changes and report.trusted_changes == 3 + 3 * 2
 
 
 def test_editing_a_log_entry_is_detected(ledger: Any) -> None:

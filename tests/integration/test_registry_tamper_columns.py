@@ -26,6 +26,7 @@ from carbonbridge.adapters.db.registry_models import (
     RegistrySerialBlockRow,
     RegistryTransactionEventRow,
     RegistryTransactionRow,
+    RegistryTrustedChangeRow,
     RegistryUnitTypeRow,
 )
 from carbonbridge.domain.registry.commands import TransactionRequest
@@ -43,7 +44,8 @@ POLICY = SecurityPolicy(approval=ApprovalRule.UNTRUSTED, max_consecutive_failure
 SURROGATE_IDS = {"registry_transaction_events": "id", "registry_postings": "id",
                  "registry_block_movements": "id", "registry_serial_blocks": "id"}
 ROW_TABLES = (RegistryTransactionRow, RegistryTransactionEventRow, RegistryPostingRow, RegistryBlockMovementRow,
-              RegistryLogEntryRow, RegistryLogHeadRow, RegistryHoldingRow, RegistrySerialBlockRow)
+              RegistryLogEntryRow, RegistryLogHeadRow, RegistryHoldingRow, RegistrySerialBlockRow,
+              RegistryTrustedChangeRow)
 STATE_COLUMNS = {"registry_unit_types": ("issued",)}  # a unit type's other columns are set-up, not history
 
 
@@ -115,6 +117,9 @@ def _targets(app: Any, transaction_id: str) -> dict[str, dict[str, Any]]:
             "registry_serial_blocks": one("SELECT * FROM registry_serial_blocks WHERE account_id = :a",
                                           a=row["destination_account"]),
             "registry_unit_types": one("SELECT * FROM registry_unit_types WHERE code = :u", u=row["unit_type"]),
+            "registry_trusted_changes": one(  # the removal that made the settled transfer need four eyes
+                "SELECT * FROM registry_trusted_changes WHERE account_id = :a AND trusted_account_id = :d "
+                "ORDER BY id DESC", a=row["source_account"], d=row["destination_account"]),
         }
 
 
@@ -181,7 +186,10 @@ def test_every_column_edit_of_the_history_tables_is_caught_by_verify_log_or_chec
         try:
             _apply(app, table, column, row, value)
         except Exception:  # a key or constraint refused another row's value: try a new value instead
-            value = f"{original}x" if isinstance(original, str) else value
+            if isinstance(original, str):
+                value = f"{original}x"
+            elif isinstance(original, int) and not isinstance(original, bool):
+                value = original + 1_000_000
             try:
                 _apply(app, table, column, row, value)
             except Exception:  # the schema itself refuses such an edit

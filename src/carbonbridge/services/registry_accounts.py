@@ -290,16 +290,16 @@ def change_trusted(
             return TrustedChange(account_id, trusted_account_id, action, rows.utc(latest.effective_at) or now)
         policy: SecurityPolicy = policy_for(found[account_id].jurisdiction)
         effective = policy.trusted_effective_at(now, timezone_of(found[account_id].jurisdiction)) if add else now
-        session.execute(
-            insert(rows.TRUSTED).values(
-                account_id=account_id,
-                trusted_account_id=trusted_account_id,
-                action=action,
-                at=now,
-                effective_at=effective,
-                actor=actor,
-            )
-        )
+        values = {
+            "account_id": account_id,
+            "trusted_account_id": trusted_account_id,
+            "action": action,
+            "at": now,
+            "effective_at": effective,
+            "actor": actor,
+        }
+        change_id = session.execute(insert(rows.TRUSTED).values(**values).returning(rows.TRUSTED.c.id)).scalar_one()
+        rows.log_trusted_change(session, {"id": change_id, **values})
         audit(
             session,
             at=now,

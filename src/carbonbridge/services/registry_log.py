@@ -18,6 +18,7 @@ from carbonbridge.adapters.db.registry_models import (
     RegistryPostingRow,
     RegistryTransactionEventRow,
     RegistryTransactionRow,
+    RegistryTrustedChangeRow,
 )
 from carbonbridge.adapters.db.uow import unit_of_work
 from carbonbridge.domain.registry.history import (
@@ -35,6 +36,7 @@ from carbonbridge.domain.registry.log import (
     LogEntry,
     anchor,
     transaction_record,
+    trusted_record,
     utc_text,
     verify_chain,
 )
@@ -45,6 +47,7 @@ TRANSACTIONS: Table = RegistryTransactionRow.__table__  # type: ignore[assignmen
 EVENTS: Table = RegistryTransactionEventRow.__table__  # type: ignore[assignment]
 POSTINGS: Table = RegistryPostingRow.__table__  # type: ignore[assignment]
 MOVEMENTS: Table = RegistryBlockMovementRow.__table__  # type: ignore[assignment]
+TRUSTED: Table = RegistryTrustedChangeRow.__table__  # type: ignore[assignment]
 T = TypeVar("T")
 VERIFY_PAGE = 5000
 
@@ -53,6 +56,7 @@ VERIFY_PAGE = 5000
 class LogReport:
     entries: int = 0
     transactions: int = 0
+    trusted_changes: int = 0
     anchor: str = ""
     problems: list[str] = field(default_factory=list)
 
@@ -117,6 +121,21 @@ def _cross_check(session: Session, logged: dict[str, list[dict[str, object]]], r
             movements.get(row["id"], []),
         )
         report.problems += [f"transaction {row['id']}: {problem}" for problem in found]
+    for change in session.execute(select(TRUSTED)).mappings():
+        report.trusted_changes += 1
+        record = trusted_record(dict(change))
+        entry_id = str(record["transaction_id"])
+        seen.add(entry_id)
+        entries = logged.get(entry_id)
+        if not entries:
+            report.problems.append(f"trusted-list change {change['id']}: no entry in the transaction log")
+            continue
+        differing = [f for f in record if entries[-1].get(f) != record[f]]
+        if differing or len(entries) != 1:
+            report.problems.append(
+                f"trusted-list change {change['id']}: differs from its log entry in "
+                f"{', '.join(differing) or 'the number of entries'}"
+            )
     for orphan in sorted(set(logged) - seen):
         report.problems.append(f"log entry for transaction {orphan} that the ledger does not have")
     strays = (set(events) | set(postings) | set(movements)) - seen

@@ -28,6 +28,7 @@ from carbonbridge.domain.registry.log import (
     partition_of,
     payload_around_seq,
     transaction_record,
+    trusted_record,
     utc_text,
 )
 from carbonbridge.domain.registry.model import (
@@ -312,6 +313,16 @@ def transition(
 
 
 _LOG_COLUMNS = ("partition", "seq", "prev_hash", "hash", "transaction_id", "payload")
+
+
+def log_trusted_change(session: Conn, change: dict[str, Any]) -> None:
+    """A trusted-list change lets later transfers skip the second representative: it goes into the
+    hash-chained log like a transaction, under the id `trusted-<row id>`."""
+    record = trusted_record(change)
+    entry_id = str(record["transaction_id"])
+    batch = Batch()
+    _append(session, batch, partition_of(entry_id), entry_id, {**record, "format": LOG_FORMAT})
+    batch.flush(session)
 
 
 def _append(session: Conn, batch: Batch, partition: int, transaction_id: str, payload: dict[str, Any]) -> None:

@@ -74,6 +74,20 @@ def transaction_record(row: Mapping[str, object]) -> dict[str, object]:
     return record
 
 
+TRUSTED_PREFIX = "trusted-"
+TRUSTED_COLUMNS = ("account_id", "trusted_account_id", "action", "at", "effective_at", "actor")
+
+
+def trusted_record(row: Mapping[str, object]) -> dict[str, object]:
+    """What the log records of a trusted-list change (its own entry, named `trusted-<row id>`)."""
+    record: dict[str, object] = {
+        c: (utc_text(row[c]) if c in ("at", "effective_at") else row[c]) for c in TRUSTED_COLUMNS
+    }
+    record["transaction_id"] = f"{TRUSTED_PREFIX}{row['id']}"
+    record["kind"] = "trusted_change"
+    return record
+
+
 def canonical(payload: Mapping[str, object]) -> str:
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
 

@@ -335,7 +335,8 @@ def verify_log(ctx: typer.Context) -> None:
     for problem in report.problems:
         typer.echo(f"TAMPERED: {problem}", err=True)
     typer.echo(
-        f"{report.entries} log entries, {report.transactions} transactions, anchor {report.anchor}: "
+        f"{report.entries} log entries, {report.transactions} transactions, {report.trusted_changes} trusted-list "
+        f"changes, anchor {report.anchor}: "
         f"{'OK' if report.ok else 'FAILED'}"
     )
     raise typer.Exit(0 if report.ok else 1)
