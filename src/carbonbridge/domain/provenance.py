@@ -125,7 +125,7 @@ class CitedReader:
                 self.problem("a value left out needs a 'note' saying why (not public, not verified)", field)
             if checked:
                 self.problem("a value left out cannot be checked", f"{field}.checked")
-            value = Missing(field, note or "not configured")
+            value = Missing(f"{self.file}:{field}", note or "not configured")
         else:
             try:
                 value = Decimal(str(cited["value"]))
