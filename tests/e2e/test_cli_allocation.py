@@ -15,12 +15,13 @@ runner = CliRunner()
 def test_cap_of_belarus_falls_by_the_linear_reduction_factor() -> None:
     result = runner.invoke(app, ["cap", "BY", "--from", "2025", "--to", "2028", "--json"])
     assert result.exit_code == 0, result.output
-    # 32,000,000 less 2.2 % of the 32,000,000 reference (704,000) a year from 2026
+    # 32,000,000 less the Directive (EU) 2023/959 factors of the 32,000,000 reference (issue 15):
+    # 4.3 % (1,376,000) in 2026 and 2027, 4.4 % (1,408,000) from 2028
     assert json.loads(result.stdout) == [
         {"year": 2025, "cap_t": 32_000_000},
-        {"year": 2026, "cap_t": 31_296_000},
-        {"year": 2027, "cap_t": 30_592_000},
-        {"year": 2028, "cap_t": 29_888_000},
+        {"year": 2026, "cap_t": 30_624_000},
+        {"year": 2027, "cap_t": 29_248_000},
+        {"year": 2028, "cap_t": 27_840_000},
     ]
 
 

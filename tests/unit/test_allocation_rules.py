@@ -37,7 +37,7 @@ def cn():
 
 @pytest.fixture
 def by():
-    return parse_benchmark_rules(_config("BY"), file="BY.toml")
+    return parse_benchmark_rules(_config("BY"), file="BY.toml", year=2025)  # the 2021-2025 benchmarks
 
 
 def test_coal_unit_above_300mw_with_air_cooling_heat_and_low_load_matches_hand_calculation(cn):
@@ -93,10 +93,11 @@ def test_unknown_unit_type_is_refused(cn):
 def test_linear_cap_removes_the_reduction_factor_times_reference_each_year(by):
     cap, _ = by
     assert cap.cap(2025) == 32_000_000
-    # 2026-2030: 5 x 0.022 x 32,000,000 = 3,520,000
-    assert cap.cap(2030) == 28_480_000
-    # 2031: + 0.043 x 32,000,000 = 1,376,000 more
-    assert cap.cap(2031) == 27_104_000
+    # Directive (EU) 2023/959 factors (issue 15): 2026-2027 at 4.3 % (2 x 1,376,000 = 2,752,000),
+    # 2028-2030 at 4.4 % (3 x 1,408,000 = 4,224,000): 32,000,000 - 6,976,000
+    assert cap.cap(2030) == 25_024_000
+    # 2031: + 0.044 x 32,000,000 = 1,408,000 more
+    assert cap.cap(2031) == 23_616_000
 
 
 def test_benchmark_allocation_is_benchmark_times_activity_times_clef_times_cscf(by):

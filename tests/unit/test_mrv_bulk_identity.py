@@ -86,7 +86,7 @@ def product_row(draw: st.DrawFn) -> dict[str, Any]:
     technology = {
         **dict.fromkeys(CARBONATES, st.just(None)),
         "clinker": st.just(None),
-        "lime": st.sampled_from((None, "high_calcium", "dolomitic_high", "dolomitic_low", "hydraulic")),
+        "lime": st.sampled_from((None, "high_calcium", "dolomitic_developed", "dolomitic_developing", "hydraulic")),
         "ammonia": st.sampled_from((None, "modern_conventional_reforming")),
         "nitric_acid": st.sampled_from(
             ("nscr", "tail_gas_destruction", "atmospheric", "medium_pressure", "high_pressure")

@@ -145,9 +145,9 @@ def test_co2e_of_the_gas_example_follows_each_gwp_set(gwp_set: str) -> None:
 @pytest.mark.parametrize(
     ("year", "default_tc_per_gj"),
     [
-        (2020, 0.03356),  # MEE power guideline [2021] No. 9: 0.03356 tC/GJ before June 2022
-        (2021, 0.03356),
-        (2022, 0.03085),  # MEE notice of 8 June 2022: 0.03085 tC/GJ
+        (2020, 0.03356),  # MEE power guideline [2021] No. 9: 0.03356 tC/GJ
+        (2021, 0.03085),  # MEE notice of 8 June 2022: 0.03085 tC/GJ for the 2021 and 2022 data (issue 15)
+        (2022, 0.03085),
         (2025, 0.03085),
     ],
 )
@@ -269,8 +269,8 @@ def test_clinker_at_0_52_t_co2_per_t(unit: str, t_per_unit: float) -> None:
     [
         ("", 0.75),  # IPCC 2006 Vol 3 Eq 2.8: Tier 1 default for lime of unknown type
         ("high_calcium", 0.75),  # Vol 3 Table 2.4: high-calcium lime
-        ("dolomitic_high", 0.86),  # Table 2.4: dolomitic lime (high)
-        ("dolomitic_low", 0.77),  # Table 2.4: dolomitic lime (low)
+        ("dolomitic_developed", 0.86),  # Table 2.4: dolomitic lime, developed countries
+        ("dolomitic_developing", 0.77),  # Table 2.4: dolomitic lime, developing countries
         ("hydraulic", 0.59),  # Table 2.4: hydraulic lime
     ],
 )

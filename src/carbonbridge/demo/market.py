@@ -271,7 +271,7 @@ def run_compliance_year(
 ) -> dict[str, Any]:
     """Verified emissions in, blocking, trading, offsets, surrenders and the assessment."""
     code, year, s = market.code, market.year, market.app.sessions
-    rules = load_compliance_rules(code)
+    rules = load_compliance_rules(code, year)
     failures = FAILURES[code]
     emissions_deadline = rules.emissions_deadline.for_year(year)
     surrender_deadline = rules.surrender_deadline.for_year(year)
@@ -289,7 +289,8 @@ def run_compliance_year(
             s, account_of(inst), AccountState.OPEN, now=late_entry, reason="verified emissions entered", actor=ACTOR
         )
     obligations = {
-        i: compliance.obligation_of(code, t, allocation.get(i, 0), basis.get(i, "")) or 0 for i, t in verified.items()
+        i: compliance.obligation_of(code, t, allocation.get(i, 0), basis.get(i, ""), year) or 0
+        for i, t in verified.items()
     }
     trade_day = dt.datetime.combine(surrender_deadline - dt.timedelta(days=45), dt.time(9), tzinfo=UTC)
     progress(f"{code}: trading surplus to installations short of allowances")
@@ -315,7 +316,7 @@ def run_compliance_year(
 def _buy_offsets(market: MarketYear, obligations: dict[str, int], at: dt.datetime) -> dict[str, int]:
     """CCER credits for every fifth unit short of allowances (up to the 5 % limit), and 8 % of its
     obligation for the unit set to exceed the limit."""
-    rules = load_compliance_rules(market.code)
+    rules = load_compliance_rules(market.code, market.year)
     wanted: dict[str, int] = {}
     for n, inst in enumerate(market.installations):
         gap = obligations[inst] - market.ledger.of(account_of(inst), market.allowance)

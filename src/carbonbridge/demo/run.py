@@ -119,7 +119,7 @@ def run_demo(output: Path, *, seed: int = 2026, year: int = 2025, console: Conso
             markets[code] = market.open_market(app, code, year, [i.plan["installation_id"] for i in installations])
         with _step(progress, "BY: benchmark allocation ex ante, auction volume"):
             allocation["BY"] = market.allocate_ex_ante(markets["BY"], hal, output / "input", f"BY_hal_{year}.csv")
-            cap = load_benchmark_config("BY")[0].cap(year)
+            cap = load_benchmark_config("BY", year)[0].cap(year)
             by_market = markets["BY"]
             volume = cap - sum(allocation["BY"].values())
             at = dt.datetime(year, 2, 27, 10, tzinfo=dt.UTC)

@@ -245,7 +245,7 @@ def belarus(rng: np.random.Generator, year: int) -> list[SyntheticInstallation]:
             ncv=_gas_ncv,
             ncv_unit="TJ/million m3",
         )
-    lime_types = ["high_calcium", "dolomitic_high", "dolomitic_low", "hydraulic"]
+    lime_types = ["high_calcium", "dolomitic_developed", "dolomitic_developing", "hydraulic"]
     while len(out) < 50:  # lime kilns and industrial boilers
         i = len(out)
         if i % 2:

@@ -1,4 +1,5 @@
-"""Cap setting and allocation plans from configuration and production data."""
+"""Cap setting and allocation plans from configuration and production data. A plan for a year
+uses the rule version in force for that year and names it on every line (`rules`)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,15 @@ from carbonbridge.adapters.allocation_config import (
 )
 from carbonbridge.adapters.tables import read_typed_rows
 from carbonbridge.domain.allocation.benchmark import SubInstallation, allocate_sub_installation
-from carbonbridge.domain.allocation.intensity import UnitOutput, allocation_t, load_factor, pre_allocation, whole
+from carbonbridge.domain.allocation.intensity import (
+    IntensityRules,
+    UnitOutput,
+    allocation_t,
+    heat_supply_factor,
+    pre_allocation,
+    unit_load_factor,
+    whole,
+)
 from carbonbridge.domain.errors import Problem, RuleViolation, ValidationFailed
 
 BENCHMARK_COLUMNS: dict[str, type] = {
@@ -47,6 +56,7 @@ class PlanLine:
     pre_allocation_next_year_t: int | None
     detail: str
     source: str
+    rules: str = ""  # the rule version used (e.g. cn-power-2019-2020)
 
 
 def caps(code: str, first_year: int, last_year: int) -> list[tuple[int, int]]:
@@ -59,18 +69,19 @@ def caps(code: str, first_year: int, last_year: int) -> list[tuple[int, int]]:
     return [(year, cap.cap(year)) for year in range(first_year, last_year + 1)]
 
 
-def plan(code: str, path: Path) -> list[PlanLine]:
-    """Free allocation per installation (benchmark) or per unit (intensity) from a table."""
+def plan(code: str, path: Path, year: int | None = None) -> list[PlanLine]:
+    """Free allocation per installation (benchmark) or per unit (intensity) from a table, under
+    the rules in force for `year` (the latest version when no year is given)."""
     try:
         if allocation_design(code) == "benchmark":
-            return _benchmark_plan(code, path)
-        return _intensity_plan(code, path)
+            return _benchmark_plan(code, path, year)
+        return _intensity_plan(code, path, year)
     except RuleViolation as exc:
         raise ValidationFailed([Problem(str(exc), str(path))]) from None
 
 
-def _benchmark_plan(code: str, path: Path) -> list[PlanLine]:
-    _, rules = load_benchmark_config(code)
+def _benchmark_plan(code: str, path: Path, year: int | None) -> list[PlanLine]:
+    _, rules = load_benchmark_config(code, year)
     lines = []
     for row in read_typed_rows(path, BENCHMARK_COLUMNS):
         sub = SubInstallation(
@@ -88,28 +99,43 @@ def _benchmark_plan(code: str, path: Path) -> list[PlanLine]:
                 None,
                 f"{line.preliminary} x CLEF {line.clef} x CSCF {line.cscf}",
                 line.source,
+                rules.version,
             )
         )
     return lines
 
 
-def _intensity_plan(code: str, path: Path) -> list[PlanLine]:
-    rules = load_intensity_config(code)
+def _intensity_plan(code: str, path: Path, year: int | None) -> list[PlanLine]:
+    rules = load_intensity_config(code, year)
+    following = load_intensity_config(code, None if year is None else year + 1)
     lines = []
     for row in read_typed_rows(path, INTENSITY_COLUMNS, optional=INTENSITY_DEFAULTS):
         output = UnitOutput(**row)  # type: ignore[arg-type]
         exact = allocation_t(output, rules)
+        pre, note = _pre_allocation_or_note(output, following)
         lines.append(
             PlanLine(
                 output.unit_id,
                 output.unit_type,
                 whole(exact),
-                pre_allocation(output, rules),
-                f"exact {exact:.3f} t; load factor {load_factor(output.load_rate, rules)}",
+                pre,
+                f"exact {exact:.3f} t; heat-supply factor {heat_supply_factor(output, rules)}; "
+                f"load factor {unit_load_factor(output, rules)}{note}",
                 rules.unit_types[output.unit_type].source,
+                rules.version,
             )
         )
     return lines
+
+
+def _pre_allocation_or_note(output: UnitOutput, rules: IntensityRules) -> tuple[int | None, str]:
+    """Next year's pre-allocation under next year's rules, or a note when they lack a figure."""
+    try:
+        return pre_allocation(output, rules), ""
+    except RuleViolation as exc:
+        if exc.code != "value_not_configured":
+            raise
+        return None, f"; next year's pre-allocation not computed ({exc})"
 
 
 # --- posting allocations to the registry -------------------------------------------------------
@@ -139,20 +165,45 @@ class AllocationRun:
     cap_t: int  # the unit type's cap after the run
     intensity_cap_t: int | None  # China style: sum of final allocations (true-up)
     postings: list[Posting]
+    rules: str = ""  # the rule version in force for the year
 
     @property
     def delivered_t(self) -> int:
         return sum(p.delivered_t for p in self.postings)
 
 
-def entitlements(code: str, path: Path, phase: str) -> dict[str, tuple[int, str]]:
-    """Allocation per installation and its basis: ex ante, the benchmark allocation (EU) or the
-    pre-allocated share of the previous year's output (China); at true-up, the final allocation."""
+def rules_version(code: str, year: int) -> str:
+    """The id of the allocation rule version in force for `year`."""
+    if allocation_design(code) == "intensity":
+        return load_intensity_config(code, year).version
+    return load_benchmark_config(code, year)[1].version
+
+
+def entitlements(code: str, path: Path, phase: str, year: int | None = None) -> dict[str, tuple[int, str]]:
+    """Allocation per installation and its basis for `year`: ex ante, the benchmark allocation (EU)
+    or the pre-allocated share of the previous year's output (China, under `year`'s rules); at
+    true-up, the final allocation."""
+    if phase == EX_ANTE and allocation_design(code) == "intensity":
+        rows = [(line.holder, line.basis, line.allocation_t) for line in _ex_ante_lines(code, path, year)]
+    else:
+        rows = [(line.holder, line.basis, line.allocation_t) for line in plan(code, path, year)]
     totals: dict[str, tuple[int, str]] = {}
-    for line in plan(code, path):
-        value = line.allocation_t
-        if phase == EX_ANTE and line.pre_allocation_next_year_t is not None:
-            value = line.pre_allocation_next_year_t
-        before, basis = totals.get(line.holder, (0, ""))
-        totals[line.holder] = (before + value, "+".join(b for b in (basis, line.basis) if b))
+    for holder, line_basis, value in rows:
+        before, basis = totals.get(holder, (0, ""))
+        totals[holder] = (before + value, "+".join(b for b in (basis, line_basis) if b))
     return totals
+
+
+def _ex_ante_lines(code: str, path: Path, year: int | None) -> list[PlanLine]:
+    """China style: the pre-allocation of `year` from the previous year's output in the table."""
+    rules = load_intensity_config(code, year)
+    lines = []
+    try:
+        for row in read_typed_rows(path, INTENSITY_COLUMNS, optional=INTENSITY_DEFAULTS):
+            output = UnitOutput(**row)  # type: ignore[arg-type]
+            pre = pre_allocation(output, rules)
+            source = rules.unit_types[output.unit_type].source
+            lines.append(PlanLine(output.unit_id, output.unit_type, pre, None, "pre-allocation", source, rules.version))
+    except RuleViolation as exc:
+        raise ValidationFailed([Problem(str(exc), str(path))]) from None
+    return lines

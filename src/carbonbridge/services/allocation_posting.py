@@ -25,7 +25,7 @@ from carbonbridge.services import registry_accounts as accounts
 from carbonbridge.services import registry_rows as rows
 from carbonbridge.services import registry_store as store
 from carbonbridge.services import registry_transactions as transactions
-from carbonbridge.services.allocation import EX_ANTE, TRUE_UP, AllocationRun, Posting, entitlements
+from carbonbridge.services.allocation import EX_ANTE, TRUE_UP, AllocationRun, Posting, entitlements, rules_version
 from carbonbridge.services.registry_transactions import Sessions
 
 ENTRIES: Table = AllocationEntryRow.__table__  # type: ignore[assignment]
@@ -136,7 +136,7 @@ def post_allocation(
     """Ex ante (phase EX_ANTE) or true-up (TRUE_UP) from the plan's input table (see `plan`)."""
     code = code.upper()
     design = allocation_design(code)
-    wanted = entitlements(code, path, phase)  # validates the whole table before anything is written
+    wanted = entitlements(code, path, phase, year)  # validates the whole table before anything is written
     unit = unit_type_code(code, UnitKind.ALLOWANCE, year)
     with unit_of_work(sessions) as session:
         national = national_account(session, code)
@@ -185,7 +185,7 @@ def post_allocation(
         )
         postings.append(posting)
     intensity_cap = sum(total for total, _ in wanted.values()) if design == "intensity" and phase == TRUE_UP else None
-    return AllocationRun(code, year, phase, unit, cap_t, intensity_cap, postings)
+    return AllocationRun(code, year, phase, unit, cap_t, intensity_cap, postings, rules_version(code, year))
 
 
 def _refuse_other_figures(

@@ -112,7 +112,7 @@ def block_missing(sessions: Sessions, code: str, year: int, *, now: dt.datetime,
     """After the emissions deadline, block every open operator account whose installation has no
     verified emissions entered by then (Directive 2003/87/EC Art. 15: no transfers until verified)."""
     code = code.upper()
-    rules = load_compliance_rules(code)
+    rules = load_compliance_rules(code, year)
     deadline = rules.emissions_deadline.for_year(year)
     if _local_date(now, code) <= deadline:
         raise RuleViolation("before_deadline", f"{code} {year}: verified emissions are due by {deadline}; not yet")
@@ -201,13 +201,13 @@ def _banked(session: Session, code: str, operators: dict[str, str]) -> dict[str,
     return {inst: held.get(account, 0) for inst, account in operators.items()}
 
 
-def obligation_of(code: str, verified: int | None, allocated: int, basis: str) -> int | None:
+def obligation_of(code: str, verified: int | None, allocated: int, basis: str, year: int | None = None) -> int | None:
     """Units to surrender for verified emissions: as they are (benchmark design), or after the
-    intensity design's obligation caps for the unit type allocated (gas capped at allocation,
-    coal's shortfall capped at a share of verified emissions)."""
+    intensity design's obligation caps of the year's rules for the unit type allocated (gas capped
+    at allocation, coal's shortfall capped at a share of verified emissions)."""
     if verified is None or allocation_design(code) != "intensity":
         return verified
-    rules = load_intensity_config(code)
+    rules = load_intensity_config(code, year)
     if basis not in rules.unit_types:
         return verified
     return obligation_t(basis, verified, allocated, rules)
@@ -226,7 +226,7 @@ def assess_year(
     """Assess every installation of the jurisdiction with an operator account, after the surrender
     deadline; blocks the accounts of installations with missing emissions; stores the outcome."""
     code = code.upper()
-    rules = rules or load_compliance_rules(code)
+    rules = rules or load_compliance_rules(code, year)
     deadline = rules.surrender_deadline.for_year(year)
     if _local_date(now, code) <= deadline:
         raise RuleViolation("before_deadline", f"{code} {year}: surrender is due by {deadline}; assess after it")
@@ -241,7 +241,7 @@ def assess_year(
     for inst in sorted(operators):
         verified, on = entered.get(inst, (None, None))
         allocated, debt, basis = allocations.get(inst, (0, 0, ""))
-        obligation = obligation_of(code, verified, allocated, basis)
+        obligation = obligation_of(code, verified, allocated, basis, year)
         case = ComplianceCase(
             inst,
             year,
@@ -268,7 +268,7 @@ def assess_year(
                 a,
                 (verified, obligation, allocated),
                 banked[a.installation_id],
-                price,
+                (price, rules.version),
                 now,
                 actor,
                 latest,
@@ -284,7 +284,7 @@ def _store(
     a: Assessment,
     facts: tuple[int | None, int | None, int],  # verified emissions, obligation, allocation
     banked: int,
-    price: Decimal,
+    price_and_rules: tuple[Decimal, str],  # reference price, the rule version in force
     now: dt.datetime,
     actor: str,
     latest: dict[str, AssessmentRow],
@@ -317,7 +317,11 @@ def _store(
         AssessmentRow(
             jurisdiction=code,
             **values,
-            detail={"reference_price": str(price)},
+            detail={
+                "reference_price": str(price_and_rules[0]),
+                "rules": price_and_rules[1],
+                "penalty_max": str(a.penalty_max),
+            },
             assessed_at=now,
             actor=actor,
         )

@@ -4,7 +4,9 @@
 Per sub-installation: preliminary = benchmark x historical activity level (Art. 16(1));
 final = preliminary x carbon leakage exposure factor (CLEF: 1 for sectors deemed exposed,
 Directive Art. 10b; 0.3 otherwise until 2026) x cross-sectoral correction factor (CSCF,
-Art. 10a(5)). Rounded down to whole allowances: never more than the rule gives.
+Art. 10a(5)). Rounded down to whole allowances: never more than the rule gives. Benchmark values
+are versioned by period (Implementing Regulation (EU) 2021/447 for 2021-2025, (EU) 2026/1412 for
+2026-2030); the version in force for the allocation year is used and named on every line.
 """
 
 from __future__ import annotations
@@ -14,12 +16,13 @@ from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
 
 from carbonbridge.domain.errors import RuleViolation
+from carbonbridge.domain.provenance import ALL_YEARS, Missing, Period, need
 
 
 @dataclass(frozen=True, slots=True)
 class ProductBenchmark:
     product: str
-    allowances_per_unit: Decimal
+    allowances_per_unit: Decimal | Missing
     unit: str
     source: str
 
@@ -35,9 +38,11 @@ class SubInstallation:
 @dataclass(frozen=True, slots=True)
 class BenchmarkRules:
     benchmarks: Mapping[str, ProductBenchmark]
-    clef_exposed: Decimal
-    clef_not_exposed: Decimal
-    cscf: Decimal
+    clef_exposed: Decimal | Missing
+    clef_not_exposed: Decimal | Missing
+    cscf: Decimal | Missing
+    version: str = ""
+    period: Period = ALL_YEARS
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +54,7 @@ class AllocationLine:
     cscf: Decimal
     allocation_t: int
     source: str
+    version: str = ""
 
 
 def allocate_sub_installation(sub: SubInstallation, rules: BenchmarkRules) -> AllocationLine:
@@ -57,10 +63,13 @@ def allocate_sub_installation(sub: SubInstallation, rules: BenchmarkRules) -> Al
         raise RuleViolation("no_benchmark", f"no product benchmark for {sub.product!r}")
     if sub.historical_activity_level < 0:
         raise RuleViolation("negative_activity", f"historical activity level of {sub.installation_id} is negative")
-    preliminary = benchmark.allowances_per_unit * sub.historical_activity_level
-    clef = rules.clef_exposed if sub.carbon_leakage_exposed else rules.clef_not_exposed
-    final = (preliminary * clef * rules.cscf).to_integral_value(rounding=ROUND_FLOOR)
-    return AllocationLine(sub.installation_id, sub.product, preliminary, clef, rules.cscf, int(final), benchmark.source)
+    preliminary = need(benchmark.allowances_per_unit, rules.version) * sub.historical_activity_level
+    clef = need(rules.clef_exposed if sub.carbon_leakage_exposed else rules.clef_not_exposed, rules.version)
+    cscf = need(rules.cscf, rules.version)
+    final = (preliminary * clef * cscf).to_integral_value(rounding=ROUND_FLOOR)
+    return AllocationLine(
+        sub.installation_id, sub.product, preliminary, clef, cscf, int(final), benchmark.source, rules.version
+    )
 
 
 def allocate(subs: Sequence[SubInstallation], rules: BenchmarkRules) -> dict[str, int]:

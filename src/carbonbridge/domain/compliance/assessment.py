@@ -4,18 +4,24 @@ its consequences (penalty, make-good, deduction from next year's allocation).
 Rules (configuration, per jurisdiction, see data/compliance/*.toml and `rules.py`):
 - Allowances count if their vintage is at most the year plus the configured lead (banked
   allowances of earlier years count; China does not accept next year's allowances).
-- Offsets count up to `offset_limit_share` of verified emissions (China: CCER up to 5 %,
-  MEE Measures for the Administration of Carbon Emission Trading (Trial), Order No. 19 of
-  2020, Art. 29), and only if eligible by vintage and origin.
+- Offsets count up to `limit_share` of the allowances due, i.e. the obligation after any
+  obligation caps (China: CCER up to 5 % of the allowances due, 应清缴碳排放配额, MEE Measures
+  for the Administration of Carbon Emission Trading (Trial), Order No. 19 of 2020, Art. 29),
+  and only if eligible by vintage and origin.
 - Status: `missing_emissions` when no verified emissions were entered by the emissions
   deadline (the operator account is then blocked), else `compliant` when units counted by
   the surrender deadline cover the obligation, `late` when they cover it only with units
   surrendered after the deadline, `under_surrendered` otherwise.
 - Penalty on the shortfall at the deadline: `per_tonne` (EU: EUR 100/t CO2e indexed,
-  Directive 2003/87/EC Art. 16(3)) or `multiple_of_price` (China: 5-10x the average price of
-  the month before the deadline, Interim Regulations on Carbon Emission Trading, State
-  Council Decree No. 775 of 2024, Art. 24). The shortfall is carried as make-good (EU) or
-  deducted from next year's allocation (China).
+  Directive 2003/87/EC Art. 16(3)), `multiple_of_price` (China from 1 May 2024: 5 to 10 times
+  the average market price of the month before the deadline, Interim Regulations on the
+  Administration of Carbon Emission Trading, State Council Decree No. 775, Art. 24) or `fixed`
+  (China before: CNY 20,000-30,000, Order No. 19 Art. 40). A statutory range is configured as
+  `amount` (what is charged) and `amount_max`; the assessment reports both ends.
+- The shortfall that remains is carried as make-good (EU: the penalty does not release from
+  surrendering, Art. 16(3)) or deducted from next year's allocation (China: only where the unit
+  refuses to make good when ordered to, Decree No. 775 Art. 24; in the model, the shortfall
+  still open when the year is assessed, after any late surrender).
 """
 
 from __future__ import annotations
@@ -43,10 +49,11 @@ class OffsetRules:
 
 @dataclass(frozen=True, slots=True)
 class PenaltyRules:
-    kind: str  # "per_tonne" or "multiple_of_price"
-    amount: Decimal  # currency per tonne, or the multiple of the reference price
+    kind: str  # "per_tonne", "multiple_of_price" or "fixed"
+    amount: Decimal  # currency per tonne, multiple of the reference price, or a fixed sum: what is charged
     currency: str
     shortfall_consequence: str  # "make_good" or "deduct_next_allocation"
+    amount_max: Decimal | None = None  # the top of a statutory range (None: no range)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +96,7 @@ class Assessment:
     carried_forward_t: int
     deducted_from_next_allocation_t: int
     block_account: bool
+    penalty_max: Decimal = Decimal("0.00")  # the top of the statutory range for the same shortfall
 
 
 def _offset_eligible(s: Surrender, rules: OffsetRules) -> bool:
@@ -117,11 +125,18 @@ def _count(
     return allowances, offsets, rejected, rejected_allowances
 
 
-def penalty_for(shortfall_t: int, rules: PenaltyRules, reference_price: Decimal) -> Decimal:
+def penalty_for(shortfall_t: int, rules: PenaltyRules, reference_price: Decimal, *, upper: bool = False) -> Decimal:
+    """The penalty for a shortfall: at `amount`, or at `amount_max` (the top of the range) if upper."""
     if shortfall_t <= 0:
         return Decimal("0.00")
-    rate = rules.amount if rules.kind == "per_tonne" else rules.amount * reference_price
-    return (rate * shortfall_t).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    amount = rules.amount_max if upper and rules.amount_max is not None else rules.amount
+    if rules.kind == "fixed":
+        total = amount
+    elif rules.kind == "per_tonne":
+        total = amount * shortfall_t
+    else:
+        total = amount * reference_price * shortfall_t
+    return total.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 def assess(
@@ -167,4 +182,15 @@ def assess(
         shortfall if make_good else 0,
         0 if make_good else shortfall,
         missing,
+        penalty_for(shortfall_deadline if not missing else 0, penalties, reference_price, upper=True),
     )
+
+
+def milestone_met(completed_on: Sequence[dt.date | None], share: Decimal, on: dt.date) -> tuple[Decimal, bool]:
+    """An interim milestone of a notice ('95 % of the units by 15 December'): the share of units
+    whose obligation was covered by `on`, and whether it reaches `share`. None: not covered."""
+    if not completed_on:
+        return Decimal(1), True
+    done = sum(1 for day in completed_on if day is not None and day <= on)
+    reached = Decimal(done) / Decimal(len(completed_on))
+    return reached, reached >= share

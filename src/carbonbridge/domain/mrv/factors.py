@@ -2,8 +2,10 @@
 
 A pack row names an activity (or `group:<fuel group>`), a sector and technology (`*` for
 any), a parameter (ncv, ef, carbon_content, oxidation_factor, fuel_requirement), a gas for
-emission factors, a value with its unit, optional validity years and its source. Values are
-converted to canonical units once, when the pack is built.
+emission factors, a value with its unit, optional validity years (the data years a guideline
+revision or notice applies to) and its source; `checked` is true only with `checked_in`, where the
+value was read. A record's year picks the row in force, and the result's `factor_source` names
+the row's `ref`. Values are converted to canonical units once, when the pack is built.
 """
 
 from __future__ import annotations
@@ -48,6 +50,8 @@ class Factor:
     unit: str
     raw_value: float
     ref: str = ""
+    checked: bool = False
+    checked_in: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,9 +187,25 @@ def build_pack(
             rows.append(_row(raw, catalogue, groups))
         except (ValueError, UnitError) as exc:
             problems.append(Problem(str(exc), file=file, line=line))
+    problems += _overlapping_periods(rows, file)
     if problems:
         raise ValidationFailed(problems)
     return MethodPack(meta["name"], meta.get("title", ""), meta.get("edition", ""), catalogue, tuple(rows))
+
+
+def _overlapping_periods(rows: list[FactorRow], file: str) -> list[Problem]:
+    """Rows for the same activity, scope, parameter and gas must not be in force in the same year:
+    a record's year picks exactly one (a guideline revision replaces, it does not add)."""
+    seen: dict[tuple[str, str, str, str, str], list[tuple[int, FactorRow]]] = {}
+    problems = []
+    for line, row in enumerate(rows, start=2):
+        key = (row.activity, row.sector, row.technology, row.parameter, row.gas)
+        low, high = row.valid_from or -(10**6), row.valid_to or 10**6
+        for other_line, other in seen.get(key, []):
+            if low <= (other.valid_to or 10**6) and (other.valid_from or -(10**6)) <= high:
+                problems.append(Problem(f"in force in the same years as line {other_line}", file=file, line=line))
+        seen.setdefault(key, []).append((line, row))
+    return problems
 
 
 def _row(raw: Mapping[str, str], catalogue: Mapping[str, Activity], groups: set[str]) -> FactorRow:
@@ -203,7 +223,16 @@ def _row(raw: Mapping[str, str], catalogue: Mapping[str, Activity], groups: set[
     if not source or not ref:
         raise ValueError("every factor must cite its source (columns ref and source)")
     value = float(raw["value"])
+    checked_text = (raw.get("checked") or "").strip().lower()
+    if checked_text not in ("", "true", "false"):
+        raise ValueError(f"checked must be true or false, got {checked_text!r}")
+    checked_in = (raw.get("checked_in") or "").strip()
+    if checked_text == "true" and not checked_in:
+        raise ValueError("a checked factor must cite where it was read (column checked_in)")
     factor = canonical_factor(parameter, value, raw["unit"], source, ref)
+    factor = Factor(
+        factor.value, factor.per, factor.source, factor.unit, factor.raw_value, ref, checked_text == "true", checked_in
+    )
     return FactorRow(
         activity=activity,
         sector=(raw.get("sector") or ANY).strip(),

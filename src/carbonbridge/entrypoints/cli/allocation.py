@@ -37,6 +37,9 @@ def cap(
 def plan(
     jurisdiction: JurisdictionArg,
     input_file: Annotated[Path, typer.Option("--input", help="Historical activity (BY) or unit outputs (CN)")],
+    year: Annotated[
+        int | None, typer.Option("--year", help="Allocation year: picks the rules in force (default: the latest)")
+    ] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Write the plan as CSV")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
@@ -46,7 +49,7 @@ def plan(
     from carbonbridge.services.allocation import plan as make_plan
 
     with cli_errors():
-        lines = make_plan(jurisdiction, input_file)
+        lines = make_plan(jurisdiction, input_file, year)
     rows = [asdict(line) for line in lines]
     if out is not None:
         pl.DataFrame(rows).write_csv(out)
@@ -58,7 +61,8 @@ def plan(
             f", pre-allocation next year {line.pre_allocation_next_year_t:,}" if line.pre_allocation_next_year_t else ""
         )
         typer.echo(f"{line.holder:<12} {line.basis:<22} {line.allocation_t:>12,} t ({line.detail}){pre}")
-    typer.echo(f"total {sum(line.allocation_t for line in lines):,} allowances")
+    rules = ", ".join(sorted({line.rules for line in lines}))
+    typer.echo(f"total {sum(line.allocation_t for line in lines):,} allowances (rules: {rules or 'none'})")
 
 
 def _post(
@@ -84,7 +88,7 @@ def _post(
     intensity = f"; intensity cap {run.intensity_cap_t:,}" if run.intensity_cap_t is not None else ""
     typer.echo(
         f"{run.unit_type}: delivered {run.delivered_t:+,} units to {len(run.postings)} installations; "
-        f"cap {run.cap_t:,}{intensity}"
+        f"cap {run.cap_t:,}{intensity}; rules {run.rules}"
     )
 
 
