@@ -45,12 +45,12 @@ def _config(code: str) -> dict:
 
 @pytest.fixture
 def cn() -> IntensityRules:
-    return parse_intensity_rules(_config("CN"), file="CN.toml")
+    return parse_intensity_rules(_config("CN"), file="CN.toml", year=2020)  # the 2019-2020 plan
 
 
 @pytest.fixture
 def by() -> BenchmarkRules:
-    return parse_benchmark_rules(_config("BY"), file="BY.toml")[1]
+    return parse_benchmark_rules(_config("BY"), file="BY.toml", year=2025)[1]  # the 2021-2025 benchmarks
 
 
 # --- benchmark allocation (FAR Art. 16) -----------------------------------------------------------
@@ -77,7 +77,8 @@ def test_a_cross_sectoral_correction_below_one_scales_every_line_down(by: Benchm
         D("0.3"),
         D("0.9"),
         19_575,
-        "Commission Implementing Regulation (EU) 2021/447 Annex (2021-2025)",
+        "Implementing Regulation (EU) 2021/447, Annex: lime",
+        "eu-benchmarks-2021-2025",
     )
 
 
@@ -135,12 +136,6 @@ def test_a_band_covers_its_lower_edge_but_not_its_upper_edge(cn: IntensityRules)
     assert [load_factor(D(x), flat) for x in ("0.7999", "0.80", "0.8499", "0.85")] == [1, D("1.1"), D("1.1"), 1]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="CN.toml has no load band below 75 %: the 2019-2020 plan corrects F < 75 % by 1.015^(16 - 20F) "
-    "(1.015 at 75 %, about 1.097 at 49 %), which LoadBand's linear form a + b x (pivot - 100F) cannot express; "
-    "a unit just below 75 % falls back to 1.0",
-)
 def test_a_coal_unit_below_75_percent_load_gets_no_less_correction_than_at_75_percent(cn: IntensityRules) -> None:
     # at 75 %: 1.015 (above); at 74.99 % the plan gives 1.015^(16 - 14.998) = 1.015^1.002 > 1.015
     assert load_factor(D("0.7499"), cn) >= load_factor(D("0.75"), cn) == D("1.015")

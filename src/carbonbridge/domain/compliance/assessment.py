@@ -166,6 +166,10 @@ def assess(
     else:
         status = Status.UNDER_SURRENDERED
     make_good = penalties.shortfall_consequence == "make_good"
+    # The penalty falls on the surrender shortfall at the deadline whenever the obligation is known:
+    # emissions entered late still block the account, but never make a shortfall cheaper.
+    known = case.obligation_t is not None and case.emissions_entered_on is not None
+    penalised_t = shortfall_deadline if known else 0
     return Assessment(
         case.installation_id,
         case.year,
@@ -177,12 +181,12 @@ def assess(
         rejected_allowances,
         shortfall_deadline,
         shortfall,
-        penalty_for(shortfall_deadline if not missing else 0, penalties, reference_price),
+        penalty_for(penalised_t, penalties, reference_price),
         penalties.currency,
         shortfall if make_good else 0,
         0 if make_good else shortfall,
         missing,
-        penalty_for(shortfall_deadline if not missing else 0, penalties, reference_price, upper=True),
+        penalty_for(penalised_t, penalties, reference_price, upper=True),
     )
 
 
