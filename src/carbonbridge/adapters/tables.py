@@ -6,6 +6,8 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Collection
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -23,13 +25,16 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def read_table(path: Path) -> tuple[pl.DataFrame, TableSource]:
-    """Every cell as a string (or null); the caller validates. Errors name the file."""
+def read_table(path: Path, *, categorical: Collection[str] = ()) -> tuple[pl.DataFrame, TableSource]:
+    """Every cell as text (or null); the caller validates. Errors name the file.
+
+    CSV columns named in `categorical` (by their stripped header) are dictionary-encoded while
+    reading: columns of few distinct values (units, sectors) then cost a few bytes a row."""
     if not path.exists():
         raise ValidationFailed([Problem("file not found", str(path))])
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        return _read_csv(path)
+        return _read_csv(path, categorical)
     if suffix in (".xlsx", ".xlsm"):
         return _read_xlsx(path)
     if suffix == ".json":
@@ -37,37 +42,48 @@ def read_table(path: Path) -> tuple[pl.DataFrame, TableSource]:
     raise ValidationFailed([Problem(f"unsupported file type {suffix!r}; expected .csv, .xlsx or .json", str(path))])
 
 
-def _read_csv(path: Path) -> tuple[pl.DataFrame, TableSource]:
+def _read_csv(path: Path, categorical: Collection[str] = ()) -> tuple[pl.DataFrame, TableSource]:
     try:
-        frame = pl.read_csv(path, infer_schema=False, encoding="utf8", raise_if_empty=True)
+        header = pl.read_csv(path, n_rows=0, infer_schema=False, encoding="utf8", raise_if_empty=True).columns
+        encoded = {name: pl.Categorical() for name in header if name.strip() in categorical}
+        frame = pl.read_csv(path, infer_schema=False, schema_overrides=encoded, encoding="utf8", raise_if_empty=True)
     except Exception as exc:  # polars reports malformed CSV with several exception types
         raise ValidationFailed([Problem(f"cannot read CSV: {str(exc).splitlines()[0]}", str(path))]) from None
     frame = frame.rename({c: c.strip() for c in frame.columns})
+    # A blank line (or one of commas only) reads as a row of nulls: it is no record.
+    records = frame.height
     blank = frame.select(pl.all_horizontal(pl.all().is_null()).alias("blank")).get_column("blank")
-    multiline = frame.select(pl.any_horizontal(pl.all().str.contains("\n", literal=True)).any()).item()
-    if not blank.any() and not multiline:  # the usual case: one line a row, lines need no map
-        return frame, TableSource(str(path), 2, tuple(frame.columns))
-    lines = _record_lines(path)
-    if len(lines) != frame.height:  # parsers disagree: keep the simple numbering, not a wrong map
-        return frame, TableSource(str(path), 2, tuple(frame.columns))
-    kept = (~blank).arg_true().to_list()
-    return frame.filter(~blank), TableSource(str(path), 2, tuple(frame.columns), lines=tuple(lines[i] for i in kept))
+    kept = (~blank).arg_true() if blank.any() else None
+    if kept is not None:
+        frame = frame.filter(~blank)
+    height = frame.height
+
+    @cache
+    def line_map() -> pl.Series:
+        # Asked for only when a problem is reported: then the file is scanned once for the line
+        # each record starts on (blank lines and quoted newlines make rows and lines differ).
+        lines = _record_lines(path)
+        if lines.len() < records:  # parsers disagree: keep the simple numbering, not a wrong map
+            return pl.int_range(2, height + 2, dtype=pl.Int64, eager=True)
+        return lines.gather(kept) if kept is not None else lines[:height]
+
+    return frame, TableSource(str(path), 2, tuple(frame.columns), line_map=line_map)
 
 
-def _record_lines(path: Path) -> list[int]:
-    """The first physical line of each CSV record after the header (quoted newlines and blank
-    lines make rows and lines differ)."""
-    import csv
+def _record_lines(path: Path) -> pl.Series:
+    """The first physical line of each CSV record after the header, in one vectorised pass.
 
-    lines: list[int] = []
-    with path.open(newline="", encoding="utf-8") as handle:
-        reader = csv.reader(handle)
-        next(reader, None)
-        previous = reader.line_num
-        for _ in reader:
-            lines.append(previous + 1)
-            previous = reader.line_num
-    return lines
+    A newline ends a record unless it lies inside quotes, that is after an odd number of
+    quote characters (an escaped quote "" adds two, so it keeps the count's parity). The record
+    after the record-ending newline number k (0-based among all newlines) starts on line k + 2.
+    """
+    import numpy as np
+
+    data = np.frombuffer(path.read_bytes(), dtype=np.uint8)
+    newlines = np.flatnonzero(data == ord("\n"))
+    quotes = np.flatnonzero(data == ord('"'))
+    inside = np.searchsorted(quotes, newlines) % 2 == 1
+    return pl.Series("line", np.flatnonzero(~inside) + 2, dtype=pl.Int64)
 
 
 def _cell(value: Any) -> str | None:

@@ -19,6 +19,19 @@ from carbonbridge.domain.mrv.bulk import (
 )
 from carbonbridge.domain.mrv.calculation import Calculator
 
+# Text columns of few distinct values, dictionary-encoded while the CSV is read.
+CATEGORICAL_INPUT = (
+    "installation_id",
+    "source_stream",
+    "activity",
+    "unit",
+    "sector",
+    "ncv_unit",
+    "ef_unit",
+    "carbon_content_unit",
+    "technology",
+)
+
 
 @dataclass(frozen=True, slots=True)
 class CalcSummary:
@@ -88,7 +101,7 @@ def calculate_file(
     engine: str = "bulk",
 ) -> CalcSummary:
     """Read, validate, calculate and write; on any problem nothing is written."""
-    raw, source = read_table(input_path)
+    raw, source = read_table(input_path, categorical=CATEGORICAL_INPUT)
     if out_path.resolve() == input_path.resolve():
         raise ValidationFailed([Problem("--out must differ from the input file", str(out_path))])
     table = calculate_table(raw, source, pack_name=pack_name, gwp_set=gwp_set, default_year=default_year, engine=engine)

@@ -14,7 +14,6 @@ the distinct keys and joining the plans back are cheap single-integer operations
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
@@ -31,6 +30,17 @@ from carbonbridge.domain.mrv.records import (
     VALUE_UNIT_PAIRS,
     ActivityRecord,
 )
+from carbonbridge.domain.mrv.table import TableSource, clean_and_type
+
+__all__ = [
+    "MAX_PROBLEMS",
+    "TableSource",
+    "calculate_frame",
+    "dense_codes",
+    "records_from_frame",
+    "validate_and_calculate",
+    "validate_frame",
+]
 
 MAX_PROBLEMS = 1000
 YEAR_RANGE = (1850, 2200)
@@ -49,58 +59,6 @@ _KEY = (
     "_has_of",
     "_has_cc",
 )
-
-
-@dataclass(frozen=True, slots=True)
-class TableSource:
-    """Where a table came from, to turn row indices into file lines and columns."""
-
-    file: str
-    first_line: int = 2  # line (or spreadsheet row) of the first data row
-    columns: tuple[str, ...] = ()  # header order, for 1-based column numbers
-    column_numbers: bool = True  # False for JSON, where a field name is the location
-    lines: tuple[int, ...] = ()  # the line of each row, where rows and lines are not 1:1
-
-    def line(self, row: int) -> int:
-        """The file line (or spreadsheet row) of data row `row` (0-based)."""
-        return self.lines[row] if self.lines else self.first_line + row
-
-    def line_expr(self, row: pl.Expr) -> pl.Expr:
-        """`line` as a Polars expression over a column of row indices."""
-        if not self.lines:
-            return row + self.first_line
-        return row.replace_strict(dict(enumerate(self.lines)), return_dtype=pl.Int64)
-
-    def locate(self, row: int, column: str | None, message: str) -> Problem:
-        number = None
-        if column is not None and self.column_numbers and column in self.columns:
-            number = self.columns.index(column) + 1
-        return Problem(message, self.file, self.line(row), number, column)
-
-
-def _typed(raw: pl.DataFrame, default_year: int | None) -> pl.DataFrame:
-    exprs: list[pl.Expr] = []
-    for name in REQUIRED_COLUMNS + OPTIONAL_COLUMNS:
-        col = pl.col(name)
-        if name in NUMERIC_COLUMNS:
-            exprs.append(col.cast(pl.Float64, strict=False).alias(name))
-        elif name == "year":
-            year = col.cast(pl.Int64, strict=False)
-            exprs.append(year.fill_null(default_year) if default_year is not None else year)
-        elif name in ("sector", "technology", "ncv_unit", "ef_unit", "carbon_content_unit"):
-            exprs.append(col.fill_null(""))
-        else:
-            exprs.append(col)
-    return raw.select(exprs)
-
-
-def _clean(raw: pl.DataFrame) -> pl.DataFrame:
-    """Add absent optional columns; strip blanks so that '' and '  ' read as missing."""
-    missing = [pl.lit(None, dtype=pl.String).alias(c) for c in OPTIONAL_COLUMNS if c not in raw.columns]
-    frame = raw.with_columns(missing) if missing else raw
-    return frame.with_columns(
-        pl.col(c).cast(pl.String).str.strip_chars().replace("", None) for c in REQUIRED_COLUMNS + OPTIONAL_COLUMNS
-    )
 
 
 def _with_keys(typed: pl.DataFrame) -> pl.DataFrame:
@@ -142,34 +100,56 @@ _OVERRIDES = {"": 0} | {name: number for number, name in enumerate(NUMERIC_COLUM
 _RADIX_LIMIT = 1 << 62
 
 
+def dense_codes(codes: pl.Series, *, first_seen: bool = False) -> pl.Series:
+    """0 .. k-1 for a column of k distinct integers >= -1 (exact, no hashing of the rows): in
+    their sorted order, or in order of first appearance with `first_seen`."""
+    distinct = codes.unique(maintain_order=True) if first_seen else codes.unique().sort()
+    if distinct.len() == 0:
+        return codes.cast(pl.Int64)
+    top = int(distinct.max())  # type: ignore[arg-type]
+    if top >= 4 * codes.len() + 1024:  # sparse codes: a lookup table would be mostly empty
+        order = distinct.arg_sort()
+        sorted_codes = distinct.gather(order)
+        return order.gather(sorted_codes.search_sorted(codes)).cast(pl.Int64).alias(codes.name)
+    lookup = pl.zeros(top + 2, dtype=pl.Int64, eager=True).scatter(
+        distinct + 1, pl.int_range(0, distinct.len(), eager=True)
+    )
+    return lookup.gather(codes + 1).alias(codes.name)
+
+
 def _key_codes(keyed: pl.DataFrame) -> pl.Series:
     """One Int64 per row, equal for two rows exactly when their plan keys (`_KEY`) are equal.
 
-    Each key column becomes a small exact code (dictionary codes of the text columns, year minus
-    its minimum, the flags as 0/1) and the codes are combined in mixed radix. Should the product
-    of the radices not fit in 62 bits (only with absurd inputs), distinct keys are numbered by an
-    exact join on all key columns instead.
+    Each key column becomes a small exact code (dictionary codes of the text columns made dense,
+    year minus its minimum, the flags as 0/1) and the codes are combined in mixed radix. Should
+    the product of the radices not fit in 62 bits (only with absurd inputs), distinct keys are
+    numbered by an exact join on all key columns instead. Dictionary codes are free for columns
+    the reader already encoded; they are dense per column because Polars numbers the categories
+    of all columns (and earlier tables) together.
     """
     if keyed.height == 0:
         return pl.Series(_CODE, [], dtype=pl.Int64)
     low, high = keyed.select(pl.col("_year_key").min().alias("low"), pl.col("_year_key").max().alias("high")).row(0)
     if high - low < _RADIX_LIMIT:
-        parts = keyed.select(
-            *(pl.col(c).cast(pl.Categorical).to_physical().cast(pl.Int64).fill_null(-1).add(1) for c in _TEXT_KEYS),
+        physical = keyed.select(
+            *(pl.col(c).cast(pl.Categorical).to_physical().cast(pl.Int64).fill_null(-1) for c in _TEXT_KEYS),
             pl.col("_year_key").sub(low),
             *(pl.col(c).cast(pl.Int64) for c in _FLAG_KEYS),
         )
-        radices = [value + 1 for value in parts.max().row(0)]
+        parts = [
+            dense_codes(physical.get_column(c)) if c in _TEXT_KEYS else physical.get_column(c) for c in physical.columns
+        ]
+        radices = [int(part.max()) + 1 for part in parts]  # type: ignore[arg-type]
         total = 1
         for radix in radices:
             total *= radix
         if total < _RADIX_LIMIT:
             code: pl.Expr = pl.lit(0, dtype=pl.Int64)
             weight = 1
-            for name, radix in zip(parts.columns, radices, strict=True):
+            for name, radix in zip(physical.columns, radices, strict=True):
                 code = code + pl.col(name) * weight
                 weight *= radix
-            return parts.select(code.alias(_CODE)).to_series()
+            return pl.DataFrame(parts).select(code.alias(_CODE)).to_series()
     distinct = keyed.select(_KEY).unique(maintain_order=True).with_row_index(_CODE)
     numbered = keyed.select(_KEY).join(distinct, on=list(_KEY), how="left", nulls_equal=True, maintain_order="left")
     return numbered.get_column(_CODE).cast(pl.Int64)
@@ -216,8 +196,9 @@ _PLAN_SCHEMA: dict[str, Any] = {
     "_energy_per_unit": pl.Float64,
     "_ncv_scale": pl.Float64,
     "_oxidation": pl.Float64,
-    "method": pl.String,
-    "factor_source": pl.String,
+    # Few distinct texts repeated on every row: dictionary-encoded, a join copies 4 bytes a row.
+    "method": pl.Categorical,
+    "factor_source": pl.Categorical,
 }
 for _gas in GASES:
     _PLAN_SCHEMA.update(
@@ -346,8 +327,7 @@ def _validate(
     ]
     if problems:
         raise ValidationFailed(problems)
-    cleaned = _clean(raw)
-    typed = _typed(cleaned, default_year)
+    cleaned, typed = clean_and_type(raw, default_year)
     found = _row_problems(cleaned, typed, source)
     keyed = _with_keys(typed)
     codes, plans, rejected = _plans(keyed, pack)
@@ -359,15 +339,14 @@ def _validate(
     table = pl.concat(found).sort(_ROW, maintain_order=True) if found else pl.DataFrame()
     if table.height:
         shown = table.head(MAX_PROBLEMS)
-        raise ValidationFailed(
-            [source.locate(r, c, m) for r, c, m in shown.iter_rows()], truncated=table.height - shown.height
-        )
+        raise ValidationFailed(source.locate_all(shown), truncated=table.height - shown.height)
     return typed, keyed, codes, plans
 
 
 def calculate_frame(typed: pl.DataFrame, pack: MethodPack, gwp_set: str) -> pl.DataFrame:
     """Emissions per row of a validated table: co2_t, ch4_t, n2o_t, co2e_t, gwp_set, method,
-    factor_source, in input order. Bit-identical to `calculation.evaluate` per record."""
+    factor_source (the last three Categorical), in input order. Bit-identical to
+    `calculation.evaluate` per record."""
     keyed = _with_keys(typed)
     codes, plans, rejected = _plans(keyed, pack)
     if rejected:
@@ -421,9 +400,8 @@ def _evaluate(keyed: pl.DataFrame, codes: pl.Series, plans: pl.DataFrame, gwp_se
         pl.col("factor_source"),
     )
     co2e = pl.col("co2_t") + pl.col("ch4_t") * gwp("CH4", gwp_set) + pl.col("n2o_t") * gwp("N2O", gwp_set)
-    return out.select(
-        "co2_t", "ch4_t", "n2o_t", co2e.alias("co2e_t"), pl.lit(gwp_set).alias("gwp_set"), "method", "factor_source"
-    )
+    gwp_column = pl.lit(gwp_set, dtype=pl.Categorical).alias("gwp_set")
+    return out.select("co2_t", "ch4_t", "n2o_t", co2e.alias("co2e_t"), gwp_column, "method", "factor_source")
 
 
 def records_from_frame(typed: pl.DataFrame) -> list[ActivityRecord]:
