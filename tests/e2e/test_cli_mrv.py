@@ -188,6 +188,7 @@ def test_calc_with_the_per_record_engine_writes_the_same_file(tmp_path: Path) ->
         )
         assert result.exit_code == 0, result.stderr
     assert (tmp_path / "bulk.csv").read_bytes() == (tmp_path / "record.csv").read_bytes()
+    assert (tmp_path / "bulk.sources.csv").read_bytes() == (tmp_path / "record.sources.csv").read_bytes()
 
 
 def test_calc_reports_every_problem_of_a_bad_csv_and_writes_nothing(tmp_path: Path) -> None:

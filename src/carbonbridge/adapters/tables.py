@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
-from collections.abc import Collection
+import secrets
+from collections.abc import Collection, Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -136,14 +136,26 @@ def _read_json(path: Path) -> tuple[pl.DataFrame, TableSource]:
 
 def write_csv_atomically(frame: pl.DataFrame, path: Path) -> None:
     """Write to a temporary file beside the target and rename: never a partial output."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(handle)
+    write_files_atomically([(frame, path)])
+
+
+def write_files_atomically(outputs: Sequence[tuple[pl.DataFrame, Path]]) -> None:
+    """Write each frame as CSV to a temporary file beside its target, then rename them all:
+    no target is replaced before every file is complete. Files get the usual permissions
+    (0666 less the umask), as any other file the user writes."""
+    temps: list[Path] = []
     try:
-        frame.write_csv(temp)
-        os.replace(temp, path)
+        for frame, path in outputs:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            temp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
+            os.close(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))  # reserve the name
+            temps.append(temp)
+            frame.write_csv(temp)
+        for temp, (_, path) in zip(temps, outputs, strict=True):
+            os.replace(temp, path)
     except BaseException:
-        Path(temp).unlink(missing_ok=True)
+        for temp in temps:
+            temp.unlink(missing_ok=True)
         raise
 
 
