@@ -106,8 +106,8 @@ def calculate_table(
     return pl.concat([raw.drop(clashing), results], how="horizontal")
 
 
-def with_factor_refs(table: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(table with `factor_ref` in place of `factor_source`, sources: factor_ref, factor_source).
+def factor_refs(table: pl.DataFrame) -> tuple[pl.Series, pl.DataFrame]:
+    """(factor_ref of each row, sources: factor_ref, factor_source).
 
     Refs are S1, S2... in the order the sources first appear in the rows, so both engines (and
     any rerun on the same input) give the same refs. The work is on dictionary codes: the
@@ -117,9 +117,21 @@ def with_factor_refs(table: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     texts = column.gather(codes.arg_unique()).cast(pl.String)  # first row of each, in order
     refs = [f"S{number}" for number in range(1, texts.len() + 1)]
     factor_ref = pl.Series("factor_ref", refs, dtype=pl.Enum(refs)).gather(dense_codes(codes, first_seen=True))
-    position = table.columns.index("factor_source")
-    out = table.drop("factor_source").insert_column(position, factor_ref)
-    return out, pl.DataFrame({"factor_ref": refs, "factor_source": texts})
+    return factor_ref, pl.DataFrame({"factor_ref": refs, "factor_source": texts})
+
+
+def output_table(table: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(the rows as written: `factor_ref` in place of `factor_source`, emissions rounded; sources).
+
+    Float noise below a microgram (0.0034000000000000002) is rounded away in the file only.
+    One `select` builds the frame: adding a column to a frame of many-chunked columns (as
+    read) would copy every column into one chunk first."""
+    factor_ref, sources = factor_refs(table)
+    columns = (
+        factor_ref if name == "factor_source" else pl.col(name).round(9) if name in EMISSIONS else pl.col(name)
+        for name in table.columns
+    )
+    return table.select(columns), sources
 
 
 def calculate_file(
@@ -139,9 +151,7 @@ def calculate_file(
             raise ValidationFailed([Problem(f"{what} must differ from the input file", str(target))])
     raw, source = read_table(input_path, categorical=CATEGORICAL_INPUT)
     table = calculate_table(raw, source, pack_name=pack_name, gwp_set=gwp_set, default_year=default_year, engine=engine)
-    referenced, sources = with_factor_refs(table)
-    # Float noise below a microgram (0.0034000000000000002) is rounded away in the file only.
-    rounded = referenced.with_columns(pl.col(c).round(9) for c in EMISSIONS)
-    write_files_atomically([(sources, sources_path), (rounded, out_path)])
+    rows, sources = output_table(table)
+    write_files_atomically([(sources, sources_path), (rows, out_path)])
     co2, ch4, n2o, co2e = table.select(pl.col(c).sum() for c in EMISSIONS).row(0)
     return CalcSummary(table.height, co2, ch4, n2o, co2e, gwp_set, pack_name, sources_path, sources.height)

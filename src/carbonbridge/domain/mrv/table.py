@@ -82,11 +82,7 @@ def _cleaned(column: pl.Expr) -> pl.Expr:
 
 
 def _text_needs_cleaning(values: pl.Series) -> bool:
-    """Would stripping spaces and blanking '' change this text column?"""
-    if values.dtype == pl.Categorical:
-        values = values.unique().cast(pl.String)  # the few distinct values stand for all rows
-    elif values.dtype != pl.String:
-        return True
+    """Would stripping spaces and blanking '' change this text (or its distinct values)?"""
     stripped = values.str.strip_chars()
     return bool((stripped != values).any() or (stripped == "").any())
 
@@ -104,8 +100,19 @@ def clean_and_type(raw: pl.DataFrame, default_year: int | None) -> tuple[pl.Data
     columns = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
     kinds: dict[str, pl.DataType] = {c: pl.Float64() for c in NUMERIC_COLUMNS} | {"year": pl.Int64()}
     cast = frame.select(pl.col(c).cast(pl.String).cast(kind, strict=False) for c, kind in kinds.items())
-    dirty = {c for c in kinds if (frame.get_column(c).is_not_null() & cast.get_column(c).is_null()).any()}
-    dirty |= {c for c in columns if c not in kinds and _text_needs_cleaning(frame.get_column(c))}
+    refused = pl.concat([frame.select(list(kinds)), cast.select(pl.all().name.suffix("_typed"))], how="horizontal")
+    checks = [(pl.col(c).is_not_null() & pl.col(f"{c}_typed").is_null()).any().alias(c) for c in kinds]
+    verdicts: dict[str, bool] = refused.select(checks).row(0, named=True)
+    texts = [c for c in columns if c not in kinds]
+    # The few distinct values of a dictionary-encoded column stand for all its rows.
+    distinct = frame.select(pl.col(c).unique().implode() for c in texts if frame.schema[c] == pl.Categorical)
+    for c in texts:
+        dtype = frame.schema[c]
+        if dtype == pl.Categorical:
+            verdicts[c] = _text_needs_cleaning(distinct.get_column(c)[0].cast(pl.String))
+        else:
+            verdicts[c] = dtype != pl.String or _text_needs_cleaning(frame.get_column(c))
+    dirty = {c for c, needs in verdicts.items() if needs}
     cleaned = frame.select(_cleaned(pl.col(c)) if c in dirty else pl.col(c) for c in columns)
     exprs: list[pl.Expr | pl.Series] = []
     for name in columns:
