@@ -6,9 +6,11 @@ so both paths give bit-identical floats. Validation collects every problem as da
 row and column, up to `MAX_PROBLEMS` (the rest are counted).
 
 Speed (see benchmarks/mrv_calc.py): validation first evaluates every row check in one pass and
-builds the detailed, located problem list only when something is wrong; a plan key is reduced
-to one exact integer per row (per-column dictionary codes combined in mixed radix), so finding
-the distinct keys and joining the plans back are cheap single-integer operations.
+builds the detailed, located problem list only when something is wrong (file lines are looked
+up only then); a plan key is reduced to one exact integer per row (per-column dictionary codes
+combined in mixed radix), so finding the distinct keys and numbering each row's plan are cheap
+single-integer operations; plan columns are gathered only inside the expressions that read
+them.
 """
 
 from __future__ import annotations
