@@ -1,7 +1,5 @@
 """`carbonbridge mrv`: factors, stateless calculation, plans, import, CEMS, reports, verification."""
 
-from __future__ import annotations
-
 import json
 from pathlib import Path
 from typing import Annotated, Any
