@@ -81,10 +81,30 @@ def _cleaned(column: pl.Expr) -> pl.Expr:
     return column.cast(pl.String).str.strip_chars().replace("", None)
 
 
+def _padded(values: pl.Series) -> bool:
+    return bool((values.str.strip_chars() != values).any())
+
+
 def _text_needs_cleaning(values: pl.Series) -> bool:
     """Would stripping spaces and blanking '' change this text (or its distinct values)?"""
-    stripped = values.str.strip_chars()
-    return bool((stripped != values).any() or (stripped == "").any())
+    return _padded(values) or bool((values.str.strip_chars() == "").any())
+
+
+def _encoded_needing_cleaning(frame: pl.DataFrame, columns: list[str]) -> set[str]:
+    """The Categorical columns whose cells would change when cleaned.
+
+    Their dictionary (Polars' global categories, shared by all such columns and by earlier
+    tables) is looked at first: with no padded text in it, only a blank '' can be there, found
+    by comparing codes. Otherwise each column is checked on its own distinct values."""
+    if not columns:
+        return set()
+    listing = getattr(getattr(frame.schema[columns[0]], "categories", None), "to_series", None)
+    shared = listing is not None and all(frame.schema[c] == frame.schema[columns[0]] for c in columns)
+    if shared and listing is not None and not _padded(listing()):
+        blank = frame.select((pl.col(c) == "").any() for c in columns).row(0, named=True)
+        return {c for c, found in blank.items() if found}
+    distinct = frame.select(pl.col(c).unique().implode() for c in columns)
+    return {c for c in columns if _text_needs_cleaning(distinct.get_column(c)[0].cast(pl.String))}
 
 
 def clean_and_type(raw: pl.DataFrame, default_year: int | None) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -104,12 +124,12 @@ def clean_and_type(raw: pl.DataFrame, default_year: int | None) -> tuple[pl.Data
     checks = [(pl.col(c).is_not_null() & pl.col(f"{c}_typed").is_null()).any().alias(c) for c in kinds]
     verdicts: dict[str, bool] = refused.select(checks).row(0, named=True)
     texts = [c for c in columns if c not in kinds]
-    # The few distinct values of a dictionary-encoded column stand for all its rows.
-    distinct = frame.select(pl.col(c).unique().implode() for c in texts if frame.schema[c] == pl.Categorical)
+    encoded = [c for c in texts if isinstance(frame.schema[c], pl.Categorical)]
+    dirty_encoded = _encoded_needing_cleaning(frame, encoded)
     for c in texts:
         dtype = frame.schema[c]
-        if dtype == pl.Categorical:
-            verdicts[c] = _text_needs_cleaning(distinct.get_column(c)[0].cast(pl.String))
+        if isinstance(dtype, pl.Categorical):
+            verdicts[c] = c in dirty_encoded
         else:
             verdicts[c] = dtype != pl.String or _text_needs_cleaning(frame.get_column(c))
     dirty = {c for c, needs in verdicts.items() if needs}
