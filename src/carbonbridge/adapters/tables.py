@@ -29,7 +29,8 @@ def read_table(path: Path, *, categorical: Collection[str] = ()) -> tuple[pl.Dat
     """Every cell as text (or null); the caller validates. Errors name the file.
 
     CSV columns named in `categorical` (by their stripped header) are dictionary-encoded while
-    reading: columns of few distinct values (units, sectors) then cost a few bytes a row."""
+    reading, with one dictionary for the file: columns of few distinct values (units, sectors)
+    then cost a few bytes a row."""
     if not path.exists():
         raise ValidationFailed([Problem("file not found", str(path))])
     suffix = path.suffix.lower()
@@ -45,7 +46,8 @@ def read_table(path: Path, *, categorical: Collection[str] = ()) -> tuple[pl.Dat
 def _read_csv(path: Path, categorical: Collection[str] = ()) -> tuple[pl.DataFrame, TableSource]:
     try:
         header = pl.read_csv(path, n_rows=0, infer_schema=False, encoding="utf8", raise_if_empty=True).columns
-        encoded = {name: pl.Categorical() for name in header if name.strip() in categorical}
+        dictionary = _dictionary_type()
+        encoded = {name: dictionary for name in header if name.strip() in categorical}
         frame = pl.read_csv(path, infer_schema=False, schema_overrides=encoded, encoding="utf8", raise_if_empty=True)
     except Exception as exc:  # polars reports malformed CSV with several exception types
         raise ValidationFailed([Problem(f"cannot read CSV: {str(exc).splitlines()[0]}", str(path))]) from None
@@ -68,6 +70,14 @@ def _read_csv(path: Path, categorical: Collection[str] = ()) -> tuple[pl.DataFra
         return lines.gather(kept) if kept is not None else lines[:height]
 
     return frame, TableSource(str(path), 2, tuple(frame.columns), line_map=line_map)
+
+
+def _dictionary_type() -> pl.DataType:
+    """A Categorical with a dictionary of its own, shared by the columns of one read: cheaper to
+    fill than Polars' global one (no lock across the reader's threads), and not growing with
+    every table a long-lived process reads."""
+    categories = getattr(pl, "Categories", None)
+    return pl.Categorical(categories.random()) if categories is not None else pl.Categorical()
 
 
 def _record_lines(path: Path) -> pl.Series:

@@ -120,14 +120,20 @@ def dense_codes(codes: pl.Series, *, first_seen: bool = False) -> pl.Series:
     return order.gather(distinct.gather(order).search_sorted(codes)).cast(pl.Int64).alias(codes.name)
 
 
+def _dictionary_codes(column: str, dtype: pl.DataType) -> pl.Expr:
+    """A text column's dictionary codes: free where the reader encoded it, else by encoding."""
+    text = pl.col(column)
+    return (text if isinstance(dtype, pl.Categorical) else text.cast(pl.Categorical)).to_physical()
+
+
 def _key_codes(keyed: pl.DataFrame) -> pl.Series:
     """One Int64 per row, equal for two rows exactly when their plan keys (`_KEY`) are equal.
 
     Each key column becomes a small exact code (dictionary codes of the text columns, year
-    minus its minimum, the flags as 0/1) and the codes are combined in mixed radix. Polars
-    numbers the categories of all columns (and of earlier tables) together, so a text column's
-    codes can be far apart: where the radices' product would not fit in 62 bits, the widest
-    text columns are renumbered densely first. Should it still not fit (only with absurd
+    minus its minimum, the flags as 0/1) and the codes are combined in mixed radix. A
+    dictionary is shared by several columns (and Polars' global one by earlier tables), so a
+    column's codes can be far apart: where the radices' product would not fit in 62 bits, the
+    widest text columns are renumbered densely first. Should it still not fit (only with absurd
     inputs), distinct keys are numbered by an exact join on all key columns instead.
     """
     if keyed.height == 0:
@@ -135,7 +141,7 @@ def _key_codes(keyed: pl.DataFrame) -> pl.Series:
     low, high = keyed.select(pl.col("_year_key").min().alias("low"), pl.col("_year_key").max().alias("high")).row(0)
     if high - low < _RADIX_LIMIT:
         parts: dict[str, pl.Expr | pl.Series] = {
-            **{c: pl.col(c).cast(pl.Categorical).to_physical().cast(pl.Int64).fill_null(-1).add(1) for c in _TEXT_KEYS},
+            **{c: _dictionary_codes(c, keyed.schema[c]).cast(pl.Int64).fill_null(-1).add(1) for c in _TEXT_KEYS},
             "_year_key": pl.col("_year_key").sub(low),
             **{c: pl.col(c).cast(pl.Int64) for c in _FLAG_KEYS},
         }
