@@ -1,21 +1,28 @@
-"""Benchmark of `carbonbridge mrv calc`: the bulk path against a naive per-row pint baseline.
+"""Benchmark of `carbonbridge mrv calc`: the command as users run it, against the I/O floor.
 
-Generates a seeded, clearly synthetic activity file (default 1,000,000 records: fuels in t, kt,
-thousand m3 and TJ across the four sectors, some site-specific NCV / emission factor / carbon
-content / oxidation factor overrides, clinker, lime, ammonia and nitric acid with technologies,
-mass-balance streams), then prints one table of records per second for:
+Generates a seeded, clearly synthetic activity file (default 1,000,000 records). `--mix full`
+(default): fuels in t, kt, thousand m3 and TJ across the four sectors, some site-specific NCV /
+emission factor / carbon content / oxidation factor overrides, clinker, lime, ammonia and nitric
+acid with technologies, mass-balance streams. `--mix fuels`: five fuels across the four sectors
+with the packs' default factors only. Then prints one table of seconds and records per second:
 
-  (a) the bulk path end to end: `calculate_file` (read CSV, validate, calculate, write CSV),
-      exactly what `carbonbridge mrv calc IN --out OUT` runs;
-  (b) the bulk path's compute alone on an in-memory frame: validate + calculate, and
+  (a) the command end to end, as users run it: a fresh process of the installed CLI,
+      `carbonbridge mrv calc IN --out OUT` (interpreter start, imports, read CSV, validate,
+      calculate, write the CSV and its factor sources);
+  (b) the same work in this process: `calculate_file` (no interpreter start, no imports);
+  (c) the bulk path's compute alone on an in-memory frame: validate + calculate, and
       calculate alone;
-  (c) a naive per-row baseline (csv module + pint Quantities from openscm-units' registry,
+  (d) a naive per-row baseline (csv module + pint Quantities from openscm-units' registry,
       factors looked up per row), run on a sample and scaled;
-  (d) the I/O floor: reading the same CSV and writing it back with Polars alone; and, since the
-      output has 7 more columns (2.5 times the bytes), reading the input and writing a frame of
-      the output's columns.
+  (e) the I/O floor, measured in the same run: Polars reading the same input CSV and writing a
+      table of the output's size (the output read back: same columns, same bytes), in this
+      process and as a fresh `python -c` process; and Polars reading and writing the input back.
 
-Run: `.venv/bin/python benchmarks/mrv_calc.py [--records N] [--sample N] [--repeat N]`.
+Runs of (a) and of the floor alternate, so a burst of load on the (shared) machine hits both;
+the ratio is shown for the best runs and as the median of the paired runs. CPU seconds
+(user + system, of the child process for fresh processes) are shown beside wall seconds.
+
+Run: `.venv/bin/python benchmarks/mrv_calc.py [--records N] [--mix full|fuels] [--sample N] [--repeat N]`.
 """
 
 from __future__ import annotations
@@ -25,6 +32,9 @@ import csv
 import math
 import os
 import resource
+import shutil
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -41,13 +51,14 @@ from carbonbridge.adapters.packs import load_pack
 from carbonbridge.adapters.tables import read_table
 from carbonbridge.domain.mrv.bulk import calculate_frame, validate_and_calculate, validate_frame
 from carbonbridge.domain.mrv.factors import ActivityKind, MethodPack
-from carbonbridge.services.calc import calculate_file
+from carbonbridge.services.calc import CATEGORICAL_INPUT, calculate_file
 
 PACK = "ipcc2006"
 GWP_SET = "AR5GWP100"
 SEED = 20260101
 TARGET_RATE = 500_000
 TARGET_SPEEDUP = 50.0
+TARGET_FLOOR_RATIO = 2.0
 
 SECTORS = ("energy_industries", "manufacturing", "commercial", "residential")
 # (weight, activity, unit, sectors, technologies, quantity low, high, overrides)
@@ -80,6 +91,15 @@ TEMPLATES: tuple[Template, ...] = (
     (0.02, "carbon_input", "t", ("manufacturing",), (), 100.0, 50000.0, {"carbon_content!": (1.0, 0.75, 0.9, "tC/t")}),
     (0.02, "carbon_output", "t", ("manufacturing",), (), 50.0, 30000.0, {"carbon_content!": (1.0, 0.01, 0.05, "tC/t")}),
 )  # fmt: skip
+# --mix fuels: five fuels across the four sectors, every factor from the pack.
+FUEL_TEMPLATES: tuple[Template, ...] = (
+    (0.30, "natural_gas", "TJ", SECTORS, (), 5.0, 3000.0, {}),
+    (0.20, "gas_diesel_oil", "t", SECTORS, (), 0.5, 900.0, {}),
+    (0.15, "residual_fuel_oil", "t", SECTORS, (), 10.0, 20000.0, {}),
+    (0.15, "lpg", "t", SECTORS, (), 0.2, 400.0, {}),
+    (0.20, "other_bituminous_coal", "kt", SECTORS, (), 0.5, 450.0, {}),
+)
+MIXES = {"full": TEMPLATES, "fuels": FUEL_TEMPLATES}
 VALUE_UNIT = {"ncv": "ncv_unit", "emission_factor": "ef_unit", "carbon_content": "carbon_content_unit"}
 COLUMNS = (
     "record_id", "installation_id", "source_stream", "activity", "quantity", "unit", "year", "sector", "ncv",
@@ -88,14 +108,14 @@ COLUMNS = (
 )  # fmt: skip
 
 
-def generate(n: int, seed: int = SEED) -> pl.DataFrame:
+def generate(n: int, seed: int = SEED, templates: tuple[Template, ...] = TEMPLATES) -> pl.DataFrame:
     """A seeded, synthetic year of activity records, as strings like an exported spreadsheet."""
     rng = np.random.default_rng(seed)
-    weights = np.array([t[0] for t in TEMPLATES])
-    kind = rng.choice(len(TEMPLATES), size=n, p=weights / weights.sum())
+    weights = np.array([t[0] for t in templates])
+    kind = rng.choice(len(templates), size=n, p=weights / weights.sum())
     columns: dict[str, np.ndarray] = {c: np.full(n, "", dtype=object) for c in COLUMNS[3:]}
     quantity = np.empty(n)
-    for index, (_, activity, unit, sectors, technologies, low, high, overrides) in enumerate(TEMPLATES):
+    for index, (_, activity, unit, sectors, technologies, low, high, overrides) in enumerate(templates):
         rows = np.flatnonzero(kind == index)
         if not rows.size:
             continue
@@ -263,74 +283,162 @@ def best_of(repeat: int, work: Callable[[], object], before: Callable[[], object
     return times
 
 
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def fresh_process(command: list[str], before: Callable[[], object] = lambda: None) -> tuple[float, float]:
+    """(wall s, CPU s) of one fresh process running `command`; it must succeed."""
+    before()
+    cpu, start = _children_cpu(), time.perf_counter()
+    completed = subprocess.run(command, capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - start
+    if completed.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed ({completed.returncode}):\n{completed.stderr}")
+    return wall, _children_cpu() - cpu
+
+
+def carbonbridge_command() -> str:
+    """The installed console script beside this interpreter (what a user runs)."""
+    found = shutil.which("carbonbridge", path=str(Path(sys.executable).parent)) or shutil.which("carbonbridge")
+    if not found:
+        raise SystemExit("the carbonbridge console script is not installed (pip install -e .)")
+    return found
+
+
+FLOOR_SCRIPT = "import sys, polars as pl; pl.read_csv(sys.argv[1]); pl.read_ipc(sys.argv[2]).write_csv(sys.argv[3])"
+
+
+def command_and_floor(
+    repeat: int, source: Path, out: Path, work: Path
+) -> tuple[Timings, Timings, Timings, list[float]]:
+    """Alternating runs of the fresh CLI, the in-process floor and the fresh-process floor.
+
+    The floor writes the CLI's own output read back (same columns, same bytes), so the CLI runs
+    once untimed first. Returns (cli, floor, fresh floor, CLI / floor time of each pair)."""
+    cli = [carbonbridge_command(), "mrv", "calc", str(source), "--out", str(out)]
+    fresh_process(cli)  # warm the page cache and produce the output's shape
+    shaped = pl.read_csv(out)
+    floor_out, shaped_ipc = work / "floor.csv", work / "shaped.arrow"
+    shaped.write_ipc(shaped_ipc)
+    fresh_floor_cmd = [sys.executable, "-c", FLOOR_SCRIPT, str(source), str(shaped_ipc), str(floor_out)]
+
+    # Each run starts without its previous output: replacing a 160 MB file makes the kernel free
+    # its pages, which is not the path's work.
+    def remove_out() -> None:
+        out.unlink(missing_ok=True)
+
+    def remove_floor_out() -> None:
+        floor_out.unlink(missing_ok=True)
+
+    def floor_in_process() -> None:
+        pl.read_csv(source)
+        shaped.write_csv(floor_out)
+
+    timings = (Timings(), Timings(), Timings())
+    for times in timings:
+        times.cpu = []
+    pairs: list[float] = []
+    for _ in range(repeat):
+        wall, cpu = fresh_process(cli, remove_out)
+        timings[0].append(wall)
+        timings[0].cpu.append(cpu)
+        floor = best_of(1, floor_in_process, before=remove_floor_out)
+        timings[1].append(floor[0])
+        timings[1].cpu.append(floor.cpu[0])
+        pairs.append(wall / floor[0])
+        wall, cpu = fresh_process(fresh_floor_cmd, remove_floor_out)
+        timings[2].append(wall)
+        timings[2].cpu.append(cpu)
+    return timings[0], timings[1], timings[2], pairs
+
+
+def in_process_rows(repeat: int, source: Path, out: Path, n: int) -> list[tuple[str, Timings, int]]:
+    """(b) and (c): the same work without a fresh process, and the compute alone."""
+    pack = load_pack(PACK)
+    e2e = best_of(
+        repeat,
+        lambda: calculate_file(source, out, pack_name=PACK, gwp_set=GWP_SET),
+        before=lambda: out.unlink(missing_ok=True),
+    )
+    raw, table_source = read_table(source, categorical=CATEGORICAL_INPUT)
+    typed = validate_frame(raw, table_source, pack)
+    both = best_of(repeat, lambda: validate_and_calculate(raw, table_source, pack, GWP_SET))
+    calc_only = best_of(repeat, lambda: calculate_frame(typed, pack, GWP_SET))
+    return [
+        ("(b) in process: calculate_file (read, validate, calculate, write)", e2e, n),
+        ("(c) compute in memory: validate + calculate (validate_and_calculate)", both, n),
+        ("(c) compute in memory: calculate alone (calculate_frame)", calc_only, n),
+    ]
+
+
+def naive_row(source: Path, naive_out: Path, sample: int) -> tuple[tuple[str, Timings, int], float]:
+    """(d) the per-row pint baseline on a sample, and its worst relative difference to the bulk path."""
+    pack = load_pack(PACK)
+    naive = NaiveCalculator(pack, GWP_SET)
+    naive.run_file(source, naive_out, min(50, sample))  # warm pint's caches, as a long run would
+    naive_co2e: list[float] = []
+    baseline = best_of(1, lambda: naive_co2e.extend(naive.run_file(source, naive_out, sample)))
+    raw, table_source = read_table(source)
+    typed = validate_frame(raw.head(sample), table_source, pack)
+    bulk_co2e = calculate_frame(typed, pack, GWP_SET)["co2e_t"].to_list()
+    worst = max((abs(a - b) / max(abs(b), 1e-9) for a, b in zip(naive_co2e, bulk_co2e, strict=True)), default=0.0)
+    return (f"(d) naive per-row pint baseline (sample of {sample:,} rows, scaled)", baseline, sample), worst
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--records", type=int, default=1_000_000, help="records to generate (default 1,000,000)")
+    parser.add_argument("--mix", choices=sorted(MIXES), default="full", help="activity mix of the generated file")
     parser.add_argument("--sample", type=int, default=5_000, help="rows for the per-row pint baseline")
-    parser.add_argument("--repeat", type=int, default=3, help="runs per bulk measurement; the best is shown")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per measurement; the best is shown")
     parser.add_argument("--workdir", type=Path, default=None, help="where to write the CSV files (default: temp)")
     args = parser.parse_args(argv)
-    console = Console(width=140)
+    console = Console(width=150)
     n = args.records
     with tempfile.TemporaryDirectory(prefix="carbonbridge-bench-") as temp:
         work = args.workdir or Path(temp)
         work.mkdir(parents=True, exist_ok=True)
-        source, out, floor_out, naive_out = (work / f for f in ("in.csv", "out.csv", "floor.csv", "naive.csv"))
+        source, out, naive_out = (work / f for f in ("in.csv", "out.csv", "naive.csv"))
         start = time.perf_counter()
-        generate(n).write_csv(source)
-        console.print(
-            f"generated {n:,} records ({source.stat().st_size / 1e6:.1f} MB) in {time.perf_counter() - start:.1f} s"
-        )
-        pack = load_pack(PACK)
-        warm = work / "warm.csv"  # load pint, the pack and the GWP table before timing anything
-        generate(1000, seed=SEED + 1).write_csv(warm)
-        calculate_file(warm, work / "warm-out.csv", pack_name=PACK, gwp_set=GWP_SET)
-        rows: list[tuple[str, Timings, int]] = []
+        generate(n, templates=MIXES[args.mix]).write_csv(source)
+        took, size_mb = time.perf_counter() - start, source.stat().st_size / 1e6
+        console.print(f"generated {n:,} records ({args.mix} mix, {size_mb:.1f} MB) in {took:.1f} s")
         load_before = os.getloadavg()[0]
-
-        def end_to_end() -> None:
-            calculate_file(source, out, pack_name=PACK, gwp_set=GWP_SET)
-
-        # The previous run's output is removed before each run, outside the timing: replacing an
-        # existing 240 MB file makes the kernel free its pages, which is not the path's work.
-        e2e = best_of(args.repeat, end_to_end, before=lambda: out.unlink(missing_ok=True))
-        rows.append(("(a) bulk end to end: calculate_file = mrv calc (read, validate, calculate, write CSV)", e2e, n))
-
-        raw, table_source = read_table(source)
-        typed = validate_frame(raw, table_source, pack)
-        both = best_of(args.repeat, lambda: validate_and_calculate(raw, table_source, pack, GWP_SET))
-        rows.append(("(b) bulk compute: validate + calculate, in memory (validate_and_calculate)", both, n))
-        calc_only = best_of(args.repeat, lambda: calculate_frame(typed, pack, GWP_SET))
-        rows.append(("(b) bulk compute: calculate alone, in memory (calculate_frame)", calc_only, n))
-
-        sample = min(args.sample, n)
-        naive = NaiveCalculator(pack, GWP_SET)
-        naive.run_file(source, naive_out, min(50, sample))  # warm pint's caches, as a long run would
-        naive_co2e: list[float] = []
-        baseline = best_of(1, lambda: naive_co2e.extend(naive.run_file(source, naive_out, sample)))
-        rows.append((f"(c) naive per-row pint baseline (sample of {sample:,} rows, scaled)", baseline, sample))
-
-        floor = best_of(
-            args.repeat,
-            lambda: pl.read_csv(source).write_csv(floor_out),
-            before=lambda: floor_out.unlink(missing_ok=True),
-        )
-        rows.append(("(d) I/O floor: Polars read_csv + write_csv of the same file", floor, n))
-        shaped = pl.read_csv(out)  # the output's 23 columns, for a floor that writes as much as (a)
-
-        def read_and_write_output() -> None:
-            pl.read_csv(source)
-            shaped.write_csv(floor_out)
-
-        floor_out_shape = best_of(args.repeat, read_and_write_output, before=lambda: floor_out.unlink(missing_ok=True))
-        rows.append(("(d) I/O floor: read_csv of the input + write_csv of the output's columns", floor_out_shape, n))
-
-        bulk_co2e = calculate_frame(typed.head(sample), pack, GWP_SET)["co2e_t"].to_list()
-        worst = max((abs(a - b) / max(abs(b), 1e-9) for a, b in zip(naive_co2e, bulk_co2e, strict=True)), default=0.0)
-
-    title = f"carbonbridge mrv calc benchmark: {n:,} records, pack {PACK}, {GWP_SET}"
-    threads = f"polars {pl.__version__}, {pl.thread_pool_size()} threads, {os.cpu_count()} CPUs"
+        cli, floor, fresh_floor, pairs = command_and_floor(args.repeat, source, out, work)
+        out_mb = out.stat().st_size / 1e6 if out.exists() else float("nan")
+        rows = [(f"(a) fresh process: carbonbridge mrv calc IN --out OUT ({out_mb:.0f} MB out)", cli, n)]
+        warm = work / "warm.csv"  # load the pack and Polars' caches before timing in this process
+        generate(1000, seed=SEED + 1, templates=MIXES[args.mix]).write_csv(warm)
+        calculate_file(warm, work / "warm-out.csv", pack_name=PACK, gwp_set=GWP_SET)
+        rows += in_process_rows(args.repeat, source, out, n)
+        naive, worst = naive_row(source, naive_out, min(args.sample, n))
+        rows.append(naive)
+        rows.append(("(e) I/O floor, this process: read_csv of the input + write_csv of the output's table", floor, n))
+        rows.append(("(e) I/O floor, fresh python -c: import polars, the same read + write", fresh_floor, n))
+        same_file = best_of(args.repeat, lambda: pl.read_csv(source).write_csv(work / "floor.csv"))
+        rows.append(("(e) I/O floor, this process: read_csv + write_csv of the input itself", same_file, n))
     load = f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after"
+    baseline_rate = naive[2] / min(naive[1])
+    print_tables(console, args, rows, load, (cli, floor, fresh_floor), pairs, baseline_rate, worst)
+    return 0 if worst < 1e-9 else 1  # throughput targets are judged at full scale, not in smoke runs
+
+
+def print_tables(
+    console: Console,
+    args: argparse.Namespace,
+    rows: list[tuple[str, Timings, int]],
+    load: str,
+    command_and_floors: tuple[Timings, Timings, Timings],
+    pairs: list[float],
+    baseline_rate: float,
+    worst: float,
+) -> None:
+    n = args.records
+    cli, floor, fresh_floor = command_and_floors
+    title = f"carbonbridge mrv calc benchmark: {n:,} records ({args.mix} mix), pack {PACK}, {GWP_SET}"
+    threads = f"polars {pl.__version__}, {pl.thread_pool_size()} threads, {os.cpu_count()} CPUs"
     table = Table(title=title, caption=f"{threads}; {load}; best of {args.repeat} runs (baseline: 1 run)")
     table.add_column("measurement")
     table.add_column("best s", justify="right")
@@ -339,40 +447,32 @@ def main(argv: list[str] | None = None) -> int:
     table.add_column("records/s", justify="right")
     for label, times, count in rows:
         best = times.index(min(times))
-        rate = count / times[best]
         runs = ", ".join(f"{t:.2f}" for t in times)
-        table.add_row(label, f"{times[best]:.3f}", runs, f"{times.cpu[best]:.2f}", f"{rate:,.0f}")
+        table.add_row(label, f"{times[best]:.3f}", runs, f"{times.cpu[best]:.2f}", f"{count / times[best]:,.0f}")
     console.print(table)
-    e2e_rate = n / min(e2e)
-    base_rate = sample / min(baseline)
-    floor_rate = n / min(floor)
+    cli_rate = n / min(cli)
     ratios = Table(title="ratios and acceptance")
     ratios.add_column("ratio")
     ratios.add_column("value", justify="right")
     ratios.add_column("target", justify="right")
     ratios.add_column("", justify="center")
-    speedup = e2e_rate / base_rate
-    ratios.add_row("bulk end to end / per-row baseline", f"{speedup:,.0f}x", f">= {TARGET_SPEEDUP:.0f}x",
+    ratios.add_row("(a) fresh command, records/s", f"{cli_rate:,.0f}/s", f">= {TARGET_RATE:,}/s",
+                   _mark(cli_rate >= TARGET_RATE))  # fmt: skip
+    best_ratio = min(cli) / min(floor)
+    ratios.add_row("(a) / floor in this process, best runs (time)", f"{best_ratio:.2f}x", f"<= {TARGET_FLOOR_RATIO}x",
+                   _mark(best_ratio <= TARGET_FLOOR_RATIO))  # fmt: skip
+    median = statistics.median(pairs)
+    ratios.add_row("(a) / floor in this process, median of paired runs", f"{median:.2f}x",
+                   f"<= {TARGET_FLOOR_RATIO}x", _mark(median <= TARGET_FLOOR_RATIO))  # fmt: skip
+    ratios.add_row("(a) / fresh-process floor, best runs (time)", f"{min(cli) / min(fresh_floor):.2f}x", "", "")
+    cpu_ratio = min(cli.cpu) / min(floor.cpu)
+    ratios.add_row("(a) / floor in this process, least CPU seconds", f"{cpu_ratio:.2f}x", "", "")
+    speedup = cli_rate / baseline_rate
+    ratios.add_row("(a) fresh command / per-row baseline", f"{speedup:,.0f}x", f">= {TARGET_SPEEDUP:.0f}x",
                    _mark(speedup >= TARGET_SPEEDUP))  # fmt: skip
-    ratios.add_row("bulk end to end, absolute", f"{e2e_rate:,.0f}/s", f">= {TARGET_RATE:,}/s",
-                   _mark(e2e_rate >= TARGET_RATE))  # fmt: skip
-    shaped_rate = n / min(floor_out_shape)
-    ratios.add_row(
-        "bulk end to end vs I/O floor (same file back)",
-        f"{e2e_rate / floor_rate:.2f}",
-        "",
-        f"{min(e2e) / min(floor):.1f}x time",
-    )
-    ratios.add_row(
-        "bulk end to end vs I/O floor (output's columns)",
-        f"{e2e_rate / shaped_rate:.2f}",
-        "",
-        f"{min(e2e) / min(floor_out_shape):.1f}x time",
-    )
     ratios.add_row("baseline vs bulk co2e on the sample, max relative difference", f"{worst:.1e}", "< 1e-9",
                    _mark(worst < 1e-9))  # fmt: skip
     console.print(ratios)
-    return 0 if worst < 1e-9 else 1  # throughput targets are judged at full scale, not in smoke runs
 
 
 def _mark(ok: bool) -> str:

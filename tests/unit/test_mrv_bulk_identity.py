@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import polars as pl
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -12,12 +13,14 @@ from carbonbridge.adapters.packs import load_pack
 from carbonbridge.domain.mrv.bulk import (
     TableSource,
     calculate_frame,
+    dense_codes,
     records_from_frame,
     validate_and_calculate,
     validate_frame,
 )
 from carbonbridge.domain.mrv.calculation import Calculator
 from carbonbridge.domain.mrv.records import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
+from carbonbridge.services.calc import CATEGORICAL_INPUT
 
 IPCC_FUELS = (
     "natural_gas",
@@ -157,6 +160,10 @@ def test_columnar_and_per_record_paths_are_bit_identical(table: tuple[str, str, 
     bulk = calculate_frame(typed, pack, gwp_set)
     _, fused = validate_and_calculate(raw, source, pack, gwp_set)  # the path `mrv calc` takes
     assert fused.equals(bulk)
+    # `mrv calc` reads the text columns of few values dictionary-encoded: the same results
+    encoded = raw.with_columns(pl.col(c).cast(pl.Categorical) for c in CATEGORICAL_INPUT if c in raw.columns)
+    _, from_encoded = validate_and_calculate(encoded, source, pack, gwp_set)
+    assert from_encoded.equals(bulk)
     calculator = Calculator(pack, gwp_set)
     per_record = [calculator.calculate(r) for r in records_from_frame(typed)]
     assert bulk.height == len(per_record)
@@ -168,3 +175,42 @@ def test_columnar_and_per_record_paths_are_bit_identical(table: tuple[str, str, 
         assert row["factor_source"] == result.factor_source
         assert row["method"] == result.method
         assert row["gwp_set"] == result.gwp_set == gwp_set
+
+
+def test_padded_and_dictionary_encoded_cells_give_the_results_of_clean_text() -> None:
+    clean = {
+        "record_id": ["r1", "r2", "r3"],
+        "installation_id": ["BY-1", "BY-1", "BY-1"],
+        "source_stream": ["gas", "coal", "kiln"],
+        "activity": ["natural_gas", "other_bituminous_coal", "clinker"],
+        "quantity": ["10", "2.5", "100"],
+        "unit": ["TJ", "kt", "t"],
+        "year": ["2024", "2024", None],
+        "sector": ["residential", "manufacturing", None],
+        "oxidation_factor": [None, "0.98", None],
+    }
+    padded = {name: [None if v is None else f" {v}\t" for v in values] for name, values in clean.items()}
+    padded["year"][2] = "  "  # blank: the default year then applies
+    pack = load_pack("ipcc2006")
+    expected = validate_and_calculate(
+        pl.DataFrame(clean), TableSource("a.csv", 2, tuple(clean)), pack, "AR5GWP100", default_year=2024
+    )
+    for frame in (pl.DataFrame(padded), pl.DataFrame(padded).with_columns(pl.col(pl.String).cast(pl.Categorical))):
+        typed, results = validate_and_calculate(
+            frame, TableSource("a.csv", 2, tuple(clean)), pack, "AR5GWP100", default_year=2024
+        )
+        assert typed.cast({c: pl.String for c in typed.columns if typed.schema[c] == pl.Categorical}).equals(
+            expected[0]
+        )
+        assert results.equals(expected[1])
+    # by hand: 10 TJ x 56.1 t CO2/TJ; 2.5 kt x 25.8 TJ/Gg x 94.6 t/TJ x 0.98; 100 t x 0.52 (IPCC 2006)
+    assert expected[1]["co2_t"].to_list() == pytest.approx([561.0, 2.5 * 25.8 * 94.6 * 0.98, 52.0], rel=1e-12)
+
+
+def test_dense_codes_number_distinct_values_in_sorted_or_first_seen_order() -> None:
+    codes = pl.Series([7, -1, 3, 7, 12, 3])
+    assert dense_codes(codes).to_list() == [2, 0, 1, 2, 3, 1]
+    assert dense_codes(codes, first_seen=True).to_list() == [0, 1, 2, 0, 3, 2]
+    sparse = pl.Series([10**12, 5, 10**12, -1])  # too sparse for a lookup table
+    assert dense_codes(sparse).to_list() == [2, 1, 2, 0]
+    assert dense_codes(sparse, first_seen=True).to_list() == [0, 1, 0, 2]

@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
+import secrets
+from collections.abc import Collection, Sequence
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -23,13 +25,17 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def read_table(path: Path) -> tuple[pl.DataFrame, TableSource]:
-    """Every cell as a string (or null); the caller validates. Errors name the file."""
+def read_table(path: Path, *, categorical: Collection[str] = ()) -> tuple[pl.DataFrame, TableSource]:
+    """Every cell as text (or null); the caller validates. Errors name the file.
+
+    CSV columns named in `categorical` (by their stripped header) are dictionary-encoded while
+    reading, with one dictionary for the file: columns of few distinct values (units, sectors)
+    then cost a few bytes a row."""
     if not path.exists():
         raise ValidationFailed([Problem("file not found", str(path))])
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        return _read_csv(path)
+        return _read_csv(path, categorical)
     if suffix in (".xlsx", ".xlsm"):
         return _read_xlsx(path)
     if suffix == ".json":
@@ -37,37 +43,57 @@ def read_table(path: Path) -> tuple[pl.DataFrame, TableSource]:
     raise ValidationFailed([Problem(f"unsupported file type {suffix!r}; expected .csv, .xlsx or .json", str(path))])
 
 
-def _read_csv(path: Path) -> tuple[pl.DataFrame, TableSource]:
+def _read_csv(path: Path, categorical: Collection[str] = ()) -> tuple[pl.DataFrame, TableSource]:
     try:
-        frame = pl.read_csv(path, infer_schema=False, encoding="utf8", raise_if_empty=True)
+        header = pl.read_csv(path, n_rows=0, infer_schema=False, encoding="utf8", raise_if_empty=True).columns
+        dictionary = _dictionary_type()
+        encoded = {name: dictionary for name in header if name.strip() in categorical}
+        frame = pl.read_csv(path, infer_schema=False, schema_overrides=encoded, encoding="utf8", raise_if_empty=True)
     except Exception as exc:  # polars reports malformed CSV with several exception types
         raise ValidationFailed([Problem(f"cannot read CSV: {str(exc).splitlines()[0]}", str(path))]) from None
     frame = frame.rename({c: c.strip() for c in frame.columns})
+    # A blank line (or one of commas only) reads as a row of nulls: it is no record.
+    records = frame.height
     blank = frame.select(pl.all_horizontal(pl.all().is_null()).alias("blank")).get_column("blank")
-    multiline = frame.select(pl.any_horizontal(pl.all().str.contains("\n", literal=True)).any()).item()
-    if not blank.any() and not multiline:  # the usual case: one line a row, lines need no map
-        return frame, TableSource(str(path), 2, tuple(frame.columns))
-    lines = _record_lines(path)
-    if len(lines) != frame.height:  # parsers disagree: keep the simple numbering, not a wrong map
-        return frame, TableSource(str(path), 2, tuple(frame.columns))
-    kept = (~blank).arg_true().to_list()
-    return frame.filter(~blank), TableSource(str(path), 2, tuple(frame.columns), lines=tuple(lines[i] for i in kept))
+    kept = (~blank).arg_true() if blank.any() else None
+    if kept is not None:
+        frame = frame.filter(~blank)
+    height = frame.height
+
+    @cache
+    def line_map() -> pl.Series:
+        # Asked for only when a problem is reported: then the file is scanned once for the line
+        # each record starts on (blank lines and quoted newlines make rows and lines differ).
+        lines = _record_lines(path)
+        if lines.len() < records:  # parsers disagree: keep the simple numbering, not a wrong map
+            return pl.int_range(2, height + 2, dtype=pl.Int64, eager=True)
+        return lines.gather(kept) if kept is not None else lines[:height]
+
+    return frame, TableSource(str(path), 2, tuple(frame.columns), line_map=line_map)
 
 
-def _record_lines(path: Path) -> list[int]:
-    """The first physical line of each CSV record after the header (quoted newlines and blank
-    lines make rows and lines differ)."""
-    import csv
+def _dictionary_type() -> pl.DataType:
+    """A Categorical with a dictionary of its own, shared by the columns of one read: cheaper to
+    fill than Polars' global one (no lock across the reader's threads), and not growing with
+    every table a long-lived process reads."""
+    categories = getattr(pl, "Categories", None)
+    return pl.Categorical(categories.random()) if categories is not None else pl.Categorical()
 
-    lines: list[int] = []
-    with path.open(newline="", encoding="utf-8") as handle:
-        reader = csv.reader(handle)
-        next(reader, None)
-        previous = reader.line_num
-        for _ in reader:
-            lines.append(previous + 1)
-            previous = reader.line_num
-    return lines
+
+def _record_lines(path: Path) -> pl.Series:
+    """The first physical line of each CSV record after the header, in one vectorised pass.
+
+    A newline ends a record unless it lies inside quotes, that is after an odd number of
+    quote characters (an escaped quote "" adds two, so it keeps the count's parity). The record
+    after the record-ending newline number k (0-based among all newlines) starts on line k + 2.
+    """
+    import numpy as np
+
+    data = np.frombuffer(path.read_bytes(), dtype=np.uint8)
+    newlines = np.flatnonzero(data == ord("\n"))
+    quotes = np.flatnonzero(data == ord('"'))
+    inside = np.searchsorted(quotes, newlines) % 2 == 1
+    return pl.Series("line", np.flatnonzero(~inside) + 2, dtype=pl.Int64)
 
 
 def _cell(value: Any) -> str | None:
@@ -120,14 +146,26 @@ def _read_json(path: Path) -> tuple[pl.DataFrame, TableSource]:
 
 def write_csv_atomically(frame: pl.DataFrame, path: Path) -> None:
     """Write to a temporary file beside the target and rename: never a partial output."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(handle)
+    write_files_atomically([(frame, path)])
+
+
+def write_files_atomically(outputs: Sequence[tuple[pl.DataFrame, Path]]) -> None:
+    """Write each frame as CSV to a temporary file beside its target, then rename them all:
+    no target is replaced before every file is complete. Files get the usual permissions
+    (0666 less the umask), as any other file the user writes."""
+    temps: list[Path] = []
     try:
-        frame.write_csv(temp)
-        os.replace(temp, path)
+        for frame, path in outputs:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            temp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
+            os.close(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))  # reserve the name
+            temps.append(temp)
+            frame.write_csv(temp)
+        for temp, (_, path) in zip(temps, outputs, strict=True):
+            os.replace(temp, path)
     except BaseException:
-        Path(temp).unlink(missing_ok=True)
+        for temp in temps:
+            temp.unlink(missing_ok=True)
         raise
 
 

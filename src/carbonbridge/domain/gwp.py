@@ -4,6 +4,12 @@ Sources (as packaged by openscm-units): AR4GWP100 = IPCC AR4 WG1 Ch 2 Table 2.14
 AR5GWP100 = IPCC AR5 WG1 Ch 8 Table 8.A.1 (no climate-carbon feedback); AR6GWP100 =
 IPCC AR6 WG1 Ch 7 Table 7.SM.7. UNFCCC Decision 18/CMA.1 annex para 37 makes AR5 GWP100
 the Paris reporting metric. openscm-units returns NaN for a gas a set lacks: we raise.
+
+The values of single gases are read straight from the `globalwarmingpotentials` package (CC0),
+the table openscm-units builds its contexts from: building those contexts takes seconds per
+process, which `mrv calc` would pay for two numbers. Mixtures (which the table lacks and
+openscm-units composes from their constituents) still go through openscm-units. A test pins
+both paths to the same values.
 """
 
 from __future__ import annotations
@@ -28,6 +34,24 @@ def gwp(gas: str, gwp_set: str = DEFAULT_GWP_SET) -> float:
     name = _GAS_NAMES.get(gas, gas)
     if name == "CO2":
         return 1.0
+    published = _published(gwp_set).get(name)
+    if published is not None:
+        if math.isnan(published) or published <= 0:
+            raise UnknownGas(f"gas {gas!r} has no GWP in {gwp_set} (the table gives {published})")
+        return round(published, 6)
+    return gwp_from_registry(gas, gwp_set)
+
+
+@cache
+def _published(gwp_set: str) -> dict[str, float]:
+    import globalwarmingpotentials
+
+    return {str(name): float(value) for name, value in globalwarmingpotentials.data.get(gwp_set, {}).items()}
+
+
+def gwp_from_registry(gas: str, gwp_set: str) -> float:
+    """`gwp` through openscm-units' conversion contexts (slow to build: mixtures need it)."""
+    name = _GAS_NAMES.get(gas, gas)
     from carbonbridge.domain.units import _registry
 
     registry = _registry()

@@ -3,7 +3,8 @@
 Canonical units keep every formula in one place: activity in t (mass), m3 (volume at
 reference conditions) or TJ (energy); NCV in TJ per canonical activity unit; emission
 factors in t gas per TJ or per t; carbon content in t C per TJ or per t. pint is imported
-lazily so that `carbonbridge --help` stays fast.
+lazily so that `carbonbridge --help` stays fast, and the usual spellings (`_KNOWN`) are
+converted without it, so that `mrv calc` does not build the registry at all.
 """
 
 from __future__ import annotations
@@ -55,6 +56,35 @@ _ALIASES = {
 # pint but 'metric ton' on many spreadsheets - a silent factor of 1000. Refuse them.
 _AMBIGUOUS = {"mt": "'mt' is a millitonne (1 kg) in SI but often means metric tonne; write t or kg"}
 _GAS_SUFFIX = re.compile(r"\s*(CO2e?|CH4|N2O|C)\s*$")
+# The usual spellings (after `_normalise`) with their dimension and factor to the canonical unit:
+# SI prefixes (SI Brochure, 9th ed., Table 7), 1 t = 10^3 kg, 1 Wh = 3,600 J. These never need
+# the unit registry, whose construction (openscm-units' gases and contexts) costs seconds per
+# process; any other spelling goes through pint. A test pins every entry to pint's own answer.
+_KNOWN: dict[str, tuple[Dimension, float]] = {
+    "g": (Dimension.MASS, 1e-06),
+    "kg": (Dimension.MASS, 0.001),
+    "t": (Dimension.MASS, 1.0),
+    "Mg": (Dimension.MASS, 1.0),
+    "kt": (Dimension.MASS, 1000.0),
+    "Gg": (Dimension.MASS, 1000.0),
+    "Mt": (Dimension.MASS, 1000000.0),
+    "Tg": (Dimension.MASS, 1000000.0),
+    "meter**3": (Dimension.VOLUME, 1.0),
+    "thousand_m3": (Dimension.VOLUME, 1000.0),
+    "ten_thousand_m3": (Dimension.VOLUME, 10000.0),
+    "million_m3": (Dimension.VOLUME, 1000000.0),
+    "J": (Dimension.ENERGY, 1e-12),
+    "kJ": (Dimension.ENERGY, 1e-09),
+    "MJ": (Dimension.ENERGY, 1e-06),
+    "GJ": (Dimension.ENERGY, 0.001),
+    "TJ": (Dimension.ENERGY, 1.0),
+    "PJ": (Dimension.ENERGY, 1000.0),
+    "Wh": (Dimension.ENERGY, 3.6e-09),
+    "kWh": (Dimension.ENERGY, 3.6e-06),
+    "MWh": (Dimension.ENERGY, 0.0036),
+    "GWh": (Dimension.ENERGY, 3.6),
+    "TWh": (Dimension.ENERGY, 3600.0),
+}
 
 
 @cache
@@ -84,6 +114,13 @@ _DIMENSIONALITY = {
 @cache
 def dimension_of(unit: str) -> Dimension:
     """The dimension (mass, volume or energy) of an activity unit, or UnitError."""
+    known = _KNOWN.get(_normalise(unit))
+    if known is not None:
+        return known[0]
+    return _dimension_by_registry(unit)
+
+
+def _dimension_by_registry(unit: str) -> Dimension:
     quantity = _parse(unit)
     for dimension in Dimension:
         if quantity.check(_DIMENSIONALITY[dimension]):
@@ -108,7 +145,15 @@ def _parse(unit: str) -> Any:
 @cache
 def to_canonical(unit: str) -> tuple[Dimension, float]:
     """(dimension, factor) such that value [unit] * factor = value [canonical unit]."""
-    dimension = dimension_of(unit)
+    known = _KNOWN.get(_normalise(unit))
+    if known is not None:
+        return known
+    return to_canonical_by_registry(unit)
+
+
+def to_canonical_by_registry(unit: str) -> tuple[Dimension, float]:
+    """`to_canonical` through pint, for every spelling (the fast table is checked against it)."""
+    dimension = _dimension_by_registry(unit)
     factor = float(_parse(unit).to(_registry().Quantity(1.0, _normalise(CANONICAL[dimension]))).magnitude)
     return dimension, factor
 

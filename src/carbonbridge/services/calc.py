@@ -1,4 +1,10 @@
-"""Stateless calculation of a file of activity records (`carbonbridge mrv calc`)."""
+"""Stateless calculation of a file of activity records (`carbonbridge mrv calc`).
+
+The output repeats the input and adds the results; each row names its factors by a short
+`factor_ref` (S1, S2... in order of first use) whose full citation is in a companion file,
+`<out>.sources.csv` (factor_ref, factor_source): repeating ~150 characters of citation on every
+row made the output 2.5 times the input.
+"""
 
 from __future__ import annotations
 
@@ -8,16 +14,31 @@ from pathlib import Path
 import polars as pl
 
 from carbonbridge.adapters.packs import load_pack
-from carbonbridge.adapters.tables import read_table, write_csv_atomically
+from carbonbridge.adapters.tables import read_table, write_files_atomically
 from carbonbridge.domain.errors import Problem, ValidationFailed
 from carbonbridge.domain.gwp import gwp
 from carbonbridge.domain.mrv.bulk import (
     TableSource,
+    dense_codes,
     records_from_frame,
     validate_and_calculate,
     validate_frame,
 )
 from carbonbridge.domain.mrv.calculation import Calculator
+
+# Text columns of few distinct values, dictionary-encoded while the CSV is read.
+CATEGORICAL_INPUT = (
+    "installation_id",
+    "source_stream",
+    "activity",
+    "unit",
+    "sector",
+    "ncv_unit",
+    "ef_unit",
+    "carbon_content_unit",
+    "technology",
+)
+EMISSIONS = ("co2_t", "ch4_t", "n2o_t", "co2e_t")
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +50,13 @@ class CalcSummary:
     co2e_t: float
     gwp_set: str
     pack: str
+    sources_path: Path | None = None
+    sources: int = 0
+
+
+def sources_path_for(out_path: Path) -> Path:
+    """Where the factor sources of an output go: `results.csv` -> `results.sources.csv`."""
+    return out_path.with_name(f"{out_path.stem}.sources.csv")
 
 
 def _per_record(typed: pl.DataFrame, pack_name: str, gwp_set: str) -> pl.DataFrame:
@@ -78,6 +106,34 @@ def calculate_table(
     return pl.concat([raw.drop(clashing), results], how="horizontal")
 
 
+def factor_refs(table: pl.DataFrame) -> tuple[pl.Series, pl.DataFrame]:
+    """(factor_ref of each row, sources: factor_ref, factor_source).
+
+    Refs are S1, S2... in the order the sources first appear in the rows, so both engines (and
+    any rerun on the same input) give the same refs. The work is on dictionary codes: the
+    distinct sources are few, the rows many."""
+    column = table.get_column("factor_source")
+    codes = column.cast(pl.Categorical).to_physical().cast(pl.Int64).fill_null(-1)
+    texts = column.gather(codes.arg_unique()).cast(pl.String)  # first row of each, in order
+    refs = [f"S{number}" for number in range(1, texts.len() + 1)]
+    factor_ref = pl.Series("factor_ref", refs, dtype=pl.Enum(refs)).gather(dense_codes(codes, first_seen=True))
+    return factor_ref, pl.DataFrame({"factor_ref": refs, "factor_source": texts})
+
+
+def output_table(table: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(the rows as written: `factor_ref` in place of `factor_source`, emissions rounded; sources).
+
+    Float noise below a microgram (0.0034000000000000002) is rounded away in the file only.
+    One `select` builds the frame: adding a column to a frame of many-chunked columns (as
+    read) would copy every column into one chunk first."""
+    factor_ref, sources = factor_refs(table)
+    columns = (
+        factor_ref if name == "factor_source" else pl.col(name).round(9) if name in EMISSIONS else pl.col(name)
+        for name in table.columns
+    )
+    return table.select(columns), sources
+
+
 def calculate_file(
     input_path: Path,
     out_path: Path,
@@ -87,15 +143,15 @@ def calculate_file(
     default_year: int | None = None,
     engine: str = "bulk",
 ) -> CalcSummary:
-    """Read, validate, calculate and write; on any problem nothing is written."""
-    raw, source = read_table(input_path)
-    if out_path.resolve() == input_path.resolve():
-        raise ValidationFailed([Problem("--out must differ from the input file", str(out_path))])
+    """Read, validate, calculate and write the output and its sources; on any problem nothing
+    is written."""
+    sources_path = sources_path_for(out_path)
+    for target, what in ((out_path, "--out"), (sources_path, f"the factor sources file {sources_path}")):
+        if target.resolve() == input_path.resolve():
+            raise ValidationFailed([Problem(f"{what} must differ from the input file", str(target))])
+    raw, source = read_table(input_path, categorical=CATEGORICAL_INPUT)
     table = calculate_table(raw, source, pack_name=pack_name, gwp_set=gwp_set, default_year=default_year, engine=engine)
-    # Float noise below a microgram (0.0034000000000000002) is rounded away in the file only.
-    rounded = table.with_columns(pl.col(c).round(9) for c in ("co2_t", "ch4_t", "n2o_t", "co2e_t"))
-    write_csv_atomically(rounded, out_path)
-    co2, ch4, n2o, co2e = table.select(
-        pl.col("co2_t").sum(), pl.col("ch4_t").sum(), pl.col("n2o_t").sum(), pl.col("co2e_t").sum()
-    ).row(0)
-    return CalcSummary(table.height, co2, ch4, n2o, co2e, gwp_set, pack_name)
+    rows, sources = output_table(table)
+    write_files_atomically([(sources, sources_path), (rows, out_path)])
+    co2, ch4, n2o, co2e = table.select(pl.col(c).sum() for c in EMISSIONS).row(0)
+    return CalcSummary(table.height, co2, ch4, n2o, co2e, gwp_set, pack_name, sources_path, sources.height)

@@ -270,9 +270,10 @@ def import_activity(
         problems: list[Problem] = []
         if any(r.year is None for r in records):
             problems.append(Problem("year is required: give a year column or --year", source.file, field="year"))
+        record_lines = source.all_lines(len(records))
         for installation_id, found in plans.items():
             assert found is not None
-            mine = [(source.line(i), r) for i, r in enumerate(records) if r.installation_id == installation_id]
+            mine = [(record_lines[i], r) for i, r in enumerate(records) if r.installation_id == installation_id]
             problems += check_records_against_plan(found[1], mine, file=source.file, columns=source.columns)
         if problems:
             raise ValidationFailed(

@@ -6,15 +6,17 @@ so both paths give bit-identical floats. Validation collects every problem as da
 row and column, up to `MAX_PROBLEMS` (the rest are counted).
 
 Speed (see benchmarks/mrv_calc.py): validation first evaluates every row check in one pass and
-builds the detailed, located problem list only when something is wrong; a plan key is reduced
-to one exact integer per row (per-column dictionary codes combined in mixed radix), so finding
-the distinct keys and joining the plans back are cheap single-integer operations.
+builds the detailed, located problem list only when something is wrong (file lines are looked
+up only then); a plan key is reduced to one exact integer per row (per-column dictionary codes
+combined in mixed radix), so finding the distinct keys and numbering each row's plan are cheap
+single-integer operations; plan columns are gathered only inside the expressions that read
+them.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
@@ -31,6 +33,17 @@ from carbonbridge.domain.mrv.records import (
     VALUE_UNIT_PAIRS,
     ActivityRecord,
 )
+from carbonbridge.domain.mrv.table import TableSource, clean_and_type
+
+__all__ = [
+    "MAX_PROBLEMS",
+    "TableSource",
+    "calculate_frame",
+    "dense_codes",
+    "records_from_frame",
+    "validate_and_calculate",
+    "validate_frame",
+]
 
 MAX_PROBLEMS = 1000
 YEAR_RANGE = (1850, 2200)
@@ -49,58 +62,6 @@ _KEY = (
     "_has_of",
     "_has_cc",
 )
-
-
-@dataclass(frozen=True, slots=True)
-class TableSource:
-    """Where a table came from, to turn row indices into file lines and columns."""
-
-    file: str
-    first_line: int = 2  # line (or spreadsheet row) of the first data row
-    columns: tuple[str, ...] = ()  # header order, for 1-based column numbers
-    column_numbers: bool = True  # False for JSON, where a field name is the location
-    lines: tuple[int, ...] = ()  # the line of each row, where rows and lines are not 1:1
-
-    def line(self, row: int) -> int:
-        """The file line (or spreadsheet row) of data row `row` (0-based)."""
-        return self.lines[row] if self.lines else self.first_line + row
-
-    def line_expr(self, row: pl.Expr) -> pl.Expr:
-        """`line` as a Polars expression over a column of row indices."""
-        if not self.lines:
-            return row + self.first_line
-        return row.replace_strict(dict(enumerate(self.lines)), return_dtype=pl.Int64)
-
-    def locate(self, row: int, column: str | None, message: str) -> Problem:
-        number = None
-        if column is not None and self.column_numbers and column in self.columns:
-            number = self.columns.index(column) + 1
-        return Problem(message, self.file, self.line(row), number, column)
-
-
-def _typed(raw: pl.DataFrame, default_year: int | None) -> pl.DataFrame:
-    exprs: list[pl.Expr] = []
-    for name in REQUIRED_COLUMNS + OPTIONAL_COLUMNS:
-        col = pl.col(name)
-        if name in NUMERIC_COLUMNS:
-            exprs.append(col.cast(pl.Float64, strict=False).alias(name))
-        elif name == "year":
-            year = col.cast(pl.Int64, strict=False)
-            exprs.append(year.fill_null(default_year) if default_year is not None else year)
-        elif name in ("sector", "technology", "ncv_unit", "ef_unit", "carbon_content_unit"):
-            exprs.append(col.fill_null(""))
-        else:
-            exprs.append(col)
-    return raw.select(exprs)
-
-
-def _clean(raw: pl.DataFrame) -> pl.DataFrame:
-    """Add absent optional columns; strip blanks so that '' and '  ' read as missing."""
-    missing = [pl.lit(None, dtype=pl.String).alias(c) for c in OPTIONAL_COLUMNS if c not in raw.columns]
-    frame = raw.with_columns(missing) if missing else raw
-    return frame.with_columns(
-        pl.col(c).cast(pl.String).str.strip_chars().replace("", None) for c in REQUIRED_COLUMNS + OPTIONAL_COLUMNS
-    )
 
 
 def _with_keys(typed: pl.DataFrame) -> pl.DataFrame:
@@ -142,34 +103,64 @@ _OVERRIDES = {"": 0} | {name: number for number, name in enumerate(NUMERIC_COLUM
 _RADIX_LIMIT = 1 << 62
 
 
+def dense_codes(codes: pl.Series, *, first_seen: bool = False) -> pl.Series:
+    """0 .. k-1 for a column of k distinct integers, exactly: in their sorted order, or in order of
+    first appearance with `first_seen`. Small codes (dictionary codes, -1 for null) go through a
+    lookup table; sparse ones are sorted and searched."""
+    distinct = codes.unique(maintain_order=True) if first_seen else codes.unique().sort()
+    if distinct.len() == 0:
+        return codes.cast(pl.Int64)
+    low, high = distinct.min(), distinct.max()
+    assert isinstance(low, int) and isinstance(high, int)
+    if low >= -1 and high < 4 * codes.len() + 1024:
+        numbers = pl.int_range(0, distinct.len(), dtype=pl.Int64, eager=True)
+        lookup = pl.zeros(high + 2, dtype=pl.Int64, eager=True).scatter(distinct + 1, numbers)
+        return lookup.gather(codes + 1).alias(codes.name)
+    order = distinct.arg_sort()
+    return order.gather(distinct.gather(order).search_sorted(codes)).cast(pl.Int64).alias(codes.name)
+
+
+def _dictionary_codes(column: str, dtype: pl.DataType) -> pl.Expr:
+    """A text column's dictionary codes: free where the reader encoded it, else by encoding."""
+    text = pl.col(column)
+    return (text if isinstance(dtype, pl.Categorical) else text.cast(pl.Categorical)).to_physical()
+
+
 def _key_codes(keyed: pl.DataFrame) -> pl.Series:
     """One Int64 per row, equal for two rows exactly when their plan keys (`_KEY`) are equal.
 
-    Each key column becomes a small exact code (dictionary codes of the text columns, year minus
-    its minimum, the flags as 0/1) and the codes are combined in mixed radix. Should the product
-    of the radices not fit in 62 bits (only with absurd inputs), distinct keys are numbered by an
-    exact join on all key columns instead.
+    Each key column becomes a small exact code (dictionary codes of the text columns, year
+    minus its minimum, the flags as 0/1) and the codes are combined in mixed radix. A
+    dictionary is shared by several columns (and Polars' global one by earlier tables), so a
+    column's codes can be far apart: where the radices' product would not fit in 62 bits, the
+    widest text columns are renumbered densely first. Should it still not fit (only with absurd
+    inputs), distinct keys are numbered by an exact join on all key columns instead.
     """
     if keyed.height == 0:
         return pl.Series(_CODE, [], dtype=pl.Int64)
     low, high = keyed.select(pl.col("_year_key").min().alias("low"), pl.col("_year_key").max().alias("high")).row(0)
     if high - low < _RADIX_LIMIT:
-        parts = keyed.select(
-            *(pl.col(c).cast(pl.Categorical).to_physical().cast(pl.Int64).fill_null(-1).add(1) for c in _TEXT_KEYS),
-            pl.col("_year_key").sub(low),
-            *(pl.col(c).cast(pl.Int64) for c in _FLAG_KEYS),
-        )
-        radices = [value + 1 for value in parts.max().row(0)]
-        total = 1
-        for radix in radices:
-            total *= radix
-        if total < _RADIX_LIMIT:
+        parts: dict[str, pl.Expr | pl.Series] = {
+            **{c: _dictionary_codes(c, keyed.schema[c]).cast(pl.Int64).fill_null(-1).add(1) for c in _TEXT_KEYS},
+            "_year_key": pl.col("_year_key").sub(low),
+            **{c: pl.col(c).cast(pl.Int64) for c in _FLAG_KEYS},
+        }
+        # The radices come from one pass of maxima; only a column renumbered densely is materialised.
+        maxima = keyed.select(expr.max().alias(c) for c, expr in parts.items() if isinstance(expr, pl.Expr))
+        radices = {c: int(m) + 1 for c, m in maxima.row(0, named=True).items()}
+        for name in sorted(_TEXT_KEYS, key=lambda c: -radices[c]):
+            if math.prod(radices.values()) < _RADIX_LIMIT:
+                break
+            dense = dense_codes(keyed.select(parts[name]).to_series())
+            parts[name], radices[name] = dense, int(dense.max()) + 1  # type: ignore[arg-type]
+        if math.prod(radices.values()) < _RADIX_LIMIT:
             code: pl.Expr = pl.lit(0, dtype=pl.Int64)
             weight = 1
-            for name, radix in zip(parts.columns, radices, strict=True):
-                code = code + pl.col(name) * weight
+            for name, radix in radices.items():
+                part = parts[name]
+                code = code + (pl.lit(part) if isinstance(part, pl.Series) else part) * weight
                 weight *= radix
-            return parts.select(code.alias(_CODE)).to_series()
+            return keyed.select(code.alias(_CODE)).to_series()
     distinct = keyed.select(_KEY).unique(maintain_order=True).with_row_index(_CODE)
     numbered = keyed.select(_KEY).join(distinct, on=list(_KEY), how="left", nulls_equal=True, maintain_order="left")
     return numbered.get_column(_CODE).cast(pl.Int64)
@@ -216,8 +207,9 @@ _PLAN_SCHEMA: dict[str, Any] = {
     "_energy_per_unit": pl.Float64,
     "_ncv_scale": pl.Float64,
     "_oxidation": pl.Float64,
-    "method": pl.String,
-    "factor_source": pl.String,
+    # Few distinct texts repeated on every row: dictionary-encoded, a join copies 4 bytes a row.
+    "method": pl.Categorical,
+    "factor_source": pl.Categorical,
 }
 for _gas in GASES:
     _PLAN_SCHEMA.update(
@@ -346,8 +338,7 @@ def _validate(
     ]
     if problems:
         raise ValidationFailed(problems)
-    cleaned = _clean(raw)
-    typed = _typed(cleaned, default_year)
+    cleaned, typed = clean_and_type(raw, default_year)
     found = _row_problems(cleaned, typed, source)
     keyed = _with_keys(typed)
     codes, plans, rejected = _plans(keyed, pack)
@@ -359,15 +350,14 @@ def _validate(
     table = pl.concat(found).sort(_ROW, maintain_order=True) if found else pl.DataFrame()
     if table.height:
         shown = table.head(MAX_PROBLEMS)
-        raise ValidationFailed(
-            [source.locate(r, c, m) for r, c, m in shown.iter_rows()], truncated=table.height - shown.height
-        )
+        raise ValidationFailed(source.locate_all(shown), truncated=table.height - shown.height)
     return typed, keyed, codes, plans
 
 
 def calculate_frame(typed: pl.DataFrame, pack: MethodPack, gwp_set: str) -> pl.DataFrame:
     """Emissions per row of a validated table: co2_t, ch4_t, n2o_t, co2e_t, gwp_set, method,
-    factor_source, in input order. Bit-identical to `calculation.evaluate` per record."""
+    factor_source (the last three Categorical), in input order. Bit-identical to
+    `calculation.evaluate` per record."""
     keyed = _with_keys(typed)
     codes, plans, rejected = _plans(keyed, pack)
     if rejected:
@@ -376,24 +366,28 @@ def calculate_frame(typed: pl.DataFrame, pack: MethodPack, gwp_set: str) -> pl.D
 
 
 def _evaluate(keyed: pl.DataFrame, codes: pl.Series, plans: pl.DataFrame, gwp_set: str) -> pl.DataFrame:
-    """The formulas of `calculation.evaluate`, column-wise, with each row's plan joined by key code.
+    """The formulas of `calculation.evaluate`, column-wise, with each row's plan looked up by key code.
 
-    Intermediate terms are materialised once (eager selects do not share subexpressions), a
-    branch no plan takes is left out, and only the columns the formulas read are joined; the
-    float operations per row are exactly those of `evaluate`, in the same order."""
-    per_unit = (
-        pl.when(pl.col("_has_ncv")).then(pl.col("ncv") * pl.col("_ncv_scale")).otherwise(pl.col("_energy_per_unit"))
-    )
-    oxidation = pl.when(pl.col("_has_of")).then(pl.col("oxidation_factor")).otherwise(pl.col("_oxidation"))
+    Each row gets the index of its plan (one join on the key code); a plan column is gathered
+    by that index only inside the expression that reads it, so it is dropped as soon as it is
+    used. Intermediate terms are materialised once (eager selects do not share
+    subexpressions) and a branch no plan takes is left out; the float operations per row are
+    exactly those of `evaluate`, in the same order."""
+
+    def plan(name: str) -> pl.Expr:
+        return pl.lit(plans.get_column(name)).gather(pl.col("_plan"))
+
+    per_unit = pl.when(pl.col("_has_ncv")).then(pl.col("ncv") * plan("_ncv_scale")).otherwise(plan("_energy_per_unit"))
+    oxidation = pl.when(pl.col("_has_of")).then(pl.col("oxidation_factor")).otherwise(plan("_oxidation"))
     values: dict[str, pl.Expr] = {}
     for gas in GASES:
         overrides = set(plans.get_column(f"_{gas}_override").unique().to_list())
-        coefficient: pl.Expr = pl.col(f"_{gas}_coef")
+        coefficient: pl.Expr = plan(f"_{gas}_coef")
         for field, number in _OVERRIDES.items():
             if field and number in overrides:  # the branches exclude each other: order is free
                 coefficient = (
-                    pl.when(pl.col(f"_{gas}_override") == number)
-                    .then(pl.col(field) * pl.col(f"_{gas}_scale"))
+                    pl.when(plan(f"_{gas}_override") == number)
+                    .then(pl.col(field) * plan(f"_{gas}_scale"))
                     .otherwise(coefficient)
                 )
         on_energy = set(plans.get_column(f"_{gas}_on_energy").unique().to_list())
@@ -402,28 +396,26 @@ def _evaluate(keyed: pl.DataFrame, codes: pl.Series, plans: pl.DataFrame, gwp_se
         elif on_energy == {False}:
             base = pl.col("_q_c")
         else:
-            base = pl.when(pl.col(f"_{gas}_on_energy")).then(pl.col("_energy")).otherwise(pl.col("_q_c"))
+            base = pl.when(plan(f"_{gas}_on_energy")).then(pl.col("_energy")).otherwise(pl.col("_q_c"))
         value = base * coefficient
         values[gas] = (value * pl.col("_of") if gas == "CO2" else value).alias(gas)
-    # A join copies every column it carries: carry only what the formulas read.
-    read = {name for expr in (per_unit, oxidation, *values.values()) for name in expr.meta.root_names()}
-    needed = [c for c in plans.columns if c in read or c in ("_unit_factor", "method", "factor_source")]
-    left = keyed.select(*NUMERIC_COLUMNS, "_has_ncv", "_has_of").with_columns(codes)
-    joined = left.join(plans.select(_CODE, *needed), on=_CODE, how="left", maintain_order="left")
-    terms = joined.with_columns((pl.col("quantity") * pl.col("_unit_factor")).alias("_q_c")).with_columns(
-        (pl.col("_q_c") * per_unit).alias("_energy"), oxidation.alias("_of")
-    )
+    numbered = plans.select(_CODE).with_row_index("_plan")
+    index = pl.DataFrame(codes).join(numbered, on=_CODE, how="left", maintain_order="left").get_column("_plan")
+    # `select`, not `with_columns`: adding a one-chunk column to the reader's many-chunk columns
+    # would copy them all into one chunk first.
+    rows = keyed.select(*NUMERIC_COLUMNS, "_has_ncv", "_has_of", index)
+    rows = rows.select(pl.all(), (pl.col("quantity") * plan("_unit_factor")).alias("_q_c"))
+    terms = rows.select(pl.all(), (pl.col("_q_c") * per_unit).alias("_energy"), oxidation.alias("_of"))
     out = terms.select(
         values["CO2"].alias("co2_t"),
         values["CH4"].alias("ch4_t"),
         values["N2O"].alias("n2o_t"),
-        pl.col("method"),
-        pl.col("factor_source"),
+        plan("method").alias("method"),
+        plan("factor_source").alias("factor_source"),
     )
     co2e = pl.col("co2_t") + pl.col("ch4_t") * gwp("CH4", gwp_set) + pl.col("n2o_t") * gwp("N2O", gwp_set)
-    return out.select(
-        "co2_t", "ch4_t", "n2o_t", co2e.alias("co2e_t"), pl.lit(gwp_set).alias("gwp_set"), "method", "factor_source"
-    )
+    gwp_column = pl.lit(gwp_set, dtype=pl.Categorical).alias("gwp_set")
+    return out.select("co2_t", "ch4_t", "n2o_t", co2e.alias("co2e_t"), gwp_column, "method", "factor_source")
 
 
 def records_from_frame(typed: pl.DataFrame) -> list[ActivityRecord]:

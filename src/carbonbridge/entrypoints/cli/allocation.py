@@ -1,7 +1,5 @@
 """`carbonbridge cap` and `carbonbridge allocate`: caps and free allocation plans."""
 
-from __future__ import annotations
-
 import json
 from dataclasses import asdict
 from pathlib import Path

@@ -1,8 +1,6 @@
 """`carbonbridge compliance`: the compliance year of a jurisdiction (enter verified emissions,
 block accounts without them, assess, statuses, penalties)."""
 
-from __future__ import annotations
-
 import json
 from decimal import Decimal
 from typing import Annotated, Any

@@ -1,7 +1,5 @@
 """`carbonbridge db`: create or migrate the schema."""
 
-from __future__ import annotations
-
 import typer
 
 from carbonbridge.entrypoints.cli.errors import cli_errors

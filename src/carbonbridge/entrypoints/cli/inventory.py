@@ -1,7 +1,5 @@
 """`carbonbridge inventory`: compile, key categories, uncertainty, export, diff, reconcile."""
 
-from __future__ import annotations
-
 import json
 from pathlib import Path
 from typing import Annotated, Any

@@ -1,7 +1,5 @@
 """Root of the `carbonbridge` command: global options and the capability sub-commands."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 

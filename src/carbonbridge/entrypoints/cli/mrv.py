@@ -1,7 +1,5 @@
 """`carbonbridge mrv`: factors, stateless calculation, plans, import, CEMS, reports, verification."""
 
-from __future__ import annotations
-
 import json
 from pathlib import Path
 from typing import Annotated, Any
@@ -77,7 +75,10 @@ def factors(pack: PackOption = "ipcc2006", activity: Annotated[str | None, typer
 @app.command()
 def calc(
     input_file: Annotated[Path, typer.Argument(metavar="INPUT", help="CSV, XLSX or JSON activity records")],
-    out: Annotated[Path, typer.Option("--out", help="Output CSV (input columns + results)")],
+    out: Annotated[
+        Path,
+        typer.Option("--out", help="Output CSV (input columns + results); factor sources go to OUT.sources.csv"),
+    ],
     pack: PackOption = "ipcc2006",
     gwp: GwpOption = "AR5GWP100",
     year: Annotated[int | None, typer.Option(help="Year for records without one")] = None,
@@ -90,7 +91,8 @@ def calc(
         summary = calculate_file(input_file, out, pack_name=pack, gwp_set=gwp, default_year=year, engine=engine)
     typer.echo(
         f"{summary.records} records -> {out}: CO2 {summary.co2_t:,.3f} t, CH4 {summary.ch4_t:,.3f} t, "
-        f"N2O {summary.n2o_t:,.3f} t, {summary.co2e_t:,.3f} t CO2e ({summary.gwp_set}, {summary.pack})"
+        f"N2O {summary.n2o_t:,.3f} t, {summary.co2e_t:,.3f} t CO2e ({summary.gwp_set}, {summary.pack}); "
+        f"{summary.sources} factor sources -> {summary.sources_path}"
     )
 
 

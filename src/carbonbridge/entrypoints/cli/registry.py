@@ -4,8 +4,6 @@ Transaction commands print the transaction as JSON; a refused one exits 5 (`refu
 after it is recorded as terminated, so repeating the same --key gives the same answer.
 """
 
-from __future__ import annotations
-
 import json
 from typing import Annotated, Any
 
