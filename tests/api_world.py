@@ -41,6 +41,7 @@ USERS: dict[str, tuple[list[Grant], str | None]] = {
     "verifier": ([Grant(Role.VERIFIER, "BY", "INST-1")], None),
     "auditor": ([Grant(Role.AUDITOR, "BY")], None),
     "cnadmin": ([Grant(Role.REGISTRY_ADMIN, "CN")], "cn-admin"),
+    "spare": ([Grant(Role.TRADER, "BY", "BY-T2")], None),
 }
 
 
@@ -61,6 +62,7 @@ class World:
     app: Any
     clock: Clock
     secrets: dict[str, str] = field(default_factory=dict)
+    objects: dict[str, Any] = field(default_factory=dict)
     clients: dict[str, Client] = field(default_factory=dict)
 
     def code(self, user: str) -> str:
@@ -98,6 +100,7 @@ def seed_registry(sessions: Any, now: dt.datetime) -> None:
     setup = now - dt.timedelta(days=30)
     _installation(sessions, "INST-1", "BY")
     _installation(sessions, "INST-2", "BY")
+    _installation(sessions, "CN-INST-1", "CN")
     accounts.create_unit_type(sessions, "BY", UnitKind.ALLOWANCE, 2026, 1_000_000, now=setup)
     opened = [
         ("BY-NHA", AccountType.NATIONAL_HOLDING, None),
@@ -139,7 +142,7 @@ def make_world(core: Any, settings: Settings | None = None) -> World:
     clock = Clock()
     seed_registry(core.sessions, clock.now)
     secrets = seed_users(core.sessions, clock.now)
-    app = create_app(settings or Settings(db_url=core.url), clock=clock)
+    app = create_app(settings or Settings(db_url=core.url, rate_limit_signin="1000/minute"), clock=clock)
     return World(core, app, clock, secrets)
 
 

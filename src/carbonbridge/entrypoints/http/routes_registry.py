@@ -206,7 +206,7 @@ def reinstate(representative_id: s.Id, body: s.Reason, who: Caller, ctx: Ctx) ->
 
 @router.post("/transactions", response_model=s.TransactionPublic, responses=W)
 def propose(
-    body: s.TransactionCreate, key: IdempotencyKey, code: OneTimeCode, who: Caller, ctx: Ctx
+    body: s.TransactionCreate, key: IdempotencyKey, who: Caller, ctx: Ctx, code: OneTimeCode = None
 ) -> s.TransactionPublic:
     """Propose a transaction, signed with a fresh one-time code. Repeating the Idempotency-Key with
     the same body returns the first result; with another body, 409 naming the differing fields."""
@@ -260,7 +260,7 @@ def get_transaction(transaction_id: TransactionId, who: Caller, ctx: Ctx) -> s.T
 
 
 @router.post("/transactions/{transaction_id}/approve", response_model=s.TransactionPublic, responses=W)
-def approve(transaction_id: TransactionId, code: OneTimeCode, who: Caller, ctx: Ctx) -> s.TransactionPublic:
+def approve(transaction_id: TransactionId, who: Caller, ctx: Ctx, code: OneTimeCode = None) -> s.TransactionPublic:
     """Approve as a second representative of the source account, signed with a fresh one-time code."""
     _transaction(ctx, who, Action.APPROVE, transaction_id)
     sign(ctx, who, code)
