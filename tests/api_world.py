@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pyotp
+from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
 from carbonbridge.adapters.db.models import InstallationRow
@@ -24,6 +25,8 @@ from carbonbridge.entrypoints.http.settings import Settings
 from carbonbridge.services import auth
 from carbonbridge.services import registry_accounts as accounts
 
+# Argon2id still, with cheap parameters: the suite hashes dozens of passwords on shared CPUs
+auth.use_password_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 START = dt.datetime(2026, 3, 31, 12, 0, 7, tzinfo=dt.UTC)  # a Tuesday; 7 s into a TOTP step
 PASSWORD = "correct horse battery staple"
 UNIT = "BY-AL-2026"

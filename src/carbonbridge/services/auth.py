@@ -41,8 +41,14 @@ from carbonbridge.services.registry_transactions import Sessions
 ISSUER = "CarbonBridge"
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 256
-_HASHER = PasswordHasher()  # Argon2id with the library's RFC 9106 low-memory defaults
+_HASHER = PasswordHasher()  # Argon2id with the library's RFC 9106 low-memory defaults (64 MiB, 3 passes)
 _DUMMY_HASH = _HASHER.hash("carbonbridge-timing-equaliser")
+
+
+def use_password_hasher(hasher: PasswordHasher) -> None:
+    """Replace the Argon2id parameters (tests use cheap ones; production keeps the defaults)."""
+    global _HASHER, _DUMMY_HASH
+    _HASHER, _DUMMY_HASH = hasher, hasher.hash("carbonbridge-timing-equaliser")
 INVALID = "invalid user name, password or one-time code"
 
 
