@@ -16,7 +16,7 @@ from carbonbridge.entrypoints.http.access import Caller, Ctx, authorize, bearer
 from carbonbridge.entrypoints.http.context import Context
 from carbonbridge.services import auth
 
-router = APIRouter(tags=["sign-in and users"])
+router = APIRouter(tags=["sign-in and users"], responses=s.PROBLEMS)
 
 
 def _grants(body: list[s.GrantBody]) -> list[Grant]:
@@ -34,7 +34,7 @@ def _grant_out(grant: Grant) -> s.GrantPublic:
     return s.GrantPublic(role=grant.role, jurisdiction=grant.jurisdiction, scope=grant.scope)
 
 
-@router.post("/auth/sign-in", response_model=s.TokenPublic, responses={401: {}, 403: {}, 429: {}})
+@router.post("/auth/sign-in", response_model=s.TokenPublic)
 def sign_in(body: s.SignIn, request: Request, ctx: Ctx) -> s.TokenPublic:
     """Both factors at once: password and the current TOTP code. Failed attempts lock the user out."""
     ctx.limiter.hit("signin", request.client.host if request.client else "unknown")
@@ -46,7 +46,7 @@ def sign_in(body: s.SignIn, request: Request, ctx: Ctx) -> s.TokenPublic:
     return s.TokenPublic(access_token=issued.token, expires_at=issued.expires_at, session_id=issued.session_id)
 
 
-@router.post("/auth/sign-out", status_code=204, responses={401: {}})
+@router.post("/auth/sign-out", status_code=204)
 def sign_out(
     who: Caller, ctx: Ctx, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 ) -> Response:
@@ -56,7 +56,7 @@ def sign_out(
     return Response(status_code=204)
 
 
-@router.get("/auth/me", response_model=s.PrincipalPublic, responses={401: {}})
+@router.get("/auth/me", response_model=s.PrincipalPublic)
 def me(who: Caller) -> s.PrincipalPublic:
     grants = [_grant_out(g) for g in sorted(who.grants)]
     return s.PrincipalPublic(
@@ -64,7 +64,7 @@ def me(who: Caller) -> s.PrincipalPublic:
     )
 
 
-@router.post("/users", response_model=s.UserCreated, status_code=201, responses={401: {}, 403: {}, 409: {}, 422: {}})
+@router.post("/users", response_model=s.UserCreated, status_code=201)
 def create_user(body: s.UserCreate, who: Caller, ctx: Ctx) -> s.UserCreated:
     """Create a user; the TOTP seed is returned once, as a URI and a QR code, for the user to enrol."""
     _may_manage(ctx, who, {g.jurisdiction for g in body.grants})
@@ -81,7 +81,7 @@ def create_user(body: s.UserCreate, who: Caller, ctx: Ctx) -> s.UserCreated:
     return s.UserCreated(user_id=enrolment.user_id, provisioning_uri=enrolment.provisioning_uri, qr_svg=qr)
 
 
-@router.get("/users", response_model=s.Page[s.UserPublic], responses={401: {}, 403: {}})
+@router.get("/users", response_model=s.Page[s.UserPublic])
 def list_users(who: Caller, ctx: Ctx, cursor: s.Cursor = None, limit: s.Limit = 50) -> dict[str, object]:
     authorize(ctx, who, Action.USER_MANAGE, None)
     found = auth.list_users(ctx.sessions, now=ctx.now(), after=s.decode_cursor(cursor), limit=limit)
@@ -98,14 +98,14 @@ def list_users(who: Caller, ctx: Ctx, cursor: s.Cursor = None, limit: s.Limit = 
     return s.page(items, [u.id for u in found], limit)
 
 
-@router.put("/users/{user_id}/grants", status_code=204, responses={401: {}, 403: {}, 404: {}, 422: {}})
+@router.put("/users/{user_id}/grants", status_code=204)
 def set_grants(user_id: s.Id, body: s.GrantsUpdate, who: Caller, ctx: Ctx) -> Response:
     _may_manage(ctx, who, set(auth.user_jurisdictions(ctx.sessions, user_id)) | {g.jurisdiction for g in body.grants})
     auth.set_grants(ctx.sessions, user_id, _grants(body.grants), now=ctx.now(), actor=who.id)
     return Response(status_code=204)
 
 
-@router.post("/users/{user_id}/state", status_code=204, responses={401: {}, 403: {}, 404: {}})
+@router.post("/users/{user_id}/state", status_code=204)
 def set_user_state(user_id: s.Id, body: s.UserStateUpdate, who: Caller, ctx: Ctx) -> Response:
     """Unlock a locked-out user, or disable / re-enable one."""
     _may_manage(ctx, who, set(auth.user_jurisdictions(ctx.sessions, user_id)))
@@ -113,14 +113,14 @@ def set_user_state(user_id: s.Id, body: s.UserStateUpdate, who: Caller, ctx: Ctx
     return Response(status_code=204)
 
 
-@router.post("/users/{user_id}/revoke-sessions", status_code=204, responses={401: {}, 403: {}, 404: {}})
+@router.post("/users/{user_id}/revoke-sessions", status_code=204)
 def revoke_sessions(user_id: s.Id, who: Caller, ctx: Ctx) -> Response:
     _may_manage(ctx, who, set(auth.user_jurisdictions(ctx.sessions, user_id)))
     auth.revoke_user_sessions(ctx.sessions, user_id, now=ctx.now(), actor=who.id)
     return Response(status_code=204)
 
 
-@router.post("/api-keys", response_model=s.ApiKeyCreated, status_code=201, responses={401: {}, 403: {}, 422: {}})
+@router.post("/api-keys", response_model=s.ApiKeyCreated, status_code=201)
 def create_api_key(body: s.ApiKeyCreate, who: Caller, ctx: Ctx) -> s.ApiKeyCreated:
     """A key for a machine client acting as the signed-in user, scoped to some of their grants.
     Only a signed-in user (not another key) creates keys; the secret is shown once."""
@@ -140,7 +140,7 @@ def create_api_key(body: s.ApiKeyCreate, who: Caller, ctx: Ctx) -> s.ApiKeyCreat
     return s.ApiKeyCreated(id=issued.id, secret=issued.secret)
 
 
-@router.get("/api-keys", response_model=s.Page[s.ApiKeyPublic], responses={401: {}})
+@router.get("/api-keys", response_model=s.Page[s.ApiKeyPublic])
 def list_api_keys(who: Caller, ctx: Ctx, cursor: s.Cursor = None, limit: s.Limit = 50) -> dict[str, object]:
     found = auth.list_api_keys(ctx.sessions, who.user_id, after=s.decode_cursor(cursor), limit=limit)
     items = [
@@ -157,7 +157,7 @@ def list_api_keys(who: Caller, ctx: Ctx, cursor: s.Cursor = None, limit: s.Limit
     return s.page(items, [k.id for k in found], limit)
 
 
-@router.delete("/api-keys/{key_id}", status_code=204, responses={401: {}, 404: {}})
+@router.delete("/api-keys/{key_id}", status_code=204)
 def revoke_api_key(key_id: Annotated[str, s.Field(max_length=32)], who: Caller, ctx: Ctx) -> Response:
     """Revoke one of the signed-in user's keys (another user's key is unknown: 404)."""
     auth.revoke_api_key(ctx.sessions, key_id, now=ctx.now(), actor=who.id, owner=who.user_id)

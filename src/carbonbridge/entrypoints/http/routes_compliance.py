@@ -14,8 +14,7 @@ from carbonbridge.services import api_queries as q
 from carbonbridge.services import compliance as assessments
 from carbonbridge.services import registry_compliance
 
-router = APIRouter(tags=["compliance"])
-R: s.Responses = {401: {}, 403: {}, 404: {}, 422: {}}
+router = APIRouter(tags=["compliance"], responses=s.PROBLEMS)
 Year = Annotated[int, Path(ge=2000, le=2100)]
 
 
@@ -29,18 +28,14 @@ def _record(installation_id: str, year: int, record: ComplianceRecord) -> s.Comp
     )
 
 
-@router.get("/compliance/{installation_id}/{year}", response_model=s.CompliancePublic, responses=R)
+@router.get("/compliance/{installation_id}/{year}", response_model=s.CompliancePublic)
 def status(installation_id: s.Id, year: Year, who: Caller, ctx: Ctx) -> s.CompliancePublic:
     """Verified emissions, units surrendered and the status (A, B, C) of an installation-year."""
     authorize(ctx, who, Action.COMPLIANCE_READ, q.installation_target(ctx.sessions, installation_id), "installation")
     return _record(installation_id, year, registry_compliance.compliance(ctx.sessions, installation_id, year))
 
 
-@router.post(
-    "/compliance/{installation_id}/{year}/verified-emissions",
-    response_model=s.CompliancePublic,
-    responses={**R, 409: {}},
-)
+@router.post("/compliance/{installation_id}/{year}/verified-emissions", response_model=s.CompliancePublic)
 def enter(installation_id: s.Id, year: Year, who: Caller, ctx: Ctx) -> s.CompliancePublic:
     """Enter the verified emissions of the latest verified MRV report (C01_NOT_VERIFIED otherwise)."""
     authorize(ctx, who, Action.COMPLIANCE_ENTER, q.installation_target(ctx.sessions, installation_id), "installation")
@@ -50,7 +45,7 @@ def enter(installation_id: s.Id, year: Year, who: Caller, ctx: Ctx) -> s.Complia
     return _record(installation_id, year, record)
 
 
-@router.get("/compliance/assessments", response_model=s.Page[s.AssessmentPublic], responses=R)
+@router.get("/compliance/assessments", response_model=s.Page[s.AssessmentPublic])
 def list_assessments(
     jurisdiction: Annotated[s.Jurisdiction, Query()],
     year: Annotated[int, Query(ge=2000, le=2100)],

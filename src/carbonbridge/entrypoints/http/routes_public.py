@@ -13,7 +13,7 @@ from carbonbridge.entrypoints.http import schemas as s
 from carbonbridge.entrypoints.http.access import Ctx
 from carbonbridge.services import api_queries as q
 
-router = APIRouter(prefix="/public", tags=["public reports"])
+router = APIRouter(prefix="/public", tags=["public reports"], responses=s.PROBLEMS)
 Year = Annotated[int, Path(ge=2000, le=2100)]
 Code = Annotated[s.Jurisdiction, Path()]
 
@@ -67,31 +67,21 @@ def installations(
     )
 
 
-@router.get(
-    "/installations/{installation_id}/years/{year}",
-    response_model=s.PublicInstallationYearOut,
-    responses={404: {}, 422: {}},
-)
+@router.get("/installations/{installation_id}/years/{year}", response_model=s.PublicInstallationYearOut)
 def installation_year(installation_id: s.Id, year: Year, ctx: Ctx) -> s.PublicInstallationYearOut:
     found = q.public_installation_year(ctx.sessions, installation_id, year)
     _served(ctx, found.jurisdiction)
     return s.PublicInstallationYearOut(**{k: getattr(found, k) for k in s.PublicInstallationYearOut.model_fields})
 
 
-@router.get(
-    "/jurisdictions/{code}/years/{year}", response_model=s.PublicJurisdictionYearOut, responses={404: {}, 422: {}}
-)
+@router.get("/jurisdictions/{code}/years/{year}", response_model=s.PublicJurisdictionYearOut)
 def jurisdiction_year(code: Code, year: Year, ctx: Ctx) -> s.PublicJurisdictionYearOut:
     _served(ctx, code)
     found = q.public_jurisdiction_year(ctx.sessions, code, year)
     return s.PublicJurisdictionYearOut(**{k: getattr(found, k) for k in s.PublicJurisdictionYearOut.model_fields})
 
 
-@router.get(
-    "/jurisdictions/{code}/years/{year}/installations",
-    response_model=s.Page[s.PublicInstallationYearOut],
-    responses={404: {}, 422: {}},
-)
+@router.get("/jurisdictions/{code}/years/{year}/installations", response_model=s.Page[s.PublicInstallationYearOut])
 def jurisdiction_installations(
     code: Code, year: Year, ctx: Ctx, cursor: s.Cursor = None, limit: s.Limit = 50
 ) -> dict[str, object]:

@@ -23,9 +23,7 @@ from carbonbridge.services import api_queries as q
 from carbonbridge.services import registry_accounts, registry_api, registry_queries, registry_transactions
 from carbonbridge.services import registry_workflow as workflow
 
-router = APIRouter(tags=["registry"])
-R: s.Responses = {401: {}, 403: {}, 404: {}, 422: {}}
-W: s.Responses = {**R, 409: {}, 429: {}}
+router = APIRouter(tags=["registry"], responses=s.PROBLEMS)
 IdempotencyKey = Annotated[
     str, Header(alias="Idempotency-Key", min_length=1, max_length=128, description="Repeat -> the first result")
 ]
@@ -40,7 +38,7 @@ def _transaction(ctx: Ctx, who: Caller, action: Action, transaction_id: str) -> 
     authorize(ctx, who, action, q.transaction_target(ctx.sessions, transaction_id), "transaction")
 
 
-@router.get("/unit-types", response_model=s.Page[s.UnitTypePublic], responses=R)
+@router.get("/unit-types", response_model=s.Page[s.UnitTypePublic])
 def list_unit_types(who: Caller, ctx: Ctx, cursor: s.Cursor = None, limit: s.Limit = 50) -> dict[str, object]:
     authorize(ctx, who, Action.UNIT_TYPE_READ, None)
     codes = [j for j in who.jurisdictions() if not ctx.settings.jurisdiction or j == ctx.settings.jurisdiction]
@@ -48,7 +46,7 @@ def list_unit_types(who: Caller, ctx: Ctx, cursor: s.Cursor = None, limit: s.Lim
     return s.page([s.UnitTypePublic.model_validate(u) for u in found], [u.code for u in found], limit)
 
 
-@router.post("/unit-types", response_model=s.UnitTypePublic, status_code=201, responses=W)
+@router.post("/unit-types", response_model=s.UnitTypePublic, status_code=201)
 def create_unit_type(body: s.UnitTypeCreate, who: Caller, ctx: Ctx) -> s.UnitTypePublic:
     """Create a unit type with its cap (idempotent by its code; another cap for it gives 409)."""
     authorize(ctx, who, Action.UNIT_TYPE_CREATE, Target(body.jurisdiction))
@@ -73,7 +71,7 @@ def create_unit_type(body: s.UnitTypeCreate, who: Caller, ctx: Ctx) -> s.UnitTyp
     )
 
 
-@router.get("/accounts", response_model=s.Page[s.AccountPublic], responses=R)
+@router.get("/accounts", response_model=s.Page[s.AccountPublic])
 def list_accounts(
     who: Caller,
     ctx: Ctx,
@@ -96,7 +94,7 @@ def list_accounts(
     return s.page([s.AccountPublic.model_validate(a) for a in found], [a.id for a in found], limit)
 
 
-@router.post("/accounts", response_model=s.AccountPublic, status_code=201, responses=W)
+@router.post("/accounts", response_model=s.AccountPublic, status_code=201)
 def open_account(body: s.AccountCreate, who: Caller, ctx: Ctx) -> s.AccountPublic:
     """Open an account (idempotent by account id)."""
     authorize(ctx, who, Action.ACCOUNT_OPEN, Target(body.jurisdiction))
@@ -113,13 +111,13 @@ def open_account(body: s.AccountCreate, who: Caller, ctx: Ctx) -> s.AccountPubli
     return s.AccountPublic.model_validate(made)
 
 
-@router.get("/accounts/{account_id}", response_model=s.AccountPublic, responses=R)
+@router.get("/accounts/{account_id}", response_model=s.AccountPublic)
 def get_account(account_id: s.Id, who: Caller, ctx: Ctx) -> s.AccountPublic:
     _account(ctx, who, Action.ACCOUNT_READ, account_id)
     return s.AccountPublic.model_validate(q.account(ctx.sessions, account_id))
 
 
-@router.post("/accounts/{account_id}/state", response_model=s.AccountPublic, responses=W)
+@router.post("/accounts/{account_id}/state", response_model=s.AccountPublic)
 def set_account_state(account_id: s.Id, body: s.AccountStateUpdate, who: Caller, ctx: Ctx) -> s.AccountPublic:
     """Approve (open), block, suspend or close an account."""
     _account(ctx, who, Action.ACCOUNT_STATE, account_id)
@@ -129,7 +127,7 @@ def set_account_state(account_id: s.Id, body: s.AccountStateUpdate, who: Caller,
     return s.AccountPublic.model_validate(made)
 
 
-@router.get("/accounts/{account_id}/holdings", response_model=s.Page[s.HoldingPublic], responses=R)
+@router.get("/accounts/{account_id}/holdings", response_model=s.Page[s.HoldingPublic])
 def holdings(
     account_id: s.Id, who: Caller, ctx: Ctx, cursor: s.Cursor = None, limit: s.Limit = 50
 ) -> dict[str, object]:
@@ -151,7 +149,7 @@ def holdings(
     return s.page(items, [h.unit_type for h in found], limit)
 
 
-@router.get("/accounts/{account_id}/trusted", response_model=s.Page[s.TrustedPublic], responses=R)
+@router.get("/accounts/{account_id}/trusted", response_model=s.Page[s.TrustedPublic])
 def trusted(account_id: s.Id, who: Caller, ctx: Ctx, cursor: s.Cursor = None, limit: s.Limit = 50) -> dict[str, object]:
     """The trusted account list: additions count from `effective_at`."""
     _account(ctx, who, Action.ACCOUNT_READ, account_id)
@@ -164,7 +162,7 @@ def trusted(account_id: s.Id, who: Caller, ctx: Ctx, cursor: s.Cursor = None, li
     return s.page([s.TrustedPublic.model_validate(t) for t in found], [t.trusted_account_id for t in found], limit)
 
 
-@router.post("/accounts/{account_id}/trusted", response_model=s.TrustedChangePublic, responses=W)
+@router.post("/accounts/{account_id}/trusted", response_model=s.TrustedChangePublic)
 def change_trusted(account_id: s.Id, body: s.TrustedChangeBody, who: Caller, ctx: Ctx) -> s.TrustedChangePublic:
     """Add to the trusted list (effective after N working days) or remove (at once)."""
     _account(ctx, who, Action.TRUSTED_CHANGE, account_id)
@@ -179,7 +177,7 @@ def change_trusted(account_id: s.Id, body: s.TrustedChangeBody, who: Caller, ctx
     return s.TrustedChangePublic.model_validate(change)
 
 
-@router.post("/representatives", response_model=s.RepresentativePublic, status_code=201, responses=W)
+@router.post("/representatives", response_model=s.RepresentativePublic, status_code=201)
 def add_representative(body: s.RepresentativeCreate, who: Caller, ctx: Ctx) -> s.RepresentativePublic:
     """Create a representative and authorise them for accounts (Art. 20: at least two per account)."""
     for account_id in body.accounts:
@@ -190,7 +188,7 @@ def add_representative(body: s.RepresentativeCreate, who: Caller, ctx: Ctx) -> s
     return s.RepresentativePublic(representative_id=body.representative_id, accounts=accounts)
 
 
-@router.post("/representatives/{representative_id}/reinstate", status_code=204, responses=W)
+@router.post("/representatives/{representative_id}/reinstate", status_code=204)
 def reinstate(representative_id: s.Id, body: s.Reason, who: Caller, ctx: Ctx) -> None:
     """Lift a representative's suspension."""
     targets = registry_api.representative_targets(ctx.sessions, representative_id)
@@ -204,7 +202,7 @@ def reinstate(representative_id: s.Id, body: s.Reason, who: Caller, ctx: Ctx) ->
     )
 
 
-@router.post("/transactions", response_model=s.TransactionPublic, responses=W)
+@router.post("/transactions", response_model=s.TransactionPublic)
 def propose(
     body: s.TransactionCreate, key: IdempotencyKey, who: Caller, ctx: Ctx, code: OneTimeCode = None
 ) -> s.TransactionPublic:
@@ -228,7 +226,7 @@ def propose(
     return s.TransactionPublic.of(registry_transactions.propose(ctx.sessions, request, now=ctx.now()))
 
 
-@router.get("/transactions", response_model=s.Page[s.TransactionPublic], responses=R)
+@router.get("/transactions", response_model=s.Page[s.TransactionPublic])
 def list_transactions(
     who: Caller,
     ctx: Ctx,
@@ -253,13 +251,13 @@ def list_transactions(
     return s.page([s.TransactionPublic.of(t) for t in found], [t.id for t in found], limit)
 
 
-@router.get("/transactions/{transaction_id}", response_model=s.TransactionPublic, responses=R)
+@router.get("/transactions/{transaction_id}", response_model=s.TransactionPublic)
 def get_transaction(transaction_id: TransactionId, who: Caller, ctx: Ctx) -> s.TransactionPublic:
     _transaction(ctx, who, Action.TRANSACTION_READ, transaction_id)
     return s.TransactionPublic.of(registry_queries.transaction(ctx.sessions, transaction_id))
 
 
-@router.post("/transactions/{transaction_id}/approve", response_model=s.TransactionPublic, responses=W)
+@router.post("/transactions/{transaction_id}/approve", response_model=s.TransactionPublic)
 def approve(transaction_id: TransactionId, who: Caller, ctx: Ctx, code: OneTimeCode = None) -> s.TransactionPublic:
     """Approve as a second representative of the source account, signed with a fresh one-time code."""
     _transaction(ctx, who, Action.APPROVE, transaction_id)
@@ -268,7 +266,7 @@ def approve(transaction_id: TransactionId, who: Caller, ctx: Ctx, code: OneTimeC
     return s.TransactionPublic.of(done)
 
 
-@router.post("/transactions/{transaction_id}/cancel", response_model=s.TransactionPublic, responses=W)
+@router.post("/transactions/{transaction_id}/cancel", response_model=s.TransactionPublic)
 def cancel(transaction_id: TransactionId, who: Caller, ctx: Ctx) -> s.TransactionPublic:
     """Cancel a pending transfer before its delay window ends; the reserved units are free again."""
     _transaction(ctx, who, Action.CANCEL, transaction_id)
@@ -276,7 +274,7 @@ def cancel(transaction_id: TransactionId, who: Caller, ctx: Ctx) -> s.Transactio
     return s.TransactionPublic.of(done)
 
 
-@router.post("/registry/settle", response_model=s.SettledPublic, responses=W)
+@router.post("/registry/settle", response_model=s.SettledPublic)
 def settle(who: Caller, ctx: Ctx) -> s.SettledPublic:
     """Complete delayed transfers whose window has ended (of every jurisdiction in the database)."""
     authorize(ctx, who, Action.SETTLE, None)
@@ -285,7 +283,7 @@ def settle(who: Caller, ctx: Ctx) -> s.SettledPublic:
     )
 
 
-@router.get("/unit-types/{unit_type}/serials/{serial}/history", response_model=s.Page[s.SerialEventPublic], responses=R)
+@router.get("/unit-types/{unit_type}/serials/{serial}/history", response_model=s.Page[s.SerialEventPublic])
 def serial_history(
     unit_type: Annotated[str, Path(max_length=64)],
     serial: Annotated[int, Path(ge=1, le=10**12)],
@@ -303,7 +301,7 @@ def serial_history(
     return s.page(items, [str(start + i + 1) for i in range(len(items))], limit)
 
 
-@router.get("/registry/check", response_model=s.ConservationPublic, responses=R)
+@router.get("/registry/check", response_model=s.ConservationPublic)
 def check(who: Caller, ctx: Ctx) -> s.ConservationPublic:
     """Conservation: per unit type issued, deleted and held (and any breach)."""
     authorize(ctx, who, Action.LEDGER_AUDIT, None)
@@ -313,7 +311,7 @@ def check(who: Caller, ctx: Ctx) -> s.ConservationPublic:
     )
 
 
-@router.get("/registry/log/verify", response_model=s.LogReportPublic, responses=R)
+@router.get("/registry/log/verify", response_model=s.LogReportPublic)
 def verify_log(who: Caller, ctx: Ctx) -> s.LogReportPublic:
     """Recompute the hash chains of the transaction log; `ok` false on any tampering."""
     authorize(ctx, who, Action.LEDGER_AUDIT, None)

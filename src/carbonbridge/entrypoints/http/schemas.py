@@ -12,7 +12,6 @@ from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from carbonbridge.domain.auth.principal import Grant, Role
-from carbonbridge.domain.errors import Problem, ValidationFailed
 from carbonbridge.domain.registry.commands import TransactionView
 from carbonbridge.domain.registry.model import AccountState, AccountType, TransactionState, TransactionType
 
@@ -44,17 +43,65 @@ def decode_cursor(cursor: str | None) -> str | None:
     if cursor is None:
         return None
     try:
-        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise ValidationFailed([Problem("not a cursor this API returned", field="cursor")]) from None
+        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode(errors="replace")
+    except (binascii.Error, ValueError):
+        return cursor  # not one we made: read as a bound on the key, which shows nothing outside the scope
 
 
 def page(items: list[T], keys: list[str], limit: int) -> dict[str, object]:
     return {"items": items, "next_cursor": encode_cursor(keys[-1]) if len(items) == limit and keys else None}
 
 
-Cursor = Annotated[str | None, Query(max_length=200, description="Opaque cursor of the next page")]
+Cursor = Annotated[
+    str | None, Query(max_length=200, pattern=r"^[A-Za-z0-9_-]*$", description="Opaque cursor of the next page")
+]
 Limit = Annotated[int, Query(ge=1, le=200, description="Page size")]
+
+
+_LOCATED = {
+    "type": "object",
+    "properties": {
+        "message": {"type": "string"},
+        "file": {"type": "string"},
+        "line": {"type": ["integer", "null"]},
+        "column": {"type": ["integer", "null"]},
+        "field": {"type": ["string", "null"]},
+    },
+    "required": ["message", "file"],
+}
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "description": "RFC 9457 problem document",
+    "type": "object",
+    "properties": {
+        "type": {"type": "string", "description": "urn:carbonbridge:problem:<kind>"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "request_id": {"type": ["string", "null"]},
+        "problems": {"type": "array", "items": _LOCATED, "description": "Located problems of the input"},
+        "truncated": {"type": "integer"},
+        "response_code": {"type": "string", "description": "Registry response code of a refusal"},
+        "differing_fields": {"type": "array", "items": {"type": "string"}},
+    },
+    "required": ["type", "title", "status", "detail"],
+}
+PROBLEM_STATUSES = {
+    400: "Rejected command",
+    401: "Sign-in required (missing, expired or revoked token)",
+    403: "Not allowed, a fresh one-time code missing, or locked out",
+    404: "Unknown, or outside the principal's scope",
+    409: "Conflicts with the current state, or an Idempotency-Key reused with another body",
+    415: "The body is not application/json",
+    422: "Invalid input (located problems) or refused by a registry rule (response_code)",
+    429: "Rate limit exceeded (Retry-After)",
+}
+PROBLEMS: Responses = {
+    code: {"description": text, "content": {"application/problem+json": {"schema": PROBLEM_SCHEMA}}}
+    for code, text in PROBLEM_STATUSES.items()
+}
+"""Every operation may answer these, as problem documents."""
 
 
 # --- sign-in, users, API keys ---------------------------------------------------------------
