@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 import schemathesis
-from api_world import UNIT, World, fund, make_world
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from api_world import UNIT, World, fund, make_world
 from carbonbridge.entrypoints.http.settings import Settings
 
 EXAMPLES = 4
