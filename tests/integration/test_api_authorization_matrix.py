@@ -316,6 +316,27 @@ OPS: list[Op] = [
         lambda w, r, o: f"{V1}/compliance/assessments?jurisdiction={jurisdiction(r, o)}&year=2025",
     ),
     Op(
+        "enter all verified emissions",
+        "POST",
+        f"{V1}/compliance/jurisdictions/{{jurisdiction}}/{{year}}/verified-emissions",
+        frozenset({"national"}),
+        _path(f"{V1}/compliance/jurisdictions/{{}}/2025/verified-emissions", jurisdiction),
+    ),
+    Op(
+        "block missing",
+        "POST",
+        f"{V1}/compliance/jurisdictions/{{jurisdiction}}/{{year}}/block-missing",
+        frozenset({"national"}),
+        _path(f"{V1}/compliance/jurisdictions/{{}}/2025/block-missing", jurisdiction),
+    ),
+    Op(
+        "assess",
+        "POST",
+        f"{V1}/compliance/jurisdictions/{{jurisdiction}}/{{year}}/assessments",
+        frozenset({"national"}),
+        _path(f"{V1}/compliance/jurisdictions/{{}}/2025/assessments", jurisdiction),
+    ),
+    Op(
         "public jurisdictions",
         "GET",
         f"{V1}/public/jurisdictions",

@@ -40,6 +40,7 @@ class Action(StrEnum):
     COMPLIANCE_READ = "compliance.read"
     COMPLIANCE_ENTER = "compliance.enter"
     ASSESSMENT_READ = "assessment.read"
+    ASSESS = "assessment.run"  # assess a jurisdiction-year after the surrender deadline; block missing
 
 
 MOVES_UNITS = frozenset(
@@ -75,6 +76,7 @@ RULES: dict[Action, frozenset[Role]] = {
     Action.COMPLIANCE_READ: frozenset({*_READERS, R.VERIFIER, R.OPERATOR_REPRESENTATIVE}),
     Action.COMPLIANCE_ENTER: frozenset({R.NATIONAL_ADMIN}),
     Action.ASSESSMENT_READ: frozenset(_READERS),
+    Action.ASSESS: frozenset({R.NATIONAL_ADMIN}),
 }
 """Action -> the roles that may do it. Jurisdiction-wide roles act on every object of their
 jurisdiction; account-scoped roles only on their account(s); the verifier on its installation."""

@@ -16,6 +16,7 @@ from carbonbridge.services import registry_compliance
 
 router = APIRouter(tags=["compliance"], responses=s.PROBLEMS)
 Year = Annotated[int, Path(ge=2000, le=2100)]
+Code = Annotated[s.Jurisdiction, Path()]
 
 
 def _record(installation_id: str, year: int, record: ComplianceRecord) -> s.CompliancePublic:
@@ -65,3 +66,28 @@ def list_assessments(
     fields = s.AssessmentPublic.model_fields
     items = [s.AssessmentPublic.model_validate({k: v for k, v in a.as_dict().items() if k in fields}) for a in found]
     return s.page(items, [a.installation_id for a in found], limit)
+
+
+@router.post("/compliance/jurisdictions/{jurisdiction}/{year}/verified-emissions", response_model=s.EnteredPublic)
+def enter_all(jurisdiction: Code, year: Year, who: Caller, ctx: Ctx) -> s.EnteredPublic:
+    """Enter the verified emissions of every installation whose latest MRV report is verified."""
+    authorize(ctx, who, Action.COMPLIANCE_ENTER, Target(jurisdiction), "jurisdiction")
+    entered, missing = assessments.enter_all(ctx.sessions, jurisdiction, year, now=ctx.now(), actor=who.id)
+    return s.EnteredPublic(entered=sorted(entered), without_verified_report=sorted(missing))
+
+
+@router.post("/compliance/jurisdictions/{jurisdiction}/{year}/block-missing", response_model=s.BlockedPublic)
+def block_missing(jurisdiction: Code, year: Year, who: Caller, ctx: Ctx) -> s.BlockedPublic:
+    """After the emissions deadline: block operator accounts with no verified emissions entered."""
+    authorize(ctx, who, Action.ASSESS, Target(jurisdiction), "jurisdiction")
+    blocked = assessments.block_missing(ctx.sessions, jurisdiction, year, now=ctx.now(), actor=who.id)
+    return s.BlockedPublic(blocked=sorted(blocked))
+
+
+@router.post("/compliance/jurisdictions/{jurisdiction}/{year}/assessments", response_model=list[s.AssessmentPublic])
+def assess(jurisdiction: Code, year: Year, who: Caller, ctx: Ctx) -> list[s.AssessmentPublic]:
+    """After the surrender deadline: assess every installation-year (status, shortfall, penalty)."""
+    authorize(ctx, who, Action.ASSESS, Target(jurisdiction), "jurisdiction")
+    views = assessments.assess_year(ctx.sessions, jurisdiction, year, now=ctx.now(), actor=who.id)
+    fields = s.AssessmentPublic.model_fields
+    return [s.AssessmentPublic.model_validate({k: v for k, v in a.as_dict().items() if k in fields}) for a in views]

@@ -408,3 +408,12 @@ class ApiKeyPublic(Out):
     moves_units: bool
     created_at: dt.datetime
     revoked: bool
+
+
+class EnteredPublic(Out):
+    entered: list[str]
+    without_verified_report: list[str]
+
+
+class BlockedPublic(Out):
+    blocked: list[str]
