@@ -49,6 +49,8 @@ def use_password_hasher(hasher: PasswordHasher) -> None:
     """Replace the Argon2id parameters (tests use cheap ones; production keeps the defaults)."""
     global _HASHER, _DUMMY_HASH
     _HASHER, _DUMMY_HASH = hasher, hasher.hash("carbonbridge-timing-equaliser")
+
+
 INVALID = "invalid user name, password or one-time code"
 
 
@@ -350,38 +352,43 @@ def revoke_api_key(sessions: Sessions, key_id: str, *, now: dt.datetime, actor: 
 
 
 def authenticate(sessions: Sessions, token: str, *, now: dt.datetime) -> Principal:
-    """The principal a bearer token stands for; Unauthenticated if unknown, expired or revoked."""
-    digest = _sha256(token)
-    with sessions() as session:
-        if token.startswith("cbk_"):
-            key = session.execute(select(API_KEYS).where(API_KEYS.c.key_hash == digest)).first()
-            if key is None or key.revoked_at is not None:
-                raise Unauthenticated("unknown or revoked API key")
-            user_id, own = key.user_id, frozenset(_grant_of(g) for g in json.loads(key.grants))
-        else:
-            row = session.execute(
-                select(SESSIONS.c.user_id, SESSIONS.c.expires_at, SESSIONS.c.revoked_at).where(
-                    SESSIONS.c.token_hash == digest
-                )
-            ).first()
-            expires = _utc(row.expires_at) if row is not None else None
-            if row is None or row.revoked_at is not None or expires is None or expires <= now:
-                raise Unauthenticated("the access token is unknown, expired or revoked; sign in again")
-            user_id, own, key = row.user_id, None, None
-        user = session.execute(select(USERS.c.disabled, USERS.c.representative_id).where(USERS.c.id == user_id)).first()
-        if user is None or user.disabled:
-            raise Unauthenticated("the user is disabled")
-        held = grants_of(session, user_id)
-    if key is not None:
-        return Principal(
-            f"key:{key.id}",
-            "api_key",
-            held & (own or frozenset()),
-            user.representative_id,
-            user_id,
-            bool(key.moves_units),
+    """The principal a bearer token stands for; Unauthenticated if unknown, expired or revoked.
+    One query (on every request): the token's row, its user and the user's grants joined."""
+    digest, is_key = _sha256(token), token.startswith("cbk_")
+    credential = API_KEYS if is_key else SESSIONS
+    hashed = credential.c.key_hash if is_key else credential.c.token_hash
+    extra = (credential.c.id, credential.c.grants, credential.c.moves_units) if is_key else (credential.c.expires_at,)
+    query = (
+        select(
+            credential.c.user_id,
+            credential.c.revoked_at,
+            *extra,
+            USERS.c.disabled,
+            USERS.c.representative_id,
+            GRANTS.c.role,
+            GRANTS.c.jurisdiction,
+            GRANTS.c.scope,
         )
-    return Principal(user_id, "user", held, user.representative_id, user_id)
+        .join(USERS, USERS.c.id == credential.c.user_id)
+        .outerjoin(GRANTS, GRANTS.c.user_id == USERS.c.id)
+        .where(hashed == digest)
+    )
+    with sessions.kw["bind"].connect() as connection:  # Core: no ORM session on the per-request path
+        found = connection.execute(query).all()
+    if not found or found[0].revoked_at is not None:
+        raise Unauthenticated("the token is unknown, expired or revoked; sign in again")
+    first = found[0]
+    if not is_key and ((_utc(first.expires_at) or now) <= now):
+        raise Unauthenticated("the token is unknown, expired or revoked; sign in again")
+    if first.disabled:
+        raise Unauthenticated("the user is disabled")
+    held = frozenset(Grant(Role(r.role), r.jurisdiction, r.scope) for r in found if r.role is not None)
+    if is_key:
+        own = frozenset(_grant_of(g) for g in json.loads(first.grants))
+        return Principal(
+            f"key:{first.id}", "api_key", held & own, first.representative_id, first.user_id, bool(first.moves_units)
+        )
+    return Principal(first.user_id, "user", held, first.representative_id, first.user_id)
 
 
 @dataclass(frozen=True, slots=True)

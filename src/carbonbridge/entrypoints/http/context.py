@@ -29,6 +29,6 @@ class Context:
         return self.clock()
 
 
-def context(request: Request) -> Context:
+async def context(request: Request) -> Context:  # async: no I/O, so no hop to the thread pool
     found: Context = request.app.state.context
     return found

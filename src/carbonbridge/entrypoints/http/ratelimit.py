@@ -1,5 +1,6 @@
-"""Rate limits per principal and per address with the `limits` library (moving window), in memory
-for the embedded default or in Redis shared by every worker and host."""
+"""Rate limits per principal and per address with the `limits` library, in memory for the embedded
+default or in Redis shared by every worker and host. Sliding window counter: O(1) per hit (the moving
+window's memory storage keeps one timestamp per request and inserts at the front: O(n) per hit)."""
 
 from __future__ import annotations
 
@@ -8,14 +9,14 @@ import time
 
 from limits import RateLimitItem, parse
 from limits.storage import storage_from_string
-from limits.strategies import MovingWindowRateLimiter
+from limits.strategies import SlidingWindowCounterRateLimiter
 
 from carbonbridge.domain.auth.errors import RateLimited
 
 
 class Limiter:
     def __init__(self, storage_uri: str, principal: str, address: str, signin: str) -> None:
-        self._limiter = MovingWindowRateLimiter(storage_from_string(storage_uri))
+        self._limiter = SlidingWindowCounterRateLimiter(storage_from_string(storage_uri))
         self._items: dict[str, RateLimitItem] = {
             "principal": parse(principal),
             "address": parse(address),
