@@ -177,3 +177,28 @@ def fund(world: World) -> dict[str, Any]:
     )
     moved = world.as_user("operator2").approve(moved["id"], world.code("operator2"))
     return {"issued": issued, "allocated": allocated, "moved": moved}
+
+
+def add_report(sessions: Any, installation_id: str, tonnes: float, year: int, at: dt.datetime) -> None:
+    """An unverified annual report, as `mrv report` leaves it (MRV has no upload resource yet)."""
+    from carbonbridge.adapters.db.models import EmissionReportRow
+
+    with unit_of_work(sessions) as session:
+        session.add(
+            EmissionReportRow(
+                installation_id=installation_id,
+                year=year,
+                version=1,
+                dataset_id=None,
+                gwp_set="AR5GWP100",
+                method_pack="ipcc2006",
+                co2_t=tonnes,
+                ch4_t=0.0,
+                n2o_t=0.0,
+                co2e_t=tonnes,
+                category="A",
+                by_source_stream={},
+                reason="",
+                submitted_at=at,
+            )
+        )

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from api_world import PASSWORD, UNIT, USERS, World, fund, make_world
+from api_world import PASSWORD, UNIT, USERS, World, add_report, fund, make_world
 
 ROLES = ("admin", "national", "operator", "trader", "verifier", "auditor", "public")
 SIGNED_IN = frozenset(ROLES) - {"public"}
@@ -337,6 +337,21 @@ OPS: list[Op] = [
         _path(f"{V1}/compliance/jurisdictions/{{}}/2025/assessments", jurisdiction),
     ),
     Op(
+        "list reports",
+        "GET",
+        f"{V1}/mrv/installations/{{installation_id}}/reports",
+        READERS | {"operator", "verifier"},
+        _path(f"{V1}/mrv/installations/{{}}/reports", installation),
+    ),
+    Op(
+        "verify report",
+        "POST",
+        f"{V1}/mrv/installations/{{installation_id}}/reports/{{year}}/verification",
+        frozenset({"verifier"}),
+        _path(f"{V1}/mrv/installations/{{}}/reports/2025/verification", installation),
+        lambda w, r, o: {"opinion": "satisfactory"},
+    ),
+    Op(
         "public jurisdictions",
         "GET",
         f"{V1}/public/jurisdictions",
@@ -398,6 +413,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
 
     url = f"sqlite:///{tmp_path_factory.mktemp('matrix') / 'matrix.db'}"
     w = make_world(build_app(url, upgrade=True))
+    for installation in ("INST-1", "INST-2", "CN-INST-1"):
+        add_report(w.core.sessions, installation, 120.0, 2025, w.clock.now)
     done = fund(w)
     t1 = w.as_user("trader").propose(
         "transfer",

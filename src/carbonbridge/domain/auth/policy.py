@@ -40,6 +40,8 @@ class Action(StrEnum):
     COMPLIANCE_READ = "compliance.read"
     COMPLIANCE_ENTER = "compliance.enter"
     ASSESSMENT_READ = "assessment.read"
+    REPORT_READ = "report.read"  # MRV emissions reports of an installation
+    REPORT_VERIFY = "report.verify"
     ASSESS = "assessment.run"  # assess a jurisdiction-year after the surrender deadline; block missing
 
 
@@ -77,6 +79,8 @@ RULES: dict[Action, frozenset[Role]] = {
     Action.COMPLIANCE_ENTER: frozenset({R.NATIONAL_ADMIN}),
     Action.ASSESSMENT_READ: frozenset(_READERS),
     Action.ASSESS: frozenset({R.NATIONAL_ADMIN}),
+    Action.REPORT_READ: frozenset({*_READERS, R.VERIFIER, R.OPERATOR_REPRESENTATIVE}),
+    Action.REPORT_VERIFY: frozenset({R.VERIFIER}),
 }
 """Action -> the roles that may do it. Jurisdiction-wide roles act on every object of their
 jurisdiction; account-scoped roles only on their account(s); the verifier on its installation."""

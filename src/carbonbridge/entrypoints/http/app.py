@@ -12,7 +12,14 @@ from fastapi import FastAPI
 
 from carbonbridge import __version__
 from carbonbridge.entrypoints.bootstrap import build_app, utcnow
-from carbonbridge.entrypoints.http import problems, routes_auth, routes_compliance, routes_public, routes_registry
+from carbonbridge.entrypoints.http import (
+    problems,
+    routes_auth,
+    routes_compliance,
+    routes_mrv,
+    routes_public,
+    routes_registry,
+)
 from carbonbridge.entrypoints.http.context import Context
 from carbonbridge.entrypoints.http.middleware import ApiMiddleware
 from carbonbridge.entrypoints.http.ratelimit import Limiter
@@ -47,7 +54,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], dt.datet
     )
     app.state.context = context
     problems.install(app)
-    for module in (routes_auth, routes_registry, routes_compliance, routes_public):
+    for module in (routes_auth, routes_registry, routes_compliance, routes_mrv, routes_public):
         app.include_router(module.router, prefix=API_PREFIX)
     if settings.cors_origins:
         from fastapi.middleware.cors import CORSMiddleware

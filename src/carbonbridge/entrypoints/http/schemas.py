@@ -417,3 +417,24 @@ class EnteredPublic(Out):
 
 class BlockedPublic(Out):
     blocked: list[str]
+
+
+class ReportPublic(Out):
+    installation_id: str
+    year: int
+    version: int
+    co2_t: float
+    ch4_t: float
+    n2o_t: float
+    co2e_t: float
+    gwp_set: str
+    category: str
+    verified: bool
+    verified_emissions_t: int | None
+    by_source_stream: dict[str, Any]
+
+
+class VerificationCreate(In):
+    opinion: Literal["satisfactory", "satisfactory_with_comments", "not_satisfactory"]
+    misstatement_t: Annotated[float, Field(ge=0, le=1e9, allow_inf_nan=False)] = 0.0
+    comments: Annotated[str, Field(max_length=2000)] = ""
