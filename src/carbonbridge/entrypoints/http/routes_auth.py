@@ -9,6 +9,7 @@ import segno
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials
 
+from carbonbridge.domain.auth.errors import Forbidden
 from carbonbridge.domain.auth.policy import Action, Target
 from carbonbridge.domain.auth.principal import Grant
 from carbonbridge.entrypoints.http import schemas as s
@@ -125,8 +126,6 @@ def create_api_key(body: s.ApiKeyCreate, who: Caller, ctx: Ctx) -> s.ApiKeyCreat
     """A key for a machine client acting as the signed-in user, scoped to some of their grants.
     Only a signed-in user (not another key) creates keys; the secret is shown once."""
     if who.kind != "user":
-        from carbonbridge.domain.auth.errors import Forbidden
-
         raise Forbidden("an API key cannot create API keys")
     issued = auth.create_api_key(
         ctx.sessions,
