@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+import carbonbridge.adapters.db.auth_models
 import carbonbridge.adapters.db.compliance_models
 import carbonbridge.adapters.db.inventory_models  # noqa: F401  (inventory tables for autogenerate)
 from carbonbridge.adapters.db import registry_models  # noqa: F401  (registers the registry tables)
