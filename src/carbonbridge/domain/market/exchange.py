@@ -133,6 +133,29 @@ class Exchange:
             self.orders.pop(order_id, None)
         return Placed(order_id, outcome.fills, tuple(trades), outcome.rested, outcome.cancelled)
 
+    def block_trade(self, buyer: str, seller: str, quantity: int, price: int, local: dt.datetime) -> Trade:
+        """A negotiated block trade: the block size, band and session checked, the buyer's cash and
+        the seller's units held until settlement like any other trade."""
+        self.rules.check_block(quantity, price, self.previous_close, local)
+        if buyer == seller:
+            raise RuleViolation("M11_SELF_TRADE", "a block trade needs two parties")
+        paid = trade_cash(price, quantity, self.rules.fee_bp)
+        if paid > self.free_cash(buyer):
+            raise RuleViolation("C11_INSUFFICIENT_FUNDS", f"{buyer} needs {paid}, has {self.free_cash(buyer)}")
+        if quantity > self.free_units(seller):
+            raise RuleViolation("M10_INSUFFICIENT_UNITS", f"{seller} has {self.free_units(seller)} units free")
+        for book, who, amount in (
+            (self.held_cash, buyer, paid),
+            (self.due_cash, buyer, paid),
+            (self.held_units, seller, quantity),
+            (self.due_units, seller, quantity),
+        ):
+            self._add(book, who, amount)
+        self.trade_seq += 1
+        trade = Trade(f"{self.instrument}-T{self.trade_seq}", self.instrument, buyer, seller, price, quantity)
+        self.trades.append(trade)
+        return trade
+
     def cancel(self, order_id: str, participant: str) -> int:
         found = self.orders.get(order_id)
         if found is None or found.participant != participant:
