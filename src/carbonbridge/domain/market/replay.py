@@ -50,7 +50,9 @@ def parse_orders(text: str, file: str) -> tuple[list[Operation], list[Problem]]:
         found = _row(row, file, line, problems, added, last_seq)
         if found is not None:
             ops.append(found)
-            last_seq = found.seq
+        seq = _integer(row[0].strip())
+        if seq is not None and (last_seq is None or seq > last_seq):
+            last_seq = seq
     return ops, problems
 
 

@@ -21,7 +21,7 @@ from carbonbridge.adapters.db.uow import audit, unit_of_work
 from carbonbridge.adapters.market_config import load_market_config
 from carbonbridge.domain.errors import RuleViolation
 from carbonbridge.domain.market.book import OrderType, Side
-from carbonbridge.domain.market.exchange import Exchange, Placed
+from carbonbridge.domain.market.exchange import Exchange, Placed, trade_cash
 from carbonbridge.domain.market.rules import vwap
 from carbonbridge.domain.market.settlement import Trade
 from carbonbridge.services.market import cash
@@ -289,3 +289,54 @@ class TradingDay:
         view = settle(self.sessions, self.instrument, key, now=at, trade_ids=[t.trade_id for t in pending])
         self.x.settled(pending)
         return view
+
+
+def recover(sessions: Sessions, instrument: str, *, now: dt.datetime) -> int:
+    """After a crash during a trading day: its open orders expire and every participant's holds are
+    set back to what is still owed (unsettled trades, open auction bids). Assumes one instrument
+    trades per currency at a time (the holds of a currency are recomputed as a whole)."""
+    code = jurisdiction_of(instrument)
+    config = load_market_config(code)
+    fee, lot = config.exchange.fee_bp, config.auction.lot_size
+    with unit_of_work(sessions) as session:
+        expired = session.execute(
+            text("UPDATE market_orders SET state = 'expired' WHERE instrument = :i AND state = 'open'"),
+            {"i": instrument},
+        ).rowcount  # type: ignore[attr-defined]
+        owed: dict[str, int] = {}
+        units: dict[str, int] = {}
+        for buyer, seller, price, quantity in session.execute(
+            text(
+                "SELECT buyer, seller, price, quantity FROM market_trades WHERE instrument = :i AND "
+                "settlement_id IS NULL"
+            ),
+            {"i": instrument},
+        ).all():
+            owed[buyer] = owed.get(buyer, 0) + trade_cash(int(price), int(quantity), fee)
+            units[seller] = units.get(seller, 0) + int(quantity)
+        for bidder, price, lots in session.execute(
+            text(
+                "SELECT b.bidder, b.price, b.lots FROM market_bids b JOIN market_auctions a ON a.id = b.auction_id "
+                "WHERE a.state = 'scheduled' AND a.currency = :c"
+            ),
+            {"c": config.currency},
+        ).all():
+            owed[bidder] = owed.get(bidder, 0) + int(price) * int(lots) * lot
+        accounts = session.execute(
+            text("SELECT owner, id, held FROM market_cash_accounts WHERE kind = 'participant' AND currency = :c"),
+            {"c": config.currency},
+        ).all()
+        cash.hold(session, [(a, owed.get(o, 0) - int(h), f"recover {instrument}") for o, a, h in accounts], now)
+        held = session.execute(
+            text("SELECT participant, held FROM market_unit_holds WHERE unit_type = :u"), {"u": instrument}
+        ).all()
+        change_unit_holds(session, [(p, instrument, units.get(p, 0) - int(h), "recover") for p, h in held], now)
+        audit(
+            session,
+            at=now,
+            actor=ACTOR,
+            action="market.exchange.recovered",
+            subject=instrument,
+            detail={"expired": expired},
+        )
+    return int(expired)
