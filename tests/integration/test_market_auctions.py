@@ -20,11 +20,11 @@ from carbonbridge.services.market.seed import seed_trading
 NOW = dt.datetime(2026, 3, 3, 9, 0, tzinfo=dt.UTC)
 
 
-def _held(app, account: str, unit: str) -> int:  # noqa: ANN001
+def _held(app, account: str, unit: str) -> int:
     return next((h.quantity for h in registry_queries.holdings(app.sessions, account) if h.unit_type == unit), 0)
 
 
-def test_auctions_clear_settle_and_carry_a_cancelled_volume_over(app) -> None:  # noqa: ANN001
+def test_auctions_clear_settle_and_carry_a_cancelled_volume_over(app) -> None:
     seeded = seed_trading(app.sessions, now=NOW, jurisdiction="BY", traders=3, units_each=10_000, cash_each=50_000_000)
     unit, (p1, p2, p3) = seeded.registry.unit_type, seeded.participants
     national = seeded.registry.national

@@ -66,19 +66,11 @@ class RegistryMachine(RuleBasedStateMachine):
         super().__init__()
         example = next(_examples)
         self.now = START
-        self.market = seed_market(
-            self.app.sessions,
-            now=self.now,
-            traders=TRADERS,
-            units_each=UNITS_EACH,
-            vintage=3000 + example,
-            prefix=f"X{example}",
-            policy_for=policy_for,
-        )
+        self.market = seed_market(self.app.sessions, now=self.now, traders=TRADERS, units_each=UNITS_EACH,
+                                  vintage=3000 + example, prefix=f"X{example}", policy_for=policy_for)
         for source in self.market.traders[:3]:
-            accounts.change_trusted(
-                self.app.sessions, source, self.market.traders[3], add=False, now=self.now, actor="model"
-            )
+            accounts.change_trusted(self.app.sessions, source, self.market.traders[3], add=False, now=self.now,
+                                    actor="model")
         self.available = [UNITS_EACH] * TRADERS
         self.reserved = [0] * TRADERS
         self.keys = itertools.count()
@@ -92,15 +84,9 @@ class RegistryMachine(RuleBasedStateMachine):
 
     def _request(self, source: int, destination: int, quantity: int, rep: int) -> TransactionRequest:
         src = self.market.traders[source]
-        return TransactionRequest(
-            f"{self.market.unit_type}-{next(self.keys)}",
-            TransactionType.TRANSFER,
-            src,
-            self.market.traders[destination],
-            self.market.unit_type,
-            quantity,
-            self.market.representatives(src)[rep],
-        )
+        return TransactionRequest(f"{self.market.unit_type}-{next(self.keys)}", TransactionType.TRANSFER, src,
+                                  self.market.traders[destination], self.market.unit_type, quantity,
+                                  self.market.representatives(src)[rep])
 
     def _send(self, request: TransactionRequest) -> Any:
         try:
@@ -199,15 +185,8 @@ class RegistryMachine(RuleBasedStateMachine):
     @rule(quantity=QUANTITIES)
     def issue_into_the_national_account(self, quantity: int) -> None:
         admin = self.market.representatives(self.market.national)[0]
-        request = TransactionRequest(
-            f"{self.market.unit_type}-{next(self.keys)}",
-            TransactionType.ISSUANCE,
-            None,
-            self.market.national,
-            self.market.unit_type,
-            quantity,
-            admin,
-        )
+        request = TransactionRequest(f"{self.market.unit_type}-{next(self.keys)}", TransactionType.ISSUANCE, None,
+                                     self.market.national, self.market.unit_type, quantity, admin)
         try:
             result: Any = issue(self.app.sessions, request, now=self.now)
         except RuleViolation as exc:
@@ -222,35 +201,17 @@ class RegistryMachine(RuleBasedStateMachine):
             self.issued += quantity
             self.national += quantity
 
-    @rule(
-        source=st.integers(0, 2),
-        quantity=QUANTITIES,
-        kind=st.sampled_from(
-            [
-                TransactionType.DELETION,
-                TransactionType.CANCELLATION,
-                TransactionType.SURRENDER,
-                TransactionType.ALLOCATION,
-                TransactionType.RETURN,
-            ]
-        ),
-    )
+    @rule(source=st.integers(0, 2), quantity=QUANTITIES, kind=st.sampled_from(
+        [TransactionType.DELETION, TransactionType.CANCELLATION, TransactionType.SURRENDER,
+         TransactionType.ALLOCATION, TransactionType.RETURN]))
     def send_to_the_deletion_account(self, source: int, quantity: int, kind: TransactionType) -> None:
         """Deletion and cancellation from a trading account complete at once; a surrender, an
         allocation or a return from a trading account is the wrong account type (R10)."""
         src = self.market.traders[source]
         installation = ("I-none", 2026) if kind is TransactionType.SURRENDER else (None, None)
-        request = TransactionRequest(
-            f"{self.market.unit_type}-{next(self.keys)}",
-            kind,
-            src,
-            self.deletion,
-            self.market.unit_type,
-            quantity,
-            self.market.representatives(src)[0],
-            installation_id=installation[0],
-            compliance_year=installation[1],
-        )
+        request = TransactionRequest(f"{self.market.unit_type}-{next(self.keys)}", kind, src, self.deletion,
+                                     self.market.unit_type, quantity, self.market.representatives(src)[0],
+                                     installation_id=installation[0], compliance_year=installation[1])
         result = self._send(request)
         if quantity <= 0:
             assert result == "R11_INVALID_QUANTITY"
@@ -269,28 +230,15 @@ class RegistryMachine(RuleBasedStateMachine):
     def reverse_a_completed_transfer(self, index: int) -> None:
         """The registry administrator reverses a completed transfer between traders: the units go
         back if the destination still holds them; a second reversal is refused (R14)."""
-        done = [
-            (r, v)
-            for r, v in self.requests
-            if not isinstance(v, str)
-            and v.state is S.COMPLETED
-            and r.type is TransactionType.TRANSFER
-            and r.destination_account in self.market.traders[:3]
-        ]
+        done = [(r, v) for r, v in self.requests if not isinstance(v, str) and v.state is S.COMPLETED
+                and r.type is TransactionType.TRANSFER and r.destination_account in self.market.traders[:3]]
         if not done:
             return
         original, view = done[index % len(done)]
         admin = self.market.representatives(self.market.national)[0]
-        request = TransactionRequest(
-            f"{self.market.unit_type}-{next(self.keys)}",
-            TransactionType.REVERSAL,
-            original.destination_account,
-            original.source_account or "",
-            original.unit_type,
-            original.quantity,
-            admin,
-            reverses=view.id,
-        )
+        request = TransactionRequest(f"{self.market.unit_type}-{next(self.keys)}", TransactionType.REVERSAL,
+                                     original.destination_account, original.source_account or "",
+                                     original.unit_type, original.quantity, admin, reverses=view.id)
         result = self._send(request)
         source = self.market.traders.index(original.destination_account)
         destination = self.market.traders.index(original.source_account or "")
@@ -325,9 +273,8 @@ class RegistryMachine(RuleBasedStateMachine):
             quantity, reserved = (holding.quantity, holding.reserved) if holding else (0, 0)
             assert (quantity, reserved) == (self.available[n] + self.reserved[n], self.reserved[n])
             assert quantity >= reserved >= 0
-        national = [
-            h for h in queries.holdings(self.app.sessions, self.market.national) if h.unit_type == self.market.unit_type
-        ]  # the account serves every example's unit type
+        national = [h for h in queries.holdings(self.app.sessions, self.market.national)
+                    if h.unit_type == self.market.unit_type]  # the account serves every example's unit type
         assert sum(h.quantity for h in national) == self.national
         assert sum(self.available) + sum(self.reserved) + self.national + self.deleted == self.issued
 
@@ -336,12 +283,10 @@ class RegistryMachine(RuleBasedStateMachine):
         assert report.ok, report.problems
         assert verify_log(self.app.sessions).ok
         with self.app.engine.connect() as connection:
-            twice = connection.execute(
-                text(
-                    "SELECT transaction_id FROM registry_transaction_events WHERE state IN ('completed', 'terminated') "
-                    "GROUP BY transaction_id HAVING count(*) > 1"
-                )
-            ).all()
+            twice = connection.execute(text(
+                "SELECT transaction_id FROM registry_transaction_events WHERE state IN ('completed', 'terminated') "
+                "GROUP BY transaction_id HAVING count(*) > 1"
+            )).all()
         assert twice == [], "a transaction was resolved twice"
 
 
@@ -351,7 +296,6 @@ def test_registry_services_agree_with_the_reference_model(app: Any, examples: in
     budget = examples if db_url.startswith("sqlite") else max(4, examples // 2)
     run_state_machine_as_test(
         RegistryMachine,
-        settings=settings(
-            max_examples=budget, stateful_step_count=25, deadline=None, suppress_health_check=list(HealthCheck)
-        ),
+        settings=settings(max_examples=budget, stateful_step_count=25, deadline=None,
+                          suppress_health_check=list(HealthCheck)),
     )
