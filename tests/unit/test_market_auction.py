@@ -7,6 +7,8 @@ import hashlib
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from carbonbridge.domain.errors import ValidationFailed
 from carbonbridge.domain.market.auction import (
@@ -112,3 +114,26 @@ def test_one_way_bidding_serves_price_then_arrival_inside_the_band() -> None:
     assert [f.price for f in paid.fills] == [6500, 6400]
     with pytest.raises(ValidationFailed):
         one_way(99_999, bids, OneWayRules(), 6000)
+
+
+@given(
+    st.lists(st.tuples(st.integers(95, 100), st.integers(1, 6), st.sampled_from("pqrs")), min_size=1, max_size=30),
+    st.integers(1, 40),
+    st.text("abc", min_size=1, max_size=4),
+)
+def test_clearing_agrees_with_a_naive_full_ranking(raw: list[tuple[int, int, str]], lots: int, seed: str) -> None:
+    """The clearing ranks only the marginal price level by tie key; a naive ranking of every bid by
+    (price, tie key) must give the same price and the same award per bid."""
+    bids = [Bid(f"b{i}", who, price, n) for i, (price, n, who) in enumerate(raw)]
+    result = clear(bids, lots * 500, RULES, seed)
+    if sum(b.lots for b in bids) < lots:
+        assert result.code is AuctionCode.UNDERSUBSCRIBED
+        return
+    left, naive, price = lots, {}, None
+    for b in sorted(bids, key=lambda b: (-b.price, hashlib.sha256(f"{seed}:{b.bid_id}".encode()).hexdigest())):
+        if left == 0:
+            break
+        take = min(left, b.lots)
+        naive[b.bid_id], left, price = take * 500, left - take, b.price
+    assert result.clearing_price == price
+    assert {a.bid_id: a.units for a in result.awards} == naive

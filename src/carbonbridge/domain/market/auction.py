@@ -142,8 +142,7 @@ def clear(
     if rules.max_bidder_share is not None:
         limit = int(Decimal(lots_offered) * rules.max_bidder_share)
     admitted, trimmed = _trim_to_maximum([b for b in bids if b.lots > 0], limit)
-    ranked = sorted(admitted, key=lambda b: (-b.price, tie_key(tie_seed, b.bid_id)))
-    bid_lots = sum(b.lots for b in ranked)
+    bid_lots = sum(b.lots for b in admitted)
     bidders = len({b.bidder for b in bids})
 
     def outcome(code: AuctionCode, price: int | None = None, awards: Sequence[Award] = ()) -> AuctionResult:
@@ -166,21 +165,40 @@ def clear(
         return outcome(AuctionCode.NO_VOLUME)
     if bid_lots < lots_offered:
         return outcome(AuctionCode.UNDERSUBSCRIBED)
-    awards: list[Award] = []
-    left = lots_offered
-    price = ranked[0].price
-    for bid in ranked:  # the bid that makes cumulative demand meet supply sets the price
-        take = min(left, bid.lots)
-        awards.append(Award(bid.bid_id, bid.bidder, take, take * rules.lot_size))
-        left -= take
-        price = bid.price
-        if left == 0:
-            break
+    awards, price = _allocate(admitted, lots_offered, rules.lot_size, tie_seed)
     if rules.reserve_price is not None and price < rules.reserve_price:
         return outcome(AuctionCode.BELOW_RESERVE, price)
     if secondary_price is not None and price < secondary_price * (1 - rules.secondary_threshold):
         return outcome(AuctionCode.UNDER_SECONDARY, price)
     return outcome(AuctionCode.OK, price, awards)
+
+
+def _allocate(bids: Sequence[Bid], lots_offered: int, lot_size: int, tie_seed: str) -> tuple[list[Award], int]:
+    """Walk the price levels from the highest: a level whose bids all fit is filled whole (its bids
+    listed by id); the level where cumulative demand meets supply sets the clearing price, and only
+    its bids are ranked by the seeded random order (the tie key is computed for them alone)."""
+    levels: dict[int, list[Bid]] = {}
+    for b in bids:
+        levels.setdefault(b.price, []).append(b)
+    awards: list[Award] = []
+    left = lots_offered
+    for price in sorted(levels, reverse=True):
+        level = levels[price]
+        demand = sum(b.lots for b in level)
+        ranked = (
+            sorted(level, key=lambda b: b.bid_id)
+            if demand < left
+            else sorted(level, key=lambda b: tie_key(tie_seed, b.bid_id))
+        )
+        for bid in ranked:
+            take = min(left, bid.lots)
+            if take == 0:
+                break
+            awards.append(Award(bid.bid_id, bid.bidder, take, take * lot_size))
+            left -= take
+        if left == 0:
+            return awards, price
+    raise AssertionError("called with demand below supply")
 
 
 def spread_evenly(volume: int, upcoming: Sequence[int], lot_size: int, count: int) -> list[int]:
