@@ -20,12 +20,17 @@ the Official Journal text before relying on them.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
+import numpy as np
+import numpy.typing as npt
+
 from carbonbridge.domain.errors import Problem, ValidationFailed
+
+Ints = npt.NDArray[np.int64]
 
 
 class AuctionStatus(StrEnum):
@@ -173,32 +178,40 @@ def clear(
     return outcome(AuctionCode.OK, price, awards)
 
 
+def clear_columns(prices: Ints, lots: Ints, lots_offered: int, ranks_at: Callable[[Ints], Ints]) -> tuple[int, Ints]:
+    """The columnar core of the clearing: the clearing price and the lots awarded to each bid.
+    Demand must cover supply. Every bid priced above the clearing price is filled; the bids at the
+    clearing price are served in the order `ranks_at(indices)` gives them (the seeded random order,
+    computed for the marginal level alone)."""
+    order = np.argsort(-prices, kind="stable")
+    cumulative = np.cumsum(lots[order])
+    price = int(prices[order[int(np.searchsorted(cumulative, lots_offered))]])
+    awarded = np.where(prices > price, lots, 0)
+    left = lots_offered - int(awarded.sum())
+    marginal = np.flatnonzero(prices == price)
+    ranked = marginal[ranks_at(marginal)]
+    before = np.cumsum(lots[ranked]) - lots[ranked]
+    awarded[ranked] = np.minimum(lots[ranked], np.maximum(0, left - before))
+    return price, awarded
+
+
 def _allocate(bids: Sequence[Bid], lots_offered: int, lot_size: int, tie_seed: str) -> tuple[list[Award], int]:
-    """Walk the price levels from the highest: a level whose bids all fit is filled whole (its bids
-    listed by id); the level where cumulative demand meets supply sets the clearing price, and only
-    its bids are ranked by the seeded random order (the tie key is computed for them alone)."""
-    levels: dict[int, list[Bid]] = {}
-    for b in bids:
-        levels.setdefault(b.price, []).append(b)
-    awards: list[Award] = []
-    left = lots_offered
-    for price in sorted(levels, reverse=True):
-        level = levels[price]
-        demand = sum(b.lots for b in level)
-        ranked = (
-            sorted(level, key=lambda b: b.bid_id)
-            if demand < left
-            else sorted(level, key=lambda b: tie_key(tie_seed, b.bid_id))
-        )
-        for bid in ranked:
-            take = min(left, bid.lots)
-            if take == 0:
-                break
-            awards.append(Award(bid.bid_id, bid.bidder, take, take * lot_size))
-            left -= take
-        if left == 0:
-            return awards, price
-    raise AssertionError("called with demand below supply")
+    """Awards in order: fully filled bids by price (then input order), then the marginal level in tie order."""
+    prices = np.fromiter((b.price for b in bids), dtype=np.int64, count=len(bids))
+    lots = np.fromiter((b.lots for b in bids), dtype=np.int64, count=len(bids))
+
+    def ranks_at(indices: Ints) -> Ints:
+        keys = [tie_key(tie_seed, bids[int(i)].bid_id) for i in indices]
+        return np.array(sorted(range(len(keys)), key=keys.__getitem__), dtype=np.int64)
+
+    price, awarded = clear_columns(prices, lots, lots_offered, ranks_at)
+    filled = sorted(
+        (i for i in np.flatnonzero(prices > price).tolist()), key=lambda i: (-bids[i].price, bids[i].bid_id)
+    )
+    marginal = np.flatnonzero(prices == price)
+    order = [*filled, *(int(i) for i in marginal[ranks_at(marginal)] if awarded[i] > 0)]
+    taken = awarded.tolist()
+    return [Award(bids[i].bid_id, bids[i].bidder, taken[i], taken[i] * lot_size) for i in order], price
 
 
 def spread_evenly(volume: int, upcoming: Sequence[int], lot_size: int, count: int) -> list[int]:
