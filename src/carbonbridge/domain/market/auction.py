@@ -24,6 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -76,8 +77,9 @@ class AuctionRules:
             raise ValidationFailed(problems)
 
 
-@dataclass(frozen=True, slots=True)
-class Award:
+class Award(NamedTuple):
+    """Immutable like the other records; a named tuple because an auction may make 10^5 of them."""
+
     bid_id: str
     bidder: str
     lots: int
@@ -205,9 +207,8 @@ def _allocate(bids: Sequence[Bid], lots_offered: int, lot_size: int, tie_seed: s
         return np.array(sorted(range(len(keys)), key=keys.__getitem__), dtype=np.int64)
 
     price, awarded = clear_columns(prices, lots, lots_offered, ranks_at)
-    filled = sorted(
-        (i for i in np.flatnonzero(prices > price).tolist()), key=lambda i: (-bids[i].price, bids[i].bid_id)
-    )
+    by_price = np.argsort(-prices, kind="stable")  # fully filled bids: by price, then in input order
+    filled = by_price[prices[by_price] > price].tolist()
     marginal = np.flatnonzero(prices == price)
     order = [*filled, *(int(i) for i in marginal[ranks_at(marginal)] if awarded[i] > 0)]
     taken = awarded.tolist()
