@@ -118,17 +118,7 @@ def _settle(session: Session, instrument: str, key: str, wanted: list[str] | Non
             )
     _release_unit_holds(session, trades, instrument, settlement_id, now)
     _pay(session, key, body, netted, trades, config.exchange.fee_bp, code, currency, now)
-    if trades:
-        ids = [t.trade_id for t in trades]
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            session.execute(
-                text(
-                    f"UPDATE market_trades SET settlement_id = :s WHERE id IN "
-                    f"({', '.join(f':t{n}' for n in range(len(chunk)))})"
-                ),
-                {"s": settlement_id, **{f"t{n}": t for n, t in enumerate(chunk)}},
-            )
+    _mark_settled(session, [t.trade_id for t in trades], settlement_id)
     session.execute(
         text(
             "INSERT INTO market_settlements (id, client_key, kind, subject, currency, trades, units, notional, fees, "
@@ -167,6 +157,24 @@ def _settle(session: Session, instrument: str, key: str, wanted: list[str] | Non
         netted.fees_total,
         tuple(moved),
     )
+
+
+def _mark_settled(session: Session, ids: list[str], settlement_id: str) -> None:
+    """One statement with an array on PostgreSQL; chunks of 500 ids on SQLite."""
+    if not ids:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text("UPDATE market_trades SET settlement_id = :s WHERE id = ANY(:ids)"), {"s": settlement_id, "ids": ids}
+        )
+        return
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        names = ", ".join(f":t{n}" for n in range(len(chunk)))
+        session.execute(
+            text(f"UPDATE market_trades SET settlement_id = :s WHERE id IN ({names})"),
+            {"s": settlement_id, **{f"t{n}": t for n, t in enumerate(chunk)}},
+        )
 
 
 def _release_unit_holds(
