@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import secrets
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -163,7 +162,7 @@ def place_bid(
         account = cash.participant_account(bidder, auction.currency)
         balance, held, _ = cash.lock_accounts(session, [account])[account]
         check_available(balance, held, amount, account)
-        bid_id = uuid.uuid4().hex
+        bid_id = cash.key_id("bid", key)
         session.execute(
             text(
                 "INSERT INTO market_bids (id, client_key, auction_id, bidder, price, lots, awarded, at) "
@@ -251,7 +250,7 @@ def _deliver(session: Session, auction: AuctionView, result: AuctionResult, now:
             "registry_transactions, at) VALUES (:i, :k, 'auction', :s, :c, :n, :u, :v, 0, :r, :t)"
         ),
         {
-            "i": uuid.uuid4().hex,
+            "i": cash.key_id("settlement", f"auction:{auction.id}"),
             "k": f"auction:{auction.id}",
             "s": auction.id,
             "c": currency,

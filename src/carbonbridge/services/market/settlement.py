@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -102,7 +101,7 @@ def _settle(session: Session, instrument: str, key: str, wanted: list[str] | Non
     trades = _trades(session, instrument, wanted)
     netted = net(trades, config.exchange.fee_bp)
     people = participants(session, code)
-    settlement_id = uuid.uuid4().hex
+    settlement_id = cash.key_id("settlement", key)
     moved: list[str] = []
     for o in netted.obligations:  # net sellers deliver to the clearing account first ...
         if o.units < 0:
@@ -228,7 +227,7 @@ def _pay(
     now: dt.datetime,
 ) -> None:
     fees = cash.system_account(code, CashAccountKind.FEES, currency)
-    entry_id = uuid.uuid4().hex
+    entry_id = cash.key_id("entry", key)
     session.execute(
         text(
             "INSERT INTO market_cash_entries (id, client_key, kind, currency, request, actor, at) "
