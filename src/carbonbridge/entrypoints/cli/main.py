@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 
 from carbonbridge import __version__
-from carbonbridge.entrypoints.cli import allocation, compliance, db, inventory, mrv, registry, serve, users
+from carbonbridge.entrypoints.cli import allocation, compliance, db, inventory, market, mrv, registry, serve, users
 from carbonbridge.entrypoints.cli.errors import cli_errors
 
 app = typer.Typer(
@@ -24,6 +24,7 @@ app.add_typer(inventory.app, name="inventory")
 app.add_typer(registry.app, name="registry")
 app.add_typer(allocation.allocate_app, name="allocate")
 app.add_typer(compliance.app, name="compliance")
+app.add_typer(market.app, name="market")
 app.command("cap")(allocation.cap)
 app.add_typer(users.app, name="users")
 app.command("serve")(serve.serve)
