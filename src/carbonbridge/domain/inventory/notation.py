@@ -166,3 +166,20 @@ def _join(texts: Iterable[str]) -> str:
         if t.strip():
             unique.setdefault(t.strip(), None)
     return "; ".join(unique)
+
+
+def flexibility_keys(
+    records: Iterable[EmissionRecord], keys: Iterable[NotationKey], fx_years: Iterable[int]
+) -> list[NotationKey]:
+    """FX for every category and gas of the inventory in each flexibility year without a number or
+    a key: a Party using time-series flexibility reports 'FX' for the years outside its inventory
+    period (BTR Hotline, CRT-NOTES.md section 1.3, [V2])."""
+    records, keys = list(records), list(keys)
+    taken = {(r.category, r.gas, r.year) for r in records} | {(k.category, k.gas, k.year) for k in keys}
+    pairs = sorted({(r.category, r.gas) for r in records} | {(k.category, k.gas) for k in keys})
+    return [
+        NotationKey(c, g, y, ("FX",), "year outside the inventory period under the flexibility of decision 18/CMA.1")
+        for y in sorted(set(fx_years))
+        for c, g in pairs
+        if (c, g, y) not in taken
+    ]

@@ -1,0 +1,226 @@
+"""The inventory in the CRT Data Exchange JSON: export (template-fill), validate, read back.
+
+Export refuses to write anything while any problem remains: records it cannot place, notation-key
+rules, and every import rule after the repairs (the written file is a fixed point of them)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from carbonbridge.adapters.inventory_crt_categories import crt_conversion
+from carbonbridge.adapters.inventory_crt_json import dumps, new_country_uid, read_json, write_atomically
+from carbonbridge.domain.errors import Problem, ValidationFailed
+from carbonbridge.domain.gwp import gwp
+from carbonbridge.domain.inventory.crt_categories import CrtValue, to_crt, to_ipcc
+from carbonbridge.domain.inventory.crt_document import (
+    CrtKey,
+    fill,
+    keys_to_crt,
+    keys_to_ipcc,
+    read_document,
+)
+from carbonbridge.domain.inventory.crt_metadata import Catalog, build_catalog, metadata_root
+from carbonbridge.domain.inventory.crt_rules import repair, validate
+from carbonbridge.domain.inventory.notation import NotationKey, check_keys, flexibility_keys
+from carbonbridge.domain.inventory.records import EmissionRecord
+
+
+def _fail_on(problems: Sequence[Problem]) -> None:
+    if problems:
+        raise ValidationFailed(list(problems)[:500], truncated=max(0, len(problems) - 500))
+
+
+def load_catalog(metadata_path: Path, document: Any | None, document_file: str) -> Catalog:
+    metadata, _ = read_json(metadata_path, what="CRT metadata")
+    root, problems = metadata_root(metadata, str(metadata_path))
+    _fail_on(problems)
+    assert root is not None
+    catalog = build_catalog(root, document, metadata_file=str(metadata_path), party_file=document_file)
+    _fail_on(catalog.problems)
+    return catalog
+
+
+@dataclass
+class ExportResult:
+    output: str
+    numbers: int
+    keys: int
+    replaced: int
+    kept_from_template: int
+    repairs: list[str]
+    notes: list[str]
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def export_crt(
+    records: Sequence[EmissionRecord],
+    keys: Sequence[NotationKey],
+    *,
+    metadata_path: Path,
+    output: Path,
+    now: dt.datetime,
+    template_path: Path | None = None,
+    fx_years: Sequence[int] = (),
+    gwp_set: str = "AR5GWP100",
+    source: str = "inventory",
+) -> ExportResult:
+    """Fill the template (or an empty document) with `records` and `keys`, repair, validate, write."""
+    problems = check_keys(keys, records)
+    keys = [*keys, *flexibility_keys(records, keys, fx_years)]
+    template = None
+    if template_path is not None:
+        template, notes = read_json(template_path, what="ETF export (template)")
+        problems += notes
+        if not isinstance(template, dict):
+            problems.append(Problem("the template is not a JSON object", file=str(template_path)))
+            template = None
+    catalog = load_catalog(metadata_path, template, str(template_path or ""))
+    conversion = crt_conversion()
+    values, convert_problems = to_crt(records, conversion)
+    crt_keys, key_problems, notes_ = keys_to_crt(keys, values, conversion)
+    _fail_on(problems + [_located(p, source) for p in convert_problems] + key_problems)
+    stamp = now.astimezone(dt.UTC).strftime("%Y/%m/%d %H:%M (UTC)")
+    doc, report, fill_problems = fill(
+        template, catalog, values, crt_keys, gwp=partial(_gwp, gwp_set=gwp_set), time_stamp=stamp, source=source
+    )
+    _fail_on(fill_problems)
+    repaired, changes = repair(doc, catalog, new_country_uid)
+    final_catalog = build_catalog(
+        _root(metadata_path), repaired, metadata_file=str(metadata_path), party_file=str(output)
+    )
+    _fail_on(final_catalog.problems + validate(repaired, final_catalog, file=str(output)))
+    write_atomically(output, dumps(repaired))
+    return ExportResult(
+        str(output),
+        report.numbers,
+        report.keys,
+        report.replaced,
+        report.kept_from_template,
+        changes,
+        report.notes + notes_,
+    )
+
+
+def _gwp(gas: str, gwp_set: str) -> float:
+    return gwp(gas, gwp_set)
+
+
+def _root(metadata_path: Path) -> Any:
+    metadata, _ = read_json(metadata_path, what="CRT metadata")
+    return metadata["Metadata"][0]
+
+
+def _located(problem: Problem, source: str) -> Problem:
+    return Problem(
+        problem.message,
+        file=source if problem.file == "<input>" else problem.file,
+        line=problem.line,
+        field=problem.field,
+    )
+
+
+def validate_crt(path: Path, metadata_path: Path) -> dict[str, Any]:
+    """Every broken import rule of the file; a file the repairs would still change is not clean."""
+    document, notes = read_json(path, what="CRT JSON")
+    catalog = load_catalog(metadata_path, document if isinstance(document, dict) else None, str(path))
+    problems = list(notes) + validate(document, catalog, file=str(path))
+    if isinstance(document, dict) and not problems:
+        _, changes = repair(document, catalog, new_country_uid)
+        problems += [Problem(f"[fixed-point] the repairs would change the file: {c}", file=str(path)) for c in changes]
+    _fail_on(problems)
+    years = [e.get("inventory_year") for e in document["data"]["values"]]
+    entries = sum(len(e.get("values", [])) for e in document["data"]["values"])
+    return {"file": str(path), "valid": True, "years": years, "entries": entries}
+
+
+@dataclass
+class ReadBack:
+    records: list[EmissionRecord]
+    keys: list[NotationKey]
+    crt_values: list[CrtValue]
+    crt_keys: list[CrtKey]
+    skipped: int
+
+
+def read_crt(path: Path, metadata_path: Path, *, gwp_set: str = "AR5GWP100") -> ReadBack:
+    """Numbers and keys of every emission variable, in the CRT and converted to IPCC 2006."""
+    document, _ = read_json(path, what="CRT JSON")
+    catalog = load_catalog(metadata_path, document if isinstance(document, dict) else None, str(path))
+    result = read_document(document, catalog, gwp=partial(_gwp, gwp_set=gwp_set), file=str(path))
+    _fail_on(result.problems)
+    conversion = crt_conversion()
+    records, problems = to_ipcc(result.values, conversion, source="crt")
+    keys, key_problems = keys_to_ipcc(result.keys, conversion)
+    _fail_on([_located(p, str(path)) for p in problems + key_problems])
+    return ReadBack(records, keys, result.values, result.keys, result.skipped)
+
+
+README = [
+    ["CRT-like tables written by CarbonBridge for people: NOT an import file for the ETF tool."],
+    ["Import the CRT Data Exchange JSON (carbonbridge inventory crt export) instead."],
+    ["Masses in kt of gas; F-gases and totals in kt CO2 equivalent. Row lists follow CRT Summary 1;"],
+    ["the columns of Tables 7 to 10 are a reconstruction after the CRF tables (see docs/crt.md)."],
+]
+
+
+def crt_tables(
+    records: Sequence[EmissionRecord],
+    keys: Sequence[NotationKey],
+    out_dir: Path,
+    *,
+    jurisdiction: str,
+    years: Sequence[int] | None = None,
+    base_year: int | None = None,
+    previous: Sequence[EmissionRecord] | None = None,
+    labels: tuple[str, str] = ("previous submission", "latest submission"),
+    explanations: Sequence[tuple[str, str, str, int]] = (),
+    explanations_file: str = "",
+    gwp_set: str = "AR5GWP100",
+) -> dict[str, Any]:
+    """One XLSX per year: Summary1, Summary2, Table7, Table8 (when a previous submission is given),
+    Table9 and Table10s1-s5."""
+    from carbonbridge.adapters.inventory_primap import ISO3
+    from carbonbridge.adapters.inventory_tables import write_xlsx
+    from carbonbridge.domain.inventory import crt_tables as t
+
+    conversion = crt_conversion()
+    problems = check_keys(keys, records)
+    values, p1 = to_crt(records, conversion)
+    crt_keys, p2, _ = keys_to_crt(keys, values, conversion)
+    old_values, p3 = to_crt(previous or [], conversion)
+    why: dict[tuple[str, str], str] = {}
+    for category, gas, text, line in explanations:
+        rule = conversion.rule_for(category)
+        if rule is None:
+            problems.append(
+                Problem(f"{category} has no CRT category", file=explanations_file, line=line, field="category")
+            )
+            continue
+        why[(rule.crt, gas)] = (why[(rule.crt, gas)] + "; " + text) if (rule.crt, gas) in why else text
+    _fail_on(problems + p1 + p2 + p3)
+    g = partial(_gwp, gwp_set=gwp_set)
+    all_years = sorted({v.year for v in values})
+    base = base_year if base_year is not None else (all_years[0] if all_years else None)
+    files = []
+    for year in years or all_years[-1:]:
+        sheets: dict[str, list[list[Any]]] = {
+            "README": README,
+            "Summary1": t.summary1(values, crt_keys, conversion.tree, year, g, gwp_set),
+            "Summary2": t.summary2(values, conversion.tree, year, g, gwp_set),
+            "Table7": t.table7(values, conversion.tree, year, base, g),
+        }
+        if previous is not None:
+            sheets["Table8"] = t.table8(old_values, values, conversion.tree, year, g, why, labels=labels)
+        sheets["Table9"] = t.table9(crt_keys, conversion.tree)
+        for n, gas in enumerate(("CO2e", "CO2", "CH4", "N2O", "F-gases"), 1):
+            sheets[f"Table10s{n}"] = t.table10(values, conversion.tree, gas, g, gwp_set)
+        name = f"{ISO3.get(jurisdiction, jurisdiction)}-CRT-like-{year}.xlsx"
+        files.append(str(write_xlsx(sheets, out_dir / name)))
+    return {"files": files}
