@@ -309,3 +309,19 @@ def test_totals_survive_the_round_trip_with_and_without_lulucf(tmp_path: Path) -
             a = total_co2e_t(demo_records(), year, "AR5GWP100", with_lulucf=lulucf)
             b = total_co2e_t(back.records, year, "AR5GWP100", with_lulucf=lulucf)
             assert math.isclose(a, b, abs_tol=len(demo_records()) * TOLERANCE_T * 300), (year, lulucf)
+
+
+def test_more_than_six_decimals_is_a_problem_unless_six_would_round_the_value_to_zero(tmp_path: Path) -> None:
+    from carbonbridge.domain.inventory.crt_rules import JsonNumber
+
+    _, doc = _exported(tmp_path)
+    metadata, _ = read_json(METADATA, what="test")
+    catalog = build_catalog(metadata["Metadata"][0], doc, metadata_file="m", party_file="p")
+    entries = doc["data"]["values"][0]["values"]
+    numbers = [j for j, v in enumerate(entries) if v["value"]["type"] == "number"]
+    entries[numbers[0]]["value"]["value"] = JsonNumber("1.1234567")
+    entries[numbers[1]]["value"]["value"] = JsonNumber("0.00000001234")
+    problems = validate(doc, catalog, file="f.json")
+    assert [(p.field, p.message) for p in problems] == [
+        (f"data.values[0].values[{numbers[0]}].value.value", "[number] 1.1234567 has 7 decimals; the tool keeps 6")
+    ]

@@ -224,3 +224,53 @@ def crt_tables(
         name = f"{ISO3.get(jurisdiction, jurisdiction)}-CRT-like-{year}.xlsx"
         files.append(str(write_xlsx(sheets, out_dir / name)))
     return {"files": files}
+
+
+def parse_years(text: str) -> list[int]:
+    """'1990-2004,2006' -> [1990, ..., 2004, 2006]; ValidationFailed naming the bad part."""
+    out: list[int] = []
+    for part in (p.strip() for p in text.split(",") if p.strip()):
+        first, _, last = part.partition("-")
+        try:
+            a, b = int(first), int(last or first)
+            if not 1700 <= a <= b <= 2200:
+                raise ValueError
+        except ValueError:
+            raise ValidationFailed([Problem(f"{part!r} is not a year or FIRST-LAST", field="--fx-years")]) from None
+        out += range(a, b + 1)
+    return sorted(set(out))
+
+
+def inventory_inputs(
+    sessions: Any, jurisdiction: str, *, version: int | None, records_file: Path | None, keys_file: Path | None
+) -> tuple[list[EmissionRecord], list[NotationKey], str]:
+    """Records of a stored submission (or a records CSV) and the notation keys of a CSV, with a label."""
+    from carbonbridge.adapters.inventory_notation_files import read_notation_keys
+    from carbonbridge.services.inventory_commands import _records
+
+    records = _records(sessions, None if records_file else jurisdiction, version, records_file)
+    keys = read_notation_keys(keys_file) if keys_file is not None else []
+    label = str(records_file) if records_file else f"{jurisdiction} v{version or 'latest'}"
+    return records, keys, label
+
+
+def read_to_files(
+    path: Path, metadata_path: Path, *, records_out: Path | None, keys_out: Path | None, gwp_set: str = "AR5GWP100"
+) -> dict[str, Any]:
+    from carbonbridge.adapters.inventory_files import write_records
+    from carbonbridge.adapters.inventory_notation_files import write_notation_keys
+
+    back = read_crt(path, metadata_path, gwp_set=gwp_set)
+    if records_out is not None:
+        write_records(back.records, records_out)
+    if keys_out is not None:
+        write_notation_keys(back.keys, keys_out)
+    return {
+        "file": str(path),
+        "records": len(back.records),
+        "notation_keys": len(back.keys),
+        "skipped_entries": back.skipped,
+        "years": sorted({r.year for r in back.records} | {k.year for k in back.keys}),
+        "records_file": str(records_out) if records_out else None,
+        "keys_file": str(keys_out) if keys_out else None,
+    }

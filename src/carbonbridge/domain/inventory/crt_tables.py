@@ -52,8 +52,15 @@ def co2e_totals(values: Sequence[CrtValue], tree: CrtTree, gwp: Gwp) -> dict[tup
     return {k: math.fsum(v) for k, v in parts.items()}
 
 
-def _key_labels(keys: Sequence[CrtKey], year: int) -> dict[tuple[str, str], str]:
-    return {(k.category, _group(k.gas)): ",".join(k.cell.keys) for k in keys if k.year == year}
+def _key_labels(keys: Sequence[CrtKey], tree: CrtTree, year: int) -> dict[tuple[str, str], str]:
+    """Notation keys of a year by (category, gas group), carried up to every ancestor: an aggregate
+    row without a number shows the keys of the rows below it ('NO' for a sector that does not occur)."""
+    found: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for k in keys:
+        if k.year == year:
+            for code in (k.category, *tree.ancestors(k.category)):
+                found[(code, _group(k.gas))].add(",".join(k.cell.keys))
+    return {key: "/".join(sorted(labels)) for key, labels in found.items()}
 
 
 def summary1(
@@ -62,7 +69,7 @@ def summary1(
     mine = [v for v in values if v.year == year]
     mass = crt_aggregate(mine, tree)
     co2e = co2e_totals(mine, tree, gwp)
-    labels = _key_labels(keys, year)
+    labels = _key_labels(keys, tree, year)
     table: Table = [
         [
             "category",
