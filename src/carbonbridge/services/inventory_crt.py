@@ -274,3 +274,44 @@ def read_to_files(
         "records_file": str(records_out) if records_out else None,
         "keys_file": str(keys_out) if keys_out else None,
     }
+
+
+def crt_coverage(
+    records: Sequence[EmissionRecord],
+    keys: Sequence[NotationKey],
+    *,
+    metadata_path: Path,
+    template_path: Path | None = None,
+) -> dict[str, Any]:
+    """What an export would place, without writing: each CRT category and gas of the inventory with
+    its variable or the reason it has none, IPCC categories without a CRT category, and the writable
+    emission variables of the metadata that would get neither a number nor a key."""
+    template = read_json(template_path, what="ETF export (template)")[0] if template_path else None
+    catalog = load_catalog(metadata_path, template if isinstance(template, dict) else None, str(template_path or ""))
+    conversion = crt_conversion()
+    values, unconverted = to_crt(records, conversion)
+    crt_keys, key_problems, _ = keys_to_crt(keys, values, conversion)
+    placed: list[dict[str, str]] = []
+    unplaced: list[dict[str, str]] = []
+    for category, gas in sorted({(v.category, v.gas) for v in values} | {(k.category, k.gas) for k in crt_keys}):
+        variable, why = catalog.resolve(category, gas)
+        if variable is None:
+            unplaced.append({"category": category, "gas": gas, "reason": why})
+        else:
+            placed.append({"category": category, "gas": gas, "variable_uid": variable.uid})
+    used = {p["variable_uid"] for p in placed}
+    empty = sorted(
+        v.name.text()
+        for v in catalog.variables.values()
+        if v.is_emission
+        and not v.is_template
+        and not v.computed_by_tool
+        and v.node_type != "LIST"
+        and v.uid not in used
+    )
+    return {
+        "placed": placed,
+        "unplaced": unplaced,
+        "not_converted": [p.message for p in unconverted + key_problems],
+        "variables_without_number_or_key": empty,
+    }

@@ -298,6 +298,34 @@ def crt_export(
     )
 
 
+@crt_app.command("coverage")
+def crt_coverage(
+    ctx: typer.Context,
+    jurisdiction: Annotated[str, typer.Argument(help="BY or CN")],
+    metadata: MetadataOption,
+    template: Annotated[Path | None, typer.Option("--template", help="The Party's own ETF export")] = None,
+    version: VersionOption = None,
+    records: RecordsOption = None,
+    notation_keys: KeysOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Report, without writing, where each CRT category and gas would go and which rows stay empty."""
+    from carbonbridge.services import inventory_crt as crt
+
+    with cli_errors():
+        sessions = _sessions(ctx) if records is None else None
+        recs, keys, _ = crt.inventory_inputs(
+            sessions, jurisdiction, version=version, records_file=records, keys_file=notation_keys
+        )
+        result = crt.crt_coverage(recs, keys, metadata_path=metadata, template_path=template)
+    lines = [f"{len(result['placed'])} CRT category/gas pairs have a variable; {len(result['unplaced'])} do not:"]
+    lines += [f"  {u['category']} {u['gas']}: {u['reason']}" for u in result["unplaced"]]
+    lines += [f"not converted: {m}" for m in result["not_converted"]]
+    lines += [f"{len(result['variables_without_number_or_key'])} emission variables get neither a number nor a key:"]
+    lines += [f"  {name}" for name in result["variables_without_number_or_key"]]
+    _emit(result, as_json, "\n".join(lines))
+
+
 @crt_app.command("validate")
 def crt_validate(
     file: Annotated[Path, typer.Argument(help="CRT JSON to check")],
