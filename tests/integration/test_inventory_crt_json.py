@@ -325,3 +325,16 @@ def test_more_than_six_decimals_is_a_problem_unless_six_would_round_the_value_to
     assert [(p.field, p.message) for p in problems] == [
         (f"data.values[0].values[{numbers[0]}].value.value", "[number] 1.1234567 has 7 decimals; the tool keeps 6")
     ]
+
+
+def test_a_bom_in_the_partys_export_is_dropped_but_a_bom_in_a_file_to_import_is_a_problem(tmp_path: Path) -> None:
+    template = tmp_path / "party.json"
+    template.write_bytes(b"\xef\xbb\xbf" + PARTY.read_bytes())
+    out = tmp_path / "out.json"
+    export_crt(demo_records()[:5], [], metadata_path=METADATA, template_path=template, output=out, now=NOW)
+    assert not out.read_bytes().startswith(b"\xef\xbb\xbf")
+    assert validate_crt(out, METADATA)["valid"]
+    out.write_bytes(b"\xef\xbb\xbf" + out.read_bytes())
+    with pytest.raises(ValidationFailed) as caught:
+        validate_crt(out, METADATA)
+    assert [(p.line, p.message[:10]) for p in caught.value.problems] == [(1, "[encoding]")]

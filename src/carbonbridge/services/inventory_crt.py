@@ -76,8 +76,8 @@ def export_crt(
     keys = [*keys, *flexibility_keys(records, keys, fx_years)]
     template = None
     if template_path is not None:
-        template, notes = read_json(template_path, what="ETF export (template)")
-        problems += notes
+        # A BOM in the Party's export does not matter: the file we write never has one.
+        template, _ = read_json(template_path, what="ETF export (template)")
         if not isinstance(template, dict):
             problems.append(Problem("the template is not a JSON object", file=str(template_path)))
             template = None

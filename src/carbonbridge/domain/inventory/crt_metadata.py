@@ -223,6 +223,9 @@ def _country_variables(
     problems: list[Problem],
 ) -> None:
     csd = party.get("country_specific_data") or {}
+    if not isinstance(csd, dict):
+        problems.append(Problem("country_specific_data is not an object", file=file, field="country_specific_data"))
+        return
     parent_of: dict[str, str] = {}
     for node, _path, parent in walk_nodes(csd.get("nodes"), "country_specific_data.nodes"):
         uid = str(node.get("uid", ""))
