@@ -266,3 +266,34 @@ def test_tables_from_two_stored_versions_explain_the_recalculation(tmp_path: Pat
     sf6_col = header.index("SF6 (kt CO2e)")
     assert summary["2.G"][sf6_col] == pytest.approx(4.0 * 23.5)
     assert summary["1.B.1"][header.index("CH4 (kt)")] == "NO"
+
+
+def test_an_ne_above_the_insignificance_threshold_exits_2_naming_the_row(
+    tmp_path: Path, inputs: tuple[Path, Path]
+) -> None:
+    nk = tmp_path / "ne.csv"
+    # total without LULUCF in 2023 is about 40 Mt CO2e, so 0.05 % is about 20 kt: 100 kt is too much
+    nk.write_text(
+        "category,gas,year,key,explanation,likely_t_co2e\n2.B.3,N2O,2023,NE,one plant,100000\n", encoding="utf-8"
+    )
+    args = [
+        "inventory",
+        "crt",
+        "export",
+        "BY",
+        "--records",
+        str(inputs[0]),
+        "--notation-keys",
+        str(nk),
+        "--metadata",
+        METADATA,
+        "--template",
+        PARTY,
+        "-o",
+        str(tmp_path / "o.json"),
+    ]
+    assert _run(*args)[0] == 0  # without the check the NE only needs its explanation
+    code, _, stderr = _run(*args, "--ne-threshold", "standard")
+    assert code == 2 and f"{nk}:2:likely_t_co2e:" in stderr and "insignificance threshold" in stderr
+    code, _, stderr = _run(*args, "--ne-threshold", "lenient")
+    assert code == 2 and "--ne-threshold" in stderr

@@ -95,3 +95,10 @@ def test_units_convert_tonnes_to_the_variable_unit_and_co2_equivalent_with_the_g
     assert unit_factor("t CO₂ equivalent", "SF6", g) == pytest.approx(1 / 23_500)
     with pytest.raises(ValueError, match="not a mass unit"):
         unit_factor("TJ", "CO2", g)
+
+
+def test_table7_uses_the_threshold_it_is_given() -> None:
+    # 85 % (developing-country flexibility): 800 + 336 = 1,136 of 1,483 kt is 76.6 %, 4.A.1 crosses 85 %
+    assert len(t.table7(VALUES, crt_tree(), 2023, None, g, threshold=0.85)) - 1 == 3
+    # 50 %: only the first category (it crosses the threshold alone) is key by level
+    assert [r[0] for r in t.table7(VALUES, crt_tree(), 2023, None, g, threshold=0.5)[1:]] == ["1.A.1"]

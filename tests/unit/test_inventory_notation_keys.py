@@ -77,3 +77,27 @@ def test_completeness_says_for_each_category_and_gas_what_was_reported_and_what_
     assert rows[("2.B.3", "N2O")].missing_years == (2019, 2020)
     assert rows[("2.B.3", "N2O")].explanation == "no data on the one plant"
     assert rows[("1.B.1", "CH4")].missing_years == (2019, 2020, 2021)
+
+
+def test_ne_must_be_below_the_insignificance_thresholds_alone_and_together() -> None:
+    from carbonbridge.domain.inventory.notation import check_insignificance
+
+    total = {2023: 90_000_000.0}  # 90 Mt without LULUCF: 0.05 % = 45,000 t; 0.1 % = 90,000 t
+    keys = [
+        NotationKey("2.B.3", "N2O", 2023, ("NE",), "x", likely_t_co2e=40_000.0, line=2),
+        NotationKey("2.B.4", "N2O", 2023, ("NE",), "x", likely_t_co2e=45_001.0, line=3),
+        NotationKey("2.B.5", "CO2", 2023, ("NE",), "x", line=4),
+        NotationKey("2.B.6", "CO2", 2023, ("NO",), line=5),
+    ]
+    problems = check_insignificance(keys, total)
+    assert [(p.line, p.field) for p in problems] == [(3, "likely_t_co2e"), (4, "likely_t_co2e")]
+    assert "above the insignificance threshold 45,000 t CO2e" in problems[0].message
+    # together 85,001 t < 90,000 t; one more small NE tips the sum over 0.1 %
+    more = [*keys[:2], NotationKey("2.B.7", "CO2", 2023, ("NE",), "x", likely_t_co2e=5_000.0, line=6)]
+    together = [p for p in check_insignificance(more, total) if "together" in p.message]
+    assert len(together) == 1 and "90,001 t CO2e" in together[0].message
+    # the flexibility thresholds are twice as wide: 0.1 % and 0.2 %
+    assert [p.line for p in check_insignificance(keys[:2], total, "flexibility")] == []
+    # the absolute limit binds for a large country: 0.05 % of 2 Gt is 1 Mt, but 500 kt is lower
+    big = [NotationKey("2.B.3", "N2O", 2023, ("NE",), "x", likely_t_co2e=600_000.0)]
+    assert "threshold 500,000 t CO2e" in check_insignificance(big, {2023: 2e9})[0].message

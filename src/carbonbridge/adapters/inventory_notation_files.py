@@ -13,7 +13,7 @@ from carbonbridge.adapters.inventory_files import MAX_PROBLEMS, _Reader
 from carbonbridge.domain.errors import NotFound, Problem, ValidationFailed
 from carbonbridge.domain.inventory.notation import NotationKey, parse_keys
 
-COLUMNS = ("category", "gas", "year", "key", "explanation", "included_in", "allocation_by_ipcc")
+COLUMNS = ("category", "gas", "year", "key", "explanation", "included_in", "allocation_by_ipcc", "likely_t_co2e")
 
 
 def _years(text: str, path: Path, line: int, problems: list[Problem]) -> list[int]:
@@ -41,6 +41,7 @@ def read_notation_keys(path: Path) -> list[NotationKey]:
         except ValueError as exc:
             reader.problems.append(Problem(str(exc), str(path), n, field="key"))
             continue
+        likely = reader.number(row, n, "likely_t_co2e") if row.get("likely_t_co2e") else None
         out += [
             NotationKey(
                 category,
@@ -50,6 +51,7 @@ def read_notation_keys(path: Path) -> list[NotationKey]:
                 row.get("explanation", ""),
                 row.get("included_in", ""),
                 row.get("allocation_by_ipcc", ""),
+                likely,
                 file=str(path),
                 line=n,
             )
@@ -66,7 +68,18 @@ def write_notation_keys(keys: Iterable[NotationKey], path: Path) -> Path:
         writer = csv.writer(handle)
         writer.writerow(COLUMNS)
         for k in keys:
-            writer.writerow([k.category, k.gas, k.year, k.label, k.explanation, k.included_in, k.allocation_by_ipcc])
+            writer.writerow(
+                [
+                    k.category,
+                    k.gas,
+                    k.year,
+                    k.label,
+                    k.explanation,
+                    k.included_in,
+                    k.allocation_by_ipcc,
+                    "" if k.likely_t_co2e is None else repr(k.likely_t_co2e),
+                ]
+            )
     return path
 
 

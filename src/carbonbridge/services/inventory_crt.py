@@ -26,8 +26,14 @@ from carbonbridge.domain.inventory.crt_document import (
 )
 from carbonbridge.domain.inventory.crt_metadata import Catalog, build_catalog, metadata_root
 from carbonbridge.domain.inventory.crt_rules import repair, validate
-from carbonbridge.domain.inventory.notation import NotationKey, check_keys, flexibility_keys
-from carbonbridge.domain.inventory.records import EmissionRecord
+from carbonbridge.domain.inventory.notation import (
+    NE_THRESHOLDS,
+    NotationKey,
+    check_insignificance,
+    check_keys,
+    flexibility_keys,
+)
+from carbonbridge.domain.inventory.records import EmissionRecord, total_co2e_t
 
 
 def _fail_on(problems: Sequence[Problem]) -> None:
@@ -70,9 +76,17 @@ def export_crt(
     fx_years: Sequence[int] = (),
     gwp_set: str = "AR5GWP100",
     source: str = "inventory",
+    ne_threshold: str | None = None,
 ) -> ExportResult:
-    """Fill the template (or an empty document) with `records` and `keys`, repair, validate, write."""
+    """Fill the template (or an empty document) with `records` and `keys`, repair, validate, write.
+    `ne_threshold` ('standard' or 'flexibility') also checks every NE against the insignificance
+    thresholds of the MPGs."""
     problems = check_keys(keys, records)
+    if ne_threshold is not None and ne_threshold not in NE_THRESHOLDS:
+        problems.append(Problem(f"{ne_threshold!r} is not one of {', '.join(NE_THRESHOLDS)}", field="--ne-threshold"))
+    elif ne_threshold is not None:
+        totals = {y: total_co2e_t(records, y, gwp_set) for y in sorted({r.year for r in records})}
+        problems += check_insignificance(keys, totals, ne_threshold)
     keys = [*keys, *flexibility_keys(records, keys, fx_years)]
     template = None
     if template_path is not None:
@@ -183,6 +197,7 @@ def crt_tables(
     explanations: Sequence[tuple[str, str, str, int]] = (),
     explanations_file: str = "",
     gwp_set: str = "AR5GWP100",
+    kca_threshold: float = 0.95,
 ) -> dict[str, Any]:
     """One XLSX per year: Summary1, Summary2, Table7, Table8 (when a previous submission is given),
     Table9 and Table10s1-s5."""
@@ -192,6 +207,8 @@ def crt_tables(
 
     conversion = crt_conversion()
     problems = check_keys(keys, records)
+    if not 0 < kca_threshold <= 1:
+        problems.append(Problem(f"{kca_threshold} is not a share between 0 and 1", field="--kca-threshold"))
     values, p1 = to_crt(records, conversion)
     crt_keys, p2, _ = keys_to_crt(keys, values, conversion)
     old_values, p3 = to_crt(previous or [], conversion)
@@ -214,7 +231,7 @@ def crt_tables(
             "README": README,
             "Summary1": t.summary1(values, crt_keys, conversion.tree, year, g, gwp_set),
             "Summary2": t.summary2(values, conversion.tree, year, g, gwp_set),
-            "Table7": t.table7(values, conversion.tree, year, base, g),
+            "Table7": t.table7(values, conversion.tree, year, base, g, kca_threshold),
         }
         if previous is not None:
             sheets["Table8"] = t.table8(old_values, values, conversion.tree, year, g, why, labels=labels)

@@ -41,6 +41,7 @@ class NotationKey:
     explanation: str = ""
     included_in: str = ""  # IE: the category where the Party includes the emissions
     allocation_by_ipcc: str = ""  # IE: where the IPCC Guidelines allocate them (default: this category)
+    likely_t_co2e: float | None = field(default=None, compare=False)  # NE: the likely level, if assessed
     file: str = field(default="<input>", compare=False)
     line: int | None = field(default=None, compare=False)
 
@@ -183,3 +184,57 @@ def flexibility_keys(
         for c, g in pairs
         if (c, g, y) not in taken
     ]
+
+
+# Insignificance (MPGs, annex to decision 18/CMA.1): NE may be used for a category whose likely level
+# is below a share of the national total without LULUCF or an absolute level, whichever is lower, as
+# long as all NE together stay below a second share. Standard: 0.05 % or 500 kt CO2e, all NE 0.1 %
+# ([V2] secondary copy); developing Parties using the flexibility: 0.1 % or 1,000 kt, all NE 0.2 %
+# ([V] unfccc.int ETF flexibility table). CRT-NOTES.md section 1.4.
+NE_THRESHOLDS: dict[str, tuple[float, float, float]] = {
+    "standard": (0.0005, 500_000.0, 0.001),
+    "flexibility": (0.001, 1_000_000.0, 0.002),
+}
+
+
+def check_insignificance(
+    keys: Sequence[NotationKey], total_without_lulucf_t_co2e: dict[int, float], mode: str = "standard"
+) -> list[Problem]:
+    """Each NE needs its likely level (t CO2e), below the category threshold of its year; the NE of a
+    year together stay below the total threshold."""
+    share, absolute, all_share = NE_THRESHOLDS[mode]
+    problems: list[Problem] = []
+    by_year: dict[int, list[NotationKey]] = defaultdict(list)
+    for k in keys:
+        if "NE" not in k.keys:
+            continue
+        if k.likely_t_co2e is None:
+            problems.append(
+                _problem(k, "NE needs its likely level (likely_t_co2e) to show it is insignificant", "likely_t_co2e")
+            )
+            continue
+        by_year[k.year].append(k)
+        total = total_without_lulucf_t_co2e.get(k.year, 0.0)
+        limit = min(share * total, absolute)
+        if k.likely_t_co2e > limit:
+            problems.append(
+                _problem(
+                    k,
+                    f"NE of likely {k.likely_t_co2e:,.0f} t CO2e is above the insignificance "
+                    f"threshold {limit:,.0f} t CO2e ({mode}): estimate it",
+                    "likely_t_co2e",
+                )
+            )
+    for year, ks in sorted(by_year.items()):
+        together = sum(k.likely_t_co2e or 0.0 for k in ks)
+        limit = all_share * total_without_lulucf_t_co2e.get(year, 0.0)
+        if together > limit:
+            problems.append(
+                _problem(
+                    ks[-1],
+                    f"all NE of {year} together, {together:,.0f} t CO2e, exceed "
+                    f"{all_share:.1%} of the total without LULUCF ({limit:,.0f} t CO2e)",
+                    "likely_t_co2e",
+                )
+            )
+    return problems

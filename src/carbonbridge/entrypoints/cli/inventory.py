@@ -267,6 +267,9 @@ def crt_export(
     records: RecordsOption = None,
     notation_keys: KeysOption = None,
     fx_years: Annotated[str, typer.Option("--fx-years", help="Flexibility years, e.g. 1990-2004,2006")] = "",
+    ne_threshold: Annotated[
+        str | None, typer.Option("--ne-threshold", help="Check NE insignificance: standard or flexibility")
+    ] = None,
     gwp: GwpOption = "AR5GWP100",
     as_json: JsonOption = False,
 ) -> None:
@@ -289,6 +292,7 @@ def crt_export(
             fx_years=crt.parse_years(fx_years),
             gwp_set=gwp,
             source=label,
+            ne_threshold=ne_threshold,
         )
     _emit(
         result.as_dict(),
@@ -370,6 +374,7 @@ def crt_tables(
     previous_version: Annotated[int | None, typer.Option(help="Submission to compare with (Table 8)")] = None,
     previous_records: Annotated[Path | None, typer.Option(help="Records CSV to compare with (Table 8)")] = None,
     explanations: Annotated[Path | None, typer.Option(help="Recalculation explanations CSV")] = None,
+    kca_threshold: Annotated[float, typer.Option(help="Key category threshold (0.95; flexibility 0.85)")] = 0.95,
     gwp: GwpOption = "AR5GWP100",
     as_json: JsonOption = False,
 ) -> None:
@@ -401,5 +406,6 @@ def crt_tables(
             explanations=why,
             explanations_file=str(explanations or ""),
             gwp_set=gwp,
+            kca_threshold=kca_threshold,
         )
     _emit(result, as_json, "\n".join(result["files"]))
