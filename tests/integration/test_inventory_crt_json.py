@@ -338,3 +338,22 @@ def test_a_bom_in_the_partys_export_is_dropped_but_a_bom_in_a_file_to_import_is_
     with pytest.raises(ValidationFailed) as caught:
         validate_crt(out, METADATA)
     assert [(p.line, p.message[:10]) for p in caught.value.problems] == [(1, "[encoding]")]
+
+
+def test_a_sector_export_writes_only_that_sectors_cells(tmp_path: Path) -> None:
+    out = tmp_path / "BLR-CRT-LULUCF.json"
+    result = export_crt(
+        demo_records(),
+        demo_keys(),
+        metadata_path=METADATA,
+        template_path=PARTY,
+        output=out,
+        now=NOW,
+        sectors=["lulucf"],
+    )
+    back = read_crt(out, METADATA)
+    assert {r.category for r in back.records} == {"3.B.1.a"}  # IPCC 3.B.1.a is CRT 4.A.1
+    assert {k.category for k in back.keys} == {"3.D.1"}  # the NE of harvested wood products (CRT 4.G)
+    assert result.numbers == sum(1 for r in demo_records() if r.category == "3.B.1.a")
+    with pytest.raises(ValidationFailed, match="unknown sector 'forests'"):
+        export_crt(demo_records(), [], metadata_path=METADATA, output=tmp_path / "x.json", now=NOW, sectors=["forests"])

@@ -77,10 +77,12 @@ def export_crt(
     gwp_set: str = "AR5GWP100",
     source: str = "inventory",
     ne_threshold: str | None = None,
+    sectors: Sequence[str] = (),
 ) -> ExportResult:
     """Fill the template (or an empty document) with `records` and `keys`, repair, validate, write.
     `ne_threshold` ('standard' or 'flexibility') also checks every NE against the insignificance
-    thresholds of the MPGs."""
+    thresholds of the MPGs. `sectors` (energy, ippu, agriculture, lulucf, waste, other) limits the
+    cells written to those sectors, for a template exported from one sector of the ETF tool."""
     problems = check_keys(keys, records)
     if ne_threshold is not None and ne_threshold not in NE_THRESHOLDS:
         problems.append(Problem(f"{ne_threshold!r} is not one of {', '.join(NE_THRESHOLDS)}", field="--ne-threshold"))
@@ -99,6 +101,16 @@ def export_crt(
     conversion = crt_conversion()
     values, convert_problems = to_crt(records, conversion)
     crt_keys, key_problems, notes_ = keys_to_crt(keys, values, conversion)
+    wanted = {SECTORS.get(s.lower(), s) for s in sectors}
+    problems += [
+        Problem(f"unknown sector {s!r} (one of {', '.join(SECTORS)})", field="--sector")
+        for s in sorted(wanted - set(SECTORS.values()))
+    ]
+    if wanted:
+        left_out = sum(1 for v in values if _sector(v.category) not in wanted)
+        values = [v for v in values if _sector(v.category) in wanted]
+        crt_keys = [k for k in crt_keys if _sector(k.category) in wanted]
+        notes_.append(f"{left_out} numbers of other sectors left out (sectors {', '.join(sorted(wanted))})")
     _fail_on(problems + [_located(p, source) for p in convert_problems] + key_problems)
     stamp = now.astimezone(dt.UTC).strftime("%Y/%m/%d %H:%M (UTC)")
     doc, report, fill_problems = fill(
@@ -120,6 +132,14 @@ def export_crt(
         changes,
         report.notes + notes_,
     )
+
+
+# Sector aliases as etf-cli's `data filter -s` names them ([V]); memo items 1.D go with energy.
+SECTORS = {"energy": "1", "ippu": "2", "agriculture": "3", "lulucf": "4", "waste": "5", "other": "6"}
+
+
+def _sector(crt_category: str) -> str:
+    return crt_category.split(".", 1)[0]
 
 
 def _gwp(gas: str, gwp_set: str) -> float:

@@ -270,6 +270,9 @@ def crt_export(
     ne_threshold: Annotated[
         str | None, typer.Option("--ne-threshold", help="Check NE insignificance: standard or flexibility")
     ] = None,
+    sector: Annotated[
+        list[str] | None, typer.Option("--sector", help="Only this sector (repeat): energy, ippu, ..., lulucf")
+    ] = None,
     gwp: GwpOption = "AR5GWP100",
     as_json: JsonOption = False,
 ) -> None:
@@ -293,6 +296,7 @@ def crt_export(
             gwp_set=gwp,
             source=label,
             ne_threshold=ne_threshold,
+            sectors=sector or (),
         )
     _emit(
         result.as_dict(),
