@@ -352,3 +352,45 @@ def crt_coverage(
         "not_converted": [p.message for p in unconverted + key_problems],
         "variables_without_number_or_key": empty,
     }
+
+
+def tables_command(
+    sessions: Any,
+    jurisdiction: str,
+    output: Path,
+    *,
+    version: int | None,
+    records_file: Path | None,
+    keys_file: Path | None,
+    previous_version: int | None,
+    previous_records: Path | None,
+    explanations: Path | None,
+    years: Sequence[int] | None,
+    base_year: int | None,
+    gwp_set: str,
+    kca_threshold: float,
+) -> dict[str, Any]:
+    """`crt tables`: the inventory, the previous submission (for Table 8) and the explanations."""
+    from carbonbridge.adapters.inventory_notation_files import read_explanations
+    from carbonbridge.services.inventory_commands import _records
+
+    records, keys, label = inventory_inputs(
+        sessions, jurisdiction, version=version, records_file=records_file, keys_file=keys_file
+    )
+    previous = None
+    if previous_records is not None or previous_version is not None:
+        previous = _records(sessions, None if previous_records else jurisdiction, previous_version, previous_records)
+    return crt_tables(
+        records,
+        keys,
+        output,
+        jurisdiction=jurisdiction,
+        years=years,
+        base_year=base_year,
+        previous=previous,
+        labels=(str(previous_records or f"v{previous_version}"), label),
+        explanations=read_explanations(explanations) if explanations else [],
+        explanations_file=str(explanations or ""),
+        gwp_set=gwp_set,
+        kca_threshold=kca_threshold,
+    )

@@ -383,32 +383,22 @@ def crt_tables(
     as_json: JsonOption = False,
 ) -> None:
     """CRT-like workbooks for people, one per year (not an import file)."""
-    from carbonbridge.adapters.inventory_notation_files import read_explanations
-    from carbonbridge.services import inventory_crt as crt
-    from carbonbridge.services.inventory_commands import _records
+    from carbonbridge.services.inventory_crt import tables_command
 
     with cli_errors():
         sessions = _sessions(ctx) if records is None or previous_version is not None else None
-        recs, keys, label = crt.inventory_inputs(
-            sessions, jurisdiction, version=version, records_file=records, keys_file=notation_keys
-        )
-        previous = None
-        if previous_records is not None or previous_version is not None:
-            previous = _records(
-                sessions, None if previous_records else jurisdiction, previous_version, previous_records
-            )
-        why = read_explanations(explanations) if explanations else []
-        result = crt.crt_tables(
-            recs,
-            keys,
+        result = tables_command(
+            sessions,
+            jurisdiction,
             output,
-            jurisdiction=jurisdiction,
+            version=version,
+            records_file=records,
+            keys_file=notation_keys,
+            previous_version=previous_version,
+            previous_records=previous_records,
+            explanations=explanations,
             years=year,
             base_year=base_year,
-            previous=previous,
-            labels=(str(previous_records or f"v{previous_version}"), label),
-            explanations=why,
-            explanations_file=str(explanations or ""),
             gwp_set=gwp,
             kca_threshold=kca_threshold,
         )
