@@ -98,6 +98,9 @@ def export_crt(
             problems.append(Problem("the template is not a JSON object", file=str(template_path)))
             template = None
     catalog = load_catalog(metadata_path, template, str(template_path or ""))
+    if template is not None:  # a template must have the shape to fill; what the repairs fix may differ
+        shape = validate(template, catalog, file=str(template_path))
+        problems += [p for p in shape if p.message.startswith(("[envelope]", "[year]"))]
     conversion = crt_conversion()
     values, convert_problems = to_crt(records, conversion)
     crt_keys, key_problems, notes_ = keys_to_crt(keys, values, conversion)

@@ -209,7 +209,11 @@ def read_document(doc: Any, catalog: Catalog, *, gwp: Gwp, file: str) -> ReadRes
                 )
             )
             continue
-        for j, entry in enumerate(year_entry.get("values") or []):
+        entries = year_entry.get("values")
+        if not isinstance(entries, list):
+            problems.append(Problem("'values' is not a list", file=file, field=f"data.values[{i}].values"))
+            continue
+        for j, entry in enumerate(entries):
             path = f"data.values[{i}].values[{j}]"
             variable = (
                 catalog.variables.get(str(entry.get("variable_uid", "")).lower()) if isinstance(entry, dict) else None

@@ -103,6 +103,11 @@ def metadata_root(metadata: Any, file: str) -> tuple[dict[str, Any] | None, list
     return (root if not problems else None), problems
 
 
+def as_list(value: Any) -> list[Any]:
+    """`value` if it is a list, else an empty list (the validator reports the wrong shape)."""
+    return value if isinstance(value, list) else []
+
+
 def walk_nodes(
     nodes: Any, path: str, parent: dict[str, Any] | None = None
 ) -> Iterator[tuple[dict[str, Any], str, dict[str, Any] | None]]:
@@ -185,7 +190,9 @@ def build_catalog(
             variables[var.uid] = var
     if party is not None:
         _country_variables(party, variables, nodes, node_code, party_file, problems)
-    grids = {str(g["node_uid"]): g for g in metadata_root_.get("grid") or [] if isinstance(g, dict) and "node_uid" in g}
+    grids = {
+        str(g["node_uid"]): g for g in as_list(metadata_root_.get("grid")) if isinstance(g, dict) and "node_uid" in g
+    }
     return Catalog(variables, nodes, node_code, problems, grids)
 
 
@@ -242,7 +249,7 @@ def _country_variables(
                 code = node_code[here]
                 break
         node_code[uid] = code
-    for i, raw in enumerate(csd.get("variables") or []):
+    for i, raw in enumerate(as_list(csd.get("variables"))):
         path = f"country_specific_data.variables[{i}]"
         if not isinstance(raw, dict) or not isinstance(raw.get("uid"), str):
             problems.append(Problem("country-specific variable without a uid", file=file, field=path))

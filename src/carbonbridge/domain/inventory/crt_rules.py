@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from carbonbridge.domain.errors import Problem
-from carbonbridge.domain.inventory.crt_metadata import COUNTRY_UID, UUID, Catalog, walk_nodes
+from carbonbridge.domain.inventory.crt_metadata import COUNTRY_UID, UUID, Catalog, as_list, walk_nodes
 from carbonbridge.domain.inventory.crt_values import DECIMALS
 from carbonbridge.domain.inventory.notation import keys_of
 
@@ -130,7 +130,14 @@ def _check_key(mask: Any, comments: Any, path: str, bad: Callable[[str, str], No
     except ValueError as exc:
         bad(f"{path}.value.value", f"[nk-mask] {exc}")
         return
-    kinds = {c.get("type") for c in comments or [] if isinstance(c, dict) and str(c.get("comment", "")).strip()}
+    if comments is not None and not isinstance(comments, list):
+        bad(f"{path}.comments", "[envelope] comments must be a list")
+        comments = []
+    kinds = {
+        str(c.get("type"))
+        for c in comments or []
+        if isinstance(c, dict) and isinstance(c.get("comment"), str) and c["comment"].strip()
+    }
     if "NE" in keys and "nk_explanation" not in kinds:
         bad(f"{path}.comments", "[nk-comment] NE needs an nk_explanation comment")
     if "IE" in keys:
@@ -140,7 +147,10 @@ def _check_key(mask: Any, comments: Any, path: str, bad: Callable[[str, str], No
 
 
 def _check_structure(csd: dict[str, Any], catalog: Catalog, bad: Callable[[str, str], None]) -> None:
-    roots = csd.get("nodes") or []
+    for part in ("nodes", "variables", "grids"):
+        if csd.get(part) is not None and not isinstance(csd[part], list):
+            bad(f"country_specific_data.{part}", f"[envelope] {part} must be a list")
+    roots = as_list(csd.get("nodes"))
     node_uids = {str(n.get("uid")) for n, _, _ in walk_nodes(roots, "")}
     pairs: dict[tuple[str, str], str] = {}
     for node, path, parent in walk_nodes(roots, "country_specific_data.nodes"):
@@ -154,7 +164,8 @@ def _check_structure(csd: dict[str, Any], catalog: Catalog, bad: Callable[[str, 
             if key in pairs:
                 bad(path, f"[duplicate-node] node {uid} repeats {pairs[key]} (same parent and template)")
             pairs.setdefault(key, uid)
-    grids = {str(g.get("node_uid")): (g, i) for i, g in enumerate(csd.get("grids") or []) if isinstance(g, dict)}
+    grid_list = as_list(csd.get("grids"))
+    grids = {str(g.get("node_uid")): (g, i) for i, g in enumerate(grid_list) if isinstance(g, dict)}
     for node, path, _ in walk_nodes(roots, "country_specific_data.nodes"):
         if not node.get("template_node_uid"):
             continue
@@ -180,7 +191,7 @@ def _descendants(node: dict[str, Any]) -> set[str]:
 
 
 def _groups(groups: Any) -> Iterator[dict[str, Any]]:
-    for group in groups or []:
+    for group in groups if isinstance(groups, list) else []:
         if isinstance(group, dict):
             yield group
             yield from _groups(group.get("group"))
@@ -190,13 +201,19 @@ def repair(doc: dict[str, Any], catalog: Catalog, new_uid: Callable[[], str]) ->
     """Apply the three repairs; returns a repaired copy and what changed (empty: a fixed point)."""
     out = copy.deepcopy(doc)
     changes: list[str] = []
-    csd = out.setdefault("country_specific_data", {})
-    _nest(csd, changes)
-    _add_grids(csd, catalog, new_uid, changes)
-    for year_entry in out.get("data", {}).get("values", []):
+    csd = out.get("country_specific_data")
+    if isinstance(csd, dict):
+        _nest(csd, changes)
+        _add_grids(csd, catalog, new_uid, changes)
+    data = out.get("data")
+    years = data.get("values") if isinstance(data, dict) else None
+    for year_entry in years if isinstance(years, list) else []:
+        if not isinstance(year_entry, dict) or not isinstance(year_entry.get("values"), list):
+            continue  # the validator reports the shape
         kept = []
-        for entry in year_entry.get("values", []):
-            variable = catalog.variables.get(str(entry.get("variable_uid", "")).lower())
+        for entry in year_entry["values"]:
+            uid = entry.get("variable_uid") if isinstance(entry, dict) else None
+            variable = catalog.variables.get(uid.lower()) if isinstance(uid, str) else None
             if variable is not None and variable.computed_by_tool:
                 changes.append(
                     f"removed the value of calculated variable {variable.uid} in {year_entry.get('inventory_year')}"
@@ -232,8 +249,8 @@ def _nest(csd: dict[str, Any], changes: list[str]) -> None:
 
 
 def _add_grids(csd: dict[str, Any], catalog: Catalog, new_uid: Callable[[], str], changes: list[str]) -> None:
-    grids = csd.setdefault("grids", [])
-    variables = csd.setdefault("variables", [])
+    grids = as_list(csd.get("grids"))
+    variables = as_list(csd.get("variables"))
     have = {str(g.get("node_uid")) for g in grids if isinstance(g, dict)}
     for node, _, _ in walk_nodes(csd.get("nodes"), ""):
         uid, template = str(node.get("uid")), node.get("template_node_uid")
@@ -268,4 +285,5 @@ def _add_grids(csd: dict[str, Any], catalog: Catalog, new_uid: Callable[[], str]
                 changes.append(f"created variable {mine['uid']} of node {uid} for template variable {template_var}")
             group["variable_uid"] = mine["uid"]
         grids.append(grid)
+        csd["grids"], csd["variables"] = grids, variables
         changes.append(f"added the grid of node {uid}, cloned from template node {template}")

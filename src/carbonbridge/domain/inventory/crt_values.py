@@ -89,7 +89,8 @@ def decode_key(entry: Mapping[str, Any]) -> KeyCell:
     """The keys and comment texts of an NK entry (ValueError for a mask that is not keys)."""
     keys = keys_of(int(entry["value"]["value"]))
     texts: dict[str, str] = {}
-    for c in entry.get("comments") or []:
+    comments = entry.get("comments")
+    for c in comments if isinstance(comments, list) else []:
         if isinstance(c, dict) and isinstance(c.get("comment"), str):
             kind = str(c.get("type", ""))
             texts[kind] = (texts[kind] + "; " + c["comment"]) if kind in texts else c["comment"]
