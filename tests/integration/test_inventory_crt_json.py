@@ -357,3 +357,32 @@ def test_a_sector_export_writes_only_that_sectors_cells(tmp_path: Path) -> None:
     assert result.numbers == sum(1 for r in demo_records() if r.category == "3.B.1.a")
     with pytest.raises(ValidationFailed, match="unknown sector 'forests'"):
         export_crt(demo_records(), [], metadata_path=METADATA, output=tmp_path / "x.json", now=NOW, sectors=["forests"])
+
+
+def test_emission_entries_of_the_template_that_the_inventory_does_not_have_are_kept_and_named(tmp_path: Path) -> None:
+    metadata = json.loads(METADATA.read_text(encoding="utf-8"))
+    rail = next(
+        v["uid"]
+        for v in metadata["Metadata"][0]["variable"]
+        if v["name"].startswith("[1.A.3.c. Railways]") and "[CO₂]" in v["name"]
+    )
+    party = json.loads(PARTY.read_text(encoding="utf-8"))
+    party["data"]["values"][0]["values"].append({"variable_uid": rail, "value": {"type": "number", "value": 12.5}})
+    template = tmp_path / "party.json"
+    template.write_text(json.dumps(party), encoding="utf-8")
+    out = tmp_path / "out.json"
+    result = export_crt(
+        [EmissionRecord("1.A.1", "CO2", 2023, 5.0)],
+        [],
+        metadata_path=METADATA,
+        template_path=template,
+        output=out,
+        now=NOW,
+    )
+    assert result.kept_from_template == 2
+    assert result.notes == [
+        "1 emission entries of the template are not in this inventory and were kept as they "
+        "were (check them in the ETF tool): 2023 1.A.3.c CO₂"
+    ]
+    back = read_crt(out, METADATA)
+    assert {(r.category, r.year): r.mass_t for r in back.records} == {("1.A.1", 2023): 5.0, ("1.A.3.c", 2023): 12500.0}

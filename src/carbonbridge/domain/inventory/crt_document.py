@@ -159,13 +159,19 @@ def fill(
             report.keys += 1
     if problems:
         return doc, report, problems
-    _write(doc, entries, report)
+    _write(doc, entries, report, catalog)
     return doc, report, problems
 
 
-def _write(doc: dict[str, Any], entries: dict[tuple[str, str], tuple[dict[str, Any], str]], report: FillReport) -> None:
+def _write(
+    doc: dict[str, Any],
+    entries: dict[tuple[str, str], tuple[dict[str, Any], str]],
+    report: FillReport,
+    catalog: Catalog,
+) -> None:
     data = doc.setdefault("data", {}).setdefault("values", [])
     by_year = {str(e.get("inventory_year")): e for e in data if isinstance(e, dict)}
+    stale: list[str] = []
     for year, _uid in sorted(entries):
         if year not in by_year:
             by_year[year] = {"inventory_year": year, "values": []}
@@ -180,9 +186,17 @@ def _write(doc: dict[str, Any], entries: dict[tuple[str, str], tuple[dict[str, A
                 report.replaced += 1
             else:
                 kept.append(old)
+                variable = catalog.variables.get(uid)
+                if variable is not None and variable.is_emission and variable.code and not variable.computed_by_tool:
+                    stale.append(f"{year} {variable.code} {variable.name.gas}")
         report.kept_from_template += len(kept)
         year_entry["values"] = kept + [mine[uid] for uid in sorted(mine)]
     data.sort(key=lambda e: str(e.get("inventory_year")))
+    if stale:
+        report.notes.append(
+            f"{len(stale)} emission entries of the template are not in this inventory and were kept as they were "
+            f"(check them in the ETF tool): {', '.join(stale[:20])}{' ...' if len(stale) > 20 else ''}"
+        )
 
 
 @dataclass
