@@ -298,11 +298,14 @@ def crt_export(
             ne_threshold=ne_threshold,
             sectors=sector or (),
         )
+    summary = (
+        f"{output}: {result.numbers} numbers, {result.keys} notation keys, "
+        f"{result.kept_from_template} template entries kept, {len(result.repairs)} repairs"
+    )
     _emit(
         result.as_dict(),
         as_json,
-        f"{output}: {result.numbers} numbers, {result.keys} notation keys, "
-        f"{result.kept_from_template} template entries kept, {len(result.repairs)} repairs",
+        "\n".join([summary, *(f"  repair: {r}" for r in result.repairs), *(f"  note: {n}" for n in result.notes)]),
     )
 
 
