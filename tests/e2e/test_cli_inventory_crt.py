@@ -247,6 +247,7 @@ def test_tables_from_two_stored_versions_explain_the_recalculation(tmp_path: Pat
         "Table7",
         "Table8",
         "Table9",
+        "Completeness",
         "Table10s1",
         "Table10s2",
         "Table10s3",
@@ -261,6 +262,9 @@ def test_tables_from_two_stored_versions_explain_the_recalculation(tmp_path: Pat
     table9 = {(r[0], r[1], r[3]): r for r in book["Table9"].iter_rows(values_only=True)}
     assert table9[("IE", "1.A.3.a", "CO2")][5:] == ("1.A.3.a.ii", "1.A.3.b", "jet fuel is in the road statistics")
     assert table9[("NE", "2.B.3", "N2O")][4] == "2022-2023"
+    status = {(r[0], r[2]): r for r in book["Completeness"].iter_rows(values_only=True)}
+    assert status[("1.B.1.a", "CH4")][3:7] == ("missing", None, "NO: 2023", "1990-2022")  # empty cell: None
+    assert status[("1.A.1", "CO2")][3] == "estimated"
     summary = {r[0]: r for r in book["Summary1"].iter_rows(values_only=True)}
     header = next(iter(book["Summary1"].iter_rows(values_only=True)))
     sf6_col = header.index("SF6 (kt CO2e)")

@@ -223,7 +223,7 @@ def crt_tables(
     kca_threshold: float = 0.95,
 ) -> dict[str, Any]:
     """One XLSX per year: Summary1, Summary2, Table7, Table8 (when a previous submission is given),
-    Table9 and Table10s1-s5."""
+    Table9, Completeness (every category and gas: estimated, keyed or missing years) and Table10s1-s5."""
     from carbonbridge.adapters.inventory_primap import ISO3
     from carbonbridge.adapters.inventory_tables import write_xlsx
     from carbonbridge.domain.inventory import crt_tables as t
@@ -259,6 +259,7 @@ def crt_tables(
         if previous is not None:
             sheets["Table8"] = t.table8(old_values, values, conversion.tree, year, g, why, labels=labels)
         sheets["Table9"] = t.table9(crt_keys, conversion.tree)
+        sheets["Completeness"] = t.completeness_table(values, crt_keys, conversion.tree)
         for n, gas in enumerate(("CO2e", "CO2", "CH4", "N2O", "F-gases"), 1):
             sheets[f"Table10s{n}"] = t.table10(values, conversion.tree, gas, g, gwp_set)
         name = f"{ISO3.get(jurisdiction, jurisdiction)}-CRT-like-{year}.xlsx"

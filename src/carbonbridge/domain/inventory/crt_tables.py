@@ -295,3 +295,51 @@ def _ranges(years: Sequence[int]) -> str:
         else:
             out.append(str(y))
     return ", ".join(out)
+
+
+def completeness_table(values: Sequence[CrtValue], keys: Sequence[CrtKey], tree: CrtTree) -> Table:
+    """Every CRT category and gas with a number or a key: the years estimated, the years under each
+    key and the years with neither (derived with `notation.completeness`)."""
+    from carbonbridge.domain.inventory.notation import NotationKey, completeness
+    from carbonbridge.domain.inventory.records import EmissionRecord
+
+    years = sorted({v.year for v in values} | {k.year for k in keys})
+    carriers = [EmissionRecord(v.category, v.gas, v.year, v.mass_t) for v in values]
+    notes = [
+        NotationKey(
+            k.category,
+            k.gas,
+            k.year,
+            k.cell.keys,
+            k.cell.explanation,
+            k.cell.allocation_by_party,
+            k.cell.allocation_by_ipcc,
+        )
+        for k in keys
+    ]
+    table: Table = [
+        [
+            "category",
+            "title",
+            "gas",
+            "status",
+            "years estimated",
+            "years by notation key",
+            "years with neither",
+            "explanation",
+        ]
+    ]
+    for row in completeness(carriers, notes, years):
+        table.append(
+            [
+                row.category,
+                tree.titles.get(row.category, ""),
+                row.gas,
+                row.status,
+                _ranges(row.estimated_years),
+                "; ".join(f"{k}: {_ranges(ys)}" for k, ys in row.keys),
+                _ranges(row.missing_years),
+                row.explanation,
+            ]
+        )
+    return table
