@@ -386,3 +386,20 @@ def test_emission_entries_of_the_template_that_the_inventory_does_not_have_are_k
     ]
     back = read_crt(out, METADATA)
     assert {(r.category, r.year): r.mass_t for r in back.records} == {("1.A.1", 2023): 5.0, ("1.A.3.c", 2023): 12500.0}
+
+
+def test_an_unknown_variable_in_the_template_is_located_in_the_template(tmp_path: Path) -> None:
+    party = json.loads(PARTY.read_text(encoding="utf-8"))
+    party["data"]["values"][0]["values"].append(
+        {"variable_uid": "00000000-0000-4000-8000-00000000abcd", "value": {"type": "number", "value": 1}}
+    )
+    template = tmp_path / "party.json"
+    template.write_text(json.dumps(party), encoding="utf-8")
+    out = tmp_path / "out.json"
+    with pytest.raises(ValidationFailed) as caught:
+        export_crt(demo_records()[:3], [], metadata_path=METADATA, template_path=template, output=out, now=NOW)
+    assert [(p.file, p.field) for p in caught.value.problems] == [
+        (str(template), "data.values[0].values[1].variable_uid")
+    ]
+    assert "[unknown-variable] 00000000-0000-4000-8000-00000000abcd" in caught.value.problems[0].message
+    assert not out.exists()
