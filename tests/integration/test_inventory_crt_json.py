@@ -403,3 +403,34 @@ def test_an_unknown_variable_in_the_template_is_located_in_the_template(tmp_path
     ]
     assert "[unknown-variable] 00000000-0000-4000-8000-00000000abcd" in caught.value.problems[0].message
     assert not out.exists()
+
+
+def test_a_co2_equivalent_value_of_a_gas_group_is_a_located_problem_when_read(tmp_path: Path) -> None:
+    metadata = json.loads(METADATA.read_text(encoding="utf-8"))
+    root = metadata["Metadata"][0]
+    node = root["variable"][0]["node_uid"]
+    uid = "0f0f0f0f-0000-4000-8000-000000000001"
+    root["variable"].append(
+        {
+            "uid": uid,
+            "node_uid": node,
+            "is_calculated": False,
+            "is_template": False,
+            "name": "[1. Energy][no classification][Emissions][HFCs][no parameter][kt CO₂ equivalent]",
+        }
+    )
+    meta = tmp_path / "meta.json"
+    meta.write_text(json.dumps(metadata), encoding="utf-8")
+    doc = {
+        "data": {
+            "values": [
+                {"inventory_year": "2023", "values": [{"variable_uid": uid, "value": {"type": "number", "value": 3.5}}]}
+            ]
+        }
+    }
+    path = tmp_path / "f.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    with pytest.raises(ValidationFailed) as caught:
+        read_crt(path, meta)
+    assert [(p.file, p.field) for p in caught.value.problems] == [(str(path), "data.values[0].values[0].value")]
+    assert "has no GWP" in caught.value.problems[0].message

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from carbonbridge.domain.errors import Problem
+from carbonbridge.domain.errors import Problem, UnknownGas
 from carbonbridge.domain.inventory.crt_categories import CrtConversion, CrtValue
 from carbonbridge.domain.inventory.crt_metadata import Catalog, Variable, normal_gas
 from carbonbridge.domain.inventory.crt_values import Gwp, KeyCell, decode_key, decode_number, key_entry, number_entry
@@ -143,7 +143,7 @@ def fill(
                 if isinstance(item, CrtValue)
                 else key_entry(variable, item.cell, time_stamp)
             )
-        except (ValueError, KeyError) as exc:
+        except (ValueError, KeyError, UnknownGas) as exc:
             problems.append(Problem(f"variable {variable.uid}: {exc}", file=source, field=where))
             continue
         slot = (str(year), variable.uid)
@@ -255,7 +255,7 @@ def read_document(doc: Any, catalog: Catalog, *, gwp: Gwp, file: str) -> ReadRes
                     keys.append(CrtKey(variable.code, gas, int(year_text), decode_key(entry)))
                 else:
                     skipped += 1
-            except (KeyError, TypeError, ValueError) as exc:
+            except (KeyError, TypeError, ValueError, UnknownGas) as exc:
                 problems.append(Problem(f"variable {variable.uid}: {exc}", file=file, field=f"{path}.value"))
     values = [CrtValue(c, g, y, math.fsum(m)) for (c, g, y), m in sorted(sums.items())]
     return ReadResult(values, keys, skipped, problems)
