@@ -184,8 +184,10 @@ def trade_on_exchange(market: MarketYear, folder: Path, seed: int) -> dict[str, 
         for t in pending:
             market.ledger.add(people[t.buyer], unit, t.quantity)
             market.ledger.add(people[t.seller], unit, -t.quantity)
+    market_folder = folder.parent / "market"  # beside the other market exports
+    market_folder.mkdir(parents=True, exist_ok=True)
     pl.DataFrame(depth_rows, schema=["day", "side", "level", "price", "quantity"], orient="row").write_csv(
-        folder / "depth_snapshots.csv"
+        market_folder / "depth_snapshots.csv"
     )
     return {"refused_orders": refused, "participants": len(ids)}
 
