@@ -1,6 +1,5 @@
 """`carbonbridge market`: replay, conservation check, bank statements, MSR, market data, surveillance."""
 
-from __future__ import annotations
 
 import json
 from pathlib import Path
