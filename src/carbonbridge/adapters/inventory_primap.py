@@ -32,8 +32,12 @@ def write_interchange(
     source: str = "CarbonBridge",
     scenario: str = "SUBMISSION",
     title: str = "",
+    categorisation: str = "IPCC2006",
 ) -> tuple[Path, Path]:
-    """Write `stem`.csv and `stem`.yaml; returns both paths."""
+    """Write `stem`.csv and `stem`.yaml; returns both paths. `categorisation` names the category
+    codes (IPCC2006, or CRT for CRT values carried in EmissionRecords)."""
+    category_column = f"category ({categorisation})"
+    key_columns = (*KEY_COLUMNS[:-1], category_column)
     stem.parent.mkdir(parents=True, exist_ok=True)
     area = ISO3.get(jurisdiction, jurisdiction)
     years = sorted({r.year for r in records})
@@ -46,7 +50,7 @@ def write_interchange(
     csv_path, yaml_path = stem.with_suffix(".csv"), stem.with_suffix(".yaml")
     with csv_path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, quoting=csv.QUOTE_MINIMAL)
-        writer.writerow([*KEY_COLUMNS, *map(str, years)])
+        writer.writerow([*key_columns, *map(str, years)])
         for (entity, category), values in sorted(table.items()):
             writer.writerow(
                 [
@@ -60,11 +64,11 @@ def write_interchange(
                     *(repr(values[y]) if y in values else "" for y in years),
                 ]
             )
-    dims = "\n".join(f"  - {c}" for c in sorted(KEY_COLUMNS))
+    dims = "\n".join(f"  - {c}" for c in sorted(key_columns))
     yaml_path.write_text(
         "attrs:\n"
         f"  area: {AREA}\n"
-        f"  cat: {CATEGORY}\n"
+        f"  cat: {category_column}\n"
         f"  scen: {SCENARIO}\n"
         f"  title: {_quote(title or f'{area} national GHG inventory (CarbonBridge)')}\n"
         f"data_file: {csv_path.name}\n"

@@ -1,8 +1,7 @@
 """The demo's compliance year, through the real registry, allocation and compliance services.
 
-Belarus: absolute cap with benchmark allocation ex ante; the rest of the cap is held in the
-national holding account as auction volume (auctions come with the market capability; here
-the national account sells it to installations short of allowances by transfer).
+Belarus: absolute cap with benchmark allocation ex ante; the rest of the cap is auction volume,
+sold at auctions in BYN (demo/market_demo.py) to installations short of allowances and traders.
 China: intensity allocation, 70 % pre-allocated from the previous year's output, trued up
 against verified output; CCER offsets up to 5 %; shortfalls deducted from next year's
 allocation. Installations trade their surplus to those short of allowances, surrender, and a
@@ -268,8 +267,11 @@ def run_compliance_year(
     allocation: dict[str, int],
     basis: dict[str, str],
     progress: Callable[[str], None],
+    before_trade: Callable[[dict[str, int]], dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """Verified emissions in, blocking, trading, offsets, surrenders and the assessment."""
+    """Verified emissions in, blocking, trading, offsets, surrenders and the assessment.
+    `before_trade` gets each installation's gap (what it owes less what it holds and its offsets)
+    before installations trade with each other: the BY auctions sell the auction volume there."""
     code, year, s = market.code, market.year, market.app.sessions
     rules = load_compliance_rules(code, year)
     failures = FAILURES[code]
@@ -295,6 +297,13 @@ def run_compliance_year(
     trade_day = dt.datetime.combine(surrender_deadline - dt.timedelta(days=45), dt.time(9), tzinfo=UTC)
     progress(f"{code}: trading surplus to installations short of allowances")
     offsets = _buy_offsets(market, obligations, trade_day) if code == "CN" else {}
+    sold: dict[str, Any] = {}
+    if before_trade is not None:
+        progress(f"{code}: auctions of the auction volume")
+        held = market.ledger.of
+        sold = before_trade(
+            {i: obligations[i] - held(account_of(i), market.allowance) - offsets.get(i, 0) for i in obligations}
+        )
     _trade(market, obligations, offsets, trade_day)
     market.settle(trade_day + dt.timedelta(days=7))
     progress(f"{code}: surrenders")
@@ -304,6 +313,7 @@ def run_compliance_year(
     return {
         "blocked": blocked,
         "obligations": obligations,
+        "auctions": sold,
         "offsets_bought": offsets,
         "assessments": views,
         "assessed_at": assessed_at,

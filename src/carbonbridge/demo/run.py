@@ -21,9 +21,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 
 from carbonbridge.adapters.allocation_config import load_benchmark_config
-from carbonbridge.demo import market
+from carbonbridge.demo import market, market_demo
 from carbonbridge.demo.compliance_report import write_compliance_report
 from carbonbridge.demo.inventory import run_inventory_demo
+from carbonbridge.demo.market_report import append_to_report, section
 from carbonbridge.demo.report import write_mrv_report
 from carbonbridge.demo.synthetic import SyntheticInstallation, belarus, china
 from carbonbridge.domain.mrv.monitoring import parse_plan
@@ -128,6 +129,8 @@ def run_demo(output: Path, *, seed: int = 2026, year: int = 2025, console: Conso
             allocation["CN"] = market.allocate_ex_ante(
                 markets["CN"], outputs_before, output / "input", f"CN_outputs_{year - 1}.csv"
             )
+        with _step(progress, f"CN: exchange trading in CNY over {year}, daily batch settlement"):
+            exchange = market_demo.trade_on_exchange(markets["CN"], output / "input", seed)
         for code, installations in systems.items():
             views += _mrv_year(app, progress, output, code, installations, year, now, rng)
         verified = {v.installation_id: int(v.verified_emissions_t or 0) for v in views}
@@ -144,8 +147,16 @@ def run_demo(output: Path, *, seed: int = 2026, year: int = 2025, console: Conso
             def describe(text: str, task: TaskID = task) -> None:
                 progress.update(task, description=text)
 
+            def auction(need: dict[str, int], code: str = code) -> dict[str, Any]:
+                return market_demo.sell_auction_volume(markets[code], need, output / "input", seed)
+
             years[code] = market.run_compliance_year(
-                markets[code], {i: verified[i] for i in markets[code].installations}, allocation[code], basis, describe
+                markets[code],
+                {i: verified[i] for i in markets[code].installations},
+                allocation[code],
+                basis,
+                describe,
+                before_trade=auction if code == "BY" else None,
             )
             progress.update(task, description=f"{code}: compliance year assessed", total=1, completed=1)
         with _step(progress, f"CN: {year + 1} pre-allocation, shortfalls deducted"):
@@ -163,6 +174,10 @@ def run_demo(output: Path, *, seed: int = 2026, year: int = 2025, console: Conso
     summary["compliance"] = write_compliance_report(
         output / "compliance", years, allocation, verified, kinds, year, market.conservation(app), next_run
     )
+    summary["market"] = market_demo.market_report(app, output / "market")
+    summary["market"]["exchange"] = exchange
+    markdown, fragment = section(summary["market"], years["BY"]["auctions"], output / "market")
+    append_to_report(output / "compliance", markdown, fragment)
     with console.status("BY: compiling the national inventory 1990-latest (KCA, uncertainty, exports)"):
         summary["inventory"] = run_inventory_demo(output, seed=seed, sessions=app.sessions, latest_year=year)
         summary["reconciliation"] = _reconcile(app, output)

@@ -3,8 +3,8 @@
 Cells arrive as text: `String`, or `Categorical` where the reader dictionary-encoded a column
 of few distinct values (units, sectors...). Cleaning (blank -> missing, surrounding spaces
 dropped) is the same for both, but it is only done where needed: a column is checked first
-on its distinct values (categorical), by one cast (numbers: a cell the cast accepts has no
-surrounding space) or by one strip (other text), and only a column that changes is rewritten.
+(numbers by one cast, since a cell the cast accepts has no surrounding space; encoded columns
+on their dictionary; other text by one strip) and only a column that would change is rewritten.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ class TableSource:
     columns: tuple[str, ...] = ()  # header order, for 1-based column numbers
     column_numbers: bool = True  # False for JSON, where a field name is the location
     lines: tuple[int, ...] = ()  # the line of each row, where rows and lines are not 1:1
-    # Called at most once per report: the line of every row, as an integer Series.
+    # The line of every row, as an integer Series; the reader computes it on the first call.
     line_map: Callable[[], pl.Series] | None = field(default=None, compare=False)
 
     def _mapped(self) -> pl.Series | None:

@@ -1,4 +1,4 @@
-"""`carbonbridge inventory`: compile, key categories, uncertainty, export, diff, reconcile."""
+"""`carbonbridge inventory`: compile, key categories, uncertainty, export, diff, reconcile, crt."""
 
 import json
 from pathlib import Path
@@ -243,3 +243,164 @@ def reconcile(
         for r in rows
     ]
     _emit(rows, as_json, "\n".join([f"{len(rows)} category-years reported by installations", *lines]))
+
+
+crt_app = typer.Typer(
+    help="The inventory in the CRT Data Exchange JSON of the ETF tool (decision 5/CMA.3), and CRT-like XLSX.",
+    no_args_is_help=True,
+)
+app.add_typer(crt_app, name="crt")
+MetadataOption = Annotated[Path, typer.Option("--metadata", help="CRT metadata JSON from UNFCCC (user-supplied)")]
+KeysOption = Annotated[Path | None, typer.Option("--notation-keys", help="Notation keys CSV (docs/crt.md)")]
+
+
+@crt_app.command("export")
+def crt_export(
+    ctx: typer.Context,
+    jurisdiction: Annotated[str, typer.Argument(help="BY or CN")],
+    metadata: MetadataOption,
+    output: Annotated[Path, typer.Option("--output", "-o", help="CRT JSON to write")],
+    template: Annotated[Path | None, typer.Option("--template", help="The Party's own ETF export to fill")] = None,
+    version: VersionOption = None,
+    records: RecordsOption = None,
+    notation_keys: KeysOption = None,
+    fx_years: Annotated[str, typer.Option("--fx-years", help="Flexibility years, e.g. 1990-2004,2006")] = "",
+    ne_threshold: Annotated[
+        str | None, typer.Option("--ne-threshold", help="Check NE insignificance: standard or flexibility")
+    ] = None,
+    sector: Annotated[
+        list[str] | None, typer.Option("--sector", help="Only this sector (repeat): energy, ippu, ..., lulucf")
+    ] = None,
+    gwp: GwpOption = "AR5GWP100",
+    as_json: JsonOption = False,
+) -> None:
+    """Fill the template with the inventory; nothing is written while any problem remains."""
+    from carbonbridge.entrypoints.bootstrap import utcnow
+    from carbonbridge.services import inventory_crt as crt
+
+    with cli_errors():
+        sessions = _sessions(ctx) if records is None else None
+        recs, keys, label = crt.inventory_inputs(
+            sessions, jurisdiction, version=version, records_file=records, keys_file=notation_keys
+        )
+        result = crt.export_crt(
+            recs,
+            keys,
+            metadata_path=metadata,
+            template_path=template,
+            output=output,
+            now=utcnow(),
+            fx_years=crt.parse_years(fx_years),
+            gwp_set=gwp,
+            source=label,
+            ne_threshold=ne_threshold,
+            sectors=sector or (),
+        )
+    summary = (
+        f"{output}: {result.numbers} numbers, {result.keys} notation keys, "
+        f"{result.kept_from_template} template entries kept, {len(result.repairs)} repairs"
+    )
+    _emit(
+        result.as_dict(),
+        as_json,
+        "\n".join([summary, *(f"  repair: {r}" for r in result.repairs), *(f"  note: {n}" for n in result.notes)]),
+    )
+
+
+@crt_app.command("coverage")
+def crt_coverage(
+    ctx: typer.Context,
+    jurisdiction: Annotated[str, typer.Argument(help="BY or CN")],
+    metadata: MetadataOption,
+    template: Annotated[Path | None, typer.Option("--template", help="The Party's own ETF export")] = None,
+    version: VersionOption = None,
+    records: RecordsOption = None,
+    notation_keys: KeysOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Report, without writing, where each CRT category and gas would go and which rows stay empty."""
+    from carbonbridge.services import inventory_crt as crt
+
+    with cli_errors():
+        sessions = _sessions(ctx) if records is None else None
+        recs, keys, _ = crt.inventory_inputs(
+            sessions, jurisdiction, version=version, records_file=records, keys_file=notation_keys
+        )
+        result = crt.crt_coverage(recs, keys, metadata_path=metadata, template_path=template)
+    lines = [f"{len(result['placed'])} CRT category/gas pairs have a variable; {len(result['unplaced'])} do not:"]
+    lines += [f"  {u['category']} {u['gas']}: {u['reason']}" for u in result["unplaced"]]
+    lines += [f"not converted: {m}" for m in result["not_converted"]]
+    lines += [f"{len(result['variables_without_number_or_key'])} emission variables get neither a number nor a key:"]
+    lines += [f"  {name}" for name in result["variables_without_number_or_key"]]
+    _emit(result, as_json, "\n".join(lines))
+
+
+@crt_app.command("validate")
+def crt_validate(
+    file: Annotated[Path, typer.Argument(help="CRT JSON to check")],
+    metadata: MetadataOption,
+    as_json: JsonOption = False,
+) -> None:
+    """Check every import rule; exit 2 with one located problem per line if any is broken."""
+    from carbonbridge.services.inventory_crt import validate_crt
+
+    with cli_errors():
+        result = validate_crt(file, metadata)
+    _emit(result, as_json, f"{file}: valid ({result['entries']} entries, {len(result['years'])} years)")
+
+
+@crt_app.command("read")
+def crt_read(
+    file: Annotated[Path, typer.Argument(help="CRT JSON to read")],
+    metadata: MetadataOption,
+    records_out: Annotated[Path | None, typer.Option("--records-out", help="Write IPCC 2006 records CSV")] = None,
+    keys_out: Annotated[Path | None, typer.Option("--keys-out", help="Write notation keys CSV")] = None,
+    gwp: GwpOption = "AR5GWP100",
+    as_json: JsonOption = False,
+) -> None:
+    """Read the emissions and notation keys back, converted to IPCC 2006 categories."""
+    from carbonbridge.services.inventory_crt import read_to_files
+
+    with cli_errors():
+        result = read_to_files(file, metadata, records_out=records_out, keys_out=keys_out, gwp_set=gwp)
+    _emit(result, as_json, f"{file}: {result['records']} records, {result['notation_keys']} notation keys")
+
+
+@crt_app.command("tables")
+def crt_tables(
+    ctx: typer.Context,
+    jurisdiction: Annotated[str, typer.Argument(help="BY or CN")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Folder for the XLSX workbooks")],
+    year: Annotated[list[int] | None, typer.Option("--year", help="Workbook year (repeat; default latest)")] = None,
+    base_year: BaseOption = None,
+    version: VersionOption = None,
+    records: RecordsOption = None,
+    notation_keys: KeysOption = None,
+    previous_version: Annotated[int | None, typer.Option(help="Submission to compare with (Table 8)")] = None,
+    previous_records: Annotated[Path | None, typer.Option(help="Records CSV to compare with (Table 8)")] = None,
+    explanations: Annotated[Path | None, typer.Option(help="Recalculation explanations CSV")] = None,
+    kca_threshold: Annotated[float, typer.Option(help="Key category threshold (0.95; flexibility 0.85)")] = 0.95,
+    gwp: GwpOption = "AR5GWP100",
+    as_json: JsonOption = False,
+) -> None:
+    """CRT-like workbooks for people, one per year (not an import file)."""
+    from carbonbridge.services.inventory_crt import tables_command
+
+    with cli_errors():
+        sessions = _sessions(ctx) if records is None or previous_version is not None else None
+        result = tables_command(
+            sessions,
+            jurisdiction,
+            output,
+            version=version,
+            records_file=records,
+            keys_file=notation_keys,
+            previous_version=previous_version,
+            previous_records=previous_records,
+            explanations=explanations,
+            years=year,
+            base_year=base_year,
+            gwp_set=gwp,
+            kca_threshold=kca_threshold,
+        )
+    _emit(result, as_json, "\n".join(result["files"]))

@@ -6,12 +6,14 @@ from typing import Annotated
 import typer
 
 from carbonbridge import __version__
-from carbonbridge.entrypoints.cli import allocation, compliance, db, inventory, mrv, registry
+from carbonbridge.entrypoints.cli import allocation, compliance, db, inventory, market, mrv, registry, serve, users
 from carbonbridge.entrypoints.cli.errors import cli_errors
 
 app = typer.Typer(
     name="carbonbridge",
-    help="GHG MRV, national inventory, allowance registry and linked emissions trading (BY/CN).",
+    help="GHG MRV, national inventory, allowance registry and linked emissions trading (BY/CN). "
+    "The CLI is an administrator's local tool: it acts with direct database access (--by names who acts); "
+    "other users work through the HTTP API (carbonbridge serve), where the signed-in principal acts.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
@@ -22,7 +24,10 @@ app.add_typer(inventory.app, name="inventory")
 app.add_typer(registry.app, name="registry")
 app.add_typer(allocation.allocate_app, name="allocate")
 app.add_typer(compliance.app, name="compliance")
+app.add_typer(market.app, name="market")
 app.command("cap")(allocation.cap)
+app.add_typer(users.app, name="users")
+app.command("serve")(serve.serve)
 
 
 def _version(value: bool) -> None:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from alembic import context
 
+import carbonbridge.adapters.db.auth_models
 import carbonbridge.adapters.db.compliance_models
 import carbonbridge.adapters.db.inventory_models  # noqa: F401  (inventory tables for autogenerate)
-from carbonbridge.adapters.db import registry_models  # noqa: F401  (registers the registry tables)
+from carbonbridge.adapters.db import market_models, registry_models  # noqa: F401  (registers the tables)
 from carbonbridge.adapters.db.models import Base
 
 engine = context.config.attributes["engine"]

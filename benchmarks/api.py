@@ -1,0 +1,273 @@
+"""Benchmark of registry transfers through the HTTP API against the same transfers through the
+service layer directly, on PostgreSQL, in one run; and GET holdings latency through the API.
+
+Both paths run `registry_transactions.propose` with every rule on (see registry_transfers.py), on
+the same seeded market (50 trading accounts, full trusted lists, approval only for untrusted
+destinations, so one command completes one transfer). The API path adds what a request costs:
+HTTP parsing (Uvicorn), bearer-token authentication against the database (an API key made for
+moving units: a machine client, which signs by possession instead of a TOTP code per command),
+the access policy, the per-principal and per-address rate limits, the problem-document layer
+and an audit record of the request with its request id. Each client is a separate process with
+its own connection / HTTP client. Targets: API >= 60 % of the direct rate at 8 clients; GET
+holdings p99 < 20 ms at 8 clients.
+
+Run: `.venv/bin/python benchmarks/api.py [--seconds 10] [--clients 8] [--workers 2] [--pg URL]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import multiprocessing as mp
+import os
+import random
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from importlib import resources
+from pathlib import Path
+
+TRADERS, UNITS_EACH, UNIT = 50, 1_000_000, "BY-AL-2026"
+NOW = dt.datetime(2026, 3, 31, 12, 0, tzinfo=dt.UTC)
+OVERRIDE = '\n[registry]\napproval = "untrusted"\ntransfer_limit_units = 10000\n'
+
+
+def _accounts() -> list[str]:
+    return [f"BY-T{i:03d}" for i in range(TRADERS)]
+
+
+def _config_folder() -> str:
+    """Jurisdiction files whose [registry] asks a second representative only off the trusted list."""
+    folder = tempfile.mkdtemp(prefix="cb-bench-config-")
+    shipped = Path(str(resources.files("carbonbridge") / "data" / "jurisdictions"))
+    for name in ("BY.toml", "CN.toml"):
+        shutil.copy(shipped / name, Path(folder) / name)
+    with (Path(folder) / "BY.toml").open("a", encoding="utf-8") as handle:
+        handle.write(OVERRIDE)
+    return folder
+
+
+def seed(url: str, clients: int) -> list[str]:
+    """The market, one desk representative per client on every account, and an API key per desk."""
+    from carbonbridge.domain.auth.principal import Grant, Role
+    from carbonbridge.domain.registry.policy import ApprovalRule, SecurityPolicy
+    from carbonbridge.entrypoints.bootstrap import build_app
+    from carbonbridge.services import auth
+    from carbonbridge.services.registry_accounts import add_representative
+    from carbonbridge.services.registry_seed import seed_market
+
+    app = build_app(url, upgrade=True)
+    setup = SecurityPolicy(approval=ApprovalRule.UNTRUSTED)  # the hand-out exceeds the per-transfer limit
+    seed_market(
+        app.sessions,
+        now=NOW - dt.timedelta(days=30),
+        traders=TRADERS,
+        units_each=UNITS_EACH,
+        policy_for=lambda _: setup,
+    )
+    grants = [Grant(Role.TRADER, "BY", a) for a in _accounts()]
+    keys = []
+    for c in range(clients):
+        desk = f"desk-{c}"
+        add_representative(app.sessions, desk, desk, _accounts(), now=NOW)
+        auth.create_user(app.sessions, desk, "benchmark password", grants, now=NOW, representative_id=desk)
+        keys.append(
+            auth.create_api_key(app.sessions, desk, "bench", grants, now=NOW, moves_units=True, actor="bench").secret
+        )
+    app.engine.dispose()
+    return keys
+
+
+def _direct(url: str, client: int, start_at: float, seconds: float, out: mp.Queue) -> None:  # type: ignore[type-arg]
+    from carbonbridge.domain.errors import RuleViolation
+    from carbonbridge.domain.registry.commands import TransactionRequest
+    from carbonbridge.domain.registry.model import TransactionType
+    from carbonbridge.entrypoints.bootstrap import build_app, utcnow
+    from carbonbridge.services.registry_transactions import propose
+
+    app = build_app(url, check=False)
+    rng, latencies, n = random.Random(client), [], 0
+    time.sleep(max(0.0, start_at - time.time()))
+    while time.time() < start_at + seconds:
+        source, destination = rng.sample(_accounts(), 2)
+        request = TransactionRequest(
+            f"direct-{client}-{n}-{start_at}",
+            TransactionType.TRANSFER,
+            source,
+            destination,
+            UNIT,
+            rng.randint(1, 100),
+            f"desk-{client}",
+        )
+        n += 1
+        began = time.perf_counter()
+        try:
+            propose(app.sessions, request, now=utcnow())
+            latencies.append(time.perf_counter() - began)
+        except RuleViolation:
+            pass
+    out.put(latencies)
+    app.engine.dispose()
+
+
+def _api(base: str, key: str, kind: str, client: int, start_at: float, seconds: float, out: mp.Queue) -> None:  # type: ignore[type-arg]
+    import httpx
+
+    http = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=30)
+    rng, latencies, n = random.Random(client), [], 0
+    http.get("/api/v1/auth/me")  # connect and warm up before the clock starts
+    time.sleep(max(0.0, start_at - time.time()))
+    while time.time() < start_at + seconds:
+        source, destination = rng.sample(_accounts(), 2)
+        began = time.perf_counter()
+        if kind == "transfer":
+            body = {
+                "type": "transfer",
+                "unit_type": UNIT,
+                "quantity": rng.randint(1, 100),
+                "source_account": source,
+                "destination_account": destination,
+            }
+            response = http.post(
+                "/api/v1/transactions", json=body, headers={"Idempotency-Key": f"api-{client}-{n}-{start_at}"}
+            )
+        else:
+            response = http.get(f"/api/v1/accounts/{source}/holdings")
+        n += 1
+        if response.status_code == 200:
+            latencies.append(time.perf_counter() - began)
+        elif response.status_code >= 500 or response.status_code in (401, 403, 404, 429):
+            raise RuntimeError(f"{response.status_code}: {response.text}")
+    out.put(latencies)
+    http.close()
+
+
+def _run(target: object, args_of: object, clients: int, seconds: float) -> list[float]:
+    out: mp.Queue = mp.Queue()  # type: ignore[type-arg]
+    start_at = time.time() + 3.0
+    workers = [mp.Process(target=target, args=(*args_of(c), start_at, seconds, out)) for c in range(clients)]  # type: ignore[operator]
+    for worker in workers:
+        worker.start()
+    found = [x for _ in workers for x in out.get(timeout=seconds + 120)]
+    for worker in workers:
+        worker.join()
+    return found
+
+
+def _stats(latencies: list[float], seconds: float) -> tuple[float, float, float]:
+    if not latencies:
+        return 0.0, float("nan"), float("nan")
+    ordered = sorted(latencies)
+    p99 = ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
+    return len(ordered) / seconds, statistics.median(ordered) * 1000, p99 * 1000
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _serve(url: str, workers: int, config: str) -> tuple[subprocess.Popen[bytes], str]:
+    import httpx
+
+    port = _free_port()
+    env = {
+        **os.environ,
+        "CARBONBRIDGE_CONFIG": config,
+        "CARBONBRIDGE_RATE_LIMIT": "1000000/minute",
+        "CARBONBRIDGE_RATE_LIMIT_ADDRESS": "1000000/minute",
+    }
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "carbonbridge.entrypoints.cli.main",
+            "--db",
+            url,
+            "serve",
+            "--workers",
+            str(workers),
+            "--port",
+            str(port),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(120):
+        try:
+            if httpx.get(f"{base}/api/v1/public/jurisdictions", timeout=1).status_code == 200:
+                return process, base
+        except httpx.HTTPError:
+            time.sleep(0.5)
+    process.kill()
+    raise RuntimeError("the API server did not start")
+
+
+def _scratch(pg: str, name: str) -> str:
+    import psycopg
+
+    with psycopg.connect(pg, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{name}"')
+    return f"{pg.rsplit('/', 1)[0]}/{name}"
+
+
+def main() -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=2, help="Uvicorn worker processes")
+    parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/test", help="admin URL")
+    args = parser.parse_args()
+    config = _config_folder()
+    os.environ["CARBONBRIDGE_CONFIG"] = config  # the direct path reads the same policy
+    url = _scratch(args.pg, "cb_bench_api")
+    keys = seed(url, args.clients)
+    direct = _stats(_run(_direct, lambda c: (url, c), args.clients, args.seconds), args.seconds)
+    server, base = _serve(url, args.workers, config)
+    try:
+        api = _stats(_run(_api, lambda c: (base, keys[c], "transfer", c), args.clients, args.seconds), args.seconds)
+        reads = _stats(_run(_api, lambda c: (base, keys[c], "holdings", c), args.clients, args.seconds), args.seconds)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    table = Table(
+        title=f"PostgreSQL, {args.clients} clients, {args.seconds:.0f} s per row, API on {args.workers} Uvicorn workers"
+    )
+    for column in ("path", "operation", "per second", "p50 ms", "p99 ms", "vs direct"):
+        table.add_column(column, justify="right" if column not in ("path", "operation") else "left")
+    table.add_row("service layer", "transfer", f"{direct[0]:.0f}", f"{direct[1]:.1f}", f"{direct[2]:.1f}", "100 %")
+    table.add_row(
+        "HTTP API",
+        "transfer",
+        f"{api[0]:.0f}",
+        f"{api[1]:.1f}",
+        f"{api[2]:.1f}",
+        f"{api[0] / direct[0]:.0%}" if direct[0] else "-",
+    )
+    table.add_row("HTTP API", "GET holdings", f"{reads[0]:.0f}", f"{reads[1]:.1f}", f"{reads[2]:.1f}", "-")
+    Console().print(table)
+    ratio_ok = direct[0] > 0 and api[0] >= 0.6 * direct[0]
+    print(
+        f"API transfers >= 60 % of direct: {'PASS' if ratio_ok else 'FAIL'}; "
+        f"GET holdings p99 < 20 ms: {'PASS' if reads[2] < 20 else 'FAIL'}"
+    )
+    import psycopg
+
+    with psycopg.connect(args.pg, autocommit=True) as connection:
+        connection.execute('DROP DATABASE IF EXISTS "cb_bench_api" WITH (FORCE)')
+    shutil.rmtree(config, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,189 @@
+"""A Python client of the CarbonBridge HTTP API, on httpx (the tests drive the API with it).
+
+    from carbonbridge.client import Client
+    api = Client("http://127.0.0.1:8000")
+    api.sign_in("alice", password, totp.now())
+    api.propose("transfer", key="t-1", code=totp.now(), unit_type="BY-AL-2026", quantity=10,
+                source_account="BY-T1", destination_account="BY-T2")
+
+Errors raise `ApiError` carrying the RFC 9457 problem document.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+
+__all__ = ["ApiError", "Client"]
+PREFIX = "/api/v1"
+MAX_PAGES = 10_000
+
+
+class ApiError(Exception):
+    """A non-2xx answer; `problem` is its problem document (type, title, status, detail, ...)."""
+
+    def __init__(self, status: int, problem: dict[str, Any]) -> None:
+        self.status, self.problem = status, problem
+        super().__init__(f"{status} {problem.get('title', '')}: {problem.get('detail', '')}")
+
+    @property
+    def response_code(self) -> str | None:
+        return self.problem.get("response_code")
+
+
+class Client:
+    def __init__(
+        self,
+        base_url: str = "http://127.0.0.1:8000",
+        *,
+        token: str | None = None,
+        http: httpx.Client | None = None,
+        timeout: float = 30.0,
+    ) -> None:
+        self.http = http or httpx.Client(base_url=base_url, timeout=timeout)
+        self.token = token
+
+    def close(self) -> None:
+        self.http.close()
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Any:
+        sent = dict(headers or {})
+        if self.token:
+            sent["Authorization"] = f"Bearer {self.token}"
+        clean = {k: v for k, v in (params or {}).items() if v is not None}
+        response = self.http.request(method, PREFIX + path, json=json, params=clean, headers=sent)
+        if response.status_code >= 400:
+            try:
+                problem = response.json()
+            except ValueError:
+                problem = {"title": response.reason_phrase, "detail": response.text}
+            raise ApiError(response.status_code, problem)
+        return response.json() if response.content else None
+
+    def get(self, path: str, **params: Any) -> Any:
+        return self.request("GET", path, params=params)
+
+    def post(self, path: str, body: Any = None, **headers: str) -> Any:
+        return self.request("POST", path, json=body, headers=headers)
+
+    def paginate(self, path: str, **params: Any) -> Iterator[Any]:
+        """Every item of a list, following `next_cursor` (bounded)."""
+        cursor = None
+        for _ in range(MAX_PAGES):
+            found = self.get(path, **params, cursor=cursor)
+            yield from found["items"]
+            cursor = found["next_cursor"]
+            if cursor is None:
+                return
+
+    # sign-in ---------------------------------------------------------------------------------
+
+    def sign_in(self, user_id: str, password: str, code: str) -> dict[str, Any]:
+        found: dict[str, Any] = self.post("/auth/sign-in", {"user_id": user_id, "password": password, "code": code})
+        self.token = found["access_token"]
+        return found
+
+    def sign_out(self) -> None:
+        self.request("POST", "/auth/sign-out")
+        self.token = None
+
+    def me(self) -> Any:
+        return self.get("/auth/me")
+
+    def create_user(
+        self, user_id: str, password: str, grants: list[dict[str, str]], representative_id: str | None = None
+    ) -> Any:
+        body = {"user_id": user_id, "password": password, "grants": grants, "representative_id": representative_id}
+        return self.post("/users", body)
+
+    def create_api_key(self, name: str, grants: list[dict[str, str]], *, moves_units: bool = False) -> Any:
+        return self.post("/api-keys", {"name": name, "grants": grants, "moves_units": moves_units})
+
+    # registry --------------------------------------------------------------------------------
+
+    def create_unit_type(self, jurisdiction: str, vintage: int, cap: int, **extra: Any) -> Any:
+        return self.post("/unit-types", {"jurisdiction": jurisdiction, "vintage": vintage, "cap": cap, **extra})
+
+    def open_account(
+        self, account_id: str, jurisdiction: str, account_type: str, holder: str, installation_id: str | None = None
+    ) -> Any:
+        body = {
+            "account_id": account_id,
+            "jurisdiction": jurisdiction,
+            "type": account_type,
+            "holder": holder,
+            "installation_id": installation_id,
+        }
+        return self.post("/accounts", body)
+
+    def account(self, account_id: str) -> Any:
+        return self.get(f"/accounts/{account_id}")
+
+    def set_account_state(self, account_id: str, state: str, reason: str) -> Any:
+        return self.post(f"/accounts/{account_id}/state", {"state": state, "reason": reason})
+
+    def add_representative(self, representative_id: str, name: str, accounts: list[str]) -> Any:
+        return self.post(
+            "/representatives", {"representative_id": representative_id, "name": name, "accounts": accounts}
+        )
+
+    def trust(self, account_id: str, trusted_account_id: str, action: str = "add") -> Any:
+        return self.post(
+            f"/accounts/{account_id}/trusted", {"trusted_account_id": trusted_account_id, "action": action}
+        )
+
+    def holdings(self, account_id: str) -> list[Any]:
+        return list(self.paginate(f"/accounts/{account_id}/holdings"))
+
+    def propose(self, kind: str, *, key: str, code: str | None = None, **fields: Any) -> Any:
+        """Propose a transaction (issuance, allocation, transfer, surrender, deletion, reversal)."""
+        headers = {"Idempotency-Key": key}
+        if code is not None:
+            headers["X-One-Time-Code"] = code
+        return self.request("POST", "/transactions", json={"type": kind, **fields}, headers=headers)
+
+    def approve(self, transaction_id: str, code: str | None = None) -> Any:
+        headers = {"X-One-Time-Code": code} if code else {}
+        return self.request("POST", f"/transactions/{transaction_id}/approve", headers=headers)
+
+    def cancel(self, transaction_id: str) -> Any:
+        return self.post(f"/transactions/{transaction_id}/cancel")
+
+    def transaction(self, transaction_id: str) -> Any:
+        return self.get(f"/transactions/{transaction_id}")
+
+    def transactions(self, **filters: Any) -> list[Any]:
+        return list(self.paginate("/transactions", **filters))
+
+    def settle(self) -> Any:
+        return self.post("/registry/settle")
+
+    def check(self) -> Any:
+        return self.get("/registry/check")
+
+    def verify_log(self) -> Any:
+        return self.get("/registry/log/verify")
+
+    # compliance and public reports -------------------------------------------------------------
+
+    def compliance(self, installation_id: str, year: int) -> Any:
+        return self.get(f"/compliance/{installation_id}/{year}")
+
+    def enter_verified_emissions(self, installation_id: str, year: int) -> Any:
+        return self.post(f"/compliance/{installation_id}/{year}/verified-emissions")
+
+    def public_installation_year(self, installation_id: str, year: int) -> Any:
+        return self.get(f"/public/installations/{installation_id}/years/{year}")
+
+    def public_jurisdiction_year(self, code: str, year: int) -> Any:
+        return self.get(f"/public/jurisdictions/{code}/years/{year}")

@@ -1,0 +1,156 @@
+"""The access policy, in one place: which role may do which action on which object. Deny by default.
+
+Every HTTP operation names one `Action`; `decide(principal, action, target)` allows it only if a
+grant of the principal matches a rule of the action in the target's jurisdiction and, for scoped
+roles, the target's account or installation. `visible` answers the same question for lists.
+Rationale: Commission Delegated Regulation (EU) 2019/1122 (representatives per account, Art. 20;
+the national administrator approves accounts and enters verified emissions; verifiers see only the
+installations they verify).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from carbonbridge.domain.auth.principal import SCOPE_OF, Principal, Role, ScopeKind
+
+
+class Action(StrEnum):
+    USER_MANAGE = "user.manage"
+    UNIT_TYPE_READ = "unit_type.read"
+    UNIT_TYPE_CREATE = "unit_type.create"
+    ACCOUNT_READ = "account.read"
+    ACCOUNT_OPEN = "account.open"
+    ACCOUNT_STATE = "account.state"
+    REPRESENTATIVE_MANAGE = "representative.manage"
+    TRUSTED_CHANGE = "trusted.change"
+    ISSUE = "transaction.issue"
+    ALLOCATE = "transaction.allocate"
+    TRANSFER = "transaction.transfer"
+    SURRENDER = "transaction.surrender"
+    DELETE = "transaction.delete"
+    REVERSE = "transaction.reverse"
+    APPROVE = "transaction.approve"
+    CANCEL = "transaction.cancel"
+    SETTLE = "transaction.settle"
+    TRANSACTION_READ = "transaction.read"
+    SERIAL_HISTORY = "serial.history"
+    LEDGER_AUDIT = "ledger.audit"  # conservation check and log verification
+    COMPLIANCE_READ = "compliance.read"
+    COMPLIANCE_ENTER = "compliance.enter"
+    ASSESSMENT_READ = "assessment.read"
+    REPORT_READ = "report.read"  # MRV emissions reports of an installation
+    REPORT_VERIFY = "report.verify"
+    ASSESS = "assessment.run"  # assess a jurisdiction-year after the surrender deadline; block missing
+
+
+MOVES_UNITS = frozenset(
+    {Action.ISSUE, Action.ALLOCATE, Action.TRANSFER, Action.SURRENDER, Action.DELETE, Action.REVERSE, Action.APPROVE}
+)
+"""Commands that move units: a user signs each with a fresh one-time code (UK ETS: OTP-signed proposals)."""
+
+R = Role
+_READERS = (R.REGISTRY_ADMIN, R.NATIONAL_ADMIN, R.AUDITOR)
+_HOLDERS = (R.OPERATOR_REPRESENTATIVE, R.TRADER)
+
+RULES: dict[Action, frozenset[Role]] = {
+    Action.USER_MANAGE: frozenset({R.REGISTRY_ADMIN}),
+    Action.UNIT_TYPE_READ: frozenset(Role),
+    Action.UNIT_TYPE_CREATE: frozenset({R.REGISTRY_ADMIN}),
+    Action.ACCOUNT_READ: frozenset({*_READERS, *_HOLDERS}),
+    Action.ACCOUNT_OPEN: frozenset({R.REGISTRY_ADMIN}),
+    Action.ACCOUNT_STATE: frozenset({R.REGISTRY_ADMIN, R.NATIONAL_ADMIN}),
+    Action.REPRESENTATIVE_MANAGE: frozenset({R.REGISTRY_ADMIN}),
+    Action.TRUSTED_CHANGE: frozenset(_HOLDERS),
+    Action.ISSUE: frozenset({R.REGISTRY_ADMIN}),
+    Action.ALLOCATE: frozenset({R.REGISTRY_ADMIN}),
+    Action.TRANSFER: frozenset(_HOLDERS),
+    Action.SURRENDER: frozenset({R.OPERATOR_REPRESENTATIVE}),
+    Action.DELETE: frozenset(_HOLDERS),
+    Action.REVERSE: frozenset({R.REGISTRY_ADMIN}),
+    Action.APPROVE: frozenset(_HOLDERS),
+    Action.CANCEL: frozenset(_HOLDERS),
+    Action.SETTLE: frozenset({R.REGISTRY_ADMIN}),
+    Action.TRANSACTION_READ: frozenset({*_READERS, *_HOLDERS}),
+    Action.SERIAL_HISTORY: frozenset(_READERS),
+    Action.LEDGER_AUDIT: frozenset({R.REGISTRY_ADMIN, R.AUDITOR}),
+    Action.COMPLIANCE_READ: frozenset({*_READERS, R.VERIFIER, R.OPERATOR_REPRESENTATIVE}),
+    Action.COMPLIANCE_ENTER: frozenset({R.NATIONAL_ADMIN}),
+    Action.ASSESSMENT_READ: frozenset(_READERS),
+    Action.ASSESS: frozenset({R.NATIONAL_ADMIN}),
+    Action.REPORT_READ: frozenset({*_READERS, R.VERIFIER, R.OPERATOR_REPRESENTATIVE}),
+    Action.REPORT_VERIFY: frozenset({R.VERIFIER}),
+}
+"""Action -> the roles that may do it. Jurisdiction-wide roles act on every object of their
+jurisdiction; account-scoped roles only on their account(s); the verifier on its installation."""
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """The object an action touches. `accounts`: any of them in scope lets an account-scoped role
+    act (a transaction is visible to both sides); `installation`: the installation concerned."""
+
+    jurisdiction: str
+    accounts: tuple[str, ...] = ()
+    installation: str | None = None
+
+
+class Decision(StrEnum):
+    ALLOW = "allow"
+    DENY_ROLE = "deny_role"  # no role of the principal may ever do this: 403
+    DENY_OBJECT = "deny_object"  # the role may, but not on this object: answer as if it did not exist (404)
+
+
+def _matches(scope_kind: ScopeKind, scope: str, target: Target) -> bool:
+    if scope_kind is ScopeKind.JURISDICTION:
+        return True
+    if scope_kind is ScopeKind.ACCOUNT:
+        return scope in target.accounts
+    return scope == target.installation
+
+
+def decide(principal: Principal, action: Action, target: Target | None) -> Decision:
+    """Allow only what a rule grants; `target` None asks whether the principal may do `action` at all."""
+    roles = RULES.get(action, frozenset())
+    grants = [g for g in principal.grants if g.role in roles]
+    if not grants:
+        return Decision.DENY_ROLE
+    if action in MOVES_UNITS and not principal.may_move_units:
+        return Decision.DENY_ROLE
+    if target is None:
+        return Decision.ALLOW
+    for grant in grants:
+        if grant.jurisdiction == target.jurisdiction and _matches(SCOPE_OF[grant.role], grant.scope, target):
+            return Decision.ALLOW
+    return Decision.DENY_OBJECT
+
+
+@dataclass(frozen=True, slots=True)
+class Visibility:
+    """What a list may show: every object of `jurisdictions`, plus `accounts` / `installations` elsewhere."""
+
+    jurisdictions: frozenset[str]
+    accounts: frozenset[str]
+    installations: frozenset[str]
+
+    @property
+    def nothing(self) -> bool:
+        return not (self.jurisdictions or self.accounts or self.installations)
+
+
+def visible(principal: Principal, action: Action) -> Visibility:
+    """The scope of a list query for `action`: lists are filtered to it, never checked row by row."""
+    roles = RULES.get(action, frozenset())
+    whole, accounts, installations = set(), set(), set()
+    for grant in principal.grants:
+        if grant.role not in roles:
+            continue
+        kind = SCOPE_OF[grant.role]
+        if kind is ScopeKind.JURISDICTION:
+            whole.add(grant.jurisdiction)
+        elif kind is ScopeKind.ACCOUNT:
+            accounts.add(grant.scope)
+        else:
+            installations.add(grant.scope)
+    return Visibility(frozenset(whole), frozenset(accounts), frozenset(installations))

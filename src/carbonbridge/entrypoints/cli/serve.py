@@ -1,0 +1,45 @@
+"""`carbonbridge serve`: the HTTP API under Uvicorn, on the embedded SQLite file by default."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+
+from carbonbridge.entrypoints.cli.errors import cli_errors
+
+
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes (use PostgreSQL for more than one)")] = 1,
+    jurisdiction: Annotated[str | None, typer.Option(help="Serve one jurisdiction only: BY or CN")] = None,
+    redis: Annotated[str | None, typer.Option(help="Rate-limit counters in Redis, e.g. redis://127.0.0.1:6379")] = None,
+) -> None:
+    """Serve the REST API (OpenAPI at /openapi.json, docs at /docs). Migrates the database first."""
+    import uvicorn
+
+    from carbonbridge.adapters.db.engine import database_url
+    from carbonbridge.entrypoints.bootstrap import build_app
+
+    url = database_url(ctx.obj["db"])
+    with cli_errors():
+        build_app(url, upgrade=True).engine.dispose()
+    os.environ["CARBONBRIDGE_DB"] = url  # the workers build their app from the environment
+    if jurisdiction:
+        os.environ["CARBONBRIDGE_JURISDICTION"] = jurisdiction.upper()
+    if redis:
+        os.environ["CARBONBRIDGE_RATE_LIMIT_STORAGE"] = redis
+    uvicorn.run(
+        "carbonbridge.entrypoints.http.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        server_header=False,
+        proxy_headers=False,
+        log_level="info",
+        access_log=False,
+    )

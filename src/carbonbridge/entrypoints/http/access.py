@@ -1,0 +1,79 @@
+"""Dependencies that establish who acts and enforce the policy (domain/auth/policy.py) on one
+object: a denied object is answered as not found, so another holder's ids reveal nothing."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from carbonbridge.domain.auth.errors import Forbidden, SecondFactorRequired, Unauthenticated
+from carbonbridge.domain.auth.policy import Action, Decision, Target, Visibility, decide, visible
+from carbonbridge.domain.auth.principal import Principal
+from carbonbridge.domain.errors import NotFound
+from carbonbridge.entrypoints.http.context import Context, context
+from carbonbridge.services import auth
+
+bearer = HTTPBearer(auto_error=False, description="A session access token (sign in) or an API key")
+Ctx = Annotated[Context, Depends(context)]
+
+
+def principal(
+    request: Request, ctx: Ctx, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> Principal:
+    """The signed-in user or API key; counted against the per-principal rate limit."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthenticated("sign in and send 'Authorization: Bearer <token>'")
+    found = auth.authenticate(ctx.sessions, credentials.credentials, now=ctx.now())
+    request.state.principal = found.id
+    ctx.limiter.hit("principal", found.id)
+    return found
+
+
+Caller = Annotated[Principal, Depends(principal)]
+
+
+def authorize(ctx: Context, who: Principal, action: Action, target: Target | None, what: str = "object") -> None:
+    """Raise unless the policy allows `action` on `target`: 403 for a role that may never do it,
+    404 (as for an unknown object) when the object is outside the principal's scope."""
+    if target is not None and ctx.settings.jurisdiction and target.jurisdiction != ctx.settings.jurisdiction:
+        raise NotFound(f"unknown {what}")
+    decision = decide(who, action, target)
+    if decision is Decision.DENY_ROLE:
+        raise Forbidden(f"{who.id} may not {action.value}")
+    if decision is Decision.DENY_OBJECT:
+        raise NotFound(f"unknown {what}")
+
+
+def scope_of(ctx: Context, who: Principal, action: Action) -> Visibility:
+    """What a list may show the principal (restricted to the served jurisdiction, if one)."""
+    found = visible(who, action)
+    if ctx.settings.jurisdiction:
+        keep = found.jurisdictions & {ctx.settings.jurisdiction}
+        return Visibility(keep, found.accounts, found.installations)
+    return found
+
+
+OneTimeCode = Annotated[
+    str | None,
+    Header(alias="X-One-Time-Code", description="A fresh TOTP code: signs a command that moves units", max_length=6),
+]
+
+
+def sign(ctx: Context, who: Principal, code: str | None) -> None:
+    """A user signs a command that moves units with a one-time code, accepted once; an API key
+    may move units only if its user created it for that (its possession is the machine's factor)."""
+    if who.kind == "api_key":
+        if not who.may_move_units:
+            raise Forbidden("this API key may not move units")
+        return
+    if not code or not auth.consume_code(ctx.sessions, who.user_id, code, now=ctx.now()):
+        raise SecondFactorRequired("send a fresh one-time code in X-One-Time-Code (each code is accepted once)")
+
+
+def acting_representative(who: Principal) -> str:
+    """The registry representative the principal acts as (replaces the CLI's --by)."""
+    if who.representative_id is None:
+        raise Forbidden(f"{who.id} is not a registry representative")
+    return who.representative_id

@@ -1,0 +1,128 @@
+"""One ASGI middleware for every response: a request id (X-Request-ID, also in the audit record),
+security headers, a strict request content type, the per-address rate limit, and an audit record
+of every state-changing request with the principal that made it."""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from typing import Any
+
+import anyio
+from sqlalchemy import text
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from carbonbridge.adapters.db.uow import audit, unit_of_work
+from carbonbridge.domain.auth.errors import RateLimited
+from carbonbridge.entrypoints.http.context import Context
+from carbonbridge.entrypoints.http.problems import MEDIA_TYPE, TYPE_BASE
+
+_SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+SECURITY_HEADERS = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cache-control", b"no-store"),
+)
+MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
+JSON_TYPES = ("application/json",)
+MULTIPART_TYPES = ("multipart/form-data",)
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+def _problem(status: int, slug: str, title: str, detail: str, request_id: str, path: str) -> bytes:
+    body = {
+        "type": TYPE_BASE + slug,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": path,
+        "request_id": request_id,
+    }
+    return json.dumps(body).encode()
+
+
+class ApiMiddleware:
+    def __init__(self, app: ASGIApp, context: Context) -> None:
+        self.app, self.context = app, context
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = _header(scope, b"x-request-id")
+        request_id = incoming if incoming and _SAFE_ID.match(incoming) else secrets.token_hex(8)
+        scope.setdefault("state", {})["request_id"] = request_id
+        status: dict[str, int] = {}
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"server"]
+                headers.append((b"x-request-id", request_id.encode()))
+                headers.extend(SECURITY_HEADERS)
+                message["headers"] = headers
+            await send(message)
+
+        refusal = self._refusal(scope, request_id)
+        if refusal is not None:
+            code, body, extra = refusal
+            await send_with_headers(
+                {
+                    "type": "http.response.start",
+                    "status": code,
+                    "headers": [(b"content-type", MEDIA_TYPE.encode()), *extra],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})
+            return
+        await self.app(scope, receive, send_with_headers)
+        if scope["method"] in MUTATING and scope["path"].startswith("/api/"):
+            await anyio.to_thread.run_sync(self._audit, scope, request_id, status.get("code", 500))
+
+    def _refusal(self, scope: Scope, request_id: str) -> tuple[int, bytes, list[tuple[bytes, bytes]]] | None:
+        path = scope["path"]
+        address = (scope.get("client") or ("unknown", 0))[0]
+        try:
+            self.context.limiter.hit("address", address)
+        except RateLimited as exc:
+            body = _problem(429, "rate-limited", "Too many requests", str(exc), request_id, path)
+            return 429, body, [(b"retry-after", str(exc.retry_after_seconds).encode())]
+        if scope["method"] in MUTATING and path.startswith("/api/"):
+            kind = (_header(scope, b"content-type") or "").split(";")[0].strip().lower()
+            length = _header(scope, b"content-length")
+            has_body = kind or (length not in (None, "0"))
+            if has_body and kind not in JSON_TYPES + MULTIPART_TYPES:
+                detail = f"request bodies are application/json (or multipart/form-data for uploads), not {kind!r}"
+                return (
+                    415,
+                    _problem(415, "unsupported-media-type", "Unsupported media type", detail, request_id, path),
+                    [],
+                )
+        return None
+
+    def _audit(self, scope: Scope, request_id: str, status: int) -> None:
+        """The principal, request id and outcome of every state-changing API request (no bodies:
+        they may carry passwords or codes)."""
+        principal: Any = scope.get("state", {}).get("principal", "anonymous")
+        detail: dict[str, object] = {"request_id": request_id, "method": scope["method"], "status": status}
+        with unit_of_work(self.context.sessions) as session:
+            if session.get_bind().dialect.name == "postgresql":
+                # an access record written after the answer: no need to wait for its WAL flush (the
+                # command's own audit and ledger rows were committed durably before the answer)
+                session.execute(text("SET LOCAL synchronous_commit TO OFF"))
+            audit(
+                session,
+                at=self.context.now(),
+                actor=str(principal)[:120],
+                action="api.request",
+                subject=scope["path"][:200],
+                detail=detail,
+            )

@@ -1,0 +1,37 @@
+"""Configuration of the HTTP service, read from the environment so that every Uvicorn worker
+(`--workers N` starts them by import string) builds the same application."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from carbonbridge.domain.auth.factors import LockoutPolicy
+
+
+@dataclass(frozen=True)
+class Settings:
+    db_url: str | None = None
+    jurisdiction: str | None = None  # serve one jurisdiction only (DESIGN.md 6: one service per jurisdiction)
+    token_ttl_seconds: int = 900  # access tokens are short-lived; sign in again after
+    rate_limit_principal: str = "1200/minute"
+    rate_limit_address: str = "2400/minute"
+    rate_limit_signin: str = "10/minute"  # per address, on top of the per-user lockout
+    rate_limit_storage: str = "memory://"  # redis://127.0.0.1:6379 to share counters between workers
+    lockout: LockoutPolicy = field(default_factory=LockoutPolicy)
+    cors_origins: tuple[str, ...] = ()  # CORS is off unless origins are listed
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        env = os.environ
+        origins = tuple(o for o in env.get("CARBONBRIDGE_CORS_ORIGINS", "").split(",") if o)
+        return cls(
+            db_url=env.get("CARBONBRIDGE_DB"),
+            jurisdiction=env.get("CARBONBRIDGE_JURISDICTION") or None,
+            token_ttl_seconds=int(env.get("CARBONBRIDGE_TOKEN_TTL_SECONDS", cls.token_ttl_seconds)),
+            rate_limit_principal=env.get("CARBONBRIDGE_RATE_LIMIT", cls.rate_limit_principal),
+            rate_limit_address=env.get("CARBONBRIDGE_RATE_LIMIT_ADDRESS", cls.rate_limit_address),
+            rate_limit_signin=env.get("CARBONBRIDGE_RATE_LIMIT_SIGNIN", cls.rate_limit_signin),
+            rate_limit_storage=env.get("CARBONBRIDGE_RATE_LIMIT_STORAGE", cls.rate_limit_storage),
+            cors_origins=origins,
+        )

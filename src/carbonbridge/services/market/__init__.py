@@ -1,0 +1,1 @@
+"""Market use cases: cash ledger, participants, auctions, exchange, settlement, MSR, market data."""

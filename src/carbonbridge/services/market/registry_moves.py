@@ -1,0 +1,68 @@
+"""Units moving for the market, inside the caller's database transaction.
+
+Settlement must move units and cash in ONE database transaction, so the registry's own proposal
+step (`registry_transactions._propose`, which writes the transaction row, serial blocks,
+postings, holdings and the hash-chained log entry, and commits nothing itself) runs here on the
+market's session. The order or bid is the participant's instruction; the settlement agent
+initiates the transfer and, as every transfer goes between accounts that trust each other, the
+registry's approval step is configured away for it (approval "never"); every other check (account
+states, eligibility, balance, per-transfer limit) runs. A refusal raises, which rolls back the
+whole settlement: units never move without the cash, nor the cash without the units.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+from sqlalchemy.orm import Session
+
+from carbonbridge.domain.errors import RuleViolation
+from carbonbridge.domain.registry.commands import TransactionRequest
+from carbonbridge.domain.registry.model import TransactionState, TransactionType
+from carbonbridge.domain.registry.policy import ApprovalRule, SecurityPolicy
+from carbonbridge.services import registry_transactions
+from carbonbridge.services.market.participants import agent
+from carbonbridge.services.registry_policy import load_policy
+
+MAX_PARTS = 10_000
+
+
+def settlement_policy(jurisdiction: str) -> SecurityPolicy:
+    return dataclasses.replace(load_policy(jurisdiction), approval=ApprovalRule.NEVER)
+
+
+def move_units(
+    session: Session,
+    jurisdiction: str,
+    source: str,
+    destination: str,
+    unit_type: str,
+    quantity: int,
+    key: str,
+    now: dt.datetime,
+) -> list[str]:
+    """Transfer `quantity` units now (in parts no larger than the jurisdiction's per-transfer limit);
+    the registry transaction ids. Idempotent by `key` (a repeat returns the same transactions)."""
+    limit = settlement_policy(jurisdiction).transfer_limit_units or quantity
+    ids: list[str] = []
+    left, part = quantity, 0
+    while left > 0:
+        part += 1
+        if part > MAX_PARTS:
+            raise RuleViolation("M20_TOO_MANY_PARTS", f"{quantity} units need more than {MAX_PARTS} transfers")
+        size = min(left, limit)
+        request = TransactionRequest(
+            f"{key}:{part}", TransactionType.TRANSFER, source, destination, unit_type, size, agent(jurisdiction)
+        )
+        request.validate()
+        view = registry_transactions._propose(session, request, now, settlement_policy)
+        if view.state is not TransactionState.COMPLETED:
+            raise RuleViolation(
+                view.response_code.value,
+                f"settlement transfer of {size} {unit_type} from {source} to {destination} not completed "
+                f"({view.state.value})",
+            )
+        ids.append(view.id)
+        left -= size
+    return ids

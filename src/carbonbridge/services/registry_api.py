@@ -1,0 +1,104 @@
+"""Proposals as the HTTP API receives them: the body plus the client key and the acting
+representative become a registry `TransactionRequest` (as the CLI's commands build them)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from carbonbridge.domain.auth.policy import Action, Target
+from carbonbridge.domain.errors import Problem, ValidationFailed
+from carbonbridge.domain.registry.commands import TransactionRequest
+from carbonbridge.domain.registry.model import TransactionType
+from carbonbridge.services import api_queries
+from carbonbridge.services import registry_rows as rows
+from carbonbridge.services.registry_queries import transaction
+from carbonbridge.services.registry_transactions import Sessions
+
+ACTION_OF: dict[TransactionType, Action] = {
+    TransactionType.ISSUANCE: Action.ISSUE,
+    TransactionType.ALLOCATION: Action.ALLOCATE,
+    TransactionType.TRANSFER: Action.TRANSFER,
+    TransactionType.SURRENDER: Action.SURRENDER,
+    TransactionType.DELETION: Action.DELETE,
+    TransactionType.REVERSAL: Action.REVERSE,
+}
+"""Which policy action each proposal is."""
+
+
+@dataclass(frozen=True, slots=True)
+class ProposalBody:
+    type: TransactionType
+    unit_type: str
+    quantity: int
+    source_account: str | None
+    destination_account: str | None
+    installation_id: str | None
+    compliance_year: int | None
+    reverses: str | None
+
+
+def _required(body: ProposalBody, *names: str) -> None:
+    missing = [n for n in names if getattr(body, n) in (None, "")]
+    if missing:
+        raise ValidationFailed([Problem(f"a {body.type.value} names its {n}", field=n) for n in missing])
+
+
+def request_for(sessions: Sessions, body: ProposalBody, client_key: str, initiator: str) -> TransactionRequest:
+    """The registry request of a proposal: a surrender or deletion goes to the jurisdiction's
+    deletion account; a reversal mirrors the transaction it reverses."""
+    kind = body.type
+    if kind is TransactionType.REVERSAL:
+        _required(body, "reverses")
+        original = transaction(sessions, body.reverses or "")
+        return TransactionRequest(
+            client_key,
+            kind,
+            original.destination_account,
+            original.source_account or "",
+            original.unit_type,
+            original.quantity,
+            initiator,
+            reverses=original.id,
+        )
+    _required(body, "unit_type")
+    if kind in (TransactionType.SURRENDER, TransactionType.DELETION):
+        _required(
+            body,
+            "source_account",
+            *(("installation_id", "compliance_year") if kind is TransactionType.SURRENDER else ()),
+        )
+        deletion = f"{body.unit_type.split('-', 1)[0]}-DELETION"
+        return TransactionRequest(
+            client_key,
+            kind,
+            body.source_account,
+            deletion,
+            body.unit_type,
+            body.quantity,
+            initiator,
+            installation_id=body.installation_id,
+            compliance_year=body.compliance_year,
+        )
+    _required(body, "destination_account", *(() if kind is TransactionType.ISSUANCE else ("source_account",)))
+    source = None if kind is TransactionType.ISSUANCE else body.source_account
+    return TransactionRequest(
+        client_key, kind, source, body.destination_account or "", body.unit_type, body.quantity, initiator
+    )
+
+
+def proposal_target(sessions: Sessions, request: TransactionRequest) -> Target:
+    """The account whose representatives may propose: the source (the destination for issuance)."""
+    if request.type is TransactionType.ISSUANCE or request.source_account is None:
+        return api_queries.account_target(sessions, request.destination_account)
+    return api_queries.account_target(sessions, request.source_account)
+
+
+def representative_targets(sessions: Sessions, representative_id: str) -> list[Target]:
+    """The accounts a representative acts for (who may manage them)."""
+    with sessions() as session:
+        accounts = list(
+            session.scalars(select(rows.LINKS.c.account_id).where(rows.LINKS.c.representative_id == representative_id))
+        )
+    return [api_queries.account_target(sessions, a) for a in sorted(accounts)]

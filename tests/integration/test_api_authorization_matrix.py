@@ -1,0 +1,514 @@
+"""The authorization matrix: every operation of the API x every role x an object of the role's own
+scope and one outside it, against a table written out here (not derived from the policy module).
+Allowed: the request passes authorization (any answer but 401, 403 forbidden, or 404). Denied: 403
+when the role may never do it, 404 when it may but not on that object (an id of another holder
+reveals nothing). The test fails if the app has a route the table does not name."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from api_world import PASSWORD, UNIT, USERS, World, add_report, fund, make_world
+
+ROLES = ("admin", "national", "operator", "trader", "verifier", "auditor", "public")
+SIGNED_IN = frozenset(ROLES) - {"public"}
+EVERYONE = frozenset(ROLES)
+READERS = frozenset({"admin", "national", "auditor"})
+HOLDERS = frozenset({"operator", "trader"})
+
+OWN_ACCOUNT = {"operator": "BY-OP1", "verifier": "BY-OP1"}  # default BY-T1
+FOREIGN_ACCOUNT = {"admin": "CN-NHA", "national": "CN-NHA", "auditor": "CN-NHA"}  # default BY-T2
+
+
+def account(role: str, own: bool) -> str:
+    return OWN_ACCOUNT.get(role, "BY-T1") if own else FOREIGN_ACCOUNT.get(role, "BY-T2")
+
+
+def installation(role: str, own: bool) -> str:
+    if own:
+        return "INST-1"
+    return "INST-2" if role in ("operator", "verifier", "trader", "public") else "CN-INST-1"
+
+
+def jurisdiction(role: str, own: bool) -> str:
+    return "BY" if own else "CN"
+
+
+@dataclass(frozen=True)
+class Op:
+    name: str
+    method: str
+    route: str
+    allowed: frozenset[str]
+    path: Callable[[World, str, bool], str]
+    body: Callable[[World, str, bool], Any] = lambda w, r, o: None
+    headers: Callable[[World, str, bool], dict[str, str]] = lambda w, r, o: {}
+    scoped: bool = True  # False: no object of its own (lists, me): the foreign case is not asked
+    allowed_status: frozenset[int] | None = None  # for an allowed call, the statuses that may answer
+
+
+def fixed(path: str) -> Callable[[World, str, bool], str]:
+    return lambda w, r, o: path
+
+
+def propose(kind: str, allowed: frozenset[str], **fields: Callable[[str, bool], Any]) -> Op:
+    def body(w: World, role: str, own: bool) -> dict[str, Any]:
+        return {
+            "type": kind,
+            "unit_type": UNIT if own or role in HOLDERS else "CN-AL-2026",
+            "quantity": 1,
+            **{k: f(role, own) for k, f in fields.items()},
+        }
+
+    return Op(
+        f"propose {kind}",
+        "POST",
+        "/api/v1/transactions",
+        allowed,
+        fixed("/api/v1/transactions"),
+        body,
+        lambda w, r, o: {"Idempotency-Key": f"matrix-{kind}-{r}-{o}"},
+    )
+
+
+def pending(w: World, role: str, own: bool) -> str:
+    if own:
+        return w.objects["pending_op1" if role == "operator" else "pending_t1"]
+    return w.objects["cn_issue" if role in READERS else "by_issue"]
+
+
+def user_of(role: str, own: bool) -> str:
+    return "spare" if own else "cnadmin"
+
+
+def key_of(w: World, role: str, own: bool) -> str:
+    return w.objects["keys"][role if own and role != "public" else ("trader" if role != "trader" else "auditor")]
+
+
+def grants(role: str, own: bool) -> list[dict[str, str]]:
+    return [{"role": "trader", "jurisdiction": jurisdiction(role, own), "scope": "BY-T2" if own else "CN-NHA"}]
+
+
+def _path(template: str, kind: Callable[[str, bool], str]) -> Callable[[World, str, bool], str]:
+    return lambda w, r, o: template.format(kind(r, o))
+
+
+V1 = "/api/v1"
+OPS: list[Op] = [
+    Op(
+        "sign in",
+        "POST",
+        f"{V1}/auth/sign-in",
+        EVERYONE,
+        fixed(f"{V1}/auth/sign-in"),
+        lambda w, r, o: {"user_id": "nobody", "password": "wrong password!", "code": "000000"},
+        scoped=False,
+        allowed_status=frozenset({401}),
+    ),
+    Op("sign out", "POST", f"{V1}/auth/sign-out", SIGNED_IN, fixed(f"{V1}/auth/sign-out"), scoped=False),
+    Op("me", "GET", f"{V1}/auth/me", SIGNED_IN, fixed(f"{V1}/auth/me"), scoped=False),
+    Op(
+        "create user",
+        "POST",
+        f"{V1}/users",
+        frozenset({"admin"}),
+        fixed(f"{V1}/users"),
+        lambda w, r, o: {"user_id": f"new-{r}-{o}", "password": PASSWORD, "grants": grants(r, o)},
+    ),
+    Op("list users", "GET", f"{V1}/users", frozenset({"admin"}), fixed(f"{V1}/users"), scoped=False),
+    Op(
+        "set grants",
+        "PUT",
+        f"{V1}/users/{{user_id}}/grants",
+        frozenset({"admin"}),
+        _path(f"{V1}/users/{{}}/grants", user_of),
+        lambda w, r, o: {"grants": grants(r, o)},
+    ),
+    Op(
+        "user state",
+        "POST",
+        f"{V1}/users/{{user_id}}/state",
+        frozenset({"admin"}),
+        _path(f"{V1}/users/{{}}/state", user_of),
+        lambda w, r, o: {"unlock": True},
+    ),
+    Op(
+        "revoke sessions",
+        "POST",
+        f"{V1}/users/{{user_id}}/revoke-sessions",
+        frozenset({"admin"}),
+        _path(f"{V1}/users/{{}}/revoke-sessions", user_of),
+    ),
+    Op(
+        "create API key",
+        "POST",
+        f"{V1}/api-keys",
+        SIGNED_IN,
+        fixed(f"{V1}/api-keys"),
+        lambda w, r, o: {"name": "k", "grants": w.objects["grants"].get(r, grants(r, o))},
+        scoped=False,
+    ),
+    Op("list API keys", "GET", f"{V1}/api-keys", SIGNED_IN, fixed(f"{V1}/api-keys"), scoped=False),
+    Op(
+        "revoke API key",
+        "DELETE",
+        f"{V1}/api-keys/{{key_id}}",
+        SIGNED_IN,
+        lambda w, r, o: f"{V1}/api-keys/{key_of(w, r, o)}",
+    ),
+    Op("list unit types", "GET", f"{V1}/unit-types", SIGNED_IN, fixed(f"{V1}/unit-types"), scoped=False),
+    Op(
+        "create unit type",
+        "POST",
+        f"{V1}/unit-types",
+        frozenset({"admin"}),
+        fixed(f"{V1}/unit-types"),
+        lambda w, r, o: {"jurisdiction": jurisdiction(r, o), "vintage": 2030, "cap": 10},
+    ),
+    Op("list accounts", "GET", f"{V1}/accounts", SIGNED_IN, fixed(f"{V1}/accounts"), scoped=False),
+    Op(
+        "open account",
+        "POST",
+        f"{V1}/accounts",
+        frozenset({"admin"}),
+        fixed(f"{V1}/accounts"),
+        lambda w, r, o: {
+            "account_id": f"{jurisdiction(r, o)}-NEW",
+            "jurisdiction": jurisdiction(r, o),
+            "type": "trading",
+            "holder": "h",
+        },
+    ),
+    Op(
+        "read account", "GET", f"{V1}/accounts/{{account_id}}", READERS | HOLDERS, _path(f"{V1}/accounts/{{}}", account)
+    ),
+    Op(
+        "account state",
+        "POST",
+        f"{V1}/accounts/{{account_id}}/state",
+        frozenset({"admin", "national"}),
+        _path(f"{V1}/accounts/{{}}/state", account),
+        lambda w, r, o: {"state": "open", "reason": "matrix"},
+    ),
+    Op(
+        "holdings",
+        "GET",
+        f"{V1}/accounts/{{account_id}}/holdings",
+        READERS | HOLDERS,
+        _path(f"{V1}/accounts/{{}}/holdings", account),
+    ),
+    Op(
+        "trusted list",
+        "GET",
+        f"{V1}/accounts/{{account_id}}/trusted",
+        READERS | HOLDERS,
+        _path(f"{V1}/accounts/{{}}/trusted", account),
+    ),
+    Op(
+        "change trusted",
+        "POST",
+        f"{V1}/accounts/{{account_id}}/trusted",
+        HOLDERS,
+        _path(f"{V1}/accounts/{{}}/trusted", account),
+        lambda w, r, o: {"trusted_account_id": "BY-T2"},
+    ),
+    Op(
+        "add representative",
+        "POST",
+        f"{V1}/representatives",
+        frozenset({"admin"}),
+        fixed(f"{V1}/representatives"),
+        lambda w, r, o: {"representative_id": "rep-new", "name": "n", "accounts": ["BY-T2" if o else "CN-NHA"]},
+    ),
+    Op(
+        "reinstate",
+        "POST",
+        f"{V1}/representatives/{{representative_id}}/reinstate",
+        frozenset({"admin"}),
+        lambda w, r, o: f"{V1}/representatives/{'t2-b' if o else 'cn-admin'}/reinstate",
+        lambda w, r, o: {"reason": "matrix"},
+    ),
+    propose("transfer", HOLDERS, source_account=account, destination_account=lambda r, o: "BY-T2"),
+    propose(
+        "surrender",
+        frozenset({"operator"}),
+        source_account=account,
+        installation_id=lambda r, o: "INST-1",
+        compliance_year=lambda r, o: 2026,
+    ),
+    propose("deletion", HOLDERS, source_account=account),
+    propose("issuance", frozenset({"admin"}), destination_account=lambda r, o: "BY-NHA" if o else "CN-NHA"),
+    propose(
+        "allocation",
+        frozenset({"admin"}),
+        source_account=lambda r, o: "BY-NHA" if o else "CN-NHA",
+        destination_account=lambda r, o: "BY-OP1",
+    ),
+    Op("list transactions", "GET", f"{V1}/transactions", SIGNED_IN, fixed(f"{V1}/transactions"), scoped=False),
+    Op(
+        "read transaction",
+        "GET",
+        f"{V1}/transactions/{{transaction_id}}",
+        READERS | HOLDERS,
+        lambda w, r, o: f"{V1}/transactions/{pending(w, r, o)}",
+    ),
+    Op(
+        "approve",
+        "POST",
+        f"{V1}/transactions/{{transaction_id}}/approve",
+        HOLDERS,
+        lambda w, r, o: f"{V1}/transactions/{pending(w, r, o)}/approve",
+    ),
+    Op(
+        "cancel",
+        "POST",
+        f"{V1}/transactions/{{transaction_id}}/cancel",
+        HOLDERS,
+        lambda w, r, o: f"{V1}/transactions/{pending(w, r, o)}/cancel",
+    ),
+    Op("settle", "POST", f"{V1}/registry/settle", frozenset({"admin"}), fixed(f"{V1}/registry/settle"), scoped=False),
+    Op(
+        "serial history",
+        "GET",
+        f"{V1}/unit-types/{{unit_type}}/serials/{{serial}}/history",
+        READERS,
+        lambda w, r, o: f"{V1}/unit-types/{'BY' if o else 'CN'}-AL-2026/serials/1/history",
+    ),
+    Op(
+        "conservation check",
+        "GET",
+        f"{V1}/registry/check",
+        frozenset({"admin", "auditor"}),
+        fixed(f"{V1}/registry/check"),
+        scoped=False,
+    ),
+    Op(
+        "verify log",
+        "GET",
+        f"{V1}/registry/log/verify",
+        frozenset({"admin", "auditor"}),
+        fixed(f"{V1}/registry/log/verify"),
+        scoped=False,
+    ),
+    Op(
+        "compliance status",
+        "GET",
+        f"{V1}/compliance/{{installation_id}}/{{year}}",
+        READERS | {"operator", "verifier"},
+        _path(f"{V1}/compliance/{{}}/2025", installation),
+    ),
+    Op(
+        "enter verified emissions",
+        "POST",
+        f"{V1}/compliance/{{installation_id}}/{{year}}/verified-emissions",
+        frozenset({"national"}),
+        _path(f"{V1}/compliance/{{}}/2025/verified-emissions", installation),
+    ),
+    Op(
+        "assessments",
+        "GET",
+        f"{V1}/compliance/assessments",
+        READERS,
+        lambda w, r, o: f"{V1}/compliance/assessments?jurisdiction={jurisdiction(r, o)}&year=2025",
+    ),
+    Op(
+        "enter all verified emissions",
+        "POST",
+        f"{V1}/compliance/jurisdictions/{{jurisdiction}}/{{year}}/verified-emissions",
+        frozenset({"national"}),
+        _path(f"{V1}/compliance/jurisdictions/{{}}/2025/verified-emissions", jurisdiction),
+    ),
+    Op(
+        "block missing",
+        "POST",
+        f"{V1}/compliance/jurisdictions/{{jurisdiction}}/{{year}}/block-missing",
+        frozenset({"national"}),
+        _path(f"{V1}/compliance/jurisdictions/{{}}/2025/block-missing", jurisdiction),
+    ),
+    Op(
+        "assess",
+        "POST",
+        f"{V1}/compliance/jurisdictions/{{jurisdiction}}/{{year}}/assessments",
+        frozenset({"national"}),
+        _path(f"{V1}/compliance/jurisdictions/{{}}/2025/assessments", jurisdiction),
+    ),
+    Op(
+        "list reports",
+        "GET",
+        f"{V1}/mrv/installations/{{installation_id}}/reports",
+        READERS | {"operator", "verifier"},
+        _path(f"{V1}/mrv/installations/{{}}/reports", installation),
+    ),
+    Op(
+        "verify report",
+        "POST",
+        f"{V1}/mrv/installations/{{installation_id}}/reports/{{year}}/verification",
+        frozenset({"verifier"}),
+        _path(f"{V1}/mrv/installations/{{}}/reports/2025/verification", installation),
+        lambda w, r, o: {"opinion": "satisfactory"},
+    ),
+    Op(
+        "public jurisdictions",
+        "GET",
+        f"{V1}/public/jurisdictions",
+        EVERYONE,
+        fixed(f"{V1}/public/jurisdictions"),
+        scoped=False,
+    ),
+    Op(
+        "public installations",
+        "GET",
+        f"{V1}/public/installations",
+        EVERYONE,
+        fixed(f"{V1}/public/installations"),
+        scoped=False,
+    ),
+    Op(
+        "public installation-year",
+        "GET",
+        f"{V1}/public/installations/{{installation_id}}/years/{{year}}",
+        EVERYONE,
+        fixed(f"{V1}/public/installations/INST-1/years/2025"),
+        scoped=False,
+    ),
+    Op(
+        "public jurisdiction-year",
+        "GET",
+        f"{V1}/public/jurisdictions/{{code}}/years/{{year}}",
+        EVERYONE,
+        fixed(f"{V1}/public/jurisdictions/BY/years/2025"),
+        scoped=False,
+    ),
+    Op(
+        "public jurisdiction installations",
+        "GET",
+        f"{V1}/public/jurisdictions/{{code}}/years/{{year}}/installations",
+        EVERYONE,
+        fixed(f"{V1}/public/jurisdictions/BY/years/2025/installations"),
+        scoped=False,
+    ),
+]
+USER_OF_ROLE = {r: r for r in ROLES}
+
+
+def test_the_table_names_every_route_of_the_app(sqlite_url: str) -> None:
+    from carbonbridge.entrypoints.bootstrap import build_app
+    from carbonbridge.entrypoints.http.app import create_app
+    from carbonbridge.entrypoints.http.settings import Settings
+
+    build_app(sqlite_url, upgrade=True)
+    app = create_app(Settings(db_url=sqlite_url))
+    paths = app.openapi()["paths"]
+    routes = {(method.upper(), path) for path, item in paths.items() for method in item}
+    assert routes == {(op.method, op.route) for op in OPS}
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> World:
+    from carbonbridge.entrypoints.bootstrap import build_app
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('matrix') / 'matrix.db'}"
+    w = make_world(build_app(url, upgrade=True))
+    for installation in ("INST-1", "INST-2", "CN-INST-1"):
+        add_report(w.core.sessions, installation, 120.0, 2025, w.clock.now)
+    done = fund(w)
+    t1 = w.as_user("trader").propose(
+        "transfer",
+        key="p-t1",
+        code=w.code("trader"),
+        unit_type=UNIT,
+        quantity=5,
+        source_account="BY-T1",
+        destination_account="BY-T2",
+    )
+    op1 = w.as_user("operator").propose(
+        "transfer",
+        key="p-op1",
+        code=w.code("operator"),
+        unit_type=UNIT,
+        quantity=5,
+        source_account="BY-OP1",
+        destination_account="BY-T1",
+    )
+    cn = w.as_user("cnadmin").propose(
+        "issuance",
+        key="cn-1",
+        code=w.code("cnadmin"),
+        unit_type="CN-AL-2026",
+        quantity=10,
+        destination_account="CN-NHA",
+    )
+    held = {
+        u: [{"role": g.role.value, "jurisdiction": g.jurisdiction, "scope": g.scope} for g in gs]
+        for u, (gs, _) in USERS.items()
+    }
+    keys = {user: _key(w, user, held[user]) for user in SIGNED_IN}
+    w.objects = {
+        "pending_t1": t1["id"],
+        "pending_op1": op1["id"],
+        "by_issue": done["issued"]["id"],
+        "cn_issue": cn["id"],
+        "keys": keys,
+        "grants": held,
+    }
+    return w
+
+
+def _key(w: World, user: str, grants: list[dict[str, str]]) -> str:
+    from carbonbridge.domain.auth.principal import Grant, Role
+    from carbonbridge.services import auth
+
+    wanted = [Grant(Role(g["role"]), g["jurisdiction"], g["scope"]) for g in grants]
+    return auth.create_api_key(w.core.sessions, user, "matrix", wanted, now=w.clock.now, actor="test").id
+
+
+def _client(w: World, role: str, op: Op) -> Any:
+    if role == "public":
+        return w.anonymous()
+    if op.name == "sign out":  # a session of its own, so that the role's main session stays usable
+        client = w.anonymous()
+        client.sign_in(role, PASSWORD, w.code(role))
+        return client
+    return w.as_user(role)
+
+
+def _verdict(response: Any) -> str:
+    status, kind = response.status_code, ""
+    if response.headers.get("content-type", "").startswith("application/problem+json"):
+        kind = response.json()["type"].rsplit(":", 1)[-1]
+    if status == 401 and kind == "unauthenticated":
+        return "unauthenticated"
+    if status == 403 and kind == "forbidden":
+        return "forbidden"
+    if status == 404:
+        return "not-found"
+    return "allowed"
+
+
+CASES = [(op, role, own) for op in OPS for role in ROLES for own in ((True, False) if op.scoped else (True,))]
+
+
+@pytest.mark.parametrize(
+    ("op", "role", "own"), CASES, ids=[f"{op.name}-{role}-{'own' if own else 'foreign'}" for op, role, own in CASES]
+)
+def test_each_operation_is_allowed_or_denied_as_the_table_says(world: World, op: Op, role: str, own: bool) -> None:
+    client = _client(world, role, op)
+    headers = {**op.headers(world, role, own)}
+    if client.token:
+        headers["Authorization"] = f"Bearer {client.token}"
+    response = client.http.request(
+        op.method, op.path(world, role, own), json=op.body(world, role, own), headers=headers
+    )
+    verdict = _verdict(response)
+    if op.allowed_status is not None:
+        assert response.status_code in op.allowed_status, response.text
+    elif role == "public":
+        assert verdict == ("allowed" if op.allowed == EVERYONE else "unauthenticated"), response.text
+    elif role not in op.allowed:
+        assert verdict == "forbidden", response.text
+    else:
+        assert verdict == ("allowed" if own else "not-found"), response.text
