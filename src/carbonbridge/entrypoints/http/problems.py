@@ -19,6 +19,7 @@ from carbonbridge.domain.errors import (
     NotFound,
     Problem,
     RuleViolation,
+    StorageInvariantViolated,
     ValidationFailed,
 )
 from carbonbridge.entrypoints.bootstrap import SchemaOutOfDate
@@ -40,6 +41,8 @@ STATUS: tuple[tuple[type[CarbonBridgeError], int, str, str], ...] = (
     (Forbidden, 403, "forbidden", "Not allowed for this principal"),
     (RateLimited, 429, "rate-limited", "Too many requests"),
     (SchemaOutOfDate, 503, "schema-out-of-date", "The database schema is not current"),
+    # a database constraint refused a write the domain's checks let through: our defect, rolled back
+    (StorageInvariantViolated, 500, "storage-invariant", "A database constraint refused the write; nothing changed"),
     (CarbonBridgeError, 400, "bad-request", "The command was rejected"),
 )
 
