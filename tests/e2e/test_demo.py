@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
-from typer.testing import CliRunner
+import pytest
 
-from carbonbridge.entrypoints.cli.main import app
+pytestmark = pytest.mark.xdist_group("demo")  # one worker runs the demo for every test that reads it
 
 
 def _digests(folder: Path) -> dict[str, str]:
@@ -16,22 +17,19 @@ def _digests(folder: Path) -> dict[str, str]:
     return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(files)}
 
 
-def test_demo_runs_twice_with_identical_results_and_verifies_every_installation(tmp_path: Path) -> None:
-    runs = []
-    for name in ("first", "second"):
-        result = CliRunner().invoke(app, ["demo", "--output", str(tmp_path / name), "--seed", "7"])
-        assert result.exit_code == 0, result.output
-        assert "Installations' share of the inventory" in result.output
-        runs.append(_digests(tmp_path / name))
+def test_demo_runs_twice_with_identical_results_and_verifies_every_installation(run_demo: Callable[..., Path]) -> None:
+    first, second = run_demo("7"), run_demo("7", fresh=True)
+    assert first != second
+    runs = [_digests(first), _digests(second)]
     assert runs[0] == runs[1]
     assert len(runs[0]) > 50
-    reports = pl.read_csv(tmp_path / "first" / "mrv" / "emissions_reports.csv")
+    reports = pl.read_csv(first / "mrv" / "emissions_reports.csv")
     assert reports.height == 250  # 50 BY installations + 200 CN units
     assert reports["verified"].all()
     assert reports.filter(pl.col("version") > 1).height > 0  # corrected after a negative opinion
-    assert (tmp_path / "first" / "mrv" / "report.html").read_text().count("plotly") > 0
-    assert (tmp_path / "first" / "inventory" / "inventory.xlsx").exists()
-    _assert_compliance_year(tmp_path / "first")
+    assert (first / "mrv" / "report.html").read_text().count("plotly") > 0
+    assert (first / "inventory" / "inventory.xlsx").exists()
+    _assert_compliance_year(first)
 
 
 def _assert_compliance_year(folder: Path) -> None:
@@ -59,9 +57,7 @@ def _assert_compliance_year(folder: Path) -> None:
     assert (folder / "compliance" / "report.html").read_text().count("plotly-graph-div") >= 3
 
 
-def test_a_different_seed_gives_different_data(tmp_path: Path) -> None:
-    for seed in ("1", "2"):
-        assert CliRunner().invoke(app, ["demo", "--output", str(tmp_path / seed), "--seed", seed]).exit_code == 0
-    first = pl.read_csv(tmp_path / "1" / "mrv" / "emissions_reports.csv")["co2e_t"].sum()
-    second = pl.read_csv(tmp_path / "2" / "mrv" / "emissions_reports.csv")["co2e_t"].sum()
+def test_a_different_seed_gives_different_data(run_demo: Callable[..., Path]) -> None:
+    first = pl.read_csv(run_demo("7") / "mrv" / "emissions_reports.csv")["co2e_t"].sum()
+    second = pl.read_csv(run_demo("8") / "mrv" / "emissions_reports.csv")["co2e_t"].sum()
     assert first != second

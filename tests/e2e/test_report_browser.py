@@ -4,8 +4,9 @@ The browser is Debian's `chromium` at /usr/bin/chromium, driven by Playwright; a
 downloaded by Playwright is never used (`playwright install` must not run). Where chromium or
 playwright is missing the tests are skipped with the reason - unless
 CARBONBRIDGE_REQUIRE_BROWSER=1 (set by .ci/run), which turns the skip into a failure.
-The demo runs once per module; each report found under its output (new reports included)
-is opened as a file:// URL, checked, and screenshotted into the pytest tmp dir.
+The demo's run (seed 7) is the one tests/e2e/test_demo.py checks, run once per session; each
+report found under its output (new reports included) is opened as a file:// URL, checked, and
+screenshotted into the pytest tmp dir.
 """
 
 from __future__ import annotations
@@ -13,16 +14,12 @@ from __future__ import annotations
 import os
 import re
 import struct
-import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from typer.testing import CliRunner
-
-from carbonbridge.entrypoints.cli.main import app
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, ConsoleMessage, Request
@@ -40,6 +37,8 @@ RENDER_TIMEOUT_MS = 30_000
 MIN_SCREENSHOT_BYTES = 10_000
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 LOCAL_SCHEMES = ("file:", "data:", "blob:", "about:")
+
+pytestmark = pytest.mark.xdist_group("demo")  # the same worker as test_demo.py: one demo run
 
 # One entry per chart container (plotly.py writes div.plotly-graph-div; plotly.js adds
 # js-plotly-plot once it draws). `marks` counts visible SVG marks inside trace groups (bars,
@@ -112,13 +111,8 @@ def chromium() -> Iterator[Browser]:
 
 
 @pytest.fixture(scope="module")
-def demo_output(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    output = tmp_path_factory.mktemp("demo")
-    result = CliRunner().invoke(app, ["demo", "--output", str(output), "--seed", DEMO_SEED])
-    if result.exit_code != 0:
-        trace = "".join(traceback.format_exception(result.exception)) if result.exception else ""
-        pytest.fail(f"carbonbridge demo --seed {DEMO_SEED} exited {result.exit_code}:\n{result.output}\n{trace}")
-    return output
+def demo_output(run_demo: Callable[..., Path]) -> Path:
+    return run_demo(DEMO_SEED)  # the run tests/e2e/test_demo.py checks, shared (tests/e2e/conftest.py)
 
 
 def _render(browser: Browser, report: Path, name: str, screenshot: Path) -> RenderedReport:
