@@ -81,7 +81,11 @@ def upload_activity(
 
     def admit(installations: list[str]) -> None:
         for installation_id in installations:
-            _installation(ctx, who, Action.ACTIVITY_UPLOAD, installation_id)
+            try:
+                target = q.installation_target(ctx.sessions, installation_id)
+            except NotFound:
+                continue  # reported with its line as an installation without a monitoring plan
+            authorize(ctx, who, Action.ACTIVITY_UPLOAD, target, "installation")
 
     with saved({"activity": files.read(file, "activity.csv")}) as paths:
         done = mrv.import_activity(ctx.sessions, paths["activity"], year=year, now=ctx.now(), actor=who.id, admit=admit)
