@@ -202,3 +202,50 @@ def add_report(sessions: Any, installation_id: str, tonnes: float, year: int, at
                 submitted_at=at,
             )
         )
+
+
+# --- MRV, inventory and allocation (the reporting resources) ---------------------------------
+
+GAS_PLAN = {
+    "sector": "manufacturing",
+    "category": "A",
+    "source_streams": [{"name": "gas", "activity": "natural_gas", "tier_ncv": "2b"}],
+}
+ACTIVITY_HEADER = "record_id,installation_id,source_stream,activity,quantity,unit,year,sector,ncv,ncv_unit\n"
+
+
+def activity_row(installation_id: str, quantity: float = 1000, record: str = "gas-1") -> str:
+    """Natural gas burnt, with its measured NCV (tier 2b): 1000 thousand m3 at 34 TJ/million m3."""
+    return (
+        f"{record},{installation_id},gas,natural_gas,{quantity},thousand m3,2025,energy_industries,34.0,TJ/million m3\n"
+    )
+
+
+def add_plan(sessions: Any, installation_id: str, code: str, at: dt.datetime) -> int:
+    """A monitoring plan with one natural gas source stream, as `mrv plan` registers it."""
+    from carbonbridge.domain.mrv.monitoring import parse_plan
+    from carbonbridge.services.mrv import register_plan
+
+    data = {**GAS_PLAN, "installation_id": installation_id, "jurisdiction": code}
+    data |= {"name": f"Plant {installation_id}", "operator": "Operator LLC"}
+    return register_plan(sessions, parse_plan(data), now=at)
+
+
+def add_inventory(sessions: Any, folder: Any, at: dt.datetime) -> int:
+    """A small BY inventory submission (energy, clinker, a LULUCF sink over 2019-2020), as `inventory compile`."""
+    from carbonbridge.services.inventory import compile_submission
+
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "energy_balance.csv").write_text(
+        "year,category,fuel,amount,unit\n2019,1.A.1,natural_gas,1000,TJ\n2020,1.A.1,natural_gas,1100,TJ\n"
+        "2020,1.A.3.b,gas_diesel_oil,10000,t\n",
+        encoding="utf-8",
+    )
+    (folder / "production.csv").write_text(
+        "year,product,technology,quantity_t\n2019,clinker,,900000\n2020,clinker,,1000000\n", encoding="utf-8"
+    )
+    (folder / "emissions.csv").write_text(
+        "year,category,gas,mass_t,method\n2019,3.B.1.a,CO2,-20000,synthetic\n2020,3.B.1.a,CO2,-21000,synthetic\n",
+        encoding="utf-8",
+    )
+    return compile_submission(sessions, "BY", folder, now=at).version

@@ -56,19 +56,38 @@ class Client:
         json: Any = None,
         params: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
+        files: dict[str, tuple[str, bytes]] | None = None,
+        data: dict[str, Any] | None = None,
     ) -> Any:
+        response = self._send(method, path, json=json, params=params, headers=headers, files=files, data=data)
+        return response.json() if response.content else None
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+        files: dict[str, tuple[str, bytes]] | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> httpx.Response:
         sent = dict(headers or {})
         if self.token:
             sent["Authorization"] = f"Bearer {self.token}"
         clean = {k: v for k, v in (params or {}).items() if v is not None}
-        response = self.http.request(method, PREFIX + path, json=json, params=clean, headers=sent)
+        body: dict[str, Any] = {"json": json}
+        if files is not None:  # multipart/form-data: the files and the form fields
+            body = {"files": files, "data": {k: str(v) for k, v in (data or {}).items() if v is not None}}
+        response = self.http.request(method, PREFIX + path, params=clean, headers=sent, **body)
         if response.status_code >= 400:
             try:
                 problem = response.json()
             except ValueError:
                 problem = {"title": response.reason_phrase, "detail": response.text}
             raise ApiError(response.status_code, problem)
-        return response.json() if response.content else None
+        return response
 
     def get(self, path: str, **params: Any) -> Any:
         return self.request("GET", path, params=params)
@@ -187,3 +206,88 @@ class Client:
 
     def public_jurisdiction_year(self, code: str, year: int) -> Any:
         return self.get(f"/public/jurisdictions/{code}/years/{year}")
+
+    # MRV -------------------------------------------------------------------------------------
+
+    def register_plan(self, plan: dict[str, Any]) -> Any:
+        """A monitoring plan (the fields of a `mrv plan` TOML file); a new version if the installation has one."""
+        return self.post("/mrv/monitoring-plans", plan)
+
+    def monitoring_plans(self, installation_id: str) -> list[Any]:
+        return list(self.paginate(f"/mrv/installations/{installation_id}/monitoring-plans"))
+
+    def upload_activity(self, name: str, content: bytes, *, year: int | None = None) -> Any:
+        """Import a CSV or XLSX of activity records; a rejected file raises ApiError with `problems`."""
+        return self.request("POST", "/mrv/activity-data", files={"file": (name, content)}, data={"year": year})
+
+    def submit_report(self, installation_id: str, year: int, *, gwp_set: str | None = None, reason: str = "") -> Any:
+        """Compile the annual report; correcting a verified (or sent back) report needs a reason."""
+        return self.post(f"/mrv/installations/{installation_id}/reports/{year}", {"gwp_set": gwp_set, "reason": reason})
+
+    def reports(self, installation_id: str, year: int | None = None) -> list[Any]:
+        return list(self.paginate(f"/mrv/installations/{installation_id}/reports", year=year))
+
+    def verify_report(self, installation_id: str, year: int, opinion: str, **fields: Any) -> Any:
+        body = {"opinion": opinion, **fields}
+        return self.post(f"/mrv/installations/{installation_id}/reports/{year}/verification", body)
+
+    # national inventory --------------------------------------------------------------------------
+
+    def inventory_submissions(self, jurisdiction: str, **filters: Any) -> list[Any]:
+        return list(self.paginate(f"/inventory/{jurisdiction}/submissions", **filters))
+
+    def inventory_submission(self, jurisdiction: str, version: int) -> Any:
+        return self.get(f"/inventory/{jurisdiction}/submissions/{version}")
+
+    def inventory_export(self, jurisdiction: str, version: int, fmt: str = "zip", **params: Any) -> bytes:
+        """One publication (xlsx, primap2-csv, primap2-yaml, summary1-csv) or all of them as a zip."""
+        path = f"/inventory/{jurisdiction}/submissions/{version}/export"
+        return self._send("GET", path, params={"format": fmt, **params}).content
+
+    def kca(self, jurisdiction: str, version: int, **params: Any) -> Any:
+        return self.get(f"/inventory/{jurisdiction}/submissions/{version}/kca", **params)
+
+    def uncertainty(self, jurisdiction: str, version: int, table: bytes, **form: Any) -> Any:
+        path = f"/inventory/{jurisdiction}/submissions/{version}/uncertainty"
+        return self.request("POST", path, files={"uncertainty_table": ("uncertainty.csv", table)}, data=form)
+
+    def crt_export(
+        self, jurisdiction: str, version: int, metadata: bytes, *, template: bytes | None = None, **form: Any
+    ) -> Any:
+        """The CRT Data Exchange JSON of a submission (`document`) with the export's counts and repairs."""
+        files = {"metadata": ("metadata.json", metadata)}
+        if template is not None:
+            files["template"] = ("template.json", template)
+        path = f"/inventory/{jurisdiction}/submissions/{version}/crt/export"
+        return self.request("POST", path, files=files, data=form)
+
+    def crt_coverage(self, jurisdiction: str, version: int, metadata: bytes, template: bytes | None = None) -> Any:
+        files = {"metadata": ("metadata.json", metadata)}
+        if template is not None:
+            files["template"] = ("template.json", template)
+        return self.request("POST", f"/inventory/{jurisdiction}/submissions/{version}/crt/coverage", files=files)
+
+    def crt_validate(self, jurisdiction: str, document: bytes, metadata: bytes) -> Any:
+        files = {"file": ("crt.json", document), "metadata": ("metadata.json", metadata)}
+        return self.request("POST", f"/inventory/{jurisdiction}/crt/validate", files=files)
+
+    # cap and allocation --------------------------------------------------------------------------
+
+    def cap(self, jurisdiction: str, first: int, last: int) -> list[Any]:
+        return list(self.paginate(f"/allocation/{jurisdiction}/cap", **{"from": first, "to": last}))
+
+    def allocation_plan(self, jurisdiction: str, name: str, content: bytes, year: int | None = None) -> Any:
+        return self.request(
+            "POST", f"/allocation/{jurisdiction}/plan", files={"input": (name, content)}, data={"year": year}
+        )
+
+    def allocation_entries(self, jurisdiction: str, year: int, **filters: Any) -> list[Any]:
+        return list(self.paginate(f"/allocation/{jurisdiction}/{year}/entries", **filters))
+
+    def post_allocation(
+        self, jurisdiction: str, year: int, phase: str, name: str, content: bytes, *, code: str | None = None
+    ) -> Any:
+        """Issue and allocate (phase ex_ante) or true up (true_up), signed with a fresh one-time code."""
+        headers = {"X-One-Time-Code": code} if code else {}
+        path = f"/allocation/{jurisdiction}/{year}/{phase}"
+        return self.request("POST", path, files={"input": (name, content)}, headers=headers)

@@ -12,7 +12,19 @@ from typing import Any
 
 import pytest
 
-from api_world import PASSWORD, UNIT, USERS, World, add_report, fund, make_world
+from api_world import (
+    ACTIVITY_HEADER,
+    PASSWORD,
+    UNIT,
+    USERS,
+    World,
+    activity_row,
+    add_inventory,
+    add_plan,
+    add_report,
+    fund,
+    make_world,
+)
 
 ROLES = ("admin", "national", "operator", "trader", "verifier", "auditor", "public")
 SIGNED_IN = frozenset(ROLES) - {"public"}
@@ -49,6 +61,7 @@ class Op:
     headers: Callable[[World, str, bool], dict[str, str]] = lambda w, r, o: {}
     scoped: bool = True  # False: no object of its own (lists, me): the foreign case is not asked
     allowed_status: frozenset[int] | None = None  # for an allowed call, the statuses that may answer
+    files: Callable[[World, str, bool], dict[str, Any]] | None = None  # multipart: `body` gives the form fields
 
 
 def fixed(path: str) -> Callable[[World, str, bool], str]:
@@ -392,6 +405,172 @@ OPS: list[Op] = [
         scoped=False,
     ),
 ]
+
+# --- MRV, inventory, cap and allocation (one block: other resources add theirs elsewhere) ---------
+
+
+def _csv(name: str, text: str) -> Callable[[World, str, bool], dict[str, Any]]:
+    return lambda w, r, o: {name: (f"{name}.csv", text.encode(), "text/csv")}
+
+
+def _plan_body(w: World, role: str, own: bool) -> dict[str, Any]:
+    inst = installation(role, own)
+    return {
+        "installation_id": inst,
+        "jurisdiction": "CN" if inst.startswith("CN") else "BY",
+        "name": f"Plant {inst}",
+        "operator": "Operator LLC",
+        "source_streams": [{"name": "gas", "activity": "natural_gas", "tier_ncv": "2b"}],
+    }
+
+
+def _crt(*names: str) -> Callable[[World, str, bool], dict[str, Any]]:
+    return lambda w, r, o: {n: (f"{n}.json", b"{}", "application/json") for n in names}
+
+
+INV = f"{V1}/inventory/{{}}/submissions/1"
+MRV_WRITERS = frozenset({"national", "operator"})
+PLAN_READERS = READERS | {"operator", "verifier"}
+OPS_REPORTING: list[Op] = [
+    Op(
+        "register monitoring plan",
+        "POST",
+        f"{V1}/mrv/monitoring-plans",
+        MRV_WRITERS,
+        fixed(f"{V1}/mrv/monitoring-plans"),
+        _plan_body,
+    ),
+    Op(
+        "list monitoring plans",
+        "GET",
+        f"{V1}/mrv/installations/{{installation_id}}/monitoring-plans",
+        PLAN_READERS,
+        _path(f"{V1}/mrv/installations/{{}}/monitoring-plans", installation),
+    ),
+    Op(
+        "read monitoring plan",
+        "GET",
+        f"{V1}/mrv/installations/{{installation_id}}/monitoring-plans/{{version}}",
+        PLAN_READERS,
+        _path(f"{V1}/mrv/installations/{{}}/monitoring-plans/1", installation),
+    ),
+    Op(
+        "upload activity data",
+        "POST",
+        f"{V1}/mrv/activity-data",
+        MRV_WRITERS,
+        fixed(f"{V1}/mrv/activity-data"),
+        lambda w, r, o: {},
+        files=lambda w, r, o: {
+            "file": ("activity.csv", (ACTIVITY_HEADER + activity_row(installation(r, o), quantity=-1)).encode())
+        },
+    ),
+    Op(
+        "submit report",
+        "POST",
+        f"{V1}/mrv/installations/{{installation_id}}/reports/{{year}}",
+        MRV_WRITERS,
+        _path(f"{V1}/mrv/installations/{{}}/reports/2025", installation),
+        lambda w, r, o: {},
+    ),
+    Op(
+        "list inventory submissions",
+        "GET",
+        f"{V1}/inventory/{{jurisdiction}}/submissions",
+        READERS,
+        _path(f"{V1}/inventory/{{}}/submissions", jurisdiction),
+    ),
+    Op(
+        "read inventory submission",
+        "GET",
+        f"{V1}/inventory/{{jurisdiction}}/submissions/{{version}}",
+        READERS,
+        _path(INV, jurisdiction),
+    ),
+    Op(
+        "export inventory",
+        "GET",
+        f"{V1}/inventory/{{jurisdiction}}/submissions/{{version}}/export",
+        READERS,
+        _path(INV + "/export?format=summary1-csv", jurisdiction),
+    ),
+    Op(
+        "inventory KCA",
+        "GET",
+        f"{V1}/inventory/{{jurisdiction}}/submissions/{{version}}/kca",
+        READERS,
+        _path(INV + "/kca", jurisdiction),
+    ),
+    Op(
+        "inventory uncertainty",
+        "POST",
+        f"{V1}/inventory/{{jurisdiction}}/submissions/{{version}}/uncertainty",
+        READERS,
+        _path(INV + "/uncertainty", jurisdiction),
+        lambda w, r, o: {"iterations": "100"},
+        files=_csv("uncertainty_table", "category,gas,ad_pct,ef_pct\n"),
+    ),
+    Op(
+        "CRT export",
+        "POST",
+        f"{V1}/inventory/{{jurisdiction}}/submissions/{{version}}/crt/export",
+        READERS,
+        _path(INV + "/crt/export", jurisdiction),
+        lambda w, r, o: {},
+        files=_crt("metadata"),
+    ),
+    Op(
+        "CRT coverage",
+        "POST",
+        f"{V1}/inventory/{{jurisdiction}}/submissions/{{version}}/crt/coverage",
+        READERS,
+        _path(INV + "/crt/coverage", jurisdiction),
+        lambda w, r, o: {},
+        files=_crt("metadata"),
+    ),
+    Op(
+        "CRT validate",
+        "POST",
+        f"{V1}/inventory/{{jurisdiction}}/crt/validate",
+        READERS,
+        _path(f"{V1}/inventory/{{}}/crt/validate", jurisdiction),
+        lambda w, r, o: {},
+        files=_crt("file", "metadata"),
+    ),
+    Op(
+        "read cap",
+        "GET",
+        f"{V1}/allocation/{{jurisdiction}}/cap",
+        READERS,
+        _path(f"{V1}/allocation/{{}}/cap", jurisdiction),
+    ),
+    Op(
+        "allocation plan",
+        "POST",
+        f"{V1}/allocation/{{jurisdiction}}/plan",
+        READERS,
+        _path(f"{V1}/allocation/{{}}/plan", jurisdiction),
+        lambda w, r, o: {},
+        files=_csv("input", "installation_id,product,historical_activity_level,carbon_leakage_exposed\n"),
+    ),
+    Op(
+        "allocation entries",
+        "GET",
+        f"{V1}/allocation/{{jurisdiction}}/{{year}}/entries",
+        READERS,
+        _path(f"{V1}/allocation/{{}}/2026/entries", jurisdiction),
+    ),
+    Op(
+        "post allocation",
+        "POST",
+        f"{V1}/allocation/{{jurisdiction}}/{{year}}/{{phase}}",
+        frozenset({"admin", "national"}),
+        _path(f"{V1}/allocation/{{}}/2026/ex_ante", jurisdiction),
+        lambda w, r, o: {},
+        files=_csv("input", "installation_id,product,historical_activity_level,carbon_leakage_exposed\n"),
+    ),
+]
+OPS += OPS_REPORTING
 USER_OF_ROLE = {r: r for r in ROLES}
 
 
@@ -415,6 +594,13 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     w = make_world(build_app(url, upgrade=True))
     for installation in ("INST-1", "INST-2", "CN-INST-1"):
         add_report(w.core.sessions, installation, 120.0, 2025, w.clock.now)
+        add_plan(w.core.sessions, installation, "CN" if installation.startswith("CN") else "BY", w.clock.now)
+    folder = tmp_path_factory.mktemp("matrix-data")
+    add_inventory(w.core.sessions, folder / "inventory", w.clock.now)
+    from carbonbridge.services.mrv import import_activity
+
+    (folder / "activity.csv").write_text(ACTIVITY_HEADER + activity_row("INST-1"), encoding="utf-8")
+    import_activity(w.core.sessions, folder / "activity.csv", year=None, now=w.clock.now)
     done = fund(w)
     t1 = w.as_user("trader").propose(
         "transfer",
@@ -500,9 +686,11 @@ def test_each_operation_is_allowed_or_denied_as_the_table_says(world: World, op:
     headers = {**op.headers(world, role, own)}
     if client.token:
         headers["Authorization"] = f"Bearer {client.token}"
-    response = client.http.request(
-        op.method, op.path(world, role, own), json=op.body(world, role, own), headers=headers
-    )
+    if op.files is not None:
+        sent: dict[str, Any] = {"files": op.files(world, role, own), "data": op.body(world, role, own)}
+    else:
+        sent = {"json": op.body(world, role, own)}
+    response = client.http.request(op.method, op.path(world, role, own), headers=headers, **sent)
     verdict = _verdict(response)
     if op.allowed_status is not None:
         assert response.status_code in op.allowed_status, response.text

@@ -13,7 +13,7 @@ import hashlib
 import hmac
 import json
 import secrets
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -400,11 +400,19 @@ class UserView:
     disabled: bool
 
 
-def list_users(sessions: Sessions, *, now: dt.datetime, after: str | None, limit: int) -> list[UserView]:
+def list_users(
+    sessions: Sessions, *, now: dt.datetime, after: str | None, limit: int, jurisdictions: Collection[str] | None = None
+) -> list[UserView]:
+    """Users by id; with `jurisdictions`, only those holding a grant in one of them, or no grant at
+    all (a user without grants belongs to no jurisdiction yet; every administrator may manage them)."""
     with sessions() as session:
         query = select(USERS).order_by(USERS.c.id).limit(limit)
         if after:
             query = query.where(USERS.c.id > after)
+        if jurisdictions is not None:
+            mine = select(GRANTS.c.user_id).where(GRANTS.c.jurisdiction.in_(sorted(jurisdictions)))
+            granted = select(GRANTS.c.user_id)
+            query = query.where(or_(USERS.c.id.in_(mine), USERS.c.id.not_in(granted)))
         found = session.execute(query).all()
         return [
             UserView(

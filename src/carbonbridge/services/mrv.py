@@ -223,15 +223,20 @@ def import_activity(
     now: dt.datetime,
     actor: str = "cli",
     progress: Progress | None = None,
+    admit: Callable[[list[str]], None] | None = None,
 ) -> list[ImportedDataset]:
     """Validate a whole file against the factor pack and each installation's monitoring plan,
-    then store one new dataset version per installation-year in a single transaction."""
+    then store one new dataset version per installation-year in a single transaction.
+    `admit` is shown the installations the file names before anything else is checked and raises
+    to refuse the whole file (an API principal may import only its own installations)."""
     raw, source = read_table(path)
     ids = (
         raw.get_column("installation_id").drop_nulls().str.strip_chars().unique().sort().to_list()
         if "installation_id" in raw.columns
         else []
     )
+    if admit is not None:
+        admit(ids)
     with unit_of_work(sessions) as session:
         plans = {i: _latest_plan(session, i) for i in ids}
         unknown = sorted(i for i, p in plans.items() if p is None)

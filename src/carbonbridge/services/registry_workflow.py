@@ -4,6 +4,7 @@ settlement of transfers whose delay window has ended."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import select
@@ -166,18 +167,21 @@ def _cancel(session: Session, transaction_id: str, representative: str, now: dt.
 
 
 def settle_due(
-    sessions: Sessions, *, now: dt.datetime, limit: int = SETTLE_BATCH, policy_for: PolicyFor = load_policy
+    sessions: Sessions,
+    *,
+    now: dt.datetime,
+    limit: int = SETTLE_BATCH,
+    policy_for: PolicyFor = load_policy,
+    jurisdictions: Collection[str] | None = None,
 ) -> list[TransactionView]:
-    """Complete (or terminate, if a check now fails) delayed transfers whose window has ended."""
+    """Complete (or terminate, if a check now fails) delayed transfers whose window has ended;
+    only those of `jurisdictions` when given (an administrator settles their own registry)."""
+    t = rows.TRANSACTIONS
+    query = select(t.c.id).where(t.c.state == S.DELAYED.value, t.c.delay_until <= now)
+    if jurisdictions is not None:
+        query = query.where(t.c.jurisdiction.in_(sorted(jurisdictions)))
     with sessions() as session:
-        due = list(
-            session.scalars(
-                select(rows.TRANSACTIONS.c.id)
-                .where(rows.TRANSACTIONS.c.state == S.DELAYED.value, rows.TRANSACTIONS.c.delay_until <= now)
-                .order_by(rows.TRANSACTIONS.c.delay_until, rows.TRANSACTIONS.c.id)
-                .limit(limit)
-            )
-        )
+        due = list(session.scalars(query.order_by(t.c.delay_until, t.c.id).limit(limit)))
     return [
         retrying(sessions, lambda s, i=i: _settle_one(s, i, now, policy_for), command=f"registry settle {i}", now=now)  # type: ignore[misc]
         for i in due

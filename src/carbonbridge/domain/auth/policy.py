@@ -43,10 +43,26 @@ class Action(StrEnum):
     REPORT_READ = "report.read"  # MRV emissions reports of an installation
     REPORT_VERIFY = "report.verify"
     ASSESS = "assessment.run"  # assess a jurisdiction-year after the surrender deadline; block missing
+    PLAN_READ = "monitoring_plan.read"
+    PLAN_REGISTER = "monitoring_plan.register"  # a new installation, or a new version of its plan
+    ACTIVITY_UPLOAD = "activity.upload"  # a year of activity data of the installations in the file
+    REPORT_SUBMIT = "report.submit"  # compile the annual report; a correction is a new version
+    INVENTORY_READ = "inventory.read"  # submissions, exports, KCA, uncertainty, CRT files
+    ALLOCATION_READ = "allocation.read"  # the cap, allocation plans and the allocations posted
+    ALLOCATION_POST = "allocation.post"  # issue and allocate (ex ante) or true up from a plan's table
 
 
 MOVES_UNITS = frozenset(
-    {Action.ISSUE, Action.ALLOCATE, Action.TRANSFER, Action.SURRENDER, Action.DELETE, Action.REVERSE, Action.APPROVE}
+    {
+        Action.ISSUE,
+        Action.ALLOCATE,
+        Action.TRANSFER,
+        Action.SURRENDER,
+        Action.DELETE,
+        Action.REVERSE,
+        Action.APPROVE,
+        Action.ALLOCATION_POST,
+    }
 )
 """Commands that move units: a user signs each with a fresh one-time code (UK ETS: OTP-signed proposals)."""
 
@@ -81,6 +97,17 @@ RULES: dict[Action, frozenset[Role]] = {
     Action.ASSESS: frozenset({R.NATIONAL_ADMIN}),
     Action.REPORT_READ: frozenset({*_READERS, R.VERIFIER, R.OPERATOR_REPRESENTATIVE}),
     Action.REPORT_VERIFY: frozenset({R.VERIFIER}),
+    # MRV: the operator monitors and reports its own installation; the national administrator
+    # registers installations (EU MRR Art. 11-12: the competent authority approves the plan)
+    Action.PLAN_READ: frozenset({*_READERS, R.VERIFIER, R.OPERATOR_REPRESENTATIVE}),
+    Action.PLAN_REGISTER: frozenset({R.NATIONAL_ADMIN, R.OPERATOR_REPRESENTATIVE}),
+    Action.ACTIVITY_UPLOAD: frozenset({R.NATIONAL_ADMIN, R.OPERATOR_REPRESENTATIVE}),
+    Action.REPORT_SUBMIT: frozenset({R.NATIONAL_ADMIN, R.OPERATOR_REPRESENTATIVE}),
+    # the national inventory is the state's (UNFCCC reporting): its administrators and auditors
+    Action.INVENTORY_READ: frozenset(_READERS),
+    # cap and free allocation: the administrators of that jurisdiction (Directive 2003/87/EC Art. 10a-11)
+    Action.ALLOCATION_READ: frozenset(_READERS),
+    Action.ALLOCATION_POST: frozenset({R.REGISTRY_ADMIN, R.NATIONAL_ADMIN}),
 }
 """Action -> the roles that may do it. Jurisdiction-wide roles act on every object of their
 jurisdiction; account-scoped roles only on their account(s); the verifier on its installation."""

@@ -14,8 +14,10 @@ from carbonbridge import __version__
 from carbonbridge.entrypoints.bootstrap import build_app, utcnow
 from carbonbridge.entrypoints.http import (
     problems,
+    routes_allocation,
     routes_auth,
     routes_compliance,
+    routes_inventory,
     routes_mrv,
     routes_public,
     routes_registry,
@@ -54,7 +56,15 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], dt.datet
     )
     app.state.context = context
     problems.install(app)
-    for module in (routes_auth, routes_registry, routes_compliance, routes_mrv, routes_public):
+    for module in (
+        routes_auth,
+        routes_registry,
+        routes_compliance,
+        routes_mrv,
+        routes_inventory,
+        routes_allocation,
+        routes_public,
+    ):
         app.include_router(module.router, prefix=API_PREFIX)
     if settings.cors_origins:
         from fastapi.middleware.cors import CORSMiddleware

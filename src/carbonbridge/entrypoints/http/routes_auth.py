@@ -13,7 +13,7 @@ from carbonbridge.domain.auth.errors import Forbidden
 from carbonbridge.domain.auth.policy import Action, Target
 from carbonbridge.domain.auth.principal import Grant
 from carbonbridge.entrypoints.http import schemas as s
-from carbonbridge.entrypoints.http.access import Caller, Ctx, authorize, bearer
+from carbonbridge.entrypoints.http.access import Caller, Ctx, authorize, bearer, scope_of
 from carbonbridge.entrypoints.http.context import Context
 from carbonbridge.services import auth
 
@@ -84,12 +84,14 @@ def create_user(body: s.UserCreate, who: Caller, ctx: Ctx) -> s.UserCreated:
 
 @router.get("/users", response_model=s.Page[s.UserPublic])
 def list_users(who: Caller, ctx: Ctx, cursor: s.Cursor = None, limit: s.Limit = 50) -> dict[str, object]:
+    """Users of the administrator's jurisdictions (and users without grants); grants elsewhere are not shown."""
     authorize(ctx, who, Action.USER_MANAGE, None)
-    found = auth.list_users(ctx.sessions, now=ctx.now(), after=s.decode_cursor(cursor), limit=limit)
+    mine = scope_of(ctx, who, Action.USER_MANAGE).jurisdictions
+    found = auth.list_users(ctx.sessions, now=ctx.now(), after=s.decode_cursor(cursor), limit=limit, jurisdictions=mine)
     items = [
         s.UserPublic(
             id=u.id,
-            grants=[_grant_out(g) for g in u.grants],
+            grants=[_grant_out(g) for g in u.grants if g.jurisdiction in mine],
             representative_id=u.representative_id,
             locked=u.locked,
             disabled=u.disabled,

@@ -276,11 +276,11 @@ def cancel(transaction_id: TransactionId, who: Caller, ctx: Ctx) -> s.Transactio
 
 @router.post("/registry/settle", response_model=s.SettledPublic)
 def settle(who: Caller, ctx: Ctx) -> s.SettledPublic:
-    """Complete delayed transfers whose window has ended (of every jurisdiction in the database)."""
+    """Complete delayed transfers whose window has ended, of the administrator's jurisdictions only."""
     authorize(ctx, who, Action.SETTLE, None)
-    return s.SettledPublic(
-        settled=[s.TransactionPublic.of(v) for v in workflow.settle_due(ctx.sessions, now=ctx.now())]
-    )
+    mine = scope_of(ctx, who, Action.SETTLE).jurisdictions
+    done = workflow.settle_due(ctx.sessions, now=ctx.now(), jurisdictions=mine)
+    return s.SettledPublic(settled=[s.TransactionPublic.of(v) for v in done])
 
 
 @router.get("/unit-types/{unit_type}/serials/{serial}/history", response_model=s.Page[s.SerialEventPublic])

@@ -1,0 +1,64 @@
+"""Files uploaded over HTTP (multipart) kept as temporary files for the services, which read paths.
+The problems a service finds name each file as the client sent it, never the temporary path."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+from carbonbridge.domain.errors import Problem, ValidationFailed
+
+MAX_UPLOAD_BYTES = 64 * 1024 * 1024  # a year of activity data of a large jurisdiction is a few MB
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def safe_name(client_name: str | None, default: str) -> str:
+    """The base name the client sent, reduced to safe characters (its suffix picks the reader)."""
+    base = (client_name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    cleaned = _UNSAFE.sub("_", base).lstrip(".")[-120:]
+    return cleaned or default
+
+
+def _relabel(problems: tuple[Problem, ...], names: Mapping[str, str]) -> list[Problem]:
+    out = []
+    for p in problems:
+        file = p.file
+        for temporary, client in names.items():
+            if file.startswith(temporary):
+                file = client + file[len(temporary) :]
+        out.append(Problem(p.message, file, p.line, p.column, p.field))
+    return out
+
+
+@contextmanager
+def saved(uploads: Mapping[str, tuple[str, bytes]]) -> Iterator[dict[str, Path]]:
+    """Write each upload (field -> (client file name, content)) to a private temporary folder and
+    yield field -> path; the folder is removed afterwards, whatever happens."""
+    too_big = [
+        Problem(f"the file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB", name, field=field)
+        for field, (name, content) in uploads.items()
+        if len(content) > MAX_UPLOAD_BYTES
+    ]
+    if too_big:
+        raise ValidationFailed(too_big)
+    folder = Path(tempfile.mkdtemp(prefix="carbonbridge-upload-"))
+    try:
+        paths: dict[str, Path] = {}
+        names: dict[str, str] = {}
+        for field, (name, content) in uploads.items():
+            own = folder / field
+            own.mkdir()
+            path = own / safe_name(name, field)
+            path.write_bytes(content)
+            paths[field] = path
+            names[str(path)] = path.name
+        try:
+            yield paths
+        except ValidationFailed as exc:
+            raise ValidationFailed(_relabel(exc.problems, names), truncated=exc.truncated) from None
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
