@@ -34,6 +34,7 @@ from carbonbridge.domain.registry.rules import (
     next_failures,
     route,
 )
+from carbonbridge.services import link_outbox
 from carbonbridge.services import registry_rows as rows
 from carbonbridge.services import registry_store as store
 from carbonbridge.services.registry_policy import load_policy, timezone_of
@@ -247,8 +248,15 @@ def _propose(session: Conn, request: TransactionRequest, now: dt.datetime, polic
         return _finish(session, batch, row, [S.PROPOSED, S.TERMINATED], code, now)
     assert source is not None and destination is not None
     plan = route(request.type, policy, ctx.trusted)
-    if plan.needs_approval or plan.delayed:
+    if request.type is TransactionType.LINK_TRANSFER:  # never completes here: the partner decides
         store.reserve_units(session, batch, row["id"], request.unit_type, source.id, request.quantity)
+        if not (plan.needs_approval or plan.delayed):
+            result = _finish(session, batch, row, [S.PROPOSED, S.CHECKED], code, now)
+            link_outbox.on_checked(session, row, now)
+            return result
+    if plan.needs_approval or plan.delayed:
+        if request.type is not TransactionType.LINK_TRANSFER:
+            store.reserve_units(session, batch, row["id"], request.unit_type, source.id, request.quantity)
         if plan.needs_approval:
             return _finish(session, batch, row, [S.PROPOSED], code, now)
         row["delay_until"] = policy.delay_until(now, timezone_of(jurisdiction))
