@@ -31,10 +31,14 @@ def build_templates(folder: Path, traders: int = 3, units_each: int = 200) -> di
     markets = {}
     for code in ("BY", "CN"):
         app = build_app(f"sqlite:///{folder / f'{code}.db'}", upgrade=True)
-        market = seed_market(app.sessions, now=START, jurisdiction=code, traders=traders, units_each=units_each, policy_for=policy_for)
+        market = seed_market(
+            app.sessions, now=START, jurisdiction=code, traders=traders, units_each=units_each, policy_for=policy_for
+        )
         link = link_transfers.open_link(app.sessions, code, now=START - SETUP_LEAD)
         for trader in market.traders:
-            accounts.change_trusted(app.sessions, trader, link, add=True, now=START - SETUP_LEAD, actor="seed", policy_for=policy_for)
+            accounts.change_trusted(
+                app.sessions, trader, link, add=True, now=START - SETUP_LEAD, actor="seed", policy_for=policy_for
+            )
         markets[code] = market
         app.engine.dispose()
     return markets

@@ -45,7 +45,9 @@ def signing_key(jurisdiction: str) -> Ed25519PrivateKey:
     else:
         raise ValidationFailed([Problem("set CARBONBRIDGE_LINK_KEY to this registry's Ed25519 seed file")])
     if public_key_hex(key) != agreement.public_keys.get(jurisdiction):
-        raise ValidationFailed([Problem(f"the signing key does not match the agreement's public key of {jurisdiction}")])
+        raise ValidationFailed(
+            [Problem(f"the signing key does not match the agreement's public key of {jurisdiction}")]
+        )
     return key
 
 

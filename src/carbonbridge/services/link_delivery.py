@@ -25,7 +25,9 @@ class DeliveryReport:
     failed: int
 
 
-def deliver_due(sessions: Sessions, own: str, transport: Transport, *, now: dt.datetime, limit: int = DELIVERY_BATCH) -> DeliveryReport:
+def deliver_due(
+    sessions: Sessions, own: str, transport: Transport, *, now: dt.datetime, limit: int = DELIVERY_BATCH
+) -> DeliveryReport:
     agreement = load_agreement()
     key = signing_key(own)
     with sessions() as session:
@@ -38,7 +40,16 @@ def deliver_due(sessions: Sessions, own: str, transport: Transport, *, now: dt.d
     delivered = failed = 0
     for message_id, partner, transaction_id, kind, payload, attempts in due:
         envelope = sign(
-            Envelope(message_id, transaction_id, MessageKind(kind), own, partner, now, agreement.schema_version, json.loads(payload)),
+            Envelope(
+                message_id,
+                transaction_id,
+                MessageKind(kind),
+                own,
+                partner,
+                now,
+                agreement.schema_version,
+                json.loads(payload),
+            ),
             key,
         )
         try:
@@ -50,7 +61,8 @@ def deliver_due(sessions: Sessions, own: str, transport: Transport, *, now: dt.d
             if 200 <= status < 300:
                 sql.run(
                     session,
-                    "UPDATE link_outbox SET delivered_at = :n, attempts = attempts + 1, last_error = NULL WHERE message_id = :m",
+                    "UPDATE link_outbox SET delivered_at = :n, attempts = attempts + 1, last_error = NULL "
+                    "WHERE message_id = :m",
                     {"n": sql.when(session, now), "m": message_id},
                 )
                 delivered += 1
@@ -58,7 +70,8 @@ def deliver_due(sessions: Sessions, own: str, transport: Transport, *, now: dt.d
                 retry_at = now + dt.timedelta(seconds=agreement.retry_delay_seconds(int(attempts)))
                 sql.run(
                     session,
-                    "UPDATE link_outbox SET next_attempt_at = :r, attempts = attempts + 1, last_error = :e WHERE message_id = :m",
+                    "UPDATE link_outbox SET next_attempt_at = :r, attempts = attempts + 1, last_error = :e "
+                    "WHERE message_id = :m",
                     {"r": sql.when(session, retry_at), "e": error, "m": message_id},
                 )
                 failed += 1

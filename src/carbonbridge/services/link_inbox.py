@@ -173,7 +173,9 @@ def _accept_units(
     request = {"link": "in", "sender": sender, "transaction_id": tid, "blocks": [list(b) for b in blocks]}
     row = _row(own, f"link-in:{sender}:{tid}", request, "link_transfer", link, destination.id, unit_code, quantity, now)
     batch = Batch()
-    store.record_movements(batch, row["id"], [SerialBlock(unit_code, s, e) for s, e in plan.moved], link, destination.id)
+    store.record_movements(
+        batch, row["id"], [SerialBlock(unit_code, s, e) for s, e in plan.moved], link, destination.id
+    )
     store.post(batch, row["id"], unit_code, link, destination.id, quantity, reserved=False)
     rows.insert_transaction(session, batch, row)
     rows.transition(session, batch, row, [S.PROPOSED, S.CHECKED, S.COMPLETED], ResponseCode.OK, f"link:{sender}", now)
@@ -208,7 +210,17 @@ def _mirror(
     if top > cap:
         sql.run(session, "UPDATE registry_unit_types SET cap = :c WHERE code = :u", {"c": top, "u": code})
     link, issuance = link_account_id(own, sender), f"{own}-ISSUANCE"
-    row = _row(own, f"link-mirror:{sender}:{tid}", {"link": "mirror", "top": top}, "issuance", issuance, link, code, top - issued, now)
+    row = _row(
+        own,
+        f"link-mirror:{sender}:{tid}",
+        {"link": "mirror", "top": top},
+        "issuance",
+        issuance,
+        link,
+        code,
+        top - issued,
+        now,
+    )
     store.lock_holdings(session, code, [link])
     batch = Batch()
     store.create_block(session, batch, row["id"], SerialBlock(code, issued + 1, top), issuance, link)
@@ -218,7 +230,15 @@ def _mirror(
 
 
 def _row(
-    own: str, key: str, request: dict[str, Any], kind: str, source: str, destination: str, unit: str, quantity: int, now: dt.datetime
+    own: str,
+    key: str,
+    request: dict[str, Any],
+    kind: str,
+    source: str,
+    destination: str,
+    unit: str,
+    quantity: int,
+    now: dt.datetime,
 ) -> dict[str, Any]:
     import uuid
 
@@ -255,4 +275,10 @@ def state_of(sessions: Sessions, partner: str, transaction_id: str) -> dict[str,
     if found is None:
         return {"transaction_id": transaction_id, "known": False}
     state = LinkState(found["state"]).value if found["direction"] == "out" else found["state"]
-    return {"transaction_id": transaction_id, "known": True, "direction": found["direction"], "state": state, "code": found["code"]}
+    return {
+        "transaction_id": transaction_id,
+        "known": True,
+        "direction": found["direction"],
+        "state": state,
+        "code": found["code"],
+    }

@@ -39,23 +39,36 @@ def transfer_id(direction: str, partner: str, transaction_id: str) -> str:
     return f"{direction}:{partner}:{transaction_id}"
 
 
-def enqueue(session: Conn, partner: str, transaction_id: str, kind: MessageKind, payload: dict[str, Any], now: dt.datetime) -> str:
+def enqueue(
+    session: Conn, partner: str, transaction_id: str, kind: MessageKind, payload: dict[str, Any], now: dt.datetime
+) -> str:
     """Queue a message; it is signed and stamped when sent (each attempt)."""
     message_id = uuid.uuid4().hex
     sql.run(
         session,
         "INSERT INTO link_outbox (message_id, partner, transaction_id, kind, payload, created_at, next_attempt_at, "
         "attempts, delivered_at, last_error) VALUES (:m, :p, :t, :k, :pl, :c, :c, 0, NULL, NULL)",
-        {"m": message_id, "p": partner, "t": transaction_id, "k": kind.value, "pl": json.dumps(payload, sort_keys=True), "c": sql.when(session, now)},
+        {
+            "m": message_id,
+            "p": partner,
+            "t": transaction_id,
+            "k": kind.value,
+            "pl": json.dumps(payload, sort_keys=True),
+            "c": sql.when(session, now),
+        },
     )
     return message_id
 
 
 def insert_transfer(session: Conn, record: dict[str, Any]) -> None:
-    values = {c: (sql.when(session, record[c]) if c in ("created_at", "deadline", "resolved_at") else record[c]) for c in TRANSFER_COLUMNS}
+    values = {
+        c: (sql.when(session, record[c]) if c in ("created_at", "deadline", "resolved_at") else record[c])
+        for c in TRANSFER_COLUMNS
+    }
     sql.run(
         session,
-        f"INSERT INTO link_transfers ({', '.join(TRANSFER_COLUMNS)}) VALUES ({', '.join(':' + c for c in TRANSFER_COLUMNS)})",
+        f"INSERT INTO link_transfers ({', '.join(TRANSFER_COLUMNS)}) "
+        f"VALUES ({', '.join(':' + c for c in TRANSFER_COLUMNS)})",
         values,
     )
 

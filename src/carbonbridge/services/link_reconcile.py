@@ -53,7 +53,9 @@ def snapshot(sessions: Sessions, own: str) -> Snapshot:
         in_flight=int(states.get("sent", 0)) + int(states.get("cancelling", 0)),
         manual=int(states.get("manual", 0)),
         trail=tuple(
-            TransferTrail(t, d, u, s, tuple((int(a), int(b)) for a, b in json.loads(bl))) for t, d, u, s, bl in trail if bl != "[]"
+            TransferTrail(t, d, u, s, tuple((int(a), int(b)) for a, b in json.loads(bl)))
+            for t, d, u, s, bl in trail
+            if bl != "[]"
         ),
     )
 
@@ -67,7 +69,9 @@ def snapshot_document(snap: Snapshot) -> dict[str, Any]:
         "link_blocks": {u: [list(r) for r in rs] for u, rs in snap.link_blocks.items()},
         "in_flight": snap.in_flight,
         "manual": snap.manual,
-        "trail": [[t.transaction_id, t.direction, t.unit_type, t.state, [list(b) for b in t.blocks]] for t in snap.trail],
+        "trail": [
+            [t.transaction_id, t.direction, t.unit_type, t.state, [list(b) for b in t.blocks]] for t in snap.trail
+        ],
     }
 
 
@@ -101,8 +105,15 @@ def run(sessions: Sessions, own: str, partner_snapshot: Snapshot, *, now: dt.dat
     with sessions.begin() as session:
         sql.run(
             session,
-            "INSERT INTO link_reconciliations (partner, started_at, status, phase, detail) VALUES (:p, :s, :st, :ph, :d)",
-            {"p": partner, "s": sql.when(session, now), "st": result.status.value, "ph": result.phase, "d": json.dumps(detail, default=str)},
+            "INSERT INTO link_reconciliations (partner, started_at, status, phase, detail) "
+            "VALUES (:p, :s, :st, :ph, :d)",
+            {
+                "p": partner,
+                "s": sql.when(session, now),
+                "st": result.status.value,
+                "ph": result.phase,
+                "d": json.dumps(detail, default=str),
+            },
         )
     return result
 

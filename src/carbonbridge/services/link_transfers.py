@@ -19,7 +19,13 @@ from carbonbridge.domain.link.messages import MessageKind
 from carbonbridge.domain.link.protocol import IN_FLIGHT, LinkCode, LinkState, advance_link
 from carbonbridge.domain.link.reconcile import ReconciliationStatus
 from carbonbridge.domain.registry.commands import TransactionRequest, TransactionView
-from carbonbridge.domain.registry.model import AccountState, AccountType, ResponseCode, TransactionState, TransactionType
+from carbonbridge.domain.registry.model import (
+    AccountState,
+    AccountType,
+    ResponseCode,
+    TransactionState,
+    TransactionType,
+)
 from carbonbridge.domain.registry.rules import advance
 from carbonbridge.services import registry_rows as rows
 from carbonbridge.services import registry_sql as sql
@@ -54,9 +60,17 @@ def open_link(sessions: Sessions, own: str, *, now: dt.datetime) -> str:
             if account_id not in found:
                 sql.run(
                     session,
-                    "INSERT INTO registry_accounts (id, jurisdiction, type, state, holder, installation_id, created_at) "
+                    "INSERT INTO registry_accounts "
+                    "(id, jurisdiction, type, state, holder, installation_id, created_at) "
                     "VALUES (:i, :j, :t, :s, :h, NULL, :c)",
-                    {"i": account_id, "j": own, "t": kind.value, "s": AccountState.OPEN.value, "h": holder, "c": sql.when(session, now)},
+                    {
+                        "i": account_id,
+                        "j": own,
+                        "t": kind.value,
+                        "s": AccountState.OPEN.value,
+                        "h": holder,
+                        "c": sql.when(session, now),
+                    },
                 )
         return account
 
@@ -94,7 +108,9 @@ def send(
     with sessions() as session:
         status = reconciliation_blocks(session, partner)
     if status is not None:
-        raise RuleViolation(LinkCode.RECONCILIATION_PENDING.value, f"the last reconciliation with {partner} is {status}")
+        raise RuleViolation(
+            LinkCode.RECONCILIATION_PENDING.value, f"the last reconciliation with {partner} is {status}"
+        )
     if not agreement.recognises(partner, unit_type):
         raise RuleViolation(LinkCode.UNIT_NOT_RECOGNISED.value, f"{partner} does not recognise {unit_type}")
     request = TransactionRequest(
@@ -115,23 +131,39 @@ def transfer_row(session: Conn, record_id: str, *, lock: bool = False) -> dict[s
 
     found = sql.one(
         session,
-        f"SELECT {', '.join(TRANSFER_COLUMNS)} FROM link_transfers WHERE id = :i" + (sql.for_update(session) if lock else ""),
+        f"SELECT {', '.join(TRANSFER_COLUMNS)} FROM link_transfers WHERE id = :i"
+        + (sql.for_update(session) if lock else ""),
         {"i": record_id},
     )
     return dict(zip(TRANSFER_COLUMNS, found, strict=True)) if found is not None else None
 
 
-def set_link_state(session: Conn, record: dict[str, Any], to: LinkState, code: str | None, now: dt.datetime, deadline: dt.datetime | None = None) -> None:
+def set_link_state(
+    session: Conn,
+    record: dict[str, Any],
+    to: LinkState,
+    code: str | None,
+    now: dt.datetime,
+    deadline: dt.datetime | None = None,
+) -> None:
     advance_link(LinkState(record["state"]), to)
     final = to in (LinkState.COMPLETED, LinkState.RELEASED)
     sql.run(
         session,
         "UPDATE link_transfers SET state = :s, code = :c, deadline = :d, resolved_at = :r WHERE id = :i",
-        {"s": to.value, "c": code, "d": sql.when(session, deadline), "r": sql.when(session, now if final else None), "i": record["id"]},
+        {
+            "s": to.value,
+            "c": code,
+            "d": sql.when(session, deadline),
+            "r": sql.when(session, now if final else None),
+            "i": record["id"],
+        },
     )
 
 
-def _resolve_registry(session: Conn, transaction_id: str, complete: bool, code: ResponseCode, actor: str, now: dt.datetime) -> None:
+def _resolve_registry(
+    session: Conn, transaction_id: str, complete: bool, code: ResponseCode, actor: str, now: dt.datetime
+) -> None:
     """Complete (units to the link account) or terminate (units free again) a checked link transfer."""
     row = rows.by_id(session, transaction_id, lock=True)
     if row is None:
@@ -161,7 +193,9 @@ def apply_reply(session: Conn, partner: str, transaction_id: str, code: LinkCode
         _resolve_registry(session, transaction_id, True, ResponseCode.OK, f"link:{partner}", now)
         set_link_state(session, record, LinkState.COMPLETED, code.value, now)
     else:
-        registry_code = ResponseCode.LINK_RELEASED if code is LinkCode.CANCELLED_BY_SENDER else ResponseCode.LINK_REFUSED
+        registry_code = (
+            ResponseCode.LINK_RELEASED if code is LinkCode.CANCELLED_BY_SENDER else ResponseCode.LINK_REFUSED
+        )
         _resolve_registry(session, transaction_id, False, registry_code, f"link:{partner}", now)
         set_link_state(session, record, LinkState.RELEASED, code.value, now)
     return LinkCode.ACCEPTED
@@ -196,7 +230,9 @@ def tick(sessions: Sessions, own: str, *, now: dt.datetime, limit: int = TICK_BA
     return retrying(sessions, work, command=f"link tick {own}", now=now)
 
 
-def resolve_manual(sessions: Sessions, own: str, transaction_id: str, *, release: bool, actor: str, now: dt.datetime) -> str:
+def resolve_manual(
+    sessions: Sessions, own: str, transaction_id: str, *, release: bool, actor: str, now: dt.datetime
+) -> str:
     """An administrator decides a transfer the partner never answered, after checking with the
     partner's administrators (status query): release the units, or complete the transfer."""
     partner = load_agreement().partner_of(own)
@@ -208,7 +244,9 @@ def resolve_manual(sessions: Sessions, own: str, transaction_id: str, *, release
         if record["state"] != LinkState.MANUAL.value:
             raise Conflict(f"link transfer {transaction_id} is {record['state']}, not awaiting an administrator")
         code = LinkCode.RELEASED_BY_ADMINISTRATOR if release else LinkCode.ACCEPTED
-        _resolve_registry(session, transaction_id, not release, ResponseCode.LINK_RELEASED if release else ResponseCode.OK, actor, now)
+        _resolve_registry(
+            session, transaction_id, not release, ResponseCode.LINK_RELEASED if release else ResponseCode.OK, actor, now
+        )
         set_link_state(session, record, LinkState.RELEASED if release else LinkState.COMPLETED, code.value, now)
         return code.value
 
@@ -224,7 +262,9 @@ def list_transfers(sessions: Sessions, *, limit: int = 100) -> list[dict[str, An
 
     with sessions() as session:
         found = sql.rows(
-            session, f"SELECT {', '.join(TRANSFER_COLUMNS)} FROM link_transfers ORDER BY created_at DESC, id LIMIT :l", {"l": limit}
+            session,
+            f"SELECT {', '.join(TRANSFER_COLUMNS)} FROM link_transfers ORDER BY created_at DESC, id LIMIT :l",
+            {"l": limit},
         )
     out = []
     for values in found:

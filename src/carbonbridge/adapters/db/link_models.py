@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, DateTime, Index, Integer, String, Text, text
+from sqlalchemy import BigInteger, DateTime, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from carbonbridge.adapters.db import registry_models  # noqa: F401  (the registry tables referred to)
+from carbonbridge.adapters.db import registry_models
 from carbonbridge.adapters.db.models import Base
 
 Big = BigInteger().with_variant(Integer, "sqlite")
@@ -48,7 +48,9 @@ class LinkTransferRow(Base):
 
 class LinkOutboxRow(Base):
     __tablename__ = "link_outbox"
-    __table_args__ = (Index("ix_link_outbox_due", "next_attempt_at", **registry_models._partial("delivered_at IS NULL")),)
+    __table_args__ = (
+        Index("ix_link_outbox_due", "next_attempt_at", **registry_models._partial("delivered_at IS NULL")),
+    )
     message_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     partner: Mapped[str] = mapped_column(String(8))
     transaction_id: Mapped[str] = mapped_column(String(64))

@@ -94,7 +94,9 @@ def parse_agreement(data: Mapping[str, Any], *, file: str = "<agreement>") -> Li
         try:
             limits[party] = Fraction(str(text))
         except (ValueError, ZeroDivisionError):
-            problems.append(Problem(f"limit of {party} must be a fraction like 1/5", file, field="foreign_surrender_limit"))
+            problems.append(
+                Problem(f"limit of {party} must be a fraction like 1/5", file, field="foreign_surrender_limit")
+            )
             continue
         if not 0 <= limits[party] <= 1:
             problems.append(Problem(f"limit of {party} must be between 0 and 1", file, field="foreign_surrender_limit"))

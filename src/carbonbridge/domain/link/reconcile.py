@@ -82,7 +82,9 @@ def reconcile(a: Snapshot, b: Snapshot) -> Result:
     if a.in_flight or b.in_flight:
         return Result(ReconciliationStatus.PENDING, 0, {})
     by_type = {
-        s.jurisdiction: {f"{t}/{u}/{v}": n for (t, u, v), n in sorted(s.totals.items()) if origin_of(u) != s.jurisdiction}
+        s.jurisdiction: {
+            f"{t}/{u}/{v}": n for (t, u, v), n in sorted(s.totals.items()) if origin_of(u) != s.jurisdiction
+        }
         for s in (a, b)
     }
     compared: dict[str, int] = {}
@@ -107,7 +109,9 @@ def reconcile(a: Snapshot, b: Snapshot) -> Result:
         only_arrived = tuple(difference(arrived_blocks, left_blocks))
         bad = merge([*only_left, *only_arrived])
         trail = tuple(
-            t for t in (*origin.trail, *partner.trail) if t.unit_type == unit_type and any(intersects(r, bad) for r in t.blocks)
+            t
+            for t in (*origin.trail, *partner.trail)
+            if t.unit_type == unit_type and any(intersects(r, bad) for r in t.blocks)
         )
         differences.append(
             Difference(

@@ -57,7 +57,8 @@ _SENDER_TYPES: dict[TransactionType, frozenset[AccountType]] = {
     TransactionType.SURRENDER: frozenset({AccountType.OPERATOR_HOLDING}),
     TransactionType.RETURN: frozenset({AccountType.OPERATOR_HOLDING}),
 }
-_NO_SENDERS = frozenset({AccountType.DELETION, AccountType.ISSUANCE, AccountType.LINK_TRANSIT})  # link: only the link moves
+# units leave a link account only through the link (services/link_inbox.py)
+_NO_SENDERS = frozenset({AccountType.DELETION, AccountType.ISSUANCE, AccountType.LINK_TRANSIT})
 _TRANSFERS = frozenset({TransactionType.TRANSFER, TransactionType.LINK_TRANSFER})
 _DELETION_TYPES = frozenset({TransactionType.SURRENDER, TransactionType.DELETION, TransactionType.CANCELLATION})
 

@@ -6,6 +6,8 @@ Revises: 0008_market
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -18,7 +20,7 @@ When = sa.DateTime(timezone=True)
 Big = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
-def _partial(where: str) -> dict[str, object]:
+def _partial(where: str) -> dict[str, Any]:
     return {"postgresql_where": sa.text(where), "sqlite_where": sa.text(where)}
 
 
