@@ -86,6 +86,8 @@ def _seen(session: Conn, sender: str, message_id: str) -> bool:
 
 def _process(session: Conn, own: str, envelope: Envelope, now: dt.datetime) -> LinkCode:
     sender, tid = envelope.sender, envelope.transaction_id
+    if envelope.kind not in (MessageKind.TRANSFER, MessageKind.CANCEL, MessageKind.REPLY):
+        return LinkCode.MALFORMED  # queries are answered at once (link_queries.answer), answers never arrive here
     if envelope.kind is MessageKind.REPLY:
         outcome = reply_outcome(dict(envelope.payload))
         return LinkCode.MALFORMED if outcome is None else apply_reply(session, sender, tid, outcome, now)

@@ -8,9 +8,11 @@ import json
 import uuid
 from typing import Any
 
+from carbonbridge.domain.errors import RuleViolation
 from carbonbridge.domain.link.agreement import link_account_id, origin_of
 from carbonbridge.domain.link.messages import MessageKind
-from carbonbridge.domain.link.protocol import LinkState
+from carbonbridge.domain.link.protocol import LinkCode, LinkState
+from carbonbridge.domain.link.reconcile import ReconciliationStatus
 from carbonbridge.services import registry_rows as rows
 from carbonbridge.services import registry_sql as sql
 from carbonbridge.services.link_config import load_agreement
@@ -33,6 +35,40 @@ TRANSFER_COLUMNS = (
     "deadline",
     "resolved_at",
 )
+
+
+BLOCKING = frozenset(
+    {
+        ReconciliationStatus.PENDING.value,
+        ReconciliationStatus.INCONSISTENT.value,
+        ReconciliationStatus.MANUAL_INTERVENTION.value,
+    }
+)
+
+
+def latest_reconciliation(session: Conn, partner: str) -> str | None:
+    found = sql.one(
+        session,
+        "SELECT status FROM link_reconciliations WHERE partner = :p ORDER BY id DESC LIMIT 1",
+        {"p": partner},
+    )
+    return None if found is None else str(found[0])
+
+
+def gate(session: Conn, link_account: str) -> None:
+    """Refuse (L15) a new link transfer while the last reconciliation with the partner is pending,
+    inconsistent or awaits an administrator. Read inside the proposing transaction, after a shared
+    lock on the link account row: a reconciliation starts by locking that row exclusively
+    (`link_reconcile.start`), so a proposal either commits before the start (and the snapshot sees
+    it) or reads the start's pending row (on SQLite, BEGIN IMMEDIATE serializes both already)."""
+    partner = link_account.rsplit("-LINK-", 1)[-1]
+    share = " FOR SHARE" if sql.is_postgres(session) else ""
+    sql.one(session, "SELECT id FROM registry_accounts WHERE id = :a" + share, {"a": link_account})
+    status = latest_reconciliation(session, partner)
+    if status in BLOCKING:
+        raise RuleViolation(
+            LinkCode.RECONCILIATION_PENDING.value, f"the last reconciliation with {partner} is {status}"
+        )
 
 
 def transfer_id(direction: str, partner: str, transaction_id: str) -> str:

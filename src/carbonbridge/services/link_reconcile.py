@@ -10,10 +10,19 @@ from typing import Any
 
 from carbonbridge.domain.link.agreement import link_account_id
 from carbonbridge.domain.link.flows import Flow, net_flows
-from carbonbridge.domain.link.reconcile import Result, Snapshot, TransferTrail, blocks_by_unit, reconcile
+from carbonbridge.domain.link.reconcile import (
+    ReconciliationStatus,
+    Result,
+    Snapshot,
+    TransferTrail,
+    blocks_by_unit,
+    reconcile,
+)
 from carbonbridge.services import registry_rows as rows
 from carbonbridge.services import registry_sql as sql
 from carbonbridge.services.link_config import load_agreement
+from carbonbridge.services.link_outbox import latest_reconciliation
+from carbonbridge.services.registry_sql import Conn
 from carbonbridge.services.registry_transactions import Sessions
 
 
@@ -91,6 +100,39 @@ def snapshot_from(document: dict[str, Any]) -> Snapshot:
     )
 
 
+def start(sessions: Sessions, own: str, *, now: dt.datetime) -> str | None:
+    """Open a reconciliation: lock the link account row exclusively (new link transfers read the
+    gate under a shared lock on it: link_outbox.gate) and record a `pending` run, so no transfer
+    can be proposed between this point and the result. Returns the status it replaces."""
+    partner = load_agreement().partner_of(own)
+    with sessions.begin() as session:
+        sql.one(
+            session,
+            "SELECT id FROM registry_accounts WHERE id = :a" + sql.for_update(session),
+            {"a": link_account_id(own, partner)},
+        )
+        before = latest_reconciliation(session, partner)
+        _record(session, partner, now, ReconciliationStatus.PENDING.value, 0, {"started": True})
+    return before
+
+
+def abort(sessions: Sessions, own: str, before: str | None, reason: str, *, now: dt.datetime) -> None:
+    """A reconciliation that could not compare (the partner did not answer): the gate goes back to
+    what it was, so an inconsistent link stays closed and a clean one opens again."""
+    partner = load_agreement().partner_of(own)
+    status = before if before is not None else "aborted"
+    with sessions.begin() as session:
+        _record(session, partner, now, status, 0, {"aborted": reason[:500]})
+
+
+def _record(session: Conn, partner: str, now: dt.datetime, status: str, phase: int, detail: dict[str, Any]) -> None:
+    sql.run(
+        session,
+        "INSERT INTO link_reconciliations (partner, started_at, status, phase, detail) VALUES (:p, :s, :st, :ph, :d)",
+        {"p": partner, "s": sql.when(session, now), "st": status, "ph": phase, "d": json.dumps(detail, default=str)},
+    )
+
+
 def run(sessions: Sessions, own: str, partner_snapshot: Snapshot, *, now: dt.datetime) -> Result:
     """Reconcile with the partner's snapshot and record the result (the send gate reads it)."""
     partner = load_agreement().partner_of(own)
@@ -103,19 +145,32 @@ def run(sessions: Sessions, own: str, partner_snapshot: Snapshot, *, now: dt.dat
         "totals_by_account_type": {k: dict(v) for k, v in result.totals_by_account_type.items()},
     }
     with sessions.begin() as session:
-        sql.run(
-            session,
-            "INSERT INTO link_reconciliations (partner, started_at, status, phase, detail) "
-            "VALUES (:p, :s, :st, :ph, :d)",
-            {
-                "p": partner,
-                "s": sql.when(session, now),
-                "st": result.status.value,
-                "ph": result.phase,
-                "d": json.dumps(detail, default=str),
-            },
-        )
+        _record(session, partner, now, result.status.value, result.phase, detail)
     return result
+
+
+def history(sessions: Sessions, *, limit: int = 20) -> list[dict[str, Any]]:
+    """The latest reconciliation runs, newest first."""
+    with sessions() as session:
+        found = sql.rows(
+            session,
+            "SELECT id, partner, started_at, status, phase, detail FROM link_reconciliations ORDER BY id DESC LIMIT :l",
+            {"l": limit},
+        )
+    out = []
+    for run_id, partner, started, status, phase, detail in found:
+        when = rows.utc(started)
+        out.append(
+            {
+                "id": int(run_id),
+                "partner": partner,
+                "started_at": when.isoformat() if when else None,
+                "status": status,
+                "phase": int(phase),
+                "detail": json.loads(detail),
+            }
+        )
+    return out
 
 
 def yearly_flows(sessions: Sessions, year: int) -> list[Flow]:

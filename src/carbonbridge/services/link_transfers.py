@@ -17,7 +17,6 @@ from carbonbridge.domain.errors import Conflict, NotFound, RuleViolation
 from carbonbridge.domain.link.agreement import link_account_id
 from carbonbridge.domain.link.messages import MessageKind
 from carbonbridge.domain.link.protocol import IN_FLIGHT, LinkCode, LinkState, advance_link
-from carbonbridge.domain.link.reconcile import ReconciliationStatus
 from carbonbridge.domain.registry.commands import TransactionRequest, TransactionView
 from carbonbridge.domain.registry.model import (
     AccountState,
@@ -31,18 +30,13 @@ from carbonbridge.services import registry_rows as rows
 from carbonbridge.services import registry_sql as sql
 from carbonbridge.services import registry_store as store
 from carbonbridge.services.link_config import load_agreement
-from carbonbridge.services.link_outbox import enqueue, transfer_id
+from carbonbridge.services.link_outbox import BLOCKING, enqueue, latest_reconciliation, transfer_id
 from carbonbridge.services.registry_policy import load_policy
 from carbonbridge.services.registry_sql import Batch, Conn
 from carbonbridge.services.registry_transactions import PolicyFor, Sessions, propose, retrying
 
 S = TransactionState
 TICK_BATCH = 200
-BLOCKING = (
-    ReconciliationStatus.PENDING.value,
-    ReconciliationStatus.INCONSISTENT.value,
-    ReconciliationStatus.MANUAL_INTERVENTION.value,
-)
 
 
 def open_link(sessions: Sessions, own: str, *, now: dt.datetime) -> str:
@@ -79,12 +73,8 @@ def open_link(sessions: Sessions, own: str, *, now: dt.datetime) -> str:
 
 def reconciliation_blocks(session: Conn, partner: str) -> str | None:
     """The status of the latest reconciliation if it forbids new link transfers."""
-    found = sql.one(
-        session,
-        "SELECT status FROM link_reconciliations WHERE partner = :p ORDER BY id DESC LIMIT 1",
-        {"p": partner},
-    )
-    return str(found[0]) if found is not None and found[0] in BLOCKING else None
+    status = latest_reconciliation(session, partner)
+    return status if status in BLOCKING else None
 
 
 def send(
@@ -102,15 +92,10 @@ def send(
 ) -> TransactionView:
     """Propose a link transfer: approved like any transfer; once checked its blocks are reserved
     and its TRANSFER message queued. Refused (L15) while a reconciliation is pending or
-    inconsistent, and (L10) for units the partner does not recognise."""
+    inconsistent (read inside the proposing transaction: link_outbox.gate), and (L10) for units the
+    partner does not recognise."""
     agreement = load_agreement()
     partner = agreement.partner_of(own)
-    with sessions() as session:
-        status = reconciliation_blocks(session, partner)
-    if status is not None:
-        raise RuleViolation(
-            LinkCode.RECONCILIATION_PENDING.value, f"the last reconciliation with {partner} is {status}"
-        )
     if not agreement.recognises(partner, unit_type):
         raise RuleViolation(LinkCode.UNIT_NOT_RECOGNISED.value, f"{partner} does not recognise {unit_type}")
     request = TransactionRequest(
@@ -240,7 +225,7 @@ def resolve_manual(
     def work(session: Session) -> str:
         record = transfer_row(session, transfer_id("out", partner, transaction_id), lock=True)
         if record is None:
-            raise NotFound(f"unknown link transfer {transaction_id!r}")
+            raise Conflict(f"no link transfer {transaction_id} to {partner} awaits an administrator here")
         if record["state"] != LinkState.MANUAL.value:
             raise Conflict(f"link transfer {transaction_id} is {record['state']}, not awaiting an administrator")
         code = LinkCode.RELEASED_BY_ADMINISTRATOR if release else LinkCode.ACCEPTED
@@ -275,3 +260,78 @@ def list_transfers(sessions: Sessions, *, limit: int = 100) -> list[dict[str, An
             record[key] = when.isoformat() if when else None
         out.append(record)
     return out
+
+
+def health(sessions: Sessions, own: str, *, now: dt.datetime) -> dict[str, Any]:
+    """The link at a glance: transfers per direction and state, the undelivered outbox (oldest
+    message's age, most attempts, last error), the last message received, the last reconciliation
+    and whether new transfers may be sent."""
+    partner = load_agreement().partner_of(own)
+    with sessions() as session:
+        states = sql.rows(
+            session, "SELECT direction, state, count(*) FROM link_transfers GROUP BY direction, state", {}
+        )
+        outbox = sql.one(
+            session,
+            "SELECT count(*), min(created_at), max(attempts) FROM link_outbox WHERE delivered_at IS NULL",
+            {},
+        )
+        error = sql.one(
+            session,
+            "SELECT last_error FROM link_outbox WHERE delivered_at IS NULL AND last_error IS NOT NULL "
+            "ORDER BY next_attempt_at DESC LIMIT 1",
+            {},
+        )
+        received = sql.one(session, "SELECT max(received_at) FROM link_inbox", {})
+        last = sql.one(
+            session,
+            "SELECT status, started_at FROM link_reconciliations WHERE partner = :p ORDER BY id DESC LIMIT 1",
+            {"p": partner},
+        )
+    transfers: dict[str, dict[str, int]] = {}
+    for direction, state, count in states:
+        transfers.setdefault(str(direction), {})[str(state)] = int(count)
+    oldest = rows.utc(outbox[1]) if outbox is not None else None
+    last_received = rows.utc(received[0]) if received is not None else None
+    reconciled_at = rows.utc(last[1]) if last is not None else None
+    status = str(last[0]) if last is not None else None
+    return {
+        "jurisdiction": own,
+        "partner": partner,
+        "transfers": transfers,
+        "outbox_pending": int(outbox[0]) if outbox is not None else 0,
+        "outbox_oldest_age_seconds": (now - oldest).total_seconds() if oldest else None,
+        "outbox_max_attempts": int(outbox[2]) if outbox is not None and outbox[2] is not None else 0,
+        "outbox_last_error": str(error[0]) if error is not None else None,
+        "last_received_at": last_received.isoformat() if last_received else None,
+        "last_reconciliation": status,
+        "last_reconciliation_at": reconciled_at.isoformat() if reconciled_at else None,
+        "sending_open": status not in BLOCKING,
+    }
+
+
+def local_status(sessions: Sessions, own: str, transaction_id: str) -> dict[str, Any]:
+    """This registry's view of a link transfer: the link leg (either direction) and, for an
+    outgoing one, the registry transaction's state."""
+    partner = load_agreement().partner_of(own)
+    with sessions() as session:
+        record = transfer_row(session, transfer_id("out", partner, transaction_id)) or transfer_row(
+            session, transfer_id("in", partner, transaction_id)
+        )
+        registry = rows.by_id(session, transaction_id)
+    if record is None:
+        return {
+            "transaction_id": transaction_id,
+            "known": False,
+            "registry_state": registry.state if registry is not None else None,
+        }
+    return {
+        "transaction_id": transaction_id,
+        "known": True,
+        "direction": record["direction"],
+        "state": record["state"],
+        "code": record["code"],
+        "unit_type": record["unit_type"],
+        "quantity": int(record["quantity"]),
+        "registry_state": registry.state if registry is not None else None,
+    }

@@ -249,6 +249,7 @@ def _propose(session: Conn, request: TransactionRequest, now: dt.datetime, polic
     assert source is not None and destination is not None
     plan = route(request.type, policy, ctx.trusted)
     if request.type is TransactionType.LINK_TRANSFER:  # never completes here: the partner decides
+        link_outbox.gate(session, destination.id)
         store.reserve_units(session, batch, row["id"], request.unit_type, source.id, request.quantity)
         if not (plan.needs_approval or plan.delayed):
             result = _finish(session, batch, row, [S.PROPOSED, S.CHECKED], code, now)

@@ -43,10 +43,25 @@ class Action(StrEnum):
     REPORT_READ = "report.read"  # MRV emissions reports of an installation
     REPORT_VERIFY = "report.verify"
     ASSESS = "assessment.run"  # assess a jurisdiction-year after the surrender deadline; block missing
+    LINK_SEND = "link.send"  # send units to the partner registry
+    LINK_READ = "link.read"  # link transfers, their status (also as the partner knows it), flows, health
+    LINK_RECONCILE = "link.reconcile"
+    LINK_RESOLVE = "link.resolve"  # decide a transfer the partner never answered
+    LINK_MESSAGE = "link.message"  # a message of the partner registry: no user, its signature decides
 
 
 MOVES_UNITS = frozenset(
-    {Action.ISSUE, Action.ALLOCATE, Action.TRANSFER, Action.SURRENDER, Action.DELETE, Action.REVERSE, Action.APPROVE}
+    {
+        Action.ISSUE,
+        Action.ALLOCATE,
+        Action.TRANSFER,
+        Action.SURRENDER,
+        Action.DELETE,
+        Action.REVERSE,
+        Action.APPROVE,
+        Action.LINK_SEND,
+        Action.LINK_RESOLVE,
+    }
 )
 """Commands that move units: a user signs each with a fresh one-time code (UK ETS: OTP-signed proposals)."""
 
@@ -81,9 +96,24 @@ RULES: dict[Action, frozenset[Role]] = {
     Action.ASSESS: frozenset({R.NATIONAL_ADMIN}),
     Action.REPORT_READ: frozenset({*_READERS, R.VERIFIER, R.OPERATOR_REPRESENTATIVE}),
     Action.REPORT_VERIFY: frozenset({R.VERIFIER}),
+    Action.LINK_SEND: frozenset(_HOLDERS),
+    Action.LINK_READ: frozenset(_READERS),
+    Action.LINK_RECONCILE: frozenset({R.REGISTRY_ADMIN}),
+    Action.LINK_RESOLVE: frozenset({R.REGISTRY_ADMIN}),
 }
 """Action -> the roles that may do it. Jurisdiction-wide roles act on every object of their
 jurisdiction; account-scoped roles only on their account(s); the verifier on its installation."""
+
+BY_SIGNATURE = frozenset({Action.LINK_MESSAGE})
+"""Actions of the partner registry, not of a user: no session, no role. The message's Ed25519
+signature by a party of the linking agreement, addressed to this registry, fresh and not seen
+before, is the authentication (domain/link/protocol.check_envelope); refused messages are
+journaled with their verdict."""
+
+
+def by_signature(action: Action) -> bool:
+    """Whether `action` is authorized by the message signature instead of a principal's grants."""
+    return action in BY_SIGNATURE
 
 
 @dataclass(frozen=True, slots=True)

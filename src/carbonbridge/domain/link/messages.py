@@ -22,6 +22,12 @@ class MessageKind(StrEnum):
     TRANSFER = "transfer"  # propose a link transfer: units with their serial blocks
     CANCEL = "cancel"  # the sender gave up waiting: cancel unless already processed
     REPLY = "reply"  # the receiver's outcome for a transaction: accepted or refused(code)
+    STATUS = "status"  # query: what the receiver knows of a transaction (answered at once)
+    SNAPSHOT = "snapshot"  # query: the receiver's reconciliation snapshot (answered at once)
+    ANSWER = "answer"  # the signed answer to a query; its transaction id is the query's message id
+
+
+QUERIES = frozenset({MessageKind.STATUS, MessageKind.SNAPSHOT})
 
 
 ENVELOPE_FIELDS = ("message_id", "transaction_id", "kind", "sender", "receiver", "sent_at", "schema_version", "payload")
