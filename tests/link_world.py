@@ -6,6 +6,9 @@ from __future__ import annotations
 import datetime as dt
 import random
 import shutil
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -103,3 +106,74 @@ def copy_templates(templates: Path, into: Path) -> dict[str, App]:
                 shutil.copy(templates / f"{code}.db{suffix}", into / f"{code}.db{suffix}")
         apps[code] = build_app(f"sqlite:///{into / f'{code}.db'}", check=False)
     return apps
+
+
+@contextmanager
+def registry_urls(kind: str, folder: Path) -> Iterator[dict[str, str]]:
+    """One database per registry: two SQLite files, or two fresh PostgreSQL databases (dropped after)."""
+    if kind == "sqlite":
+        yield {code: f"sqlite:///{folder / f'{code}.db'}" for code in ("BY", "CN")}
+        return
+    import psycopg
+
+    from conftest import PG_ADMIN_URL
+
+    names = {code: f"cb_link_{code.lower()}_{uuid.uuid4().hex[:10]}" for code in ("BY", "CN")}
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        for name in names.values():
+            conn.execute(f'CREATE DATABASE "{name}"')
+    base = PG_ADMIN_URL.rsplit("/", 1)[0]
+    try:
+        yield {code: f"{base}/{name}" for code, name in names.items()}
+    finally:
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+            for name in names.values():
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def seed_registries(
+    urls: dict[str, str], *, traders: int = 1, units_each: int = 100, now: dt.datetime = START
+) -> tuple[dict[str, App], dict[str, Market]]:
+    """Migrated, seeded registries at `urls`, the link open, each trader trusting its link account."""
+    apps, markets = {}, {}
+    for code, url in urls.items():
+        app = build_app(url, upgrade=True)
+        markets[code] = seed_market(
+            app.sessions, now=now, jurisdiction=code, traders=traders, units_each=units_each, policy_for=policy_for
+        )
+        link = link_transfers.open_link(app.sessions, code, now=now - SETUP_LEAD)
+        for trader in markets[code].traders:
+            accounts.change_trusted(
+                app.sessions, trader, link, add=True, now=now - SETUP_LEAD, actor="seed", policy_for=policy_for
+            )
+        apps[code] = app
+    return apps, markets
+
+
+@contextmanager
+def agreement_with(folder: Path, **messages: int) -> Iterator[None]:
+    """The shipped agreement with other [messages] values (CARBONBRIDGE_CONFIG override), e.g. a
+    short reply timeout for a deterministic timeout test."""
+    import os
+    import re
+    from importlib import resources
+
+    from carbonbridge.services.link_config import load_agreement
+
+    text = (resources.files("carbonbridge") / "data" / "link" / "BY-CN.toml").read_text(encoding="utf-8")
+    for key, value in messages.items():
+        text, found = re.subn(rf"(?m)^{key} = .*$", f"{key} = {value}", text)
+        assert found == 1, key
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "link-BY-CN.toml").write_text(text, encoding="utf-8")
+    before = os.environ.get("CARBONBRIDGE_CONFIG")
+    os.environ["CARBONBRIDGE_CONFIG"] = str(folder)
+    load_agreement.cache_clear()
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("CARBONBRIDGE_CONFIG", None)
+        else:
+            os.environ["CARBONBRIDGE_CONFIG"] = before
+        load_agreement.cache_clear()

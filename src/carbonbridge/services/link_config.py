@@ -1,4 +1,4 @@
-"""The linking agreement and this registry's signing key (CARBONBRIDGE_CONFIG/link/BY-CN.toml
+"""The linking agreement and this registry's signing key (CARBONBRIDGE_CONFIG/link-BY-CN.toml
 overrides the shipped agreement; CARBONBRIDGE_LINK_KEY names a file with the hex Ed25519 seed)."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ AGREEMENT_FILE = "BY-CN.toml"
 
 @cache
 def load_agreement() -> LinkAgreement:
-    found = config_document("link", AGREEMENT_FILE)
+    found = config_document("link", AGREEMENT_FILE, override_name=f"link-{AGREEMENT_FILE}")
     if found is None:
         raise NotFound(f"no linking agreement link/{AGREEMENT_FILE}")
     data, path = found
@@ -53,7 +53,7 @@ def signing_key(jurisdiction: str) -> Ed25519PrivateKey:
 
 def linked_origins(jurisdiction: str) -> frozenset[str]:
     """Jurisdictions whose units this registry may hold (its link partners)."""
-    found = config_document("link", AGREEMENT_FILE)
+    found = config_document("link", AGREEMENT_FILE, override_name=f"link-{AGREEMENT_FILE}")
     if found is None:
         return frozenset()
     agreement = load_agreement()

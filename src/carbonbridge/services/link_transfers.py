@@ -205,6 +205,7 @@ def tick(sessions: Sessions, own: str, *, now: dt.datetime, limit: int = TICK_BA
             if state == LinkState.SENT.value:
                 deadline = now + dt.timedelta(seconds=agreement.manual_after_seconds())
                 set_link_state(session, record, LinkState.CANCELLING, LinkCode.TIMED_OUT.value, now, deadline)
+                withdraw_transfer(session, record["transaction_id"], now)
                 enqueue(session, record["partner"], record["transaction_id"], MessageKind.CANCEL, {}, now)
                 counts["cancelling"] += 1
             else:
@@ -213,6 +214,19 @@ def tick(sessions: Sessions, own: str, *, now: dt.datetime, limit: int = TICK_BA
         return counts
 
     return retrying(sessions, work, command=f"link tick {own}", now=now)
+
+
+def withdraw_transfer(session: Conn, transaction_id: str, now: dt.datetime) -> int:
+    """Stop retrying a TRANSFER message not yet acknowledged, once its transfer is being cancelled:
+    from then on only the CANCEL goes out, so a partner that never saw the transfer records it as
+    cancelled and refuses any late copy (L13). A copy already on the wire may still arrive first;
+    the partner then answers the CANCEL with its acceptance and the transfer completes."""
+    return sql.run(
+        session,
+        "UPDATE link_outbox SET delivered_at = :n, last_error = 'withdrawn: transfer cancelling' "
+        "WHERE transaction_id = :t AND kind = :k AND delivered_at IS NULL",
+        {"n": sql.when(session, now), "t": transaction_id, "k": MessageKind.TRANSFER.value},
+    )
 
 
 def resolve_manual(

@@ -3,6 +3,7 @@ windows and timeouts, and the partners' public keys (data/link/BY-CN.toml cites 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
@@ -61,8 +62,11 @@ def origin_of(unit_type: str) -> str:
 
 
 def foreign_surrender_allowed(obligation_t: int, foreign_surrendered: int, quantity: int, share: Fraction) -> bool:
-    """A surrender of foreign units stays within share x obligation (whole units, rounded down)."""
-    return foreign_surrendered + quantity <= int(share * obligation_t)
+    """A surrender of foreign units stays within share x obligation (whole units, rounded down):
+    with share 1/5 and an obligation of 1 003 t, at most floor(200.6) = 200 foreign units count,
+    over all the installation-year's surrenders of foreign units together. Without verified
+    emissions entered (obligation 0) no foreign unit may be surrendered."""
+    return foreign_surrendered + quantity <= math.floor(share * max(obligation_t, 0))
 
 
 def _int(table: Mapping[str, Any], key: str, problems: list[Problem], file: str, minimum: int = 0) -> int:
