@@ -24,6 +24,7 @@ from carbonbridge.adapters.allocation_config import load_benchmark_config
 from carbonbridge.demo import market, market_demo
 from carbonbridge.demo.compliance_report import write_compliance_report
 from carbonbridge.demo.inventory import run_inventory_demo
+from carbonbridge.demo.link_demo import run_link_demo
 from carbonbridge.demo.market_report import append_to_report, section
 from carbonbridge.demo.report import write_mrv_report
 from carbonbridge.demo.synthetic import SyntheticInstallation, belarus, china
@@ -178,6 +179,7 @@ def run_demo(output: Path, *, seed: int = 2026, year: int = 2025, console: Conso
     summary["market"]["exchange"] = exchange
     markdown, fragment = section(summary["market"], years["BY"]["auctions"], output / "market")
     append_to_report(output / "compliance", markdown, fragment)
+    summary["link"] = run_link_demo(output, year=year)  # two registries, two processes, the link over HTTP
     with console.status("BY: compiling the national inventory 1990-latest (KCA, uncertainty, exports)"):
         summary["inventory"] = run_inventory_demo(output, seed=seed, sessions=app.sessions, latest_year=year)
         summary["reconciliation"] = _reconcile(app, output)

@@ -34,6 +34,7 @@ from carbonbridge.domain.registry.rules import (
     next_failures,
     route,
 )
+from carbonbridge.services import link_limits, link_outbox
 from carbonbridge.services import registry_rows as rows
 from carbonbridge.services import registry_store as store
 from carbonbridge.services.registry_policy import load_policy, timezone_of
@@ -240,6 +241,8 @@ def _propose(session: Conn, request: TransactionRequest, now: dt.datetime, polic
         request.installation_id,
     )
     code = check_proposal(proposal, policy)
+    if code is ResponseCode.OK and request.type is TransactionType.SURRENDER and ctx.unit_jurisdiction != jurisdiction:
+        code = link_limits.surrender_code(session, jurisdiction, *_surrender_of(request))
     failures = next_failures(ctx.rep_failures, code, SECURITY_CODES)
     rows.record_failures(batch, request.initiator, failures, ctx.rep_failures, policy.max_consecutive_failures)
     row = _new_row(request, jurisdiction, now)
@@ -247,14 +250,27 @@ def _propose(session: Conn, request: TransactionRequest, now: dt.datetime, polic
         return _finish(session, batch, row, [S.PROPOSED, S.TERMINATED], code, now)
     assert source is not None and destination is not None
     plan = route(request.type, policy, ctx.trusted)
-    if plan.needs_approval or plan.delayed:
+    if request.type is TransactionType.LINK_TRANSFER:  # never completes here: the partner decides
+        link_outbox.gate(session, destination.id)
         store.reserve_units(session, batch, row["id"], request.unit_type, source.id, request.quantity)
+        if not (plan.needs_approval or plan.delayed):
+            result = _finish(session, batch, row, [S.PROPOSED, S.CHECKED], code, now)
+            link_outbox.on_checked(session, row, now)
+            return result
+    if plan.needs_approval or plan.delayed:
+        if request.type is not TransactionType.LINK_TRANSFER:
+            store.reserve_units(session, batch, row["id"], request.unit_type, source.id, request.quantity)
         if plan.needs_approval:
             return _finish(session, batch, row, [S.PROPOSED], code, now)
         row["delay_until"] = policy.delay_until(now, timezone_of(jurisdiction))
         return _finish(session, batch, row, [S.PROPOSED, S.DELAYED], code, now)
     store.move_free_units(session, batch, row["id"], request.unit_type, source.id, destination.id, request.quantity)
     return _finish(session, batch, row, [S.PROPOSED, S.CHECKED, S.COMPLETED], code, now)
+
+
+def _surrender_of(request: TransactionRequest) -> tuple[str, str, int, int]:
+    assert request.source_account and request.installation_id and request.compliance_year is not None
+    return request.source_account, request.installation_id, request.compliance_year, request.quantity
 
 
 def _authorising_accounts(session: Conn, request: TransactionRequest) -> list[str]:

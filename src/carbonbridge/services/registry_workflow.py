@@ -21,6 +21,7 @@ from carbonbridge.domain.registry.model import (
     TransactionType,
 )
 from carbonbridge.domain.registry.rules import PENDING, Proposal, advance, check_approval, check_proposal, next_failures
+from carbonbridge.services import link_outbox
 from carbonbridge.services import registry_rows as rows
 from carbonbridge.services import registry_store as store
 from carbonbridge.services.registry_policy import load_policy, timezone_of
@@ -90,6 +91,10 @@ def _complete_or_terminate(
 ) -> TransactionView:
     code = _recheck(session, row, policy_for)
     args = (session, batch, row.id, row.unit_type, row.source_account)
+    if code is ResponseCode.OK and row.type == TransactionType.LINK_TRANSFER.value:  # the partner decides
+        result = _resolve(session, batch, row, [*before, S.CHECKED], code, actor, now, **values)
+        link_outbox.on_checked(session, row.as_dict(), now)
+        return result
     if code is ResponseCode.OK:
         store.move_reserved_units(*args, row.destination_account, int(row.quantity))
         return _resolve(session, batch, row, [*before, S.CHECKED, S.COMPLETED], code, actor, now, **values)

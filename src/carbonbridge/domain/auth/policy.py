@@ -50,6 +50,11 @@ class Action(StrEnum):
     INVENTORY_READ = "inventory.read"  # submissions, exports, KCA, uncertainty, CRT files
     ALLOCATION_READ = "allocation.read"  # the cap, allocation plans and the allocations posted
     ALLOCATION_POST = "allocation.post"  # issue and allocate (ex ante) or true up from a plan's table
+    LINK_SEND = "link.send"  # send units to the partner registry
+    LINK_READ = "link.read"  # link transfers, their status (also as the partner knows it), flows, health
+    LINK_RECONCILE = "link.reconcile"
+    LINK_RESOLVE = "link.resolve"  # decide a transfer the partner never answered
+    LINK_MESSAGE = "link.message"  # a message of the partner registry: no user, its signature decides
 
 
 MOVES_UNITS = frozenset(
@@ -62,6 +67,8 @@ MOVES_UNITS = frozenset(
         Action.REVERSE,
         Action.APPROVE,
         Action.ALLOCATION_POST,
+        Action.LINK_SEND,
+        Action.LINK_RESOLVE,
     }
 )
 """Commands that move units: a user signs each with a fresh one-time code (UK ETS: OTP-signed proposals)."""
@@ -108,9 +115,24 @@ RULES: dict[Action, frozenset[Role]] = {
     # cap and free allocation: the administrators of that jurisdiction (Directive 2003/87/EC Art. 10a-11)
     Action.ALLOCATION_READ: frozenset(_READERS),
     Action.ALLOCATION_POST: frozenset({R.REGISTRY_ADMIN, R.NATIONAL_ADMIN}),
+    Action.LINK_SEND: frozenset(_HOLDERS),
+    Action.LINK_READ: frozenset(_READERS),
+    Action.LINK_RECONCILE: frozenset({R.REGISTRY_ADMIN}),
+    Action.LINK_RESOLVE: frozenset({R.REGISTRY_ADMIN}),
 }
 """Action -> the roles that may do it. Jurisdiction-wide roles act on every object of their
 jurisdiction; account-scoped roles only on their account(s); the verifier on its installation."""
+
+BY_SIGNATURE = frozenset({Action.LINK_MESSAGE})
+"""Actions of the partner registry, not of a user: no session, no role. The message's Ed25519
+signature by a party of the linking agreement, addressed to this registry, fresh and not seen
+before, is the authentication (domain/link/protocol.check_envelope); refused messages are
+journaled with their verdict."""
+
+
+def by_signature(action: Action) -> bool:
+    """Whether `action` is authorized by the message signature instead of a principal's grants."""
+    return action in BY_SIGNATURE
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,11 +26,12 @@ class TransactionRequest:
     installation_id: str | None = None
     compliance_year: int | None = None
     reverses: str | None = None
+    counterpart: str | None = None  # a link transfer: "<partner>/<account at the partner>"
 
     def body(self) -> dict[str, object]:
         """Every field but the client key (built by hand: `asdict` deep-copies, and this runs on
         every registry command)."""
-        return {
+        body: dict[str, object] = {
             "type": self.type.value,
             "source_account": self.source_account,
             "destination_account": self.destination_account,
@@ -41,6 +42,9 @@ class TransactionRequest:
             "compliance_year": self.compliance_year,
             "reverses": self.reverses,
         }
+        if self.counterpart is not None:  # only link transfers: earlier requests stay comparable
+            body["counterpart"] = self.counterpart
+        return body
 
     def validate(self) -> None:
         problems = []

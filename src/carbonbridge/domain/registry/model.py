@@ -44,6 +44,7 @@ class TransactionType(StrEnum):
     CANCELLATION = "cancellation"
     REVERSAL = "reversal"
     RETURN = "return"  # excess allocation taken back to the national holding account (true-up)
+    LINK_TRANSFER = "link_transfer"  # to or from the link account for a partner registry (docs/link.md)
 
 
 class TransactionState(StrEnum):
@@ -73,7 +74,10 @@ class ResponseCode(StrEnum):
     SAME_ACCOUNT = "R12_SAME_ACCOUNT"
     JURISDICTION_MISMATCH = "R13_JURISDICTION_MISMATCH"
     NOT_REVERSIBLE = "R14_NOT_REVERSIBLE"
+    FOREIGN_LIMIT_EXCEEDED = "R15_FOREIGN_LIMIT_EXCEEDED"  # linked units beyond the agreed share of the obligation
     CANCELLED = "T01_CANCELLED"
+    LINK_REFUSED = "T02_LINK_REFUSED"  # the partner registry refused (its code: docs/link.md)
+    LINK_RELEASED = "T03_LINK_RELEASED"  # cancelled with the partner after a timeout, or by an administrator
 
 
 SECURITY_CODES = frozenset(

@@ -32,6 +32,7 @@ class SecurityPolicy:
     max_consecutive_failures: int = 3
     weekend: frozenset[int] = frozenset({5, 6})  # Monday is 0
     holidays: frozenset[dt.date] = field(default_factory=frozenset)
+    linked_origins: frozenset[str] = frozenset()  # units of these jurisdictions may be held (docs/link.md)
 
     def is_working_day(self, day: dt.date) -> bool:
         return day.weekday() not in self.weekend and day not in self.holidays

@@ -57,7 +57,9 @@ _SENDER_TYPES: dict[TransactionType, frozenset[AccountType]] = {
     TransactionType.SURRENDER: frozenset({AccountType.OPERATOR_HOLDING}),
     TransactionType.RETURN: frozenset({AccountType.OPERATOR_HOLDING}),
 }
-_NO_SENDERS = frozenset({AccountType.DELETION, AccountType.ISSUANCE})
+# units leave a link account only through the link (services/link_inbox.py)
+_NO_SENDERS = frozenset({AccountType.DELETION, AccountType.ISSUANCE, AccountType.LINK_TRANSIT})
+_TRANSFERS = frozenset({TransactionType.TRANSFER, TransactionType.LINK_TRANSFER})
 _DELETION_TYPES = frozenset({TransactionType.SURRENDER, TransactionType.DELETION, TransactionType.CANCELLATION})
 
 
@@ -72,6 +74,8 @@ def _account_types_ok(p: Proposal) -> bool:
     if p.type is TransactionType.RETURN and p.destination.type is not AccountType.NATIONAL_HOLDING:
         return False
     if p.type is TransactionType.SURRENDER and p.source.installation_id != p.installation_id:
+        return False
+    if (p.destination.type is AccountType.LINK_TRANSIT) != (p.type is TransactionType.LINK_TRANSFER):
         return False
     return (p.destination.type is AccountType.DELETION) == (p.type in _DELETION_TYPES)
 
@@ -102,9 +106,9 @@ def check_proposal(p: Proposal, policy: SecurityPolicy) -> ResponseCode:
         return ResponseCode.JURISDICTION_MISMATCH
     if not _account_types_ok(p):
         return ResponseCode.WRONG_ACCOUNT_TYPE
-    if p.unit_jurisdiction != p.source.jurisdiction:
+    if p.unit_jurisdiction != p.source.jurisdiction and p.unit_jurisdiction not in policy.linked_origins:
         return ResponseCode.UNIT_NOT_ELIGIBLE
-    limited = p.type is TransactionType.TRANSFER and policy.transfer_limit_units is not None
+    limited = p.type in _TRANSFERS and policy.transfer_limit_units is not None
     if limited and p.quantity > (policy.transfer_limit_units or 0):
         return ResponseCode.LIMIT_EXCEEDED
     if p.quantity > p.available:
@@ -157,7 +161,7 @@ class Route:
 def route(kind: TransactionType, policy: SecurityPolicy, trusted: bool) -> Route:
     """Which controls a valid proposal still has to pass. Only transfers between holders are
     subject to approval and delay; administrative and deletion transactions complete at once."""
-    if kind is not TransactionType.TRANSFER:
+    if kind not in _TRANSFERS:
         return Route(needs_approval=False, delayed=False)
     approval = policy.approval is ApprovalRule.ALWAYS or (policy.approval is ApprovalRule.UNTRUSTED and not trusted)
     return Route(needs_approval=approval, delayed=not trusted)

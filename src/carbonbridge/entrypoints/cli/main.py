@@ -7,6 +7,7 @@ import typer
 
 from carbonbridge import __version__
 from carbonbridge.entrypoints.cli import allocation, compliance, db, inventory, market, mrv, registry, serve, users
+from carbonbridge.entrypoints.cli import link as link_cli
 from carbonbridge.entrypoints.cli.errors import cli_errors
 
 app = typer.Typer(
@@ -28,6 +29,7 @@ app.add_typer(market.app, name="market")
 app.command("cap")(allocation.cap)
 app.add_typer(users.app, name="users")
 app.command("serve")(serve.serve)
+app.add_typer(link_cli.app, name="link")
 
 
 def _version(value: bool) -> None:

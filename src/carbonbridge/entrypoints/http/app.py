@@ -18,6 +18,7 @@ from carbonbridge.entrypoints.http import (
     routes_auth,
     routes_compliance,
     routes_inventory,
+    routes_link,
     routes_mrv,
     routes_public,
     routes_registry,
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], dt.datet
         routes_public,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
+    app.include_router(routes_link.router, prefix=API_PREFIX)
     if settings.cors_origins:
         from fastapi.middleware.cors import CORSMiddleware
 

@@ -20,6 +20,7 @@ class Settings:
     rate_limit_storage: str = "memory://"  # redis://127.0.0.1:6379 to share counters between workers
     lockout: LockoutPolicy = field(default_factory=LockoutPolicy)
     cors_origins: tuple[str, ...] = ()  # CORS is off unless origins are listed
+    link_partner_url: str | None = None  # the partner registry's API (status queries, reconciliation)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -34,4 +35,5 @@ class Settings:
             rate_limit_signin=env.get("CARBONBRIDGE_RATE_LIMIT_SIGNIN", cls.rate_limit_signin),
             rate_limit_storage=env.get("CARBONBRIDGE_RATE_LIMIT_STORAGE", cls.rate_limit_storage),
             cors_origins=origins,
+            link_partner_url=env.get("CARBONBRIDGE_LINK_PARTNER_URL") or None,
         )

@@ -7,7 +7,7 @@ from alembic import context
 import carbonbridge.adapters.db.auth_models
 import carbonbridge.adapters.db.compliance_models
 import carbonbridge.adapters.db.inventory_models  # noqa: F401  (inventory tables for autogenerate)
-from carbonbridge.adapters.db import market_models, registry_models  # noqa: F401  (registers the tables)
+from carbonbridge.adapters.db import link_models, market_models, registry_models  # noqa: F401  (registers the tables)
 from carbonbridge.adapters.db.models import Base
 
 engine = context.config.attributes["engine"]

@@ -1,0 +1,1 @@
+"""The link between two sovereign registries: agreement, signed messages, protocol, reconciliation."""

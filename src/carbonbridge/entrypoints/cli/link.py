@@ -1,0 +1,181 @@
+"""`carbonbridge link`: the link to the partner registry (docs/link.md). Acts on this registry's
+database (--db) as jurisdiction --jurisdiction; commands that talk to the partner take its URL
+(--partner-url, or $CARBONBRIDGE_LINK_PARTNER_URL). `reconcile` is the daily run for cron."""
+
+import json
+import os
+from typing import Annotated, Any
+
+import typer
+
+from carbonbridge.entrypoints.cli.errors import cli_errors
+
+app = typer.Typer(help="Link to the partner registry: send, status, list, reconcile, health.", no_args_is_help=True)
+
+Jurisdiction = Annotated[str, typer.Option("--jurisdiction", "-j", help="This registry: BY or CN")]
+PartnerUrl = Annotated[
+    str | None,
+    typer.Option("--partner-url", help="The partner registry's API (default $CARBONBRIDGE_LINK_PARTNER_URL)"),
+]
+TransactionId = Annotated[str, typer.Argument(help="Transaction id (ours, or the partner's for an incoming one)")]
+
+
+def _sessions(ctx: typer.Context) -> Any:
+    from carbonbridge.entrypoints.bootstrap import bootstrap
+
+    return bootstrap(ctx.obj["db"]).sessions
+
+
+def _now() -> Any:
+    from carbonbridge.entrypoints.bootstrap import utcnow
+
+    return utcnow()
+
+
+def _echo(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2, default=str))
+
+
+def _link(url: str | None) -> Any:
+    from carbonbridge.adapters.link_http import HttpLink
+
+    found = url or os.environ.get("CARBONBRIDGE_LINK_PARTNER_URL")
+    if not found:
+        raise typer.BadParameter("give --partner-url or set CARBONBRIDGE_LINK_PARTNER_URL")
+    return HttpLink(found)
+
+
+@app.command()
+def send(
+    ctx: typer.Context,
+    jurisdiction: Jurisdiction,
+    source: Annotated[str, typer.Option("--from", help="Source account in this registry")],
+    destination: Annotated[str, typer.Option("--to", help="Destination account in the partner registry")],
+    unit_type: Annotated[str, typer.Option("--unit-type", help="e.g. CN-AL-2026")],
+    quantity: Annotated[int, typer.Option("--quantity", help="Number of units")],
+    by: Annotated[str, typer.Option("--by", help="Representative who initiates")],
+    key: Annotated[str, typer.Option("--key", help="Client key: repeating it returns the first result")],
+) -> None:
+    """Send units to an account of the partner registry (approved like any transfer)."""
+    from carbonbridge.services.link_transfers import send as send_units
+
+    with cli_errors():
+        view = send_units(
+            _sessions(ctx),
+            jurisdiction.upper(),
+            client_key=key,
+            source_account=source,
+            partner_account=destination,
+            unit_type=unit_type,
+            quantity=quantity,
+            initiator=by,
+            now=_now(),
+        )
+    _echo(view.as_dict())
+
+
+@app.command()
+def status(
+    ctx: typer.Context,
+    jurisdiction: Jurisdiction,
+    transaction_id: TransactionId,
+    ask_partner: Annotated[bool, typer.Option("--ask-partner", help="Also ask the partner (signed query)")] = False,
+    partner_url: PartnerUrl = None,
+) -> None:
+    """What this registry (and, asked, the partner) knows of a link transfer."""
+    from carbonbridge.services.link_queries import partner_status
+    from carbonbridge.services.link_transfers import local_status
+
+    with cli_errors():
+        found = local_status(_sessions(ctx), jurisdiction.upper(), transaction_id)
+        if ask_partner:
+            link = _link(partner_url)
+            found["partner"] = partner_status(jurisdiction.upper(), transaction_id, link.query, now=_now())
+    _echo(found)
+
+
+@app.command("list")
+def list_(ctx: typer.Context, limit: Annotated[int, typer.Option(help="Most transfers shown")] = 50) -> None:
+    """Link transfers, both directions, newest first."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from carbonbridge.services.link_transfers import list_transfers
+
+    with cli_errors():
+        found = list_transfers(_sessions(ctx), limit=limit)
+    table = Table("transaction", "dir", "partner", "unit type", "quantity", "state", "code", "created")
+    for t in found:
+        table.add_row(
+            t["transaction_id"], t["direction"], t["partner"], t["unit_type"], str(t["quantity"]), t["state"],
+            t["code"] or "", t["created_at"] or "",
+        )  # fmt: skip
+    Console().print(table)
+
+
+@app.command()
+def reconcile(ctx: typer.Context, jurisdiction: Jurisdiction, partner_url: PartnerUrl = None) -> None:
+    """Reconcile with the partner now (run daily from cron). Exits 3 unless completed."""
+    from carbonbridge.services.link_queries import reconcile_with_partner
+
+    with cli_errors():
+        result = reconcile_with_partner(_sessions(ctx), jurisdiction.upper(), _link(partner_url).query, now=_now())
+    _echo({"status": result.status.value, "phase": result.phase, "compared": dict(result.compared)})
+    if result.status.value != "completed":
+        raise typer.Exit(3)
+
+
+@app.command()
+def health(ctx: typer.Context, jurisdiction: Jurisdiction) -> None:
+    """Transfers per state, the undelivered outbox, the last message and reconciliation."""
+    from carbonbridge.services.link_transfers import health as link_health
+
+    with cli_errors():
+        _echo(link_health(_sessions(ctx), jurisdiction.upper(), now=_now()))
+
+
+@app.command()
+def deliver(
+    ctx: typer.Context,
+    jurisdiction: Jurisdiction,
+    partner_url: PartnerUrl = None,
+    once: Annotated[bool, typer.Option("--once", help="One round, then exit")] = False,
+    interval: Annotated[float, typer.Option(help="Seconds between idle rounds")] = 1.0,
+    reconcile_every: Annotated[float, typer.Option(help="Seconds between reconciliations (0: never)")] = 86400.0,
+) -> None:
+    """Deliver the outbox and run the link's timers (a loop; `serve --link-partner` runs it too)."""
+    import threading
+
+    from carbonbridge.services.link_transfers import open_link
+    from carbonbridge.services.link_worker import Worker
+
+    own = jurisdiction.upper()
+    link = _link(partner_url)
+    with cli_errors():
+        sessions = _sessions(ctx)
+        open_link(sessions, own, now=_now())
+        worker = Worker(sessions, own, link.deliver, link.query, _now, reconcile_every_seconds=reconcile_every)
+        if once:
+            _echo(worker.round())
+            return
+        try:
+            worker.run(threading.Event(), interval)
+        except KeyboardInterrupt:
+            return
+
+
+@app.command()
+def resolve(
+    ctx: typer.Context,
+    jurisdiction: Jurisdiction,
+    transaction_id: TransactionId,
+    release: Annotated[bool, typer.Option("--release/--complete", help="Release the units, or complete")],
+    by: Annotated[str, typer.Option("--by", help="Administrator who decides")],
+) -> None:
+    """Decide a transfer the partner never answered (state manual), after asking the partner."""
+    from carbonbridge.services.link_transfers import resolve_manual
+
+    with cli_errors():
+        sessions = _sessions(ctx)
+        code = resolve_manual(sessions, jurisdiction.upper(), transaction_id, release=release, actor=by, now=_now())
+    _echo({"transaction_id": transaction_id, "code": code})
