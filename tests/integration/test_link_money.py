@@ -188,3 +188,43 @@ def test_joint_auction_without_the_fixing_days_rate_is_refused(world: World) -> 
 
     with pytest.raises(NotFound, match="2026-03-06"):  # Monday's auction: Friday's rate
         joint_auctions.run(sides, "JA-X", now=RUN)
+
+
+def test_cli_imports_rates_and_runs_a_joint_auction_in_roubles(world: World, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from carbonbridge.entrypoints.cli.main import app
+
+    apps, markets = world
+    runner = CliRunner()
+    dbs = {code: f"sqlite:///{tmp_path / f'{code}.db'}" for code in apps}
+
+    def cli(*args: str) -> Any:
+        result = runner.invoke(app, list(args))
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)
+
+    rates_file = str(_rates_file(tmp_path))
+    for code in apps:
+        assert cli("--db", dbs[code], "link", "rates", "import", rates_file)["added"] == 2
+    assert cli("--db", dbs["BY"], "link", "rates", "import", rates_file)["already_stored"] == 2
+    fixed = cli("--db", dbs["BY"], "link", "rates", "show", "--for-auction", "2026-03-05")
+    assert [(f["date"], f["rate"], f["scale"], f["per_unit"]) for f in fixed] == [("2026-03-04", "4.5", 10, "0.45")]
+    national = {code: markets[code].registry.national for code in apps}
+    unit = {code: markets[code].registry.unit_type for code in apps}
+    cli(
+        "market", "joint-auction", "schedule", "JA-CLI", "--date", "2026-03-05", "--by-db", dbs["BY"],
+        "--cn-db", dbs["CN"], "--by-volume", "1000", "--cn-volume", "1000", "--by-unit-type", unit["BY"],
+        "--cn-unit-type", unit["CN"], "--by-national", national["BY"], "--cn-national", national["CN"],
+        "--currency", "BYN",
+    )  # fmt: skip
+    # c1 80.00 CNY -> 36.00 BYN; b1 35.01 BYN: the clearing price is b1's, CN pays 35.01 x 10 / 4.5 = 77.80 CNY
+    cli("--db", dbs["CN"], "market", "joint-auction", "bid", "JA-CLI", "-j", "CN", "--bidder",
+        markets["CN"].participants[0], "--price", "80.00", "--units", "1000", "--key", "c1")  # fmt: skip
+    cli("--db", dbs["BY"], "market", "joint-auction", "bid", "JA-CLI", "-j", "BY", "--bidder",
+        markets["BY"].participants[0], "--price", "35.01", "--units", "1000", "--key", "b1")  # fmt: skip
+    done = cli("market", "joint-auction", "run", "JA-CLI", "--by-db", dbs["BY"], "--cn-db", dbs["CN"])
+    assert (done["status"], done["clearing_currency"], done["clearing_price"]) == ("cleared", "BYN", 3_501)
+    assert {s["jurisdiction"]: s["price"] for s in done["sides"]} == {"BY": 3_501, "CN": 7_780}
+    shown = cli("--db", dbs["CN"], "market", "joint-auction", "show", "JA-CLI")
+    assert shown["state"] == "cleared" and shown["fixing_date"] == "2026-03-04"
