@@ -91,6 +91,8 @@ def _complete_or_terminate(
     code = _recheck(session, row, policy_for)
     args = (session, batch, row.id, row.unit_type, row.source_account)
     if code is ResponseCode.OK and row.type == TransactionType.LINK_TRANSFER.value:  # the partner decides
+        if link_outbox.gate_closed(session, row.destination_account):
+            return _wait_for_gate(session, batch, row, before, actor, now, **values)
         result = _resolve(session, batch, row, [*before, S.CHECKED], code, actor, now, **values)
         link_outbox.on_checked(session, row.as_dict(), now)
         return result
@@ -99,6 +101,17 @@ def _complete_or_terminate(
         return _resolve(session, batch, row, [*before, S.CHECKED, S.COMPLETED], code, actor, now, **values)
     store.release_units(*args, int(row.quantity))
     return _resolve(session, batch, row, [*before, S.TERMINATED], code, actor, now, **values)
+
+
+def _wait_for_gate(
+    session: Session, batch: Batch, row: Any, before: list[S], actor: str, now: dt.datetime, **values: Any
+) -> TransactionView:
+    """A link transfer approved (or past its delay) while the last reconciliation with the partner is
+    pending or inconsistent is not sent: it waits, delayed and due, units reserved; `settle_due`
+    (run by the link worker each round) sends it once the gate is open; a cancel still withdraws it."""
+    if S(row.state) is S.DELAYED:
+        return rows.view(row)
+    return _resolve(session, batch, row, [*before, S.DELAYED], ResponseCode.OK, actor, now, **values, delay_until=now)
 
 
 def approve(
@@ -171,18 +184,22 @@ def _cancel(session: Session, transaction_id: str, representative: str, now: dt.
 
 
 def settle_due(
-    sessions: Sessions, *, now: dt.datetime, limit: int = SETTLE_BATCH, policy_for: PolicyFor = load_policy
+    sessions: Sessions,
+    *,
+    now: dt.datetime,
+    limit: int = SETTLE_BATCH,
+    policy_for: PolicyFor = load_policy,
+    only: TransactionType | None = None,
 ) -> list[TransactionView]:
-    """Complete (or terminate, if a check now fails) delayed transfers whose window has ended."""
+    """Complete (or terminate, if a check now fails) delayed transfers whose window has ended; a
+    link transfer goes to the partner instead (or keeps waiting while the reconciliation gate is
+    closed). `only`: transfers of that type alone (the link worker settles link transfers)."""
+    t = rows.TRANSACTIONS.c
+    query = select(t.id).where(t.state == S.DELAYED.value, t.delay_until <= now)
+    if only is not None:
+        query = query.where(t.type == only.value)
     with sessions() as session:
-        due = list(
-            session.scalars(
-                select(rows.TRANSACTIONS.c.id)
-                .where(rows.TRANSACTIONS.c.state == S.DELAYED.value, rows.TRANSACTIONS.c.delay_until <= now)
-                .order_by(rows.TRANSACTIONS.c.delay_until, rows.TRANSACTIONS.c.id)
-                .limit(limit)
-            )
-        )
+        due = list(session.scalars(query.order_by(t.delay_until, t.id).limit(limit)))
     return [
         retrying(sessions, lambda s, i=i: _settle_one(s, i, now, policy_for), command=f"registry settle {i}", now=now)  # type: ignore[misc]
         for i in due
