@@ -47,7 +47,8 @@ def world(tmp_path: Path) -> Iterator[World]:
         app = build_app(f"sqlite:///{tmp_path / f'{code}.db'}", upgrade=True)
         markets[code] = seed_trading(app.sessions, now=START, jurisdiction=code, traders=2, units_each=2_000)
         link = link_transfers.open_link(app.sessions, code, now=START - SETUP_LEAD)
-        change_trusted(app.sessions, auction_account(code), link, add=True, now=START - SETUP_LEAD, actor="seed")
+        for account in (auction_account(code), *markets[code].registry.traders):
+            change_trusted(app.sessions, account, link, add=True, now=START - SETUP_LEAD, actor="seed")
         national = markets[code].registry.national
         unit = markets[code].registry.unit_type
         admin = markets[code].registry.representatives(national)[0]
@@ -228,3 +229,37 @@ def test_cli_imports_rates_and_runs_a_joint_auction_in_roubles(world: World, tmp
     assert {s["jurisdiction"]: s["price"] for s in done["sides"]} == {"BY": 3_501, "CN": 7_780}
     shown = cli("--db", dbs["CN"], "market", "joint-auction", "show", "JA-CLI")
     assert shown["state"] == "cleared" and shown["fixing_date"] == "2026-03-04"
+
+
+def test_cross_border_trade_buyer_pays_roubles_seller_gets_yuan_only_when_the_units_arrived(
+    world: World, tmp_path: Path
+) -> None:
+    from carbonbridge.services.market.cross_border import CrossBorderTrade, settle
+
+    apps, markets = world
+    sides = {code: app.sessions for code, app in apps.items()}
+    for app in apps.values():
+        fx_rates.import_rates(app.sessions, read_nbrb_file(_rates_file(tmp_path)), now=START)
+    buyer, seller = markets["BY"].participants[0], markets["CN"].participants[0]
+    unit = markets["CN"].registry.unit_type
+    # 300 t at 80.00 CNY = 24 000.00 CNY; at 4.5 BYN per 10 CNY (fixed 4 March) = 10 800.00 BYN
+    trade = CrossBorderTrade("x1", "CN", seller, "BY", buyer, unit, 300, 8_000, dt.date(2026, 3, 5))
+    before = {code: _balances(app) for code, app in apps.items()}
+    legs = settle(sides, trade, now=RUN)
+    assert (legs["buyer"].state, legs["buyer"].amount, legs["buyer"].currency) == ("held", 1_080_000, "BYN")
+    assert legs["seller"].state == "sent"
+    assert _balances(apps["BY"])[f"{buyer}:BYN"] == (before["BY"][f"{buyer}:BYN"][0], 1_080_000)
+    assert settle(sides, trade, now=RUN)["seller"].state == "sent"  # nothing arrived yet: nobody paid
+    _pump(apps, RUN)
+    legs = settle(sides, trade, now=RUN)
+    assert (legs["buyer"].state, legs["seller"].state) == ("paid", "paid")
+    assert _balances(apps["BY"])[f"{buyer}:BYN"] == (before["BY"][f"{buyer}:BYN"][0] - 1_080_000, 0)
+    assert _balances(apps["CN"])[f"{seller}:CNY"][0] == before["CN"][f"{seller}:CNY"][0] + 2_400_000
+    assert _balances(apps["BY"])["BY-BANK:BYN"][0] == before["BY"]["BY-BANK:BYN"][0] + 1_080_000
+    assert _held(apps["BY"], markets["BY"].registry.traders[0], unit) == 300
+    assert settle(sides, trade, now=RUN) == legs  # final: a rerun changes nothing
+    rich = CrossBorderTrade("x2", "CN", seller, "BY", buyer, unit, 300, 8_000_000, dt.date(2026, 3, 5))
+    with pytest.raises(RuleViolation, match="C11"):
+        settle(sides, rich, now=RUN)
+    for app in apps.values():
+        assert market_check(app.sessions).ok

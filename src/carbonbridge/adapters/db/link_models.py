@@ -122,3 +122,24 @@ class JointAuctionRow(Base):
     result: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON
     created_at: Mapped[dt.datetime] = mapped_column(When)
     settled_at: Mapped[dt.datetime | None] = mapped_column(When, nullable=True)
+
+
+class CrossBorderRow(Base):
+    """This registry's leg of a cross-border trade: the buyer's (cash held, then paid, in its own
+    currency at the fixed rate) or the seller's (units sent over the link, then paid)."""
+
+    __tablename__ = "market_cross_border"
+    client_key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    role: Mapped[str] = mapped_column(String(8))  # buyer | seller
+    participant: Mapped[str] = mapped_column(String(64))
+    counterpart: Mapped[str] = mapped_column(String(80))  # "<partner>/<participant>"
+    unit_type: Mapped[str] = mapped_column(String(64))
+    quantity: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    amount: Mapped[int] = mapped_column(BigInteger)  # minor units of `currency`
+    rate_on: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    rate: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    link_transaction: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    state: Mapped[str] = mapped_column(String(16))  # held | sent | paid | released
+    created_at: Mapped[dt.datetime] = mapped_column(When)
+    settled_at: Mapped[dt.datetime | None] = mapped_column(When, nullable=True)
