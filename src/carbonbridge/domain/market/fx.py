@@ -6,10 +6,11 @@ Sources:
   for a scale (`Cur_Scale`) of foreign units - CNY per 10 - so `Cur_OfficialRate` is BYN per
   10 CNY; its API (api.nbrb.by/exrates/rates) answers objects with `Cur_Abbreviation`,
   `Cur_Scale`, `Cur_OfficialRate` and `Date`. The rate of a date is the one in force that day.
-- Western Climate Initiative joint auctions of California and Quebec (Auction Notices; California
-  Code of Regulations tit. 17 s. 95911, Quebec Regulation respecting a cap-and-trade system
-  s. 50): one auction currency; bids in the other currency are converted at the Auction Exchange
-  Rate, the Bank of Canada rate of the business day before the auction, to whole cents.
+- Western Climate Initiative joint auctions of California and Quebec (the joint Auction Notices
+  and "Auction Examples" documents of the California Cap-and-Trade Program and the Quebec
+  Cap-and-Trade System): one auction currency; bids in the other currency are converted at the
+  Auction Exchange Rate, the Bank of Canada rate of the business day before the auction, to whole
+  cents.
   The rounding directions below are this project's choice within that rule (check them against
   the current Auction Notice): a bid converts DOWN (it never counts for more than the bidder
   offered); a price to pay converts HALF UP (nearest minor unit); since a converted bid of at
