@@ -77,7 +77,15 @@ def test_two_registry_processes_lose_nothing_when_one_is_killed(pg_server: str, 
     rng = random.Random(13)
     with (
         registry_urls("postgresql", tmp_path) as urls,
-        agreement_with(tmp_path / "config", retry_base_seconds=1, retry_max_seconds=1),
+        # a short reply timeout (2 s): transfers sent to the dead CN time out over HTTP and are cancelled
+        agreement_with(
+            tmp_path / "config",
+            retry_base_seconds=1,
+            retry_max_seconds=1,
+            window_seconds=1,
+            reply_timeout_windows=1,
+            min_timeout_seconds=2,
+        ),
     ):
         apps, markets = seed_registries(urls, traders=2, units_each=200, now=utcnow())
         with LinkPair(urls, tmp_path) as pair:
@@ -86,6 +94,7 @@ def test_two_registry_processes_lose_nothing_when_one_is_killed(pg_server: str, 
                 if i == SENDS // 3:
                     pair.kill("CN")  # mid-flow: messages to CN fail, CN's own outbox stops
                 if i == 2 * SENDS // 3:
+                    time.sleep(3)  # longer than the reply timeout: BY's transfers to CN time out
                     pair.start("CN")
                     pair.wait_ready("CN")
                 time.sleep(0.05)
@@ -116,5 +125,7 @@ def test_two_registry_processes_lose_nothing_when_one_is_killed(pg_server: str, 
             assert held == issued, (origin, held)
         with apps["BY"].sessions() as session:  # BY's messages to the dead CN were retried
             assert int(sql.one(session, "SELECT max(attempts) FROM link_outbox", {})[0]) >= 2
+            # and some timed out: BY asked CN to cancel them over HTTP, and each ended final (above)
+            assert int(sql.one(session, "SELECT count(*) FROM link_outbox WHERE kind = 'cancel'", {})[0]) >= 1
         for app in apps.values():
             app.engine.dispose()

@@ -5,6 +5,7 @@ of the obligation (by hand: 1/5 of 1 003 t = 200.6, so 200 units)."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -17,12 +18,14 @@ from carbonbridge.adapters.db.uow import unit_of_work
 from carbonbridge.domain.errors import RuleViolation
 from carbonbridge.domain.link.reconcile import ReconciliationStatus
 from carbonbridge.domain.registry.commands import TransactionRequest
-from carbonbridge.domain.registry.model import AccountType, TransactionType
+from carbonbridge.domain.registry.model import AccountType, TransactionState, TransactionType
+from carbonbridge.domain.registry.policy import ApprovalRule
 from carbonbridge.entrypoints.bootstrap import App
 from carbonbridge.services import link_delivery, link_inbox, link_reconcile, link_transfers
 from carbonbridge.services import registry_accounts as accounts
 from carbonbridge.services import registry_queries as queries
 from carbonbridge.services import registry_sql as sql
+from carbonbridge.services import registry_workflow as workflow
 from carbonbridge.services.registry_compliance import enter_verified_emissions
 from carbonbridge.services.registry_seed import Market
 from carbonbridge.services.registry_transactions import propose
@@ -158,6 +161,32 @@ def test_a_reconciliation_that_starts_closes_the_gate_inside_the_proposal(world:
         assert sql.one(session, "SELECT count(*) FROM registry_transactions WHERE client_key = 'g1'", {})[0] == 0
     link_reconcile.abort(apps["BY"].sessions, "BY", None, "test", now=START)
     _send(world, "BY", 5, "g2")
+
+
+def test_a_transfer_approved_during_a_pending_reconciliation_waits_for_the_gate(world: World) -> None:
+    apps, markets = world
+    trader = markets["BY"].traders[0]
+    rep_a, rep_b = markets["BY"].representatives(trader)
+    always = dataclasses.replace(policy_for("BY"), approval=ApprovalRule.ALWAYS)
+    view = link_transfers.send(
+        apps["BY"].sessions, "BY", client_key="w1", source_account=trader, partner_account=markets["CN"].traders[0],
+        unit_type="BY-AL-2026", quantity=7, initiator=rep_a, now=START, policy_for=lambda _j: always,
+    )  # fmt: skip
+    assert view.state is TransactionState.PROPOSED  # proposed before the reconciliation: not gated
+    before = link_reconcile.start(apps["BY"].sessions, "BY", now=START)
+    waiting = workflow.approve(apps["BY"].sessions, view.id, rep_b, now=START, policy_for=lambda _j: always)
+    assert waiting.state is TransactionState.DELAYED  # approved, but not sent while the run is pending
+    assert workflow.settle_due(apps["BY"].sessions, now=START, only=TransactionType.LINK_TRANSFER)[0].state is (
+        TransactionState.DELAYED
+    )
+    assert link_delivery.pending_messages(apps["BY"].sessions) == 0
+    assert _free(apps["BY"], trader, "BY-AL-2026") == 493  # still reserved
+    link_reconcile.abort(apps["BY"].sessions, "BY", before, "test", now=START)
+    sent = workflow.settle_due(apps["BY"].sessions, now=START, only=TransactionType.LINK_TRANSFER)
+    assert [v.state for v in sent] == [TransactionState.CHECKED]
+    assert link_delivery.pending_messages(apps["BY"].sessions) == 1
+    _pump(world, START)
+    assert _state(apps["BY"])[view.id] == "completed"
 
 
 def test_foreign_units_in_a_surrender_stay_within_the_agreed_share(

@@ -109,8 +109,9 @@ def _surrender(app: App, key: str, unit: str, quantity: int, year: int) -> str:
         return str(exc.code)
 
 
-def run_link_demo(output: Path, *, year: int) -> dict[str, Any]:
-    """Run the cross-border surrender; writes output/link/ and a Link section in the compliance report."""
+def run_link_demo(output: Path, *, year: int, publish: bool = True) -> dict[str, Any]:
+    """Run the cross-border surrender; writes output/link/link.json and (`publish`) the report: see
+    `publish_link_demo` (the main demo runs this in a thread and publishes when its report exists)."""
     folder = output / "link"
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
@@ -167,6 +168,7 @@ def run_link_demo(output: Path, *, year: int) -> dict[str, Any]:
         "shortfall_before": shortfall,
         "foreign_limit": limit,
         "sent_across": foreign + 1,
+        "covered_foreign": foreign,
         "refused_beyond_limit": refused,
         "bought_domestic": bought,
         "surrenders": surrenders,
@@ -179,18 +181,26 @@ def run_link_demo(output: Path, *, year: int) -> dict[str, Any]:
         "flows": flows,
     }
     (folder / "link.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
-    markdown, fragment = _section(summary)
+    for app in apps.values():
+        app.engine.dispose()
+    if publish:
+        publish_link_demo(output, summary)
+    return summary
+
+
+def publish_link_demo(output: Path, s: dict[str, Any]) -> None:
+    """output/link/report.md, the Link section of the compliance report (if written), one console line."""
+    folder = output / "link"
+    markdown, fragment = _section(s)
     (folder / "report.md").write_text(markdown, encoding="utf-8")
     if (output / "compliance" / "report.md").exists():
         append_to_report(output / "compliance", markdown, fragment)
-    for app in apps.values():
-        app.engine.dispose()
     Console().print(
-        f"Link BY-CN: {INSTALLATION} covered {foreign} t of its {shortfall} t shortfall with CN allowances sent "
-        f"across the link (limit {limit}; {foreign + 1} refused: {refused}); status {record.status.value}; "
-        f"reconciliation BY {reconciliations['BY']}, CN {reconciliations['CN']} - {folder / 'report.md'}"
+        f"Link BY-CN: {s['installation']} covered {s['covered_foreign']} t "
+        f"of its {s['shortfall_before']} t shortfall with CN allowances sent across the link (limit "
+        f"{s['foreign_limit']}; {s['sent_across']} refused: {s['refused_beyond_limit']}); status {s['status']}; "
+        f"reconciliation BY {s['reconciliation']['BY']}, CN {s['reconciliation']['CN']} - {folder / 'report.md'}"
     )
-    return summary
 
 
 def _section(s: dict[str, Any]) -> tuple[str, str]:

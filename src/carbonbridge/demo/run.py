@@ -9,6 +9,7 @@ import datetime as dt
 import json
 import shutil
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
@@ -24,7 +25,7 @@ from carbonbridge.adapters.allocation_config import load_benchmark_config
 from carbonbridge.demo import market, market_demo
 from carbonbridge.demo.compliance_report import write_compliance_report
 from carbonbridge.demo.inventory import run_inventory_demo
-from carbonbridge.demo.link_demo import run_link_demo
+from carbonbridge.demo.link_demo import publish_link_demo, run_link_demo
 from carbonbridge.demo.market_report import append_to_report, section
 from carbonbridge.demo.report import write_mrv_report
 from carbonbridge.demo.synthetic import SyntheticInstallation, belarus, china
@@ -108,6 +109,11 @@ def run_demo(output: Path, *, seed: int = 2026, year: int = 2025, console: Conso
     hal = market.benchmark_activity(systems["BY"], market_rng)
     outputs, outputs_before = market.unit_outputs(systems["CN"], market_rng)
     app = build_app(f"sqlite:///{output / 'carbonbridge.db'}", upgrade=True)
+    # the link part (two registries, two serve processes, HTTP) mostly waits on its processes: it runs
+    # on its own databases in a thread alongside the rest and publishes once the report exists; it
+    # starts after this migration (Alembic's context is process-global: one migration at a time)
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="link-demo")
+    link = pool.submit(run_link_demo, output, year=year, publish=False)
     views: list[ReportView] = []
     with Progress(
         TextColumn("{task.description:<44}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
@@ -179,7 +185,9 @@ def run_demo(output: Path, *, seed: int = 2026, year: int = 2025, console: Conso
     summary["market"]["exchange"] = exchange
     markdown, fragment = section(summary["market"], years["BY"]["auctions"], output / "market")
     append_to_report(output / "compliance", markdown, fragment)
-    summary["link"] = run_link_demo(output, year=year)  # two registries, two processes, the link over HTTP
+    summary["link"] = link.result()  # two registries, two processes, the link over HTTP
+    pool.shutdown()
+    publish_link_demo(output, summary["link"])
     with console.status("BY: compiling the national inventory 1990-latest (KCA, uncertainty, exports)"):
         summary["inventory"] = run_inventory_demo(output, seed=seed, sessions=app.sessions, latest_year=year)
         summary["reconciliation"] = _reconcile(app, output)

@@ -71,6 +71,16 @@ def gate(session: Conn, link_account: str) -> None:
         )
 
 
+def gate_closed(session: Conn, link_account: str) -> bool:
+    """`gate` as a question, for a transfer already proposed that reaches approval or the end of its
+    delay: True while it must wait (same locks, same statuses)."""
+    try:
+        gate(session, link_account)
+    except RuleViolation:
+        return True
+    return False
+
+
 def transfer_id(direction: str, partner: str, transaction_id: str) -> str:
     return f"{direction}:{partner}:{transaction_id}"
 

@@ -12,7 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from carbonbridge.domain.link.reconcile import ReconciliationStatus
+from carbonbridge.domain.registry.model import TransactionType
 from carbonbridge.services import link_delivery, link_queries, link_transfers
+from carbonbridge.services import registry_workflow as workflow
 from carbonbridge.services.link_delivery import Transport
 from carbonbridge.services.link_queries import PartnerUnavailable, Query
 from carbonbridge.services.registry_transactions import Sessions
@@ -35,6 +37,8 @@ class Worker:
         """One round; returns what it did (for the CLI and the tests)."""
         now = self.clock()
         timers = link_transfers.tick(self.sessions, self.own, now=now)
+        # link transfers past their delay, or held by the reconciliation gate, go out once it opens
+        workflow.settle_due(self.sessions, now=now, only=TransactionType.LINK_TRANSFER)
         sent = link_delivery.deliver_due(self.sessions, self.own, self.transport, now=now)
         done = {**timers, "delivered": sent.delivered, "failed": sent.failed, "reconciled": 0}
         if self.reconcile_every_seconds > 0:

@@ -92,6 +92,8 @@ def _complete_or_terminate(
     code = _recheck(session, row, policy_for)
     args = (session, batch, row.id, row.unit_type, row.source_account)
     if code is ResponseCode.OK and row.type == TransactionType.LINK_TRANSFER.value:  # the partner decides
+        if link_outbox.gate_closed(session, row.destination_account):
+            return _wait_for_gate(session, batch, row, before, actor, now, **values)
         result = _resolve(session, batch, row, [*before, S.CHECKED], code, actor, now, **values)
         link_outbox.on_checked(session, row.as_dict(), now)
         return result
@@ -100,6 +102,17 @@ def _complete_or_terminate(
         return _resolve(session, batch, row, [*before, S.CHECKED, S.COMPLETED], code, actor, now, **values)
     store.release_units(*args, int(row.quantity))
     return _resolve(session, batch, row, [*before, S.TERMINATED], code, actor, now, **values)
+
+
+def _wait_for_gate(
+    session: Session, batch: Batch, row: Any, before: list[S], actor: str, now: dt.datetime, **values: Any
+) -> TransactionView:
+    """A link transfer approved (or past its delay) while the last reconciliation with the partner is
+    pending or inconsistent is not sent: it waits, delayed and due, units reserved; `settle_due`
+    (run by the link worker each round) sends it once the gate is open; a cancel still withdraws it."""
+    if S(row.state) is S.DELAYED:
+        return rows.view(row)
+    return _resolve(session, batch, row, [*before, S.DELAYED], ResponseCode.OK, actor, now, **values, delay_until=now)
 
 
 def approve(
@@ -178,15 +191,20 @@ def settle_due(
     limit: int = SETTLE_BATCH,
     policy_for: PolicyFor = load_policy,
     jurisdictions: Collection[str] | None = None,
+    only: TransactionType | None = None,
 ) -> list[TransactionView]:
-    """Complete (or terminate, if a check now fails) delayed transfers whose window has ended;
-    only those of `jurisdictions` when given (an administrator settles their own registry)."""
-    t = rows.TRANSACTIONS
-    query = select(t.c.id).where(t.c.state == S.DELAYED.value, t.c.delay_until <= now)
+    """Complete (or terminate, if a check now fails) delayed transfers whose window has ended; a
+    link transfer goes to the partner instead (or keeps waiting while the reconciliation gate is
+    closed). `jurisdictions`: only those registries' transfers (an administrator settles their
+    own); `only`: transfers of that type alone (the link worker settles link transfers)."""
+    t = rows.TRANSACTIONS.c
+    query = select(t.id).where(t.state == S.DELAYED.value, t.delay_until <= now)
     if jurisdictions is not None:
-        query = query.where(t.c.jurisdiction.in_(sorted(jurisdictions)))
+        query = query.where(t.jurisdiction.in_(sorted(jurisdictions)))
+    if only is not None:
+        query = query.where(t.type == only.value)
     with sessions() as session:
-        due = list(session.scalars(query.order_by(t.c.delay_until, t.c.id).limit(limit)))
+        due = list(session.scalars(query.order_by(t.delay_until, t.id).limit(limit)))
     return [
         retrying(sessions, lambda s, i=i: _settle_one(s, i, now, policy_for), command=f"registry settle {i}", now=now)  # type: ignore[misc]
         for i in due

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, DateTime, Index, Integer, String, Text
+from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from carbonbridge.adapters.db import registry_models
@@ -90,3 +90,56 @@ class LinkReconciliationRow(Base):
     status: Mapped[str] = mapped_column(String(24))
     phase: Mapped[int] = mapped_column(Integer)
     detail: Mapped[str] = mapped_column(Text)
+
+
+class FxRateRow(Base):
+    """An official exchange rate (migration 0010_link_money): `rate` units of `base` for `scale`
+    units of `currency` on `on_date`, the exact decimal as text, with its source. Append-only."""
+
+    __tablename__ = "market_fx_rates"
+    __table_args__ = (CheckConstraint("scale > 0", name="ck_market_fx_rates_scale"),)
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    on_date: Mapped[str] = mapped_column(String(10), primary_key=True)  # ISO date
+    base: Mapped[str] = mapped_column(String(3))
+    scale: Mapped[int] = mapped_column(Integer)
+    rate: Mapped[str] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(String(200))
+    imported_at: Mapped[dt.datetime] = mapped_column(When)
+
+
+class JointAuctionRow(Base):
+    """This registry's share of a joint auction: its market auction (volume, bids, tie seed), the
+    partner, the clearing currency and the fixing date; the result once cleared or cancelled."""
+
+    __tablename__ = "market_joint_auctions"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    auction_id: Mapped[str] = mapped_column(ForeignKey("market_auctions.id"))
+    partner: Mapped[str] = mapped_column(String(8))
+    clearing_currency: Mapped[str] = mapped_column(String(3))
+    lot_size: Mapped[int] = mapped_column(Integer)
+    fixing_date: Mapped[str] = mapped_column(String(10))
+    state: Mapped[str] = mapped_column(String(16))  # scheduled | closed | cleared | cancelled
+    result: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON
+    created_at: Mapped[dt.datetime] = mapped_column(When)
+    settled_at: Mapped[dt.datetime | None] = mapped_column(When, nullable=True)
+
+
+class CrossBorderRow(Base):
+    """This registry's leg of a cross-border trade: the buyer's (cash held, then paid, in its own
+    currency at the fixed rate) or the seller's (units sent over the link, then paid)."""
+
+    __tablename__ = "market_cross_border"
+    client_key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    role: Mapped[str] = mapped_column(String(8))  # buyer | seller
+    participant: Mapped[str] = mapped_column(String(64))
+    counterpart: Mapped[str] = mapped_column(String(80))  # "<partner>/<participant>"
+    unit_type: Mapped[str] = mapped_column(String(64))
+    quantity: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    amount: Mapped[int] = mapped_column(BigInteger)  # minor units of `currency`
+    rate_on: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    rate: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    link_transaction: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    state: Mapped[str] = mapped_column(String(16))  # held | sent | paid | released
+    created_at: Mapped[dt.datetime] = mapped_column(When)
+    settled_at: Mapped[dt.datetime | None] = mapped_column(When, nullable=True)

@@ -15,6 +15,7 @@ class CashAccountKind(StrEnum):
     CLEARING = "clearing"  # the exchange's clearing account: zero after every settlement
     FEES = "fees"  # the exchange's fee income
     PROCEEDS = "proceeds"  # auction proceeds of the jurisdiction
+    PARTNER = "partner"  # joint auction proceeds owed to the partner jurisdiction for its units
 
 
 class CashCode(StrEnum):

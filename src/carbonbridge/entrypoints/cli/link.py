@@ -4,13 +4,16 @@ database (--db) as jurisdiction --jurisdiction; commands that talk to the partne
 
 import json
 import os
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from carbonbridge.entrypoints.cli.errors import cli_errors
 
-app = typer.Typer(help="Link to the partner registry: send, status, list, reconcile, health.", no_args_is_help=True)
+app = typer.Typer(
+    help="Link to the partner registry: send, status, list, reconcile, health, rates.", no_args_is_help=True
+)
 
 Jurisdiction = Annotated[str, typer.Option("--jurisdiction", "-j", help="This registry: BY or CN")]
 PartnerUrl = Annotated[
@@ -179,3 +182,57 @@ def resolve(
         sessions = _sessions(ctx)
         code = resolve_manual(sessions, jurisdiction.upper(), transaction_id, release=release, actor=by, now=_now())
     _echo({"transaction_id": transaction_id, "code": code})
+
+
+rates_app = typer.Typer(help="The official BYN/CNY rate (NBRB, BYN per 10 CNY) as dated data.", no_args_is_help=True)
+app.add_typer(rates_app, name="rates")
+
+
+@rates_app.command("import")
+def rates_import(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="JSON list in the NBRB API shape (Cur_Abbreviation, Cur_Scale, ...)")],
+) -> None:
+    """Store the rates of a local NBRB file (no network); a stored date with another rate exits 4."""
+    from carbonbridge.adapters.link_money import read_nbrb_file
+    from carbonbridge.services.market.fx_rates import import_rates
+
+    with cli_errors():
+        found = import_rates(_sessions(ctx), read_nbrb_file(file), now=_now())
+    _echo({"added": found.added, "already_stored": found.repeated, "first": found.first, "last": found.last})
+
+
+@rates_app.command("show")
+def rates_show(
+    ctx: typer.Context,
+    start: Annotated[str | None, typer.Option("--from", help="First date (YYYY-MM-DD)")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Last date (YYYY-MM-DD)")] = None,
+    auction: Annotated[
+        str | None, typer.Option("--for-auction", help="A joint auction's date: show the rate fixed for it")
+    ] = None,
+) -> None:
+    """The stored rates (BYN per scale CNY, with their source), or the one fixed for an auction date."""
+    import datetime as dt
+
+    from carbonbridge.services.market.fx_rates import fixed_for, rates
+
+    def day(text: str | None) -> dt.date | None:
+        try:
+            return dt.date.fromisoformat(text) if text else None
+        except ValueError as exc:
+            raise typer.BadParameter(f"not a date: {text}") from exc
+
+    with cli_errors():
+        sessions = _sessions(ctx)
+        if auction:
+            with sessions() as session:
+                found = [fixed_for(session, day(auction) or dt.date.min, ["BY", "CN"])]
+        else:
+            found = rates(sessions, start=day(start), end=day(end))
+    _echo(
+        [
+            {"date": r.on, "rate": str(r.rate), "base": r.base, "scale": r.scale, "currency": r.currency,
+             "per_unit": str(r.per_unit), "source": r.source}
+            for r in found
+        ]
+    )  # fmt: skip

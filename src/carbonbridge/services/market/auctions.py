@@ -46,6 +46,7 @@ class AuctionView:
     carried_over: str | None
 
 
+_NOT_JOINT = "id NOT IN (SELECT auction_id FROM market_joint_auctions)"  # a joint share is not a calendar
 _COLUMNS = (
     "id, jurisdiction, unit_type, currency, auction_date, volume, tie_seed, state, code, clearing_price, "
     "volume_sold, bid_volume, bidders, winners, cover_ratio, carried_over"
@@ -76,7 +77,8 @@ def schedule(
 
     def work(session: Session) -> list[AuctionView]:
         existing = session.execute(
-            text(f"SELECT {_COLUMNS} FROM market_auctions WHERE unit_type = :u ORDER BY seq"), {"u": unit_type}
+            text(f"SELECT {_COLUMNS} FROM market_auctions WHERE unit_type = :u AND {_NOT_JOINT} ORDER BY seq"),
+            {"u": unit_type},
         ).all()
         if existing:
             return [_view(r) for r in existing]  # a calendar is set once per unit type: repeat returns it
@@ -119,11 +121,17 @@ def schedule(
         return [
             _view(r)
             for r in session.execute(
-                text(f"SELECT {_COLUMNS} FROM market_auctions WHERE unit_type = :u ORDER BY seq"), {"u": unit_type}
+                text(f"SELECT {_COLUMNS} FROM market_auctions WHERE unit_type = :u AND {_NOT_JOINT} ORDER BY seq"),
+                {"u": unit_type},
             ).all()
         ]
 
     return retrying(sessions, work, command=f"market auction schedule {unit_type}", now=now)
+
+
+def auction(session: Session, auction_id: str, *, lock: bool = False) -> AuctionView:
+    """One auction (locked for update on PostgreSQL with `lock`); NotFound if unknown."""
+    return _auction(session, auction_id, lock=lock)
 
 
 def _auction(session: Session, auction_id: str, *, lock: bool = False) -> AuctionView:

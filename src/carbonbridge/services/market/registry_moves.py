@@ -66,3 +66,46 @@ def move_units(
         ids.append(view.id)
         left -= size
     return ids
+
+
+def send_across(
+    session: Session,
+    jurisdiction: str,
+    source: str,
+    partner_account: str,
+    unit_type: str,
+    quantity: int,
+    key: str,
+    now: dt.datetime,
+) -> str:
+    """Propose a link transfer of `quantity` units from `source` to `partner_account` in the partner
+    registry, inside the caller's transaction (its blocks reserved and its TRANSFER message queued
+    with it: services/link_outbox). It completes when the partner accepts. The registry
+    transaction id; a refusal (e.g. L15 while a reconciliation is pending) raises and rolls back."""
+    from carbonbridge.domain.link.agreement import link_account_id
+    from carbonbridge.domain.link.protocol import LinkCode
+    from carbonbridge.services.link_config import load_agreement
+
+    agreement = load_agreement()
+    partner = agreement.partner_of(jurisdiction)
+    if not agreement.recognises(partner, unit_type):
+        raise RuleViolation(LinkCode.UNIT_NOT_RECOGNISED.value, f"{partner} does not recognise {unit_type}")
+    request = TransactionRequest(
+        f"{key}:link",
+        TransactionType.LINK_TRANSFER,
+        source,
+        link_account_id(jurisdiction, partner),
+        unit_type,
+        quantity,
+        agent(jurisdiction),
+        counterpart=f"{partner}/{partner_account}",
+    )
+    request.validate()
+    view = registry_transactions._propose(session, request, now, settlement_policy)
+    if view.state not in (TransactionState.CHECKED, TransactionState.DELAYED):
+        raise RuleViolation(
+            view.response_code.value,
+            f"link transfer of {quantity} {unit_type} from {source} to {partner}/{partner_account} refused "
+            f"({view.state.value})",
+        )
+    return view.id
