@@ -39,7 +39,8 @@ def _account(ctx: Ctx, who: SignedIn, action: Action, account_id: str) -> Any:
 def accounts(request: Request, who: SignedIn, ctx: Ctx) -> Response:
     authorize(ctx, who, Action.ACCOUNT_READ, None)
     found = q.accounts_page(ctx.sessions, scope_of(ctx, who, Action.ACCOUNT_READ), after=None, limit=PAGE)
-    return page(request, "accounts.html", who, accounts=found)
+    may_settle = decide(who, Action.SETTLE, None) is Decision.ALLOW
+    return page(request, "accounts.html", who, accounts=found, may_settle=may_settle)
 
 
 @router.get("/accounts/{account_id}")
@@ -57,6 +58,7 @@ def account(account_id: AccountId, request: Request, who: SignedIn, ctx: Ctx) ->
         holdings=registry_queries.holdings(ctx.sessions, account_id),
         trusted=q.trusted_list(ctx.sessions, account_id, now=ctx.now()),
         may_move=decide(who, Action.TRANSFER, q.account_target(ctx.sessions, account_id)) is Decision.ALLOW,
+        may_state=decide(who, Action.ACCOUNT_STATE, q.account_target(ctx.sessions, account_id)) is Decision.ALLOW,
         transactions=sorted(transactions, key=lambda t: t.proposed_at, reverse=True),
         errors={},
     )
