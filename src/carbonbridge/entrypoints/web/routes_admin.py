@@ -11,6 +11,7 @@ from fastapi.responses import RedirectResponse
 
 from carbonbridge.adapters.compliance_config import load_compliance_rules
 from carbonbridge.domain.auth.policy import Action, Decision, Target, decide
+from carbonbridge.domain.errors import RuleViolation
 from carbonbridge.domain.registry.model import AccountState
 from carbonbridge.entrypoints.http.access import authorize, scope_of
 from carbonbridge.entrypoints.web.i18n import N_
@@ -37,10 +38,20 @@ def compliance_home(who: SignedIn, ctx: Ctx) -> Response:
     return RedirectResponse(f"/web/compliance/{code}/{ctx.now().year - 1}", status_code=303)
 
 
+def _assessments(ctx: Ctx, code: str, year: int) -> list[assessments.AssessmentView]:
+    """The year's assessment, or none before the administrator has run it."""
+    try:
+        return assessments.assessments(ctx.sessions, code, year)
+    except RuleViolation as exc:
+        if exc.code != "not_assessed":
+            raise
+        return []
+
+
 def _dashboard(ctx: Ctx, who: SignedIn, code: str, year: int) -> dict[str, Any]:
     rules = load_compliance_rules(code, year)
     rows = q.public_installations_page(ctx.sessions, code, year, after=None, limit=q.MAX_PAGE)
-    assessed = {a.installation_id: a for a in assessments.assessments(ctx.sessions, code, year)}
+    assessed = {a.installation_id: a for a in _assessments(ctx, code, year)}
     visible = scope_of(ctx, who, Action.ACCOUNT_READ)
     blocked = q.accounts_page(ctx.sessions, visible, after=None, limit=q.MAX_PAGE, jurisdiction=code, state="blocked")
     chart = {

@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse
 
 from carbonbridge.domain.auth.errors import SecondFactorRequired
 from carbonbridge.domain.auth.policy import Action, Decision, Target, decide
-from carbonbridge.domain.errors import Conflict, RuleViolation, ValidationFailed
+from carbonbridge.domain.errors import Conflict, Problem, RuleViolation, ValidationFailed
 from carbonbridge.domain.registry.model import TransactionState, TransactionType
 from carbonbridge.entrypoints.http.access import acting_representative, authorize, scope_of, sign
 from carbonbridge.entrypoints.web.i18n import N_
@@ -79,7 +79,7 @@ async def change_trusted(account_id: AccountId, request: Request, who: SignedIn,
 def _wizard_kind(kind: str) -> TransactionType:
     found = WIZARD_KINDS.get(kind)
     if found is None:
-        raise ValidationFailed([])
+        raise ValidationFailed([Problem("the wizard proposes a transfer or a surrender", field="kind")])
     return found
 
 
@@ -103,7 +103,7 @@ def _details(form: Any, kind: TransactionType) -> tuple[dict[str, str], dict[str
 
 
 def _wizard(request: Request, who: SignedIn, ctx: Ctx, account_id: str, kind: str, **values: Any) -> Response:
-    found = _account(ctx, who, Action.ACCOUNT_READ, account_id)
+    found = _account(ctx, who, registry_api.ACTION_OF[_wizard_kind(kind)], account_id)
     holdings = registry_queries.holdings(ctx.sessions, account_id)
     return page(
         request,
