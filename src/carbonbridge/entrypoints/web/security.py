@@ -28,9 +28,17 @@ CSRF_COOKIE = "cb_csrf"
 LANGUAGE_COOKIE = "cb_lang"
 CSRF_FIELD = "csrf"
 LANGUAGE_MAX_AGE = 365 * 24 * 3600
+# Plotly.js adds two <style> elements of its own when it draws (an empty one and its modebar rules):
+# allowed by their hashes, so style-src needs no 'unsafe-inline' (a Plotly upgrade that changes them
+# shows as a CSP console error in tests/e2e/test_web_browser.py).
+PLOTLY_STYLE_HASHES = (
+    "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='",
+    "'sha256-ji27qzEtxXZW+7dun6UwjHXJ18e6WAin1VvNtkzIE/o='",
+)
 CSP = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
-    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+    f"default-src 'none'; script-src 'self'; style-src 'self' {' '.join(PLOTLY_STYLE_HASHES)}; "
+    "img-src 'self' data:; font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+    "base-uri 'none'; object-src 'none'"
 )
 WEB_HEADERS = (
     (b"content-security-policy", CSP.encode()),
