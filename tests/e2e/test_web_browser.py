@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from api_world import PASSWORD, UNIT, World, add_report, fund, make_world
+from web_world import TRADER_DEPOSIT_MINOR, admit_trader
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page
@@ -34,9 +35,10 @@ REQUIRE_BROWSER = os.environ.get("CARBONBRIDGE_REQUIRE_BROWSER") == "1"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-dev-shm-usage"]
 AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"  # axe-core 4.14.1 from npm (MPL-2.0)
 LANGUAGES = ("ru", "zh_Hans", "en")
-# Latin words allowed in Russian and Chinese pages outside translate="no": units and formats
-LATIN_ALLOWED = {"CO2", "CSV", "MB"}
-LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]{2,}")
+# Latin words allowed in Russian and Chinese pages outside translate="no": a file format and the
+# ISO 4217 currency codes (CLDR formats BYN amounts with the code in both languages)
+LATIN_ALLOWED = {"CSV", "BYN", "CNY"}
+LATIN_WORD = re.compile(r"[A-Za-z]{3,}")
 
 PLAN = """
 installation_id = "INST-1"
@@ -134,6 +136,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     plan_file.write_text(PLAN)
     mrv.register_plan(core.sessions, mrv.read_plan_file(plan_file), now=world.clock.now)
     add_report(core.sessions, "INST-1", 250.0, 2025, world.clock.now)
+    admit_trader(core.sessions, world.clock.now)
     port = _free_port()
     config = uvicorn.Config(world.app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
     uvicorn_server = uvicorn.Server(config)
@@ -324,6 +327,31 @@ def test_the_national_administrator_sees_the_compliance_year_with_its_chart(chro
     _no_problems(session)
 
 
+def test_a_trader_places_an_order_sees_it_in_the_book_and_cancels_it(chromium: Browser, server: Server) -> None:
+    session = _open(chromium, server)
+    _sign_in(session, server, "trader")
+    page = session.page
+    page.goto(server.base + "/web/market")
+    balance = page.locator("td[data-balance]").first.inner_text()
+    assert re.sub(r"\D", "", balance) == str(TRADER_DEPOSIT_MINOR), balance
+    page.check("#side-sell")
+    page.select_option("#type", "limit")
+    page.fill("#quantity", "20")
+    page.fill("#price", "45.50")
+    page.locator("form[action='/web/market/orders'] button[type=submit]").click()
+    page.wait_for_load_state()
+    order = page.locator("tr[data-state='open']")
+    assert order.count() == 1, page.content()[:3000]
+    assert page.locator("table.depth td", has_text="45.50").count() >= 1
+    assert page.locator("table.depth td", has_text="20").count() >= 1
+    order.locator("button").click()
+    page.wait_for_load_state()
+    assert page.locator("tr[data-state='open']").count() == 0
+    assert page.locator("tr[data-state='cancelled']").count() == 1
+    session.context.close()
+    _no_problems(session)
+
+
 # (user, pages) walked in every language; None is the public visitor
 WALK: tuple[tuple[str | None, tuple[str, ...]], ...] = (
     (None, ("/web/", "/web/sign-in", "/web/public", "/web/public/BY/2025")),
@@ -344,6 +372,7 @@ WALK: tuple[tuple[str | None, tuple[str, ...]], ...] = (
     ("verifier", ("/web/installations/INST-1",)),
     ("national", ("/web/compliance/BY/2025", "/web/accounts/BY-OP2")),
     ("auditor", ("/web/audit",)),
+    ("trader", ("/web/market",)),
 )
 
 
@@ -382,7 +411,7 @@ def test_every_page_in_each_language_is_translated_accessible_and_local(chromium
                         failures.append(f"{where}: untranslated text {latin}")
                 failures += [f"{where}: axe {v}" for v in _axe(page, source)]
                 name = f"{user or 'public'}{path}".replace("/", "_").replace("?", "_").replace("=", "-")
-                page.screenshot(path=str(server.screenshots / f"{language}__{name}.png"), full_page=True)
+                page.screenshot(path=str(server.screenshots / f"{language}__{name}.png"))
         session.context.close()
         failures += [f"{user or 'public'}: {p}" for p in session.problems]
     assert not failures, "\n".join(failures)

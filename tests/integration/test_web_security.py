@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 
 from api_world import PASSWORD, UNIT, World, fund, make_world
 from carbonbridge.entrypoints.web.security import CSRF_COOKIE, SESSION_COOKIE
+from web_world import admit_trader
 
 WEB = Path(__file__).resolve().parents[2] / "src" / "carbonbridge" / "entrypoints" / "web"
 LOCALE = Path(__file__).resolve().parents[2] / "src" / "carbonbridge" / "locale"
@@ -109,6 +110,23 @@ PAGES: dict[str, dict[str, int]] = {
         "verifier": 403,
         "auditor": 404,
     },
+    "/web/market": {"admin": 403, "national": 403, "operator": 403, "trader": 200, "verifier": 403, "auditor": 403},
+    "/web/market/depth?instrument=BY-AL-2026": {
+        "admin": 403,
+        "national": 403,
+        "operator": 403,
+        "trader": 200,
+        "verifier": 403,
+        "auditor": 403,
+    },
+    "/web/market/depth?instrument=CN-AL-2026": {
+        "trader": 404,
+        "admin": 403,
+        "national": 403,
+        "operator": 403,
+        "verifier": 403,
+        "auditor": 403,
+    },
     "/web/audit": {"admin": 200, "national": 403, "operator": 403, "trader": 403, "verifier": 403, "auditor": 200},
 }
 
@@ -139,6 +157,7 @@ def new_world(folder: Path, ttl_seconds: int) -> World:
 def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     found = new_world(tmp_path_factory.mktemp("web"), 24 * 3600)  # the module's clock moves 30 s per code
     fund(found)
+    admit_trader(found.core.sessions, found.clock.now)
     return found
 
 

@@ -1,5 +1,6 @@
 """`carbonbridge market`: replay, conservation check, bank statements, MSR, market data, surveillance."""
 
+
 import json
 from pathlib import Path
 from typing import Annotated, Any

@@ -33,6 +33,7 @@ MENU: tuple[tuple[str, str, Action | None], ...] = (
     ("/web/installations", N_("Installations"), Action.REPORT_READ),
     ("/web/compliance", N_("Compliance year"), Action.ASSESSMENT_READ),
     ("/web/audit", N_("Audit"), Action.LEDGER_AUDIT),
+    ("/web/market", N_("Market"), Action.ORDER_PLACE),
 )
 
 
