@@ -54,7 +54,10 @@ def orders_of(sessions: Sessions, participant: str, limit: int = 100) -> list[Or
             ),
             {"p": participant, "n": min(limit, MAX_ROWS)},
         ).all()
-    return [OrderView(*r[:8], _utc(r[8])) for r in rows]
+    return [
+        OrderView(r[0], r[1], r[2], r[3], None if r[4] is None else int(r[4]), int(r[5]), r[6], r[7], _utc(r[8]))
+        for r in rows
+    ]
 
 
 @dataclass(frozen=True, slots=True)
