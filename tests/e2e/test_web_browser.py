@@ -327,7 +327,16 @@ def test_the_national_administrator_sees_the_compliance_year_with_its_chart(chro
     _no_problems(session)
 
 
+def _next_trading_morning(now: dt.datetime) -> dt.datetime:
+    """11:00 in Minsk (BY trades 10:00-16:00) on the next weekday after `now`."""
+    day = now.date() + dt.timedelta(days=1)
+    while day.weekday() >= 5:
+        day += dt.timedelta(days=1)
+    return dt.datetime(day.year, day.month, day.day, 8, 0, tzinfo=dt.UTC)
+
+
 def test_a_trader_places_an_order_sees_it_in_the_book_and_cancels_it(chromium: Browser, server: Server) -> None:
+    server.world.clock.now = _next_trading_morning(server.world.clock.now)
     session = _open(chromium, server)
     _sign_in(session, server, "trader")
     page = session.page
@@ -348,13 +357,31 @@ def test_a_trader_places_an_order_sees_it_in_the_book_and_cancels_it(chromium: B
     page.wait_for_load_state()
     assert page.locator("tr[data-state='open']").count() == 0
     assert page.locator("tr[data-state='cancelled']").count() == 1
+    page.check("#side-sell")
+    page.fill("#quantity", "15")
+    page.fill("#price", "44.00")
+    page.locator("form[action='/web/market/orders'] button[type=submit]").click()
+    page.wait_for_load_state()
     session.context.close()
-    _no_problems(session)
+
+    buyer = _open(chromium, server)
+    _sign_in(buyer, server, "other")  # trades for BY-T2
+    page = buyer.page
+    page.goto(server.base + "/web/market")
+    page.check("#side-buy")
+    page.fill("#quantity", "15")
+    page.fill("#price", "44.00")
+    page.locator("form[action='/web/market/orders'] button[type=submit]").click()
+    page.wait_for_load_state()
+    assert page.locator("h2:has-text('Your trades') + table tbody tr td", has_text="44.00").count() == 1
+    buyer.context.close()
+    for done in (session, buyer):
+        _no_problems(done)
 
 
 # (user, pages) walked in every language; None is the public visitor
 WALK: tuple[tuple[str | None, tuple[str, ...]], ...] = (
-    (None, ("/web/", "/web/sign-in", "/web/public", "/web/public/BY/2025")),
+    (None, ("/web/", "/web/sign-in", "/web/public", "/web/public/BY/2025", "/web/public/market/BY")),
     (
         "operator",
         (

@@ -7,8 +7,10 @@ from functools import cache
 from pathlib import Path
 
 from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
 
 from carbonbridge.domain.auth.errors import Forbidden, SecondFactorRequired, Unauthenticated
 from carbonbridge.domain.errors import CarbonBridgeError, Conflict, NotFound, RuleViolation, ValidationFailed
@@ -36,6 +38,7 @@ ERROR_PAGES: tuple[tuple[type[Exception], int, str], ...] = (
     (SecondFactorRequired, 403, N_("A fresh one-time code must sign this command")),
     (Forbidden, 403, N_("Not allowed")),
     (CarbonBridgeError, 400, N_("The command was rejected")),
+    (RequestValidationError, 404, N_("Not found")),  # a malformed path or query: no such page
 )
 
 
@@ -62,12 +65,16 @@ def _install_error_pages(app: FastAPI) -> None:
             return RedirectResponse(sign_in_url(exc.next_path, exc.expired), status_code=303)
         if isinstance(exc, Unauthenticated):
             return RedirectResponse(sign_in_url(request.url.path, True), status_code=303)
-        status, title = next(((s, t) for k, s, t in ERROR_PAGES if isinstance(exc, k)), (500, N_("Internal error")))
-        detail = str(exc) if status != 500 else ""
+        if isinstance(exc, HTTPException):
+            found = (exc.status_code, N_("Not found") if exc.status_code == 404 else N_("The command was rejected"))
+        else:
+            found = next(((s, t) for k, s, t in ERROR_PAGES if isinstance(exc, k)), (500, N_("Internal error")))
+        status, title = found
+        detail = str(exc) if status not in (500, 404) or isinstance(exc, NotFound) else ""
         who = principal_of(request, request.app.state.context)
         return page(request, "error.html", who, status=status, title=title, detail=detail)
 
-    for kind in (SignInRequired, CarbonBridgeError, Exception):
+    for kind in (SignInRequired, CarbonBridgeError, RequestValidationError, HTTPException, Exception):
         app.add_exception_handler(kind, on_error)
 
 

@@ -62,7 +62,8 @@ def _desk_page(request: Request, who: SignedIn, ctx: Ctx, *, status: int = 200, 
     account_id, participant = _trading_account(ctx, who)
     currency = load_market_config(participant.jurisdiction).currency
     holdings = registry_queries.holdings(ctx.sessions, account_id)
-    instruments = [h.unit_type for h in holdings if h.unit_type.startswith(participant.jurisdiction + "-")]
+    listed = q.unit_types_page(ctx.sessions, [participant.jurisdiction], after=None, limit=q.MAX_PAGE)
+    instruments = [u.code for u in listed]
     market = desk(ctx, request)
     books = {i: market.depth(i) for i in instruments}
     return page(

@@ -9,14 +9,17 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request, Response
 
 from carbonbridge.adapters.config import jurisdiction_codes, load_jurisdiction
+from carbonbridge.adapters.market_config import load_market_config
 from carbonbridge.domain.errors import NotFound
 from carbonbridge.entrypoints.web.render import Ctx, MaybeSignedIn, page
 from carbonbridge.services import api_queries as q
+from carbonbridge.services.market import data, queries
 
 router = APIRouter()
 Code = Annotated[str, Path(pattern="^(BY|CN)$")]
 Year = Annotated[int, Path(ge=2000, le=2100)]
 YEARS_SHOWN = 5
+BARS_SHOWN = 60
 
 
 def _served(ctx: Ctx, code: str) -> None:
@@ -34,6 +37,33 @@ def public_home(request: Request, who: MaybeSignedIn, ctx: Ctx) -> Response:
         who,
         jurisdictions=[load_jurisdiction(c) for c in codes],
         years=list(range(latest, latest - YEARS_SHOWN, -1)),
+    )
+
+
+@router.get("/public/market/{code}")
+def market_statistics(code: Code, request: Request, who: MaybeSignedIn, ctx: Ctx) -> Response:
+    """Daily prices and volumes of each traded instrument (the close is the day's VWAP)."""
+    _served(ctx, code)
+    series = {}
+    for instrument in queries.instruments_traded(ctx.sessions, code):
+        series[instrument] = data.bars(ctx.sessions, instrument)[-BARS_SHOWN:]
+    chart = {
+        i: {
+            "days": [b.day.isoformat() for b in bars],
+            "close": [b.close / 100 for b in bars],
+            "volume": [b.volume for b in bars],
+        }
+        for i, bars in series.items()
+    }
+    return page(
+        request,
+        "public_market.html",
+        who,
+        jurisdiction=code,
+        code=code,
+        currency=load_market_config(code).currency,
+        series=series,
+        chart=chart,
     )
 
 

@@ -86,3 +86,13 @@ def trades_of(sessions: Sessions, participant: str, limit: int = 100) -> list[Tr
         )
         for r in rows
     ]
+
+
+def instruments_traded(sessions: Sessions, jurisdiction: str) -> list[str]:
+    """The instruments of a jurisdiction with at least one trade (public market statistics)."""
+    with sessions() as session:
+        rows = session.execute(
+            text("SELECT DISTINCT instrument FROM market_trades WHERE instrument LIKE :p ORDER BY instrument"),
+            {"p": f"{jurisdiction}-%"},
+        ).all()
+    return [str(r[0]) for r in rows][:MAX_ROWS]

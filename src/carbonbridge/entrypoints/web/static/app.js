@@ -14,7 +14,21 @@
     window.Plotly.newPlot(element, traces, layout, { displaylogo: false, responsive: true });
   }
 
-  var charts = { compliance: drawCompliance };
+  function drawMarket(element) {
+    var series = JSON.parse(element.getAttribute("data-series"));
+    var labels = JSON.parse(element.getAttribute("data-labels"));
+    var traces = [
+      { type: "scatter", mode: "lines+markers", name: labels.close, x: series.days, y: series.close },
+      { type: "bar", name: labels.volume, x: series.days, y: series.volume, yaxis: "y2", opacity: 0.4 }
+    ];
+    var layout = {
+      margin: { t: 20, r: 60, b: 50, l: 60 }, height: 320,
+      yaxis2: { overlaying: "y", side: "right", showgrid: false }
+    };
+    window.Plotly.newPlot(element, traces, layout, { displaylogo: false, responsive: true });
+  }
+
+  var charts = { compliance: drawCompliance, market: drawMarket };
 
   function start() {
     var summary = document.querySelector(".error-summary");
