@@ -397,7 +397,7 @@ WALK: tuple[tuple[str | None, tuple[str, ...]], ...] = (
         ),
     ),
     ("verifier", ("/web/installations/INST-1",)),
-    ("national", ("/web/compliance/BY/2025", "/web/accounts/BY-OP2")),
+    ("national", ("/web/compliance/BY/2025", "/web/accounts/BY-OP2", "/web/inventory/BY")),
     ("auditor", ("/web/audit",)),
     ("trader", ("/web/market",)),
 )

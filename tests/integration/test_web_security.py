@@ -127,6 +127,22 @@ PAGES: dict[str, dict[str, int]] = {
         "verifier": 403,
         "auditor": 403,
     },
+    "/web/inventory/BY": {
+        "admin": 200,
+        "national": 200,
+        "auditor": 200,
+        "operator": 403,
+        "trader": 403,
+        "verifier": 403,
+    },
+    "/web/inventory/CN": {
+        "admin": 404,
+        "national": 404,
+        "auditor": 404,
+        "operator": 403,
+        "trader": 403,
+        "verifier": 403,
+    },
     "/web/audit": {"admin": 200, "national": 403, "operator": 403, "trader": 403, "verifier": 403, "auditor": 200},
 }
 

@@ -44,6 +44,7 @@ class Action(StrEnum):
     REPORT_VERIFY = "report.verify"
     ACTIVITY_SUBMIT = "activity.submit"  # upload an installation's activity data (the web's upload page)
     ORDER_PLACE = "market.order"  # place or cancel exchange orders for one's trading account
+    INVENTORY_READ = "inventory.read"  # the national inventory with its key categories (the web's page)
     ASSESS = "assessment.run"  # assess a jurisdiction-year after the surrender deadline; block missing
 
 
@@ -85,6 +86,7 @@ RULES: dict[Action, frozenset[Role]] = {
     Action.REPORT_VERIFY: frozenset({R.VERIFIER}),
     Action.ACTIVITY_SUBMIT: frozenset({R.OPERATOR_REPRESENTATIVE}),
     Action.ORDER_PLACE: frozenset({R.TRADER}),
+    Action.INVENTORY_READ: frozenset(_READERS),
 }
 """Action -> the roles that may do it. Jurisdiction-wide roles act on every object of their
 jurisdiction; account-scoped roles only on their account(s); the verifier on its installation."""

@@ -17,6 +17,7 @@ from carbonbridge.domain.errors import CarbonBridgeError, Conflict, NotFound, Ru
 from carbonbridge.entrypoints.web import (
     routes_admin,
     routes_auth,
+    routes_inventory,
     routes_market,
     routes_mrv,
     routes_public,
@@ -27,7 +28,15 @@ from carbonbridge.entrypoints.web.render import SignInRequired, page, sign_in_ur
 from carbonbridge.entrypoints.web.security import PREFIX, WebMiddleware, principal_of
 
 STATIC = Path(__file__).resolve().parent / "static"
-ROUTERS = (routes_auth, routes_registry, routes_mrv, routes_admin, routes_public, routes_market)
+ROUTERS = (
+    routes_auth,
+    routes_registry,
+    routes_mrv,
+    routes_admin,
+    routes_inventory,
+    routes_public,
+    routes_market,
+)
 
 # error -> (status, title) of the page shown for it; most specific first
 ERROR_PAGES: tuple[tuple[type[Exception], int, str], ...] = (

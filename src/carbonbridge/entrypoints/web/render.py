@@ -32,6 +32,7 @@ MENU: tuple[tuple[str, str, Action | None], ...] = (
     ("/web/tasks", N_("Tasks"), Action.APPROVE),
     ("/web/installations", N_("Installations"), Action.REPORT_READ),
     ("/web/compliance", N_("Compliance year"), Action.ASSESSMENT_READ),
+    ("/web/inventory", N_("Inventory"), Action.INVENTORY_READ),
     ("/web/audit", N_("Audit"), Action.LEDGER_AUDIT),
     ("/web/market", N_("Market"), Action.ORDER_PLACE),
 )

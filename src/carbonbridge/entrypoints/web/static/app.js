@@ -28,7 +28,15 @@
     window.Plotly.newPlot(element, traces, layout, { displaylogo: false, responsive: true });
   }
 
-  var charts = { compliance: drawCompliance, market: drawMarket };
+  function drawInventory(element) {
+    var series = JSON.parse(element.getAttribute("data-series"));
+    var labels = JSON.parse(element.getAttribute("data-labels"));
+    var traces = [{ type: "scatter", mode: "lines+markers", name: labels.totals, x: series.years, y: series.totals }];
+    var layout = { margin: { t: 20, r: 10, b: 50, l: 70 }, height: 320, showlegend: true };
+    window.Plotly.newPlot(element, traces, layout, { displaylogo: false, responsive: true });
+  }
+
+  var charts = { compliance: drawCompliance, market: drawMarket, inventory: drawInventory };
 
   function start() {
     var summary = document.querySelector(".error-summary");
