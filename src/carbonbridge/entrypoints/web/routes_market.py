@@ -82,6 +82,8 @@ def _desk_page(request: Request, who: SignedIn, ctx: Ctx, *, status: int = 200, 
         orders=queries.orders_of(ctx.sessions, participant.id),
         trades=queries.trades_of(ctx.sessions, participant.id),
         auctions=auctions.results(ctx.sessions, participant.jurisdiction),
+        lot_size=load_market_config(participant.jurisdiction).auction.lot_size,
+        nonce=secrets.token_hex(12),
         sides=SIDES,
         order_types=ORDER_TYPES,
         order_states=ORDER_STATES,
@@ -166,3 +168,29 @@ async def cancel(order_id: OrderId, request: Request, who: SignedIn, ctx: Ctx) -
         raise NotFound(f"no open order {order_id!r} of yours")
     desk(ctx, request).cancel(order_id, participant.id, mine[order_id].instrument)
     return RedirectResponse("/web/market#orders", status_code=303)
+
+
+@router.post("/market/auctions/{auction_id}/bids")
+async def bid(auction_id: OrderId, request: Request, who: SignedIn, ctx: Ctx) -> Response:
+    """A sealed bid: its cash is held until the auction clears; idempotent by the page's nonce."""
+    form = await posted(request)
+    account_id, participant = _trading_account(ctx, who)
+    authorize(ctx, who, Action.ORDER_PLACE, Target(participant.jurisdiction, (account_id,)), "account")
+    values = {k: field(form, k, 64) for k in ("bid_price", "bid_lots", "nonce")}
+    errors: dict[str, str] = {}
+    price = _minor(values["bid_price"])
+    if price is None:
+        errors["bid_price"] = N_("Enter a price greater than zero, in steps of 0.01.")
+    if not (values["bid_lots"].isdigit() and 0 < int(values["bid_lots"]) <= 10**6):
+        errors["bid_lots"] = N_("Enter a whole number of lots greater than zero.")
+    if not errors and price is not None:
+        key = f"web:{participant.id}:{values['nonce'] or secrets.token_hex(12)}"
+        try:
+            auctions.place_bid(
+                ctx.sessions, auction_id, participant.id, price, int(values["bid_lots"]), key, now=ctx.now()
+            )
+        except RuleViolation as exc:
+            errors["bid_lots"] = str(exc)
+    if errors:
+        return _desk_page(request, who, ctx, status=422, errors=errors, values=values)
+    return RedirectResponse("/web/market#auctions", status_code=303)
