@@ -327,3 +327,14 @@ def test_a_trader_bids_in_a_scheduled_auction_and_its_cash_is_held(
     assert client.post(url, data=form, follow_redirects=False).status_code == 303  # the same nonce: one bid
     held = {a.currency: a.held for a in cash.accounts(world.core.sessions, owner="P-BY-T1")}
     assert held["BYN"] == 1000 * 500  # price (minor units) x one lot of 500 units
+
+
+def test_signing_out_revokes_the_session_on_the_server(world: World) -> None:
+    client = sign_in(world, "auditor")
+    token = client.cookies[SESSION_COOKIE]
+    answer = client.post("/web/sign-out", data={"csrf": client.cookies[CSRF_COOKIE]}, follow_redirects=False)
+    assert answer.status_code == 303
+    assert any(c.startswith(f"{SESSION_COOKIE}=;") for c in answer.headers.get_list("set-cookie"))
+    replayed = browser(world)
+    replayed.cookies.set(SESSION_COOKIE, token)  # a copy of the old cookie no longer signs in
+    assert replayed.get("/web/audit", follow_redirects=False).status_code == 303

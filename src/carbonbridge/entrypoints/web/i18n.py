@@ -116,4 +116,4 @@ class Formats:
         moment = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
         local = moment.astimezone(self.zone)
         when = dates.format_datetime(local, format="medium", locale=self.locale)
-        return f"{when} ({dates.get_timezone_location(self.zone, locale=self.locale)})"
+        return f"{when} ({dates.get_timezone_location(self.zone, locale=self.locale, return_city=True)})"
