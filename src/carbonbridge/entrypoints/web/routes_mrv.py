@@ -10,7 +10,7 @@ import tempfile
 from pathlib import Path as FilePath
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import RedirectResponse
 from starlette.datastructures import UploadFile
 
@@ -66,9 +66,16 @@ def _year(ctx: Ctx, jurisdiction: str) -> int:
 
 
 @router.get("/installations/{installation_id}")
-def installation(installation_id: InstallationId, request: Request, who: SignedIn, ctx: Ctx) -> Response:
+def installation(
+    installation_id: InstallationId,
+    request: Request,
+    who: SignedIn,
+    ctx: Ctx,
+    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+) -> Response:
+    """The installation; its compliance status and deadlines for `year` (default: the year reported now)."""
     target = _installation(ctx, who, Action.REPORT_READ, installation_id)
-    year = _year(ctx, target.jurisdiction)
+    year = year or _year(ctx, target.jurisdiction)
     rules = load_compliance_rules(target.jurisdiction, year)
     plan = mrv.monitoring_plan(ctx.sessions, installation_id)
     history = reports.report_history(ctx.sessions, installation_id)
