@@ -5,8 +5,10 @@ current one-time code (what an authenticator app would show for the seed)."""
 
 from __future__ import annotations
 
+import base64
 import csv
 import datetime as dt
+import hashlib
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,6 +54,13 @@ def _wanted(installations: dict[str, list[str]]) -> list[tuple[str, Grant, str |
     ]
 
 
+def _demo_seed(user_id: str, installations: dict[str, list[str]]) -> str:
+    """A TOTP seed derived from the synthetic systems: the same demo seed gives the same users file
+    (a demo's users, with a published password; real users get random seeds)."""
+    digest = hashlib.sha256(f"carbonbridge-demo:{user_id}:{sorted(installations.items())}".encode()).digest()
+    return base64.b32encode(digest[:20]).decode()
+
+
 def create(
     sessions: Sessions, installations: dict[str, list[str]], output: Path, now: dt.datetime, console: Console
 ) -> list[DemoUser]:
@@ -59,7 +68,14 @@ def create(
     made = []
     for user_id, grant, representative in _wanted(installations):
         enrolment = auth.create_user(
-            sessions, user_id, DEMO_PASSWORD, [grant], now=now, representative_id=representative, actor="demo"
+            sessions,
+            user_id,
+            DEMO_PASSWORD,
+            [grant],
+            now=now,
+            representative_id=representative,
+            actor="demo",
+            totp_secret=_demo_seed(user_id, installations),
         )
         secret = pyotp.parse_uri(enrolment.provisioning_uri).secret
         made.append(DemoUser(user_id, grant.role.value, grant.jurisdiction, grant.scope, secret))
