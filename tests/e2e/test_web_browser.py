@@ -133,7 +133,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     core = build_app(url, upgrade=True)
     settings = Settings(db_url=url, rate_limit_signin="1000/minute", token_ttl_seconds=24 * 3600)
     world = make_world(core, settings)
-    fund(world)
+    world.objects.update(fund(world))
     plan_file = folder / "plan.toml"
     plan_file.write_text(PLAN)
     mrv.register_plan(core.sessions, mrv.read_plan_file(plan_file), now=world.clock.now)
@@ -393,6 +393,7 @@ WALK: tuple[tuple[str | None, tuple[str, ...]], ...] = (
             "/web/accounts/BY-OP1/transfer?kind=transfer",
             "/web/accounts/BY-OP1/transfer?kind=surrender",
             "/web/tasks",
+            "/web/transactions/{moved}",
             "/web/installations",
             "/web/installations/INST-1",
             "/web/installations/INST-1/activity",
@@ -431,6 +432,7 @@ def test_every_page_in_each_language_is_translated_accessible_and_local(chromium
                 [{"name": LANGUAGE_COOKIE, "value": language, "url": server.base, "secure": True, "httpOnly": True}]
             )
             for path in paths:
+                path = path.format(moved=server.world.objects["moved"]["id"])
                 page.goto(server.base + path)
                 if page.locator("[data-chart]").count():
                     page.wait_for_function("() => document.querySelector('[data-chart] svg.main-svg') !== null")

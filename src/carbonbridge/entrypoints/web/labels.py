@@ -45,11 +45,6 @@ COMPLIANCE_STATUS = {
     "B": N_("B: surrendered fewer units than the verified emissions"),
     "C": N_("C: no verified emissions entered"),
 }
-REPORT_STATES = {
-    "submitted": N_("submitted"),
-    "verified": N_("verified"),
-    "not_verified": N_("not verified"),
-}
 JURISDICTION_NAMES = {
     "BY": N_("Republic of Belarus"),
     "CN": N_("People's Republic of China"),

@@ -60,8 +60,8 @@ def installations(request: Request, who: SignedIn, ctx: Ctx) -> Response:
     return page(request, "installations.html", who, installations=_visible_installations(ctx, who))
 
 
-def _year(ctx: Ctx, jurisdiction: str) -> int:
-    """The compliance year being reported: the previous calendar year until the emissions deadline."""
+def _year(ctx: Ctx) -> int:
+    """The compliance year reported now: the previous calendar year."""
     return ctx.now().astimezone(dt.UTC).year - 1
 
 
@@ -75,7 +75,7 @@ def installation(
 ) -> Response:
     """The installation; its compliance status and deadlines for `year` (default: the year reported now)."""
     target = _installation(ctx, who, Action.REPORT_READ, installation_id)
-    year = year or _year(ctx, target.jurisdiction)
+    year = year or _year(ctx)
     rules = load_compliance_rules(target.jurisdiction, year)
     plan = mrv.monitoring_plan(ctx.sessions, installation_id)
     history = reports.report_history(ctx.sessions, installation_id)
