@@ -29,6 +29,7 @@ from carbonbridge.demo.link_demo import publish_link_demo, run_link_demo
 from carbonbridge.demo.market_report import append_to_report, section
 from carbonbridge.demo.report import write_mrv_report
 from carbonbridge.demo.synthetic import SyntheticInstallation, belarus, china
+from carbonbridge.demo.web_users import create_for_demo as create_web_users
 from carbonbridge.domain.mrv.monitoring import parse_plan
 from carbonbridge.domain.mrv.verification import Opinion, materiality_pct
 from carbonbridge.entrypoints.bootstrap import App, build_app
@@ -191,6 +192,7 @@ def run_demo(output: Path, *, seed: int = 2026, year: int = 2025, console: Conso
     with console.status("BY: compiling the national inventory 1990-latest (KCA, uncertainty, exports)"):
         summary["inventory"] = run_inventory_demo(output, seed=seed, sessions=app.sessions, latest_year=year)
         summary["reconciliation"] = _reconcile(app, output)
+    create_web_users(app.sessions, systems, output, now, console)
     app.engine.dispose()
     _print_summary(console, summary, output)
     return summary

@@ -52,6 +52,7 @@ def use_password_hasher(hasher: PasswordHasher) -> None:
 
 
 INVALID = "invalid user name, password or one-time code"
+_BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 
 
 def _sha256(secret: str) -> str:
@@ -112,13 +113,17 @@ def create_user(
     now: dt.datetime,
     representative_id: str | None = None,
     actor: str = "registry",
+    totp_secret: str | None = None,
 ) -> Enrolment:
-    """A user with grants; returns the TOTP provisioning URI (the only time the seed leaves the server)."""
+    """A user with grants; returns the TOTP provisioning URI (the only time the seed leaves the server).
+    `totp_secret` provisions a given seed instead of a random one (the demo's reproducible users)."""
     _validate_user_id(user_id)
     wanted = sorted(set(grants))
     for grant in wanted:
         grant.validate()
-    hashed, secret = hash_password(password), pyotp.random_base32()
+    if totp_secret is not None and not (len(totp_secret) >= 16 and set(totp_secret) <= set(_BASE32)):
+        raise ValidationFailed([Problem("a TOTP seed is at least 16 base32 characters", field="totp_secret")])
+    hashed, secret = hash_password(password), totp_secret or pyotp.random_base32()
     with unit_of_work(sessions) as session:
         if session.execute(select(USERS.c.id).where(USERS.c.id == user_id)).first() is not None:
             raise Conflict(f"user {user_id!r} exists")

@@ -171,6 +171,13 @@ def _latest_plan(session: Session, installation_id: str) -> tuple[MonitoringPlan
     return row, plan
 
 
+def monitoring_plan(sessions: Sessions, installation_id: str) -> tuple[int, MonitoringPlan] | None:
+    """The installation's latest monitoring plan and its version (None before the first)."""
+    with sessions() as session:
+        found = _latest_plan(session, installation_id)
+        return None if found is None else (found[0].version, found[1])
+
+
 # --- activity data ----------------------------------------------------------------------
 
 

@@ -42,6 +42,7 @@ class Action(StrEnum):
     ASSESSMENT_READ = "assessment.read"
     REPORT_READ = "report.read"  # MRV emissions reports of an installation
     REPORT_VERIFY = "report.verify"
+    ORDER_PLACE = "market.order"  # place or cancel exchange orders for one's trading account
     ASSESS = "assessment.run"  # assess a jurisdiction-year after the surrender deadline; block missing
     PLAN_READ = "monitoring_plan.read"
     PLAN_REGISTER = "monitoring_plan.register"  # a new installation, or a new version of its plan
@@ -119,6 +120,7 @@ RULES: dict[Action, frozenset[Role]] = {
     Action.LINK_READ: frozenset(_READERS),
     Action.LINK_RECONCILE: frozenset({R.REGISTRY_ADMIN}),
     Action.LINK_RESOLVE: frozenset({R.REGISTRY_ADMIN}),
+    Action.ORDER_PLACE: frozenset({R.TRADER}),
 }
 """Action -> the roles that may do it. Jurisdiction-wide roles act on every object of their
 jurisdiction; account-scoped roles only on their account(s); the verifier on its installation."""

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from fastapi import FastAPI
 
 from carbonbridge import __version__
+from carbonbridge.entrypoints import web
 from carbonbridge.entrypoints.bootstrap import build_app, utcnow
 from carbonbridge.entrypoints.http import (
     problems,
@@ -74,5 +75,6 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], dt.datet
         app.add_middleware(
             CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["*"], allow_headers=["*"]
         )
+    web.install(app)  # the web application's pages (entrypoints/web), on the same app and policy
     app.add_middleware(ApiMiddleware, context=context)
     return app
