@@ -86,9 +86,9 @@ PAGES: dict[str, dict[str, int]] = {
         "verifier": 404,
         "auditor": 200,
     },
-    "/web/installations/INST-1/activity": {
+    "/web/installations/INST-1/activity": {  # activity.upload: the operator, and the national administrator
         "admin": 403,
-        "national": 403,
+        "national": 200,
         "operator": 200,
         "trader": 403,
         "verifier": 403,
