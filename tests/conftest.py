@@ -164,3 +164,46 @@ def add_verified_report() -> Callable[..., None]:
             )
 
     return add
+
+
+# --- problem documents never reveal server paths ------------------------------------------------
+
+
+def server_paths_in(text: str) -> list[str]:
+    """The server locations `text` reveals: where the package is installed (a checkout or
+    site-packages), the repository, and the temporary folder (uploads are saved there)."""
+    import tempfile
+
+    import carbonbridge
+
+    package = Path(carbonbridge.__file__).resolve().parent
+    markers = {str(package), str(package.parent), str(Path(__file__).resolve().parents[1]), "site-packages"}
+    markers.add(str(Path(tempfile.gettempdir()).resolve()) + "/")
+    markers.add(tempfile.gettempdir() + "/")
+    return sorted(m for m in markers if m in text)
+
+
+@pytest.fixture(autouse=True)
+def _problem_documents_name_no_server_path(request: pytest.FixtureRequest) -> Iterator[None]:
+    """In the API tests (test_api_*), every problem document the app produces is scanned for
+    server paths after the test; the test fails naming the document and the path."""
+    if not request.module.__name__.rsplit(".", 1)[-1].startswith("test_api_"):
+        yield
+        return
+    from carbonbridge.entrypoints.http import problems
+
+    produced: list[str] = []
+    original = problems.problem_response
+
+    def recording(*args: Any, **kwargs: Any) -> Any:
+        response = original(*args, **kwargs)
+        produced.append(bytes(response.body).decode("utf-8"))
+        return response
+
+    problems.problem_response = recording  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        problems.problem_response = original  # type: ignore[assignment]
+    leaks = [(body, found) for body in produced if (found := server_paths_in(body))]
+    assert not leaks, f"a problem document reveals server paths {leaks[0][1]}: {leaks[0][0]}"

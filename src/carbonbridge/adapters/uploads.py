@@ -3,6 +3,7 @@ The problems a service finds name each file as the client sent it, never the tem
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import shutil
 import tempfile
@@ -24,13 +25,16 @@ def safe_name(client_name: str | None, default: str) -> str:
 
 
 def _relabel(problems: tuple[Problem, ...], names: Mapping[str, str]) -> list[Problem]:
+    """Each temporary path, wherever a problem names it (its file or its message), becomes the
+    client's name for it: longest paths first, so that a file is not taken for its folder."""
+    order = sorted(names, key=len, reverse=True)
     out = []
     for p in problems:
-        file = p.file
-        for temporary, client in names.items():
-            if file.startswith(temporary):
-                file = client + file[len(temporary) :]
-        out.append(Problem(p.message, file, p.line, p.column, p.field))
+        file, message = p.file, p.message
+        for temporary in order:
+            file = file.replace(temporary, names[temporary])
+            message = message.replace(temporary, names[temporary])
+        out.append(dataclasses.replace(p, file=file, message=message))
     return out
 
 
