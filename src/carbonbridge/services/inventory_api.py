@@ -40,16 +40,9 @@ def submissions_page(
     label: str | None = None,
 ) -> list[store.SubmissionView]:
     """The submissions of a jurisdiction by version, after version `after`; `label` filters."""
-    found = []
-    for version in store.versions(sessions, jurisdiction):
-        if after is not None and version <= after:
-            continue
-        view = store.submission(sessions, jurisdiction, version, gwp_set)
-        if label is None or view.label == label:
-            found.append(view)
-        if len(found) >= min(limit, MAX_PAGE):
-            break
-    return found
+    return store.submissions_page(
+        sessions, jurisdiction, after=after, limit=min(limit, MAX_PAGE), gwp_set=gwp_set, label=label
+    )
 
 
 def export_file(
