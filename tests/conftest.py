@@ -169,20 +169,6 @@ def add_verified_report() -> Callable[..., None]:
 # --- problem documents never reveal server paths ------------------------------------------------
 
 
-def server_paths_in(text: str) -> list[str]:
-    """The server locations `text` reveals: where the package is installed (a checkout or
-    site-packages), the repository, and the temporary folder (uploads are saved there)."""
-    import tempfile
-
-    import carbonbridge
-
-    package = Path(carbonbridge.__file__).resolve().parent
-    markers = {str(package), str(package.parent), str(Path(__file__).resolve().parents[1]), "site-packages"}
-    markers.add(str(Path(tempfile.gettempdir()).resolve()) + "/")
-    markers.add(tempfile.gettempdir() + "/")
-    return sorted(m for m in markers if m in text)
-
-
 @pytest.fixture(autouse=True)
 def _problem_documents_name_no_server_path(request: pytest.FixtureRequest) -> Iterator[None]:
     """In the API tests (test_api_*), every problem document the app produces is scanned for
@@ -191,6 +177,7 @@ def _problem_documents_name_no_server_path(request: pytest.FixtureRequest) -> It
         yield
         return
     from carbonbridge.entrypoints.http import problems
+    from server_paths import server_paths_in
 
     produced: list[str] = []
     original = problems.problem_response

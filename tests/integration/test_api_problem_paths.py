@@ -10,7 +10,7 @@ import pytest
 
 from api_world import ACTIVITY_HEADER, World, activity_row, add_plan, make_world
 from carbonbridge.client import ApiError
-from conftest import server_paths_in
+from server_paths import server_paths_in
 
 HAL = "installation_id,product,historical_activity_level,carbon_leakage_exposed\nINST-1,grey_cement_clinker,1000,true\n"
 
