@@ -198,3 +198,31 @@ def run_demo(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
         return output
 
     return run
+# --- problem documents never reveal server paths ------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _problem_documents_name_no_server_path(request: pytest.FixtureRequest) -> Iterator[None]:
+    """In the API tests (test_api_*), every problem document the app produces is scanned for
+    server paths after the test; the test fails naming the document and the path."""
+    if not request.module.__name__.rsplit(".", 1)[-1].startswith("test_api_"):
+        yield
+        return
+    from carbonbridge.entrypoints.http import problems
+    from server_paths import server_paths_in
+
+    produced: list[str] = []
+    original = problems.problem_response
+
+    def recording(*args: Any, **kwargs: Any) -> Any:
+        response = original(*args, **kwargs)
+        produced.append(bytes(response.body).decode("utf-8"))
+        return response
+
+    problems.problem_response = recording  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        problems.problem_response = original  # type: ignore[assignment]
+    leaks = [(body, found) for body in produced if (found := server_paths_in(body))]
+    assert not leaks, f"a problem document reveals server paths {leaks[0][1]}: {leaks[0][0]}"

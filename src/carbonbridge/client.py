@@ -33,6 +33,10 @@ class ApiError(Exception):
         return self.problem.get("response_code")
 
 
+Files = dict[str, tuple[str, bytes]] | list[tuple[str, tuple[str, bytes]]]
+"""Multipart files: field -> (name, content), or (field, (name, content)) pairs where a field repeats."""
+
+
 class Client:
     def __init__(
         self,
@@ -56,7 +60,7 @@ class Client:
         json: Any = None,
         params: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
-        files: dict[str, tuple[str, bytes]] | None = None,
+        files: Files | None = None,
         data: dict[str, Any] | None = None,
     ) -> Any:
         response = self._send(method, path, json=json, params=params, headers=headers, files=files, data=data)
@@ -70,7 +74,7 @@ class Client:
         json: Any = None,
         params: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
-        files: dict[str, tuple[str, bytes]] | None = None,
+        files: Files | None = None,
         data: dict[str, Any] | None = None,
     ) -> httpx.Response:
         sent = dict(headers or {})
@@ -78,8 +82,12 @@ class Client:
             sent["Authorization"] = f"Bearer {self.token}"
         clean = {k: v for k, v in (params or {}).items() if v is not None}
         body: dict[str, Any] = {"json": json}
-        if files is not None:  # multipart/form-data: the files and the form fields
-            body = {"files": files, "data": {k: str(v) for k, v in (data or {}).items() if v is not None}}
+        if files is not None:  # multipart/form-data, even without a file: form fields as parts without a file name
+            parts: list[tuple[str, tuple[str | None, bytes | str]]] = list(
+                files.items() if isinstance(files, dict) else files
+            )
+            parts += [(k, (None, str(v))) for k, v in (data or {}).items() if v is not None]
+            body = {"files": parts}
         response = self.http.request(method, PREFIX + path, params=clean, headers=sent, **body)
         if response.status_code >= 400:
             try:
@@ -224,6 +232,14 @@ class Client:
         """Compile the annual report; correcting a verified (or sent back) report needs a reason."""
         return self.post(f"/mrv/installations/{installation_id}/reports/{year}", {"gwp_set": gwp_set, "reason": reason})
 
+    def upload_measurements(
+        self, installation_id: str, name: str, content: bytes, *, year: int, emission_source: str, **form: Any
+    ) -> Any:
+        """A year of hourly CEMS data of one measurement-based source (gas, concentration_unit, flow_unit)."""
+        path = f"/mrv/installations/{installation_id}/measurements"
+        data = {"year": year, "emission_source": emission_source, **form}
+        return self.request("POST", path, files={"file": (name, content)}, data=data)
+
     def reports(self, installation_id: str, year: int | None = None) -> list[Any]:
         return list(self.paginate(f"/mrv/installations/{installation_id}/reports", year=year))
 
@@ -235,6 +251,25 @@ class Client:
 
     def inventory_submissions(self, jurisdiction: str, **filters: Any) -> list[Any]:
         return list(self.paginate(f"/inventory/{jurisdiction}/submissions", **filters))
+
+    def compile_inventory(
+        self, jurisdiction: str, activity_data: dict[str, bytes], *, factors: bytes | None = None, **form: Any
+    ) -> Any:
+        """Compile a submission from national activity data CSVs (file name -> content), as `inventory
+        compile --input FOLDER`; form: label, mrv_categories (comma-separated), gwp_set. `new` says
+        whether a version was added."""
+        files = [("activity_data", (name, content)) for name, content in activity_data.items()]
+        if factors is not None:
+            files.append(("factors", ("factors.csv", factors)))
+        return self.request("POST", f"/inventory/{jurisdiction}/submissions", files=files, data=form)
+
+    def inventory_changes(self, jurisdiction: str, version: int, since: int, **params: Any) -> list[Any]:
+        """What changed from version `since` to `version` (`inventory diff`)."""
+        return list(self.paginate(f"/inventory/{jurisdiction}/submissions/{version}/changes", since=since, **params))
+
+    def reconciliation(self, jurisdiction: str, version: int, **params: Any) -> list[Any]:
+        """Verified installation emissions against the submission (`inventory reconcile`)."""
+        return list(self.paginate(f"/inventory/{jurisdiction}/submissions/{version}/reconciliation", **params))
 
     def inventory_submission(self, jurisdiction: str, version: int) -> Any:
         return self.get(f"/inventory/{jurisdiction}/submissions/{version}")
@@ -270,6 +305,27 @@ class Client:
     def crt_validate(self, jurisdiction: str, document: bytes, metadata: bytes) -> Any:
         files = {"file": ("crt.json", document), "metadata": ("metadata.json", metadata)}
         return self.request("POST", f"/inventory/{jurisdiction}/crt/validate", files=files)
+
+    def crt_read(self, jurisdiction: str, document: bytes, metadata: bytes, **form: Any) -> Any:
+        """The records (IPCC 2006) and notation keys of a CRT JSON (`inventory crt read`)."""
+        files = {"file": ("crt.json", document), "metadata": ("metadata.json", metadata)}
+        return self.request("POST", f"/inventory/{jurisdiction}/crt/read", files=files, data=form)
+
+    def crt_tables(
+        self,
+        jurisdiction: str,
+        version: int,
+        *,
+        notation_keys: bytes | None = None,
+        explanations: bytes | None = None,
+        **form: Any,
+    ) -> tuple[str, bytes]:
+        """CRT-like workbooks (`inventory crt tables`): (media type, bytes), one XLSX or a zip of several."""
+        uploads = {"notation_keys": notation_keys, "explanations": explanations}
+        sent = {field: (f"{field}.csv", content) for field, content in uploads.items() if content is not None}
+        path = f"/inventory/{jurisdiction}/submissions/{version}/crt/tables"
+        response = self._send("POST", path, files=sent, data=form)
+        return response.headers["content-type"], response.content
 
     # cap and allocation --------------------------------------------------------------------------
 

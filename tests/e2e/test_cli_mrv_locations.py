@@ -130,3 +130,36 @@ def test_cells_with_spaces_around_read_as_their_trimmed_text(tmp_path: Path) -> 
     row = (tmp_path / "out.csv").read_text(encoding="utf-8").splitlines()[1].split(",")
     assert row[:6] == ["r1 ", " BY-1 ", "s", " clinker ", "  10 ", " t "]  # the input, as written
     assert float(row[6]) == 10 * 0.52  # t CO2 (IPCC 2006 Vol 3 Eq 2.4)
+
+
+def test_problems_as_json_lines_carry_what_each_field_should_hold(tmp_path: Path) -> None:
+    import json
+
+    source = tmp_path / "bad.csv"
+    source.write_text(HEADER + "r1,I,s,clinker,-1,t\nr2,I,s,clinker,5,MWh\n", encoding="utf-8")
+    out = tmp_path / "out.csv"
+    result = CliRunner().invoke(app, ["--problems", "json", "mrv", "calc", str(source), "--out", str(out)])
+    assert result.exit_code == 2 and not out.exists()
+    assert [json.loads(line) for line in result.stderr.strip().splitlines()] == [
+        {
+            "file": str(source),
+            "line": 2,
+            "column": 5,
+            "field": "quantity",
+            "message": "quantity must not be negative, got -1",
+            "expected": "number >= 0",
+        },
+        {
+            "file": str(source),
+            "line": 3,
+            "column": 6,
+            "field": "unit",
+            "message": "clinker is measured in mass (t, kt, kg...), got 'MWh' (energy)",
+            "expected": "unit of mass: t, kt, kg...",
+        },
+    ]
+    # the default stays the FILE:LINE:COLUMN: message lines
+    code, lines = _calc(tmp_path, source)
+    assert code == 2 and lines[0] == f"{source}:2:5: quantity must not be negative, got -1"
+    refused = CliRunner().invoke(app, ["--problems", "xml", "mrv", "calc", str(source), "--out", str(out)])
+    assert refused.exit_code == 2 and "--problems" in refused.stderr

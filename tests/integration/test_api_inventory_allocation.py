@@ -122,6 +122,35 @@ def test_the_registry_administrator_posts_the_allocation_once_signed(world: Worl
         assert denied.value.status == status
 
 
+def test_the_national_administrator_posts_the_allocation_as_its_own_representative_of_the_national_account(
+    world: World,
+) -> None:
+    # the national user has no representative id: it acts for BY-NHA as national-admin.national
+    run = _post(world, "national")
+    assert run["delivered_t"] == run["postings"][0]["allocation_t"] > 0
+    moved = world.as_user("auditor").transactions(type="allocation")
+    assert {(t["source_account"], t["initiator"]) for t in moved} == {("BY-NHA", "national-admin.national")}
+    issued = world.as_user("auditor").transactions(type="issuance")
+    assert {t["initiator"] for t in issued} == {"national-admin.national"}
+    again = _post(world, "national")  # the same representative, not a second one: the first run
+    assert again["delivered_t"] == run["delivered_t"]
+    from sqlalchemy import select
+
+    from carbonbridge.adapters.db.registry_models import RegistryAccountRepresentativeRow as Link
+
+    with world.core.sessions() as session:
+        held = session.scalars(select(Link.account_id).where(Link.representative_id == "national-admin.national"))
+        assert list(held) == ["BY-NHA"]  # the national account only, nothing else
+
+
+def test_a_long_user_id_gets_a_short_unique_national_representative_id() -> None:
+    from carbonbridge.services.national_representation import representative_id
+
+    long_a, long_b = "a" * 60 + "x", "a" * 60 + "y"
+    assert representative_id("national") == "national-admin.national"
+    assert len(representative_id(long_a)) <= 64 and representative_id(long_a) != representative_id(long_b)
+
+
 def test_allocation_posting_on_both_databases(app: Any, tmp_path: Path) -> None:
     w = make_world(app)
     run = _post(w, "admin")

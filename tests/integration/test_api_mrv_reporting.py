@@ -137,3 +137,11 @@ def test_the_upload_writes_nothing_on_postgresql_either_when_one_line_is_wrong(a
         w.as_user("operator").upload_activity("a.csv", text.encode())
     assert refused.value.status == 422 and refused.value.problem["problems"][0]["line"] == 3
     assert datasets(w) == 0
+
+
+def test_located_problems_say_what_each_field_should_hold(world: World) -> None:
+    rows = activity_row("INST-1", quantity=-1) + activity_row("INST-1", record="gas-2").replace(",2025,", ",20x5,")
+    with pytest.raises(ApiError) as bad:
+        world.as_user("operator").upload_activity("activity.csv", (ACTIVITY_HEADER + rows).encode())
+    found = [(p["line"], p["field"], p["expected"]) for p in bad.value.problem["problems"]]
+    assert found == [(2, "quantity", "number >= 0"), (3, "year", "integer in [1850, 2200]")]

@@ -57,9 +57,10 @@ def test_allocation_rules_are_overridden_by_allocation_code_toml(config: Path) -
     assert shipped_cap.start_year == 2025
 
 
-def test_a_broken_override_is_reported_with_its_path(config: Path) -> None:
+def test_a_broken_override_is_reported_by_its_name_under_carbonbridge_config(config: Path) -> None:
     (config / "BY.toml").write_text('code = "BY\n', encoding="utf-8")
     with pytest.raises(ValidationFailed) as info:
         load_jurisdiction("BY")
-    assert info.value.problems[0].file == str(config / "BY.toml")
+    # the logical name, not the server path: problem documents over HTTP must not reveal it
+    assert info.value.problems[0].file == "$CARBONBRIDGE_CONFIG/BY.toml"
     assert "invalid TOML" in info.value.problems[0].message

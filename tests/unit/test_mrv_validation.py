@@ -260,3 +260,42 @@ def test_cn_coal_is_not_an_ipcc2006_activity_with_factors() -> None:
         build_plan(key, load_pack("ipcc2006"))
     assert [p.field for p in rejected.value.problems] == ["activity"]
     assert "ipcc2006 has no" in rejected.value.problems[0].message
+
+
+@pytest.mark.parametrize(
+    ("row", "field", "expected"),
+    [
+        ("r2,BY-1,gas,natural_gas,-5,t,2024,manufacturing,,,", "quantity", "number >= 0"),
+        ("r2,BY-1,gas,natural_gas,lots,t,2024,manufacturing,,,", "quantity", "number >= 0"),
+        ("r2,BY-1,gas,natural_gas,5,t,20x4,manufacturing,,,", "year", "integer in [1850, 2200]"),
+        (
+            "r2,BY-1,gas,natural_gas,5,t,2024,space,,,",
+            "sector",
+            "one of: energy_industries, manufacturing, commercial, residential",
+        ),
+        ("r2,BY-1,gas,natural_gas,5,t,2024,manufacturing,34,,", "ncv_unit", "unit of ncv"),
+        ("r2,BY-1,gas,natural_gas,5,furlong,2024,manufacturing,,,", "unit", "unit of mass, volume or energy"),
+        ("r2,BY-1,kiln,clinker,5,MWh,2024,,,,", "unit", "unit of mass: t, kt, kg..."),
+        ("r2,BY-1,acid,nitric_acid,5,t,2024,,,,", "technology", "one of: high_pressure, medium_pressure, ..."),
+        ("ok1,BY-1,gas,natural_gas,1,TJ,2024,manufacturing,,,", "record_id", "text unique in the file"),
+        (",BY-1,gas,natural_gas,1,TJ,2024,manufacturing,,,", "record_id", "text"),
+    ],
+)
+def test_each_problem_says_what_the_field_should_hold(row: str, field: str, expected: str) -> None:
+    raw = pl.read_csv(
+        io.StringIO(f"{HEADER}\nok1,BY-1,gas,natural_gas,1,TJ,2024,manufacturing,,,\n{row}\n"), infer_schema=False
+    )
+    with pytest.raises(ValidationFailed) as failed:
+        validate_frame(raw, TableSource("in.csv", 2, tuple(raw.columns)), load_pack("ipcc2006"))
+    found = [p for p in failed.value.problems if p.field == field]
+    assert found and all(p.expected for p in found), found
+    problem = found[0]
+    if expected.endswith(", ..."):  # a long list: its start
+        assert problem.expected is not None and problem.expected.startswith("one of: ")
+    else:
+        assert problem.expected == expected
+    assert problem.render() == f"in.csv:3:{HEADER.split(',').index(field) + 1}: {problem.message}"  # unchanged
+
+
+def test_the_expected_value_stays_out_of_the_rendered_line() -> None:
+    assert Problem("bad", "a.csv", 3, 5, "quantity", "number >= 0").render() == "a.csv:3:5: bad"

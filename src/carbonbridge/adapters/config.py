@@ -16,16 +16,23 @@ from carbonbridge.domain.jurisdiction import Jurisdiction, parse_jurisdiction
 
 
 def config_document(folder: str, name: str, *, override_name: str | None = None) -> tuple[dict[str, Any], str] | None:
-    """The parsed TOML and its path: the override if present, else the shipped file, else None."""
+    """The parsed TOML and its logical name: the override if present, else the shipped file, else None.
+
+    The name, not the path, is what problems and messages carry: `data/<folder>/<name>` for a
+    shipped file, `$CARBONBRIDGE_CONFIG/<file>` for an override. A problem document over HTTP
+    then never reveals where the server is installed or keeps its configuration."""
     override = os.environ.get("CARBONBRIDGE_CONFIG")
     shipped = Path(str(resources.files("carbonbridge") / "data" / folder)) / name
-    candidates = ([Path(override) / (override_name or name)] if override else []) + [shipped]
-    for path in candidates:
+    candidates = [(shipped, f"data/{folder}/{name}")]
+    if override:
+        own = override_name or name
+        candidates.insert(0, (Path(override) / own, f"$CARBONBRIDGE_CONFIG/{own}"))
+    for path, logical in candidates:
         if path.exists():
             try:
-                return tomllib.loads(path.read_text(encoding="utf-8")), str(path)
+                return tomllib.loads(path.read_text(encoding="utf-8")), logical
             except tomllib.TOMLDecodeError as exc:
-                raise ValidationFailed([Problem(f"invalid TOML: {exc}", str(path))]) from None
+                raise ValidationFailed([Problem(f"invalid TOML: {exc}", logical)]) from None
     return None
 
 

@@ -40,12 +40,12 @@ MAX_PROBLEMS = 200
 @cache
 def default_factor_table() -> FactorTable:
     path = Path(str(resources.files("carbonbridge") / "data" / "inventory" / "factors.csv"))
-    return load_factor_table(path)
+    return load_factor_table(path, name="data/inventory/factors.csv")  # its logical name, not the server path
 
 
-def load_factor_table(path: Path) -> FactorTable:
+def load_factor_table(path: Path, *, name: str | None = None) -> FactorTable:
     with path.open(newline="", encoding="utf-8") as handle:
-        return build_table(list(csv.DictReader(handle)), file=str(path))
+        return build_table(list(csv.DictReader(handle)), file=name or str(path))
 
 
 class _Reader:

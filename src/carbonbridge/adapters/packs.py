@@ -42,9 +42,9 @@ def available_packs() -> list[str]:
 @cache
 def load_pack(name_or_path: str = DEFAULT_PACK) -> MethodPack:
     """A shipped pack by name, or a user pack from a folder holding pack.toml and factors.csv."""
-    folder = Path(name_or_path)
-    if not (folder / "pack.toml").exists():
-        folder = _data() / "packs" / name_or_path
+    folder, label = Path(name_or_path), str(Path(name_or_path) / "factors.csv")
+    if not (folder / "pack.toml").exists():  # a shipped pack is named by its place in the package, not the server's
+        folder, label = _data() / "packs" / name_or_path, f"data/packs/{name_or_path}/factors.csv"
     if not (folder / "pack.toml").exists():
         raise NotFound(
             f"unknown method pack {name_or_path!r}; shipped packs: {', '.join(available_packs())} "
@@ -53,4 +53,4 @@ def load_pack(name_or_path: str = DEFAULT_PACK) -> MethodPack:
     meta = tomllib.loads((folder / "pack.toml").read_text(encoding="utf-8"))
     factors = folder / "factors.csv"
     with factors.open(newline="", encoding="utf-8") as handle:
-        return build_pack(meta, load_activities(), list(csv.DictReader(handle)), file=str(factors))
+        return build_pack(meta, load_activities(), list(csv.DictReader(handle)), file=label)

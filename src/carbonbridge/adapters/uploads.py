@@ -3,10 +3,11 @@ The problems a service finds name each file as the client sent it, never the tem
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -24,20 +25,20 @@ def safe_name(client_name: str | None, default: str) -> str:
 
 
 def _relabel(problems: tuple[Problem, ...], names: Mapping[str, str]) -> list[Problem]:
+    """Each temporary path, wherever a problem names it (its file or its message), becomes the
+    client's name for it: longest paths first, so that a file is not taken for its folder."""
+    order = sorted(names, key=len, reverse=True)
     out = []
     for p in problems:
-        file = p.file
-        for temporary, client in names.items():
-            if file.startswith(temporary):
-                file = client + file[len(temporary) :]
-        out.append(Problem(p.message, file, p.line, p.column, p.field))
+        file, message = p.file, p.message
+        for temporary in order:
+            file = file.replace(temporary, names[temporary])
+            message = message.replace(temporary, names[temporary])
+        out.append(dataclasses.replace(p, file=file, message=message))
     return out
 
 
-@contextmanager
-def saved(uploads: Mapping[str, tuple[str, bytes]]) -> Iterator[dict[str, Path]]:
-    """Write each upload (field -> (client file name, content)) to a private temporary folder and
-    yield field -> path; the folder is removed afterwards, whatever happens."""
+def _too_big(uploads: Mapping[str, tuple[str, bytes]]) -> None:
     too_big = [
         Problem(f"the file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB", name, field=field)
         for field, (name, content) in uploads.items()
@@ -45,6 +46,13 @@ def saved(uploads: Mapping[str, tuple[str, bytes]]) -> Iterator[dict[str, Path]]
     ]
     if too_big:
         raise ValidationFailed(too_big)
+
+
+@contextmanager
+def saved(uploads: Mapping[str, tuple[str, bytes]]) -> Iterator[dict[str, Path]]:
+    """Write each upload (field -> (client file name, content)) to a private temporary folder and
+    yield field -> path; the folder is removed afterwards, whatever happens."""
+    _too_big(uploads)
     folder = Path(tempfile.mkdtemp(prefix="carbonbridge-upload-"))
     try:
         paths: dict[str, Path] = {}
@@ -59,6 +67,30 @@ def saved(uploads: Mapping[str, tuple[str, bytes]]) -> Iterator[dict[str, Path]]
         try:
             yield paths
         except ValidationFailed as exc:
+            raise ValidationFailed(_relabel(exc.problems, names), truncated=exc.truncated) from None
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextmanager
+def saved_together(field: str, uploads: Sequence[tuple[str, bytes]], *, what: str) -> Iterator[Path]:
+    """Write several uploads of one field into one private temporary folder, each under the safe
+    form of the client's name (a service reads the folder, as the CLI's --input FOLDER), and yield
+    the folder. Problems name each file as the client sent it and the folder as `what`."""
+    named = [(safe_name(name, f"{field}-{n}"), content) for n, (name, content) in enumerate(uploads, 1)]
+    _too_big({f"{field}[{n}]": item for n, item in enumerate(named)})
+    seen = [name for name, _ in named]
+    twice = sorted({name for name in seen if seen.count(name) > 1})
+    if twice:
+        raise ValidationFailed([Problem("two files of the upload have this name", name, field=field) for name in twice])
+    folder = Path(tempfile.mkdtemp(prefix="carbonbridge-upload-"))
+    try:
+        for name, content in named:
+            (folder / name).write_bytes(content)
+        try:
+            yield folder
+        except ValidationFailed as exc:
+            names = {f"{folder}/": "", str(folder): what}
             raise ValidationFailed(_relabel(exc.problems, names), truncated=exc.truncated) from None
     finally:
         shutil.rmtree(folder, ignore_errors=True)

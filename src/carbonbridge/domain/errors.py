@@ -13,13 +13,19 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """One problem found in input data, located as precisely as the input allows."""
+    """One problem found in input data, located as precisely as the input allows.
+
+    `expected`, where the validator knows it, says what the field should hold, for a program to
+    read: `number`, `number >= 0`, `number in [0, 1]`, `integer in [1850, 2200]`, `one of: a, b`,
+    `unit of mass: t, kt, kg...`, `text`, ... (the message says the same for a person). `render()`
+    leaves it out: the one-line FILE:LINE:COLUMN: message stays as tools and tests parse it."""
 
     message: str
     file: str = "<input>"
     line: int | None = None
     column: int | None = None
     field: str | None = None
+    expected: str | None = None
 
     def render(self) -> str:
         if self.file == "<input>" and self.line is None and self.field:
@@ -32,6 +38,11 @@ class Problem:
         elif self.field:
             where += f":{self.field}"
         return f"{where}: {self.message}"
+
+
+def one_of(choices: Sequence[str]) -> str:
+    """The `expected` of a field that takes one of `choices`."""
+    return "one of: " + ", ".join(choices)
 
 
 class CarbonBridgeError(Exception):

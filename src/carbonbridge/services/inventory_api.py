@@ -1,5 +1,6 @@
 """The national inventory for the HTTP API: submissions page by page, and the CLI's exports
-(`inventory export`, `inventory crt export`) as bytes instead of files in a folder."""
+(`inventory export`, `inventory crt export`, `inventory crt tables`) as bytes instead of files in
+a folder."""
 
 from __future__ import annotations
 
@@ -39,16 +40,9 @@ def submissions_page(
     label: str | None = None,
 ) -> list[store.SubmissionView]:
     """The submissions of a jurisdiction by version, after version `after`; `label` filters."""
-    found = []
-    for version in store.versions(sessions, jurisdiction):
-        if after is not None and version <= after:
-            continue
-        view = store.submission(sessions, jurisdiction, version, gwp_set)
-        if label is None or view.label == label:
-            found.append(view)
-        if len(found) >= min(limit, MAX_PAGE):
-            break
-    return found
+    return store.submissions_page(
+        sessions, jurisdiction, after=after, limit=min(limit, MAX_PAGE), gwp_set=gwp_set, label=label
+    )
 
 
 def export_file(
@@ -123,7 +117,7 @@ def crt_export_document(
         template_path=template,
         output=output,
         now=now,
-        fx_years=crt.parse_years(fx_years),
+        fx_years=crt.parse_years(fx_years, field="fx_years"),
         gwp_set=gwp_set,
         source=label,
         ne_threshold=ne_threshold,
@@ -132,3 +126,51 @@ def crt_export_document(
     document = json.loads(output.read_text(encoding="utf-8"))
     assert isinstance(document, dict), "export_crt writes a JSON object"
     return result, document
+
+
+XLSX = EXPORTS["xlsx"][1]
+
+
+def crt_tables_file(
+    sessions: Sessions,
+    jurisdiction: str,
+    version: int,
+    *,
+    notation_keys: Path | None,
+    explanations: Path | None,
+    previous_version: int | None,
+    years: Sequence[int] | None,
+    base_year: int | None,
+    gwp_set: str,
+    kca_threshold: float,
+) -> tuple[str, str, bytes]:
+    """`inventory crt tables` of a stored submission: one XLSX workbook for one year, else a zip of
+    one per year. Name, media type, bytes."""
+    store.submission(sessions, jurisdiction, version, gwp_set)  # NotFound before any work
+    folder = Path(tempfile.mkdtemp(prefix="carbonbridge-tables-"))
+    try:
+        result = crt.tables_command(
+            sessions,
+            jurisdiction,
+            folder,
+            version=version,
+            records_file=None,
+            keys_file=notation_keys,
+            previous_version=previous_version,
+            previous_records=None,
+            explanations=explanations,
+            years=years,
+            base_year=base_year,
+            gwp_set=gwp_set,
+            kca_threshold=kca_threshold,
+        )
+        written = sorted(Path(f) for f in result["files"])
+        if len(written) == 1:
+            return f"{jurisdiction}_v{version}_{written[0].name}", XLSX, written[0].read_bytes()
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for path in written:
+                archive.write(path, path.name)
+        return f"{jurisdiction}_v{version}_CRT-like.zip", "application/zip", buffer.getvalue()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

@@ -267,8 +267,8 @@ def crt_tables(
     return {"files": files}
 
 
-def parse_years(text: str) -> list[int]:
-    """'1990-2004,2006' -> [1990, ..., 2004, 2006]; ValidationFailed naming the bad part."""
+def parse_years(text: str, *, field: str = "--fx-years") -> list[int]:
+    """'1990-2004,2006' -> [1990, ..., 2004, 2006]; ValidationFailed naming the bad part (in `field`)."""
     out: list[int] = []
     for part in (p.strip() for p in text.split(",") if p.strip()):
         first, _, last = part.partition("-")
@@ -277,7 +277,7 @@ def parse_years(text: str) -> list[int]:
             if not 1700 <= a <= b <= 2200:
                 raise ValueError
         except ValueError:
-            raise ValidationFailed([Problem(f"{part!r} is not a year or FIRST-LAST", field="--fx-years")]) from None
+            raise ValidationFailed([Problem(f"{part!r} is not a year or FIRST-LAST", field=field)]) from None
         out += range(a, b + 1)
     return sorted(set(out))
 

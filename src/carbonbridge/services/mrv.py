@@ -27,7 +27,7 @@ from carbonbridge.adapters.db.models import (
 from carbonbridge.adapters.db.uow import audit, unit_of_work
 from carbonbridge.adapters.packs import load_pack
 from carbonbridge.adapters.tables import read_table, sha256_of
-from carbonbridge.domain.errors import Conflict, NotFound, Problem, ValidationFailed
+from carbonbridge.domain.errors import Conflict, NotFound, Problem, ValidationFailed, one_of
 from carbonbridge.domain.mrv import cems
 from carbonbridge.domain.mrv.bulk import TableSource, records_from_frame, validate_frame
 from carbonbridge.domain.mrv.calculation import Calculator
@@ -367,12 +367,19 @@ def _hour_problems(hours: pl.Series, source: TableSource) -> list[Problem]:
     column = source.columns.index("hour") + 1
     text = hours.str.strip_chars().replace("", None)
     problems = [
-        Problem("missing hour", source.file, source.line(i), column, "hour")
+        Problem("missing hour", source.file, source.line(i), column, "hour", "text unique in the file")
         for i in text.is_null().arg_true().to_list()[:500]
     ]
     repeated = text.is_duplicated() & text.is_not_null()
     problems += [
-        Problem(f"hour {text[i]!r} appears more than once", source.file, source.line(i), column, "hour")
+        Problem(
+            f"hour {text[i]!r} appears more than once",
+            source.file,
+            source.line(i),
+            column,
+            "hour",
+            "text unique in the file",
+        )
         for i in repeated.arg_true().to_list()[:500]
     ]
     if hours.len() > cems.MAX_HOURS_PER_YEAR:
@@ -401,7 +408,8 @@ def import_cems(
     if gas not in MEASURED_GASES:
         # The report keeps measured masses per gas (co2_t, ch4_t, n2o_t); anything else would crash it later.
         expected = ", ".join(MEASURED_GASES)
-        raise ValidationFailed([Problem(f"unknown gas {gas!r}; expected one of {expected}", field="gas")])
+        message = f"unknown gas {gas!r}; expected one of {expected}"
+        raise ValidationFailed([Problem(message, field="gas", expected=one_of(MEASURED_GASES))])
     if concentration_unit not in cems.CONCENTRATION_UNITS or flow_unit not in cems.FLOW_UNITS:
         raise ValidationFailed(
             [
@@ -430,6 +438,7 @@ def import_cems(
                 source.line(i),
                 source.columns.index(name) + 1,
                 name,
+                "number or blank",
             )
             for i in bad[:500]
         ]

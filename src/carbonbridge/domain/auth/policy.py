@@ -47,8 +47,10 @@ class Action(StrEnum):
     PLAN_READ = "monitoring_plan.read"
     PLAN_REGISTER = "monitoring_plan.register"  # a new installation, or a new version of its plan
     ACTIVITY_UPLOAD = "activity.upload"  # a year of activity data of the installations in the file
+    MEASUREMENT_UPLOAD = "measurement.upload"  # a year of CEMS hours of one measurement-based source
     REPORT_SUBMIT = "report.submit"  # compile the annual report; a correction is a new version
-    INVENTORY_READ = "inventory.read"  # submissions, exports, KCA, uncertainty, CRT files
+    INVENTORY_READ = "inventory.read"  # submissions, exports, KCA, uncertainty, diff, reconciliation, CRT files
+    INVENTORY_COMPILE = "inventory.compile"  # a new submission version from national activity data and MRV
     ALLOCATION_READ = "allocation.read"  # the cap, allocation plans and the allocations posted
     ALLOCATION_POST = "allocation.post"  # issue and allocate (ex ante) or true up from a plan's table
     LINK_SEND = "link.send"  # send units to the partner registry
@@ -110,9 +112,12 @@ RULES: dict[Action, frozenset[Role]] = {
     Action.PLAN_READ: frozenset({*_READERS, R.VERIFIER, R.OPERATOR_REPRESENTATIVE}),
     Action.PLAN_REGISTER: frozenset({R.NATIONAL_ADMIN, R.OPERATOR_REPRESENTATIVE}),
     Action.ACTIVITY_UPLOAD: frozenset({R.NATIONAL_ADMIN, R.OPERATOR_REPRESENTATIVE}),
+    Action.MEASUREMENT_UPLOAD: frozenset({R.NATIONAL_ADMIN, R.OPERATOR_REPRESENTATIVE}),  # EU MRR Art. 40-46
     Action.REPORT_SUBMIT: frozenset({R.NATIONAL_ADMIN, R.OPERATOR_REPRESENTATIVE}),
     # the national inventory is the state's (UNFCCC reporting): its administrators and auditors
     Action.INVENTORY_READ: frozenset(_READERS),
+    # compiling is the national inventory agency's work: the national administrator, not the registry's
+    Action.INVENTORY_COMPILE: frozenset({R.NATIONAL_ADMIN}),
     # cap and free allocation: the administrators of that jurisdiction (Directive 2003/87/EC Art. 10a-11)
     Action.ALLOCATION_READ: frozenset(_READERS),
     Action.ALLOCATION_POST: frozenset({R.REGISTRY_ADMIN, R.NATIONAL_ADMIN}),

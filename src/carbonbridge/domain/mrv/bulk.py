@@ -21,7 +21,7 @@ from typing import Any
 
 import polars as pl
 
-from carbonbridge.domain.errors import Problem, ValidationFailed
+from carbonbridge.domain.errors import Problem, ValidationFailed, one_of
 from carbonbridge.domain.gwp import gwp
 from carbonbridge.domain.mrv.calculation import GASES, PlanKey, PlanRejected, build_plan
 from carbonbridge.domain.mrv.factors import MethodPack
@@ -222,37 +222,64 @@ for _gas in GASES:
     )
 
 
-def _flag(frame: pl.DataFrame, condition: pl.Expr, column: str, message: pl.Expr | str) -> pl.DataFrame:
+Check = tuple[pl.Expr, str, pl.Expr | str, str | None]  # condition, column, message, expected
+
+
+def _flag(
+    frame: pl.DataFrame, condition: pl.Expr, column: str, message: pl.Expr | str, expected: str | None = None
+) -> pl.DataFrame:
     msg = pl.lit(message) if isinstance(message, str) else message
-    return frame.filter(condition).select(pl.col(_ROW), pl.lit(column).alias("column"), msg.alias("message"))
+    return frame.filter(condition).select(
+        pl.col(_ROW),
+        pl.lit(column).alias("column"),
+        msg.alias("message"),
+        pl.lit(expected, dtype=pl.String).alias("expected"),
+    )
 
 
-def _checks() -> list[tuple[pl.Expr, str, pl.Expr | str]]:
-    """Per-row checks on the raw (`raw_*`) and typed columns: (condition, column, message)."""
-    checks: list[tuple[pl.Expr, str, pl.Expr | str]] = [
-        (pl.col(f"raw_{c}").is_null(), c, f"missing value for required column {c}") for c in REQUIRED_COLUMNS
+def expected_of(column: str) -> str:
+    """What a cell of `column` should hold (Problem.expected)."""
+    if column == "oxidation_factor":
+        return "number in [0, 1]"
+    if column in NUMERIC_COLUMNS:
+        return "number >= 0"
+    if column == "year":
+        return f"integer in [{YEAR_RANGE[0]}, {YEAR_RANGE[1]}]"
+    if column == "sector":
+        return one_of(SECTORS)
+    return "text"
+
+
+def _checks() -> list[Check]:
+    """Per-row checks on the raw (`raw_*`) and typed columns: (condition, column, message, expected)."""
+    checks: list[Check] = [
+        (pl.col(f"raw_{c}").is_null(), c, f"missing value for required column {c}", expected_of(c))
+        for c in REQUIRED_COLUMNS
     ]
     for c in NUMERIC_COLUMNS:
         raw = pl.col(f"raw_{c}")
         bad = raw.is_not_null() & (pl.col(c).is_null() | pl.col(c).is_nan() | pl.col(c).is_infinite())
-        checks.append((bad, c, pl.format("expected a number, got '{}'", raw)))
-        checks.append((pl.col(c) < 0, c, pl.format("{} must not be negative, got {}", pl.lit(c), raw)))
+        checks.append((bad, c, pl.format("expected a number, got '{}'", raw), expected_of(c)))
+        checks.append((pl.col(c) < 0, c, pl.format("{} must not be negative, got {}", pl.lit(c), raw), expected_of(c)))
     checks.append(
         (
             pl.col("oxidation_factor") > 1,
             "oxidation_factor",
             pl.format("oxidation_factor is a fraction between 0 and 1, got {}", pl.col("raw_oxidation_factor")),
+            expected_of("oxidation_factor"),
         )
     )
     year_bad = pl.col("raw_year").is_not_null() & (
         pl.col("year").is_null() | (pl.col("year") < YEAR_RANGE[0]) | (pl.col("year") > YEAR_RANGE[1])
     )
-    checks.append((year_bad, "year", pl.format("expected a year (1850-2200), got '{}'", pl.col("raw_year"))))
+    year_message = pl.format("expected a year (1850-2200), got '{}'", pl.col("raw_year"))
+    checks.append((year_bad, "year", year_message, expected_of("year")))
     checks.append(
         (
             pl.col("raw_sector").is_not_null() & ~pl.col("sector").is_in(list(SECTORS)),
             "sector",
             pl.format("unknown sector '{}'; expected one of " + ", ".join(SECTORS), pl.col("raw_sector")),
+            expected_of("sector"),
         )
     )
     for value, unit in VALUE_UNIT_PAIRS:
@@ -261,6 +288,7 @@ def _checks() -> list[tuple[pl.Expr, str, pl.Expr | str]]:
                 pl.col(f"raw_{value}").is_not_null() & pl.col(f"raw_{unit}").is_null(),
                 unit,
                 f"{value} is given, so {unit} is required",
+                f"unit of {value}",
             )
         )
     return checks
@@ -269,7 +297,7 @@ def _checks() -> list[tuple[pl.Expr, str, pl.Expr | str]]:
 def _row_problems(cleaned: pl.DataFrame, typed: pl.DataFrame, source: TableSource) -> list[pl.DataFrame]:
     both = pl.concat([cleaned.select(pl.all().name.prefix("raw_")), typed], how="horizontal")
     checks = _checks()
-    any_bad = pl.any_horizontal(condition for condition, _, _ in checks)
+    any_bad = pl.any_horizontal(check[0] for check in checks)
     ids = pl.col("raw_record_id").drop_nulls()
     # One pass decides whether anything is wrong; the located list is built only then. Equal ids
     # hash equally, so all-distinct hashes prove all-distinct ids; otherwise the ids are compared.
@@ -280,7 +308,7 @@ def _row_problems(cleaned: pl.DataFrame, typed: pl.DataFrame, source: TableSourc
     found: list[pl.DataFrame] = []
     if bad_rows:
         suspects = both.with_row_index(_ROW).filter(any_bad)
-        found += [_flag(suspects, condition, column, message) for condition, column, message in checks]
+        found += [_flag(suspects, *check) for check in checks]
     if duplicates:
         both = both.with_row_index(_ROW)
         first = (
@@ -298,6 +326,7 @@ def _row_problems(cleaned: pl.DataFrame, typed: pl.DataFrame, source: TableSourc
                     pl.col("raw_record_id"),
                     source.line_expr(pl.col("_first")),
                 ).alias("message"),
+                pl.lit("text unique in the file", dtype=pl.String).alias("expected"),
             )
         )
     return found
@@ -346,7 +375,7 @@ def _validate(
         coded = pl.DataFrame(codes).with_row_index(_ROW)
         for code, _key_row, exc in rejected:
             for problem in exc.problems:
-                found.append(_flag(coded, pl.col(_CODE) == code, problem.field, problem.message))
+                found.append(_flag(coded, pl.col(_CODE) == code, problem.field, problem.message, problem.expected))
     table = pl.concat(found).sort(_ROW, maintain_order=True) if found else pl.DataFrame()
     if table.height:
         shown = table.head(MAX_PROBLEMS)

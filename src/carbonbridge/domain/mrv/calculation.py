@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from carbonbridge.domain.errors import UnknownFactor
+from carbonbridge.domain.errors import UnknownFactor, one_of
 from carbonbridge.domain.gwp import gwp
 from carbonbridge.domain.mrv.factors import (
     Activity,
@@ -99,6 +99,7 @@ class PlanProblem:
 
     field: str
     message: str
+    expected: str | None = None  # what the field should hold (Problem.expected)
 
 
 class PlanRejected(Exception):
@@ -135,11 +136,11 @@ def build_plan(key: PlanKey, pack: MethodPack) -> CalcPlan:
     try:
         activity = pack.activity(key.activity)
     except UnknownFactor as exc:
-        raise PlanRejected([PlanProblem("activity", str(exc))]) from None
+        raise PlanRejected([PlanProblem("activity", str(exc), one_of(sorted(pack.activities)))]) from None
     try:
         dimension, unit_factor = to_canonical(key.unit)
     except UnitError as exc:
-        problems.append(PlanProblem("unit", str(exc)))
+        problems.append(PlanProblem("unit", str(exc), "unit of mass, volume or energy"))
         dimension, unit_factor = Dimension.MASS, 1.0
     if key.technology and activity.technologies and key.technology not in activity.technologies:
         problems.append(
@@ -147,6 +148,7 @@ def build_plan(key: PlanKey, pack: MethodPack) -> CalcPlan:
                 "technology",
                 f"unknown technology {key.technology!r} for {activity.code}; expected one of "
                 + ", ".join(activity.technologies),
+                one_of(activity.technologies),
             )
         )
     if activity.kind is not ActivityKind.FUEL and key.has_ncv:
@@ -172,11 +174,12 @@ def build_plan(key: PlanKey, pack: MethodPack) -> CalcPlan:
         return _mass_balance_plan(key, pack, activity, dimension, unit_factor)
     except UnknownFactor as exc:
         field = "technology" if activity.technologies and not key.technology else "activity"
-        message = str(exc)
+        message, expected = str(exc), one_of(activity.technologies) if field == "technology" else None
         if activity.kind is ActivityKind.FUEL and key.sector not in SECTORS:
             # CH4/N2O factors are per sector (IPCC 2006 Vol 2 Tables 2.2-2.5): point at the sector.
             field, message = "sector", f"{message}; give a sector, one of {', '.join(SECTORS)}"
-        raise PlanRejected([PlanProblem(field, message)]) from None
+            expected = one_of(SECTORS)
+        raise PlanRejected([PlanProblem(field, message, expected)]) from None
 
 
 def _where(key: PlanKey) -> dict[str, object]:
@@ -184,15 +187,14 @@ def _where(key: PlanKey) -> dict[str, object]:
 
 
 def _ratio(parameter: str, field: str, unit: str, allowed: set[Dimension]) -> tuple[Dimension | None, float]:
+    wanted = " or ".join(sorted(f"per {d.value}" for d in allowed))
     try:
         _, per, scale = canonical_scale(parameter, unit)
     except (UnitError, KeyError) as exc:
-        raise PlanRejected([PlanProblem(field, str(exc))]) from None
+        raise PlanRejected([PlanProblem(field, str(exc), f"unit {wanted}")]) from None
     if per not in allowed:
-        wanted = " or ".join(sorted(f"per {d.value}" for d in allowed))
-        raise PlanRejected(
-            [PlanProblem(field, f"unit {unit!r} is per {per.value if per else 'nothing'}; expected {wanted}")]
-        )
+        message = f"unit {unit!r} is per {per.value if per else 'nothing'}; expected {wanted}"
+        raise PlanRejected([PlanProblem(field, message, f"unit {wanted}")])
     return per, scale
 
 
@@ -201,7 +203,9 @@ def _require_mass(key: PlanKey, activity: Activity, dimension: Dimension) -> Non
         raise PlanRejected(
             [
                 PlanProblem(
-                    "unit", f"{activity.code} is measured in mass (t, kt, kg...), got {key.unit!r} ({dimension.value})"
+                    "unit",
+                    f"{activity.code} is measured in mass (t, kt, kg...), got {key.unit!r} ({dimension.value})",
+                    "unit of mass: t, kt, kg...",
                 )
             ]
         )
@@ -316,7 +320,9 @@ def _product_plan(
         raise PlanRejected(
             [
                 PlanProblem(
-                    "technology", f"{activity.code} needs a technology, one of {', '.join(activity.technologies)}"
+                    "technology",
+                    f"{activity.code} needs a technology, one of {', '.join(activity.technologies)}",
+                    one_of(activity.technologies),
                 )
             ]
         )

@@ -58,17 +58,24 @@ class TableSource:
         mapped = self._mapped()
         return row + self.first_line if mapped is None else pl.lit(mapped).gather(row)
 
-    def locate(self, row: int, column: str | None, message: str) -> Problem:
-        return Problem(message, self.file, self.line(row), self._number(column), column)
+    def locate(self, row: int, column: str | None, message: str, expected: str | None = None) -> Problem:
+        return Problem(message, self.file, self.line(row), self._number(column), column, expected)
 
     def locate_all(self, found: pl.DataFrame) -> list[Problem]:
-        """Problems from a frame of (row, column, message), their lines looked up in one go."""
+        """Problems from a frame of (row, column, message[, expected]), their lines looked up in one go."""
         rows = found.get_column(found.columns[0])
         mapped = self._mapped()
         lines = (rows + self.first_line).to_list() if mapped is None else mapped.gather(rows).to_list()
         return [
-            Problem(message, self.file, line, self._number(column), column)
-            for line, (_, column, message) in zip(lines, found.iter_rows(), strict=True)
+            Problem(
+                found_row[2],
+                self.file,
+                line,
+                self._number(found_row[1]),
+                found_row[1],
+                found_row[3] if len(found_row) > 3 else None,
+            )
+            for line, found_row in zip(lines, found.iter_rows(), strict=True)
         ]
 
     def _number(self, column: str | None) -> int | None:

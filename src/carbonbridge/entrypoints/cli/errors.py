@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,6 +13,7 @@ from carbonbridge.domain.errors import (
     CarbonBridgeError,
     Conflict,
     NotFound,
+    Problem,
     RuleViolation,
     StorageInvariantViolated,
     ValidationFailed,
@@ -22,16 +24,27 @@ EXIT_NOT_FOUND = 3
 EXIT_CONFLICT = 4
 EXIT_RULE = 5
 EXIT_DEFECT = 70  # sysexits EX_SOFTWARE: a database constraint fired, a defect of ours (rolled back)
+PROBLEM_FORMATS = ("text", "json")
+problem_format = "text"  # set by the root command's --problems, once per invocation
+
+
+def _problem_line(problem: Problem) -> str:
+    """text: FILE:LINE:COLUMN: message (what tools and editors parse); json: one object a line
+    with every field, `expected` included, for a program to read."""
+    if problem_format == "json":
+        fields = ("file", "line", "column", "field", "message", "expected")
+        return json.dumps({name: getattr(problem, name) for name in fields}, ensure_ascii=False)
+    return problem.render()
 
 
 @contextmanager
 def cli_errors() -> Iterator[None]:
-    """Every problem on its own stderr line as FILE:LINE:COLUMN: message; a non-zero exit."""
+    """Every problem on its own stderr line (FILE:LINE:COLUMN: message, or JSON); a non-zero exit."""
     try:
         yield
     except ValidationFailed as exc:
         for problem in exc.problems:
-            print(problem.render(), file=sys.stderr)
+            print(_problem_line(problem), file=sys.stderr)
         if exc.truncated:
             print(f"... and {exc.truncated} more problems", file=sys.stderr)
         raise typer.Exit(EXIT_INVALID) from None

@@ -6,7 +6,18 @@ from typing import Annotated
 import typer
 
 from carbonbridge import __version__
-from carbonbridge.entrypoints.cli import allocation, compliance, db, inventory, market, mrv, registry, serve, users
+from carbonbridge.entrypoints.cli import (
+    allocation,
+    compliance,
+    db,
+    errors,
+    inventory,
+    market,
+    mrv,
+    registry,
+    serve,
+    users,
+)
 from carbonbridge.entrypoints.cli import link as link_cli
 from carbonbridge.entrypoints.cli.errors import cli_errors
 
@@ -46,7 +57,18 @@ def main(
         typer.Option("--db", help="Database URL or SQLite file (default: $CARBONBRIDGE_DB or ./carbonbridge.db)"),
     ] = None,
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True)] = False,
+    problems: Annotated[
+        str,
+        typer.Option(
+            "--problems",
+            help="How rejected input is reported on stderr: text (FILE:LINE:COLUMN: message) or json "
+            "(one object a line: file, line, column, field, message, expected)",
+        ),
+    ] = "text",
 ) -> None:
+    if problems not in errors.PROBLEM_FORMATS:
+        raise typer.BadParameter(f"one of {', '.join(errors.PROBLEM_FORMATS)}", param_hint="--problems")
+    errors.problem_format = problems
     ctx.obj = {"db": database}
 
 

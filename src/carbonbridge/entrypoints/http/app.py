@@ -19,6 +19,7 @@ from carbonbridge.entrypoints.http import (
     routes_auth,
     routes_compliance,
     routes_inventory,
+    routes_inventory_crt,
     routes_link,
     routes_mrv,
     routes_public,
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], dt.datet
         routes_compliance,
         routes_mrv,
         routes_inventory,
+        routes_inventory_crt,
         routes_allocation,
         routes_public,
     ):

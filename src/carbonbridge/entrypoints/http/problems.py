@@ -54,6 +54,7 @@ def _located(problem: Problem) -> dict[str, Any]:
         "line": problem.line,
         "column": problem.column,
         "field": problem.field,
+        "expected": problem.expected,
     }
 
 
@@ -96,6 +97,7 @@ def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
                 "line": None,
                 "column": None,
                 "field": ".".join(where[1:]) or None,
+                "expected": None,
             }
         )
     return problem_response(

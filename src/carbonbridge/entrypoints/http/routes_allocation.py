@@ -15,7 +15,7 @@ from carbonbridge.entrypoints.http import files
 from carbonbridge.entrypoints.http import schemas as s
 from carbonbridge.entrypoints.http import schemas_reporting as r
 from carbonbridge.entrypoints.http.access import Caller, Ctx, OneTimeCode, authorize, sign
-from carbonbridge.services import allocation, allocation_posting, allocation_queries
+from carbonbridge.services import allocation, allocation_posting, allocation_queries, national_representation
 
 router = APIRouter(prefix="/allocation", tags=["cap and allocation"], responses=s.PROBLEMS)
 Code = Annotated[s.Jurisdiction, Path()]
@@ -98,10 +98,12 @@ def post(
     code: OneTimeCode = None,
 ) -> r.AllocationRunPublic:
     """Issue and allocate ex ante, or true up from verified output, signed with a fresh one-time code.
-    Idempotent per jurisdiction, year and phase: a repeat returns the first run; other figures 409."""
+    Idempotent per jurisdiction, year and phase: a repeat returns the first run; other figures 409.
+    A national administrator acts as the national account's representative `national-admin.<user>`
+    (added to the account on its first posting); a registry administrator as its own representative."""
     _jurisdiction(ctx, who, Action.ALLOCATION_POST, jurisdiction)
     sign(ctx, who, code)
-    initiator = who.representative_id or who.id  # the registry refuses one not representing the national account
+    initiator = national_representation.national_initiator(ctx.sessions, who, jurisdiction, now=ctx.now())
     with saved({"input": files.read(input, "input.csv")}) as paths:
         run = allocation_posting.post_allocation(
             ctx.sessions, jurisdiction, year, paths["input"], phase, now=ctx.now(), initiator=initiator

@@ -1,22 +1,26 @@
-"""National inventory resources: submissions, their exports, KCA and uncertainty, and the CRT Data
-Exchange JSON (export, validate, coverage) - the use cases of `carbonbridge inventory`."""
+"""National inventory resources: compile a submission, read every version, diff two, reconcile one
+with verified MRV, its exports, KCA and uncertainty - the use cases of `carbonbridge inventory`
+(its `crt` commands are routes_inventory_crt.py)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+import math
+from collections.abc import Sequence
+from dataclasses import asdict
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, File, Form, Path, Query, UploadFile
 from fastapi.responses import Response
 
-from carbonbridge.adapters.uploads import saved
+from carbonbridge.adapters.uploads import saved, saved_together
 from carbonbridge.domain.auth.policy import Action, Target
+from carbonbridge.domain.errors import Problem, ValidationFailed
 from carbonbridge.entrypoints.http import files
 from carbonbridge.entrypoints.http import schemas as s
 from carbonbridge.entrypoints.http import schemas_reporting as r
 from carbonbridge.entrypoints.http.access import Caller, Ctx, authorize
 from carbonbridge.services import inventory as store
 from carbonbridge.services import inventory_api, inventory_commands
-from carbonbridge.services import inventory_crt as crt
 
 router = APIRouter(prefix="/inventory", tags=["national inventory"], responses=s.PROBLEMS)
 Code = Annotated[s.Jurisdiction, Path()]
@@ -26,12 +30,12 @@ BaseQ = Annotated[int | None, Query(ge=1900, le=2100, description="Base year of 
 Gwp = Annotated[r.GwpSet, Query()]
 YearF = Annotated[int | None, Form(ge=1900, le=2100)]
 GwpF = Annotated[r.GwpSet, Form()]
-Metadata = Annotated[UploadFile, File(description="The CRT metadata JSON published by UNFCCC (user-supplied)")]
-Template = Annotated[UploadFile | None, File(description="The Party's own export from the ETF tool")]
+T = TypeVar("T")
+MAX_INPUT_FILES = 40  # every known input file once (adapters/inventory_files.INPUT_FILES), with room
 Keys = Annotated[UploadFile | None, File(description="Notation keys CSV (docs/crt.md)")]
 
 
-def _read(ctx: Ctx, who: Caller, jurisdiction: str) -> None:
+def read_scope(ctx: Ctx, who: Caller, jurisdiction: str) -> None:
     authorize(ctx, who, Action.INVENTORY_READ, Target(jurisdiction), "jurisdiction")
 
 
@@ -50,7 +54,7 @@ def list_submissions(
     gwp_set: Gwp = "AR5GWP100",
 ) -> dict[str, object]:
     """Every submission version, oldest first; totals in the GWP set asked for."""
-    _read(ctx, who, jurisdiction)
+    read_scope(ctx, who, jurisdiction)
     after = s.decode_cursor(cursor)
     found = inventory_api.submissions_page(
         ctx.sessions,
@@ -63,11 +67,60 @@ def list_submissions(
     return s.page([_submission(v) for v in found], [str(v.version) for v in found], limit)
 
 
+@router.post(
+    "/{jurisdiction}/submissions",
+    response_model=r.CompiledPublic,
+    status_code=201,
+    responses={200: {"description": "The inputs were the latest version's: it is returned", "model": r.CompiledPublic}},
+)
+def compile_submission(
+    jurisdiction: Code,
+    who: Caller,
+    ctx: Ctx,
+    response: Response,
+    activity_data: Annotated[
+        list[UploadFile], File(description="National activity data CSVs, named as in docs/inventory.md")
+    ],
+    label: Annotated[str, Form(max_length=200, description="Label of the submission")] = "",
+    mrv_categories: Annotated[
+        str, Form(max_length=400, description="Comma-separated categories taken from verified MRV, e.g. 2.A.1")
+    ] = "",
+    factors: Annotated[UploadFile | None, File(description="Factor table overriding the shipped defaults")] = None,
+    gwp_set: GwpF = "AR5GWP100",
+) -> r.CompiledPublic:
+    """Compile a submission from the uploaded national activity data and the jurisdiction's verified
+    MRV (`inventory compile`): a new version (201) unless the inputs are the latest version's (200).
+    Any problem answers 422 with every located problem; nothing is stored."""
+    authorize(ctx, who, Action.INVENTORY_COMPILE, Target(jurisdiction), "jurisdiction")
+    if len(activity_data) > MAX_INPUT_FILES:
+        raise ValidationFailed([Problem(f"at most {MAX_INPUT_FILES} files", field="activity_data")])
+    uploads = [files.read(upload, f"input-{n}.csv") for n, upload in enumerate(activity_data, 1)]
+    categories = [c.strip() for c in mrv_categories.split(",") if c.strip()]
+    with (
+        saved(files.optional(factors, "factors.csv")) as own,
+        saved_together("activity_data", uploads, what="the uploaded activity data") as folder,
+    ):
+        view = store.compile_submission(
+            ctx.sessions,
+            jurisdiction,
+            folder,
+            now=ctx.now(),
+            label=label or "compiled from uploaded activity data",
+            mrv_categories=categories,
+            gwp_set=gwp_set,
+            actor=who.id,
+            factors=own.get("factors.csv"),
+        )
+    if not view.new:
+        response.status_code = 200
+    return r.CompiledPublic.model_validate({k: getattr(view, k) for k in r.CompiledPublic.model_fields})
+
+
 @router.get("/{jurisdiction}/submissions/{version}", response_model=r.SubmissionPublic)
 def get_submission(
     jurisdiction: Code, version: Version, who: Caller, ctx: Ctx, gwp_set: Gwp = "AR5GWP100"
 ) -> r.SubmissionPublic:
-    _read(ctx, who, jurisdiction)
+    read_scope(ctx, who, jurisdiction)
     return _submission(store.submission(ctx.sessions, jurisdiction, version, gwp_set))
 
 
@@ -90,11 +143,65 @@ def export(
     gwp_set: Gwp = "AR5GWP100",
 ) -> Response:
     """primap2 interchange files, Summary 1 / Table 10 CSV and the XLSX workbook of a submission."""
-    _read(ctx, who, jurisdiction)
+    read_scope(ctx, who, jurisdiction)
     name, media, content = inventory_api.export_file(
         ctx.sessions, jurisdiction, version, format, year=year, base_year=base_year, gwp_set=gwp_set
     )
     return files.download(name, media, content)
+
+
+@router.get("/{jurisdiction}/submissions/{version}/changes", response_model=s.Page[r.ChangePublic])
+def changes(
+    jurisdiction: Code,
+    version: Version,
+    who: Caller,
+    ctx: Ctx,
+    since: Annotated[int, Query(ge=1, le=10**6, description="The older version to compare with")],
+    gwp_set: Gwp = "AR5GWP100",
+    cursor: s.Cursor = None,
+    limit: s.Limit = 50,
+) -> dict[str, object]:
+    """What the recalculation from version `since` to this one changed, per category, gas and year
+    (`inventory diff`), in the order of the diff."""
+    read_scope(ctx, who, jurisdiction)
+    found = store.diff_versions(ctx.sessions, jurisdiction, since, version, gwp_set=gwp_set)
+    items, keys = _after(found, cursor, limit)
+    out = [
+        r.ChangePublic.model_validate(asdict(c) | {"kind": c.kind, "delta_t_co2e": c.delta_co2e_t})
+        for c in items
+    ]
+    return s.page(out, keys, limit)
+
+
+@router.get("/{jurisdiction}/submissions/{version}/reconciliation", response_model=s.Page[r.ReconciliationPublic])
+def reconciliation(
+    jurisdiction: Code,
+    version: Version,
+    who: Caller,
+    ctx: Ctx,
+    gwp_set: Gwp = "AR5GWP100",
+    cursor: s.Cursor = None,
+    limit: s.Limit = 50,
+) -> dict[str, object]:
+    """Verified installation emissions against the submission, per category and year that
+    installations report, with flags (`inventory reconcile`)."""
+    read_scope(ctx, who, jurisdiction)
+    found = store.reconcile_with_mrv(ctx.sessions, jurisdiction, version, gwp_set=gwp_set)
+    items, keys = _after(found, cursor, limit)
+    out = [r.ReconciliationPublic.model_validate(asdict(x) | {"share": _finite(x.share)}) for x in items]
+    return s.page(out, keys, limit)
+
+
+def _after(found: Sequence[T], cursor: str | None, limit: int) -> tuple[list[T], list[str]]:
+    """The page of a computed list after the cursor (its position in the list)."""
+    after = s.decode_cursor(cursor)
+    start = int(after) + 1 if after and after.isdigit() else 0
+    page = list(found[start : start + limit])
+    return page, [f"{n:09d}" for n in range(start, start + len(page))]
+
+
+def _finite(share: float) -> float | None:
+    return share if math.isfinite(share) else None  # JSON has no infinity: the inventory has nothing there
 
 
 def _kca(result: dict[str, Any]) -> r.KcaPublic:
@@ -130,7 +237,7 @@ def kca(
     lulucf: Annotated[bool, Query(description="Include LULUCF categories")] = True,
 ) -> r.KcaPublic:
     """Key category analysis, Approach 1 level and trend (95 %)."""
-    _read(ctx, who, jurisdiction)
+    read_scope(ctx, who, jurisdiction)
     result = inventory_commands.kca_from_store(
         ctx.sessions,
         jurisdiction,
@@ -160,7 +267,7 @@ def uncertainty(
     lulucf: Annotated[bool, Form()] = False,
 ) -> r.UncertaintyPublic:
     """Approach 1 (propagation) and Approach 2 (Monte Carlo, 2.5-97.5 %) of a submission."""
-    _read(ctx, who, jurisdiction)
+    read_scope(ctx, who, jurisdiction)
     with saved({"table": files.read(uncertainty_table, "uncertainty.csv")}) as paths:
         result = inventory_commands.uncertainty_from_store(
             ctx.sessions,
@@ -176,79 +283,3 @@ def uncertainty(
             with_lulucf=lulucf,
         )
     return r.UncertaintyPublic.model_validate(result)
-
-
-@router.post("/{jurisdiction}/submissions/{version}/crt/export", response_model=r.CrtExportPublic)
-def crt_export(
-    jurisdiction: Code,
-    version: Version,
-    who: Caller,
-    ctx: Ctx,
-    metadata: Metadata,
-    template: Template = None,
-    notation_keys: Keys = None,
-    fx_years: Annotated[str, Form(max_length=200, description="Flexibility years, e.g. 1990-2004,2006")] = "",
-    ne_threshold: Annotated[Literal["standard", "flexibility"] | None, Form()] = None,
-    sectors: Annotated[str, Form(max_length=200, description="Comma-separated: energy, ippu, ..., lulucf")] = "",
-    gwp_set: GwpF = "AR5GWP100",
-) -> r.CrtExportPublic:
-    """Fill the template (or an empty document) with the submission: the CRT JSON for the ETF tool.
-    Any problem answers 422 with every located problem; nothing is produced."""
-    _read(ctx, who, jurisdiction)
-    uploads = {"metadata": files.read(metadata, "metadata.json")}
-    uploads |= files.optional(template, "template.json") | files.optional(notation_keys, "notation_keys.csv")
-    with saved(uploads) as paths:
-        result, document = inventory_api.crt_export_document(
-            ctx.sessions,
-            jurisdiction,
-            version,
-            metadata=paths["metadata"],
-            template=paths.get("template.json"),
-            notation_keys=paths.get("notation_keys.csv"),
-            now=ctx.now(),
-            fx_years=fx_years,
-            ne_threshold=ne_threshold,
-            sectors=[x.strip() for x in sectors.split(",") if x.strip()],
-            gwp_set=gwp_set,
-        )
-    data = {k: v for k, v in result.as_dict().items() if k != "output"}
-    return r.CrtExportPublic(**data, document=document)
-
-
-@router.post("/{jurisdiction}/submissions/{version}/crt/coverage", response_model=r.CrtCoveragePublic)
-def crt_coverage(
-    jurisdiction: Code,
-    version: Version,
-    who: Caller,
-    ctx: Ctx,
-    metadata: Metadata,
-    template: Template = None,
-    notation_keys: Keys = None,
-) -> r.CrtCoveragePublic:
-    """Where each CRT category and gas of the submission would go, without producing the file."""
-    _read(ctx, who, jurisdiction)
-    uploads = {"metadata": files.read(metadata, "metadata.json")}
-    uploads |= files.optional(template, "template.json") | files.optional(notation_keys, "notation_keys.csv")
-    with saved(uploads) as paths:
-        records, keys, _ = crt.inventory_inputs(
-            ctx.sessions, jurisdiction, version=version, records_file=None, keys_file=paths.get("notation_keys.csv")
-        )
-        result = crt.crt_coverage(
-            records, keys, metadata_path=paths["metadata"], template_path=paths.get("template.json")
-        )
-    return r.CrtCoveragePublic.model_validate(result)
-
-
-@router.post("/{jurisdiction}/crt/validate", response_model=r.CrtValidatePublic)
-def crt_validate(
-    jurisdiction: Code,
-    who: Caller,
-    ctx: Ctx,
-    file: Annotated[UploadFile, File(description="The CRT JSON to check")],
-    metadata: Metadata,
-) -> r.CrtValidatePublic:
-    """Check every import rule of a CRT JSON; 422 with one located problem per broken rule."""
-    _read(ctx, who, jurisdiction)
-    with saved({"file": files.read(file, "crt.json"), "metadata": files.read(metadata, "metadata.json")}) as paths:
-        result = crt.validate_crt(paths["file"], paths["metadata"])
-    return r.CrtValidatePublic(valid=result["valid"], years=result["years"], entries=result["entries"])

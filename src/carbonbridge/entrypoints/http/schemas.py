@@ -66,6 +66,11 @@ _LOCATED = {
         "line": {"type": ["integer", "null"]},
         "column": {"type": ["integer", "null"]},
         "field": {"type": ["string", "null"]},
+        "expected": {
+            "type": ["string", "null"],
+            "description": "What the field should hold, where the validator knows it: number, number >= 0, "
+            "number in [0, 1], integer in [A, B], one of: a, b, unit of mass: t, kt, kg..., text",
+        },
     },
     "required": ["message", "file"],
 }

@@ -76,6 +76,25 @@ class ImportPublic(Out):
     datasets: list[DatasetPublic] = Field(description="One new dataset version per installation-year of the file")
 
 
+MeasuredGas = Literal["CO2", "CH4", "N2O"]  # services/mrv.MEASURED_GASES
+ConcentrationUnit = Literal["g/Nm3", "mg/Nm3", "kg/Nm3"]  # domain/mrv/cems.CONCENTRATION_UNITS
+FlowUnit = Literal["Nm3/h", "thousand Nm3/h"]  # domain/mrv/cems.FLOW_UNITS
+
+
+class MeasurementPublic(Out):
+    installation_id: str
+    year: int
+    emission_source: str
+    gas: str
+    emissions_t: float
+    hours_total: int
+    hours_valid: int
+    hours_substituted_concentration: int
+    hours_substituted_flow: int
+    substitute_concentration_g_per_nm3: float
+    substitute_flow_nm3_per_h: float
+
+
 class ReportCreate(In):
     gwp_set: GwpSet | None = Field(None, description="Default: the jurisdiction's GWP set")
     reason: Explanation = Field("", description="Required to correct a verified report (a new version)")
@@ -95,6 +114,32 @@ class SubmissionPublic(Out):
     gwp_set: str
     reference_approach: list[dict[str, Any]]
     notes: list[str]
+
+
+class CompiledPublic(SubmissionPublic):
+    new: bool = Field(description="False: the inputs were those of the latest version, which is returned")
+
+
+class ChangePublic(Out):
+    category: str
+    gas: str
+    year: int
+    kind: Literal["added", "removed", "changed"]
+    old_t: float | None = Field(description="t of gas in the older version; null: added")
+    new_t: float | None = Field(description="t of gas in this version; null: removed")
+    old_co2e_t: float
+    new_co2e_t: float
+    delta_t_co2e: float
+
+
+class ReconciliationPublic(Out):
+    category: str
+    year: int
+    inventory_co2e_t: float
+    installations_co2e_t: float
+    installations: int
+    share: float | None = Field(description="Installations / inventory; null where the inventory has nothing")
+    flags: list[str]
 
 
 ExportFormat = Literal["zip", "xlsx", "primap2-csv", "primap2-yaml", "summary1-csv"]
@@ -181,6 +226,34 @@ class CrtCoveragePublic(Out):
     unplaced: list[CrtUnplacedPublic]
     not_converted: list[str]
     variables_without_number_or_key: list[str]
+
+
+class RecordPublic(Out):
+    category: str
+    gas: str
+    year: int
+    mass_t: float
+    method: str
+    tier: str
+    source: str
+    factor: str
+
+
+class NotationKeyPublic(Out):
+    category: str
+    gas: str
+    year: int
+    keys: list[str] = Field(description="NO, NE, NA, IE, C, FX")
+    explanation: str
+    included_in: str
+    allocation_by_ipcc: str
+
+
+class CrtReadPublic(Out):
+    records: list[RecordPublic] = Field(description="IPCC 2006 categories, t of gas")
+    notation_keys: list[NotationKeyPublic]
+    skipped_entries: int
+    years: list[int]
 
 
 # --- cap and allocation ------------------------------------------------------------------------
