@@ -60,7 +60,25 @@ def _query(ctx: Context) -> link_queries.Query:
     return _partner(ctx.settings.link_partner_url).query
 
 
-@router.post("/link/{jurisdiction}/messages")
+class LinkAnswer(BaseModel):
+    verdict: str = Field(description="the link response code (docs/link.md), e.g. L00_ACCEPTED or L08_MALFORMED")
+    answer: dict[str, Any] | None = Field(None, description="a status or snapshot query's signed answer")
+
+
+@router.post(
+    "/link/{jurisdiction}/messages",
+    response_model=LinkAnswer,
+    response_model_exclude_none=True,
+    responses={
+        409: {
+            "description": "A refused message (journaled): its code; or a problem document",
+            "content": {
+                "application/json": {"schema": LinkAnswer.model_json_schema()},
+                "application/problem+json": {"schema": s.PROBLEM_SCHEMA},
+            },
+        }
+    },
+)
 def partner_message(jurisdiction: Jurisdiction, ctx: Ctx, document: Annotated[dict[str, Any], Body()]) -> JSONResponse:
     """A signed message of the partner registry (transfer, cancel, reply: 200 once processed, now
     or before; a status or snapshot query: 200 with the signed answer). A refused message (bad
