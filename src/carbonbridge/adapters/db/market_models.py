@@ -156,6 +156,7 @@ class MarketAuctionRow(Base):
     winners: Mapped[int | None] = mapped_column(Integer, nullable=True)
     cover_ratio: Mapped[str | None] = mapped_column(String(16), nullable=True)
     carried_over: Mapped[str | None] = mapped_column(Text, nullable=True)
+    msr_adjusted: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # MSR: - intake, + release
 
 
 class MarketBidRow(Base):

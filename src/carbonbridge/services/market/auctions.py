@@ -44,11 +44,12 @@ class AuctionView:
     winners: int | None
     cover_ratio: str | None
     carried_over: str | None
+    msr_adjusted: int | None = None  # volume taken out by the MSR intake (negative) or added by a release
 
 
 _COLUMNS = (
     "id, jurisdiction, unit_type, currency, auction_date, volume, tie_seed, state, code, clearing_price, "
-    "volume_sold, bid_volume, bidders, winners, cover_ratio, carried_over"
+    "volume_sold, bid_volume, bidders, winners, cover_ratio, carried_over, msr_adjusted"
 )
 
 
