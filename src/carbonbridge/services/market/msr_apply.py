@@ -68,7 +68,8 @@ def apply_msr(
     end = _add_months(begin, policy.months)
     key = f"msr:{code}:{year}"
     request = {"jurisdiction": code, "year": year, "tnac": tnac, "start": begin.isoformat()}
-    measured, reserve = registry_tnac(sessions, code) if tnac is None else (tnac, None)
+    circulating, reserve = registry_tnac(sessions, code)  # the reserve's holding caps a release
+    measured = circulating if tnac is None else tnac
 
     def work(session: Session) -> MsrApplication:
         previous = session.execute(
