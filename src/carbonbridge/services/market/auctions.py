@@ -186,11 +186,12 @@ def clear_rows(
     """The clearing step of `run_auction`: bid rows (id, bidder, price, lots; ascending id) straight
     into arrays and through the columnar clearing, no per-bid objects."""
     ids, bidders, prices, lots = zip(*rows, strict=True) if rows else ((), (), (), ())
-    names, codes = np.unique(np.array(bidders, dtype=object), return_inverse=True)
+    index: dict[str, int] = {}  # bidder -> code, in order of first bid (a dict beats sorting objects)
+    codes = np.array([index.setdefault(b, len(index)) for b in bidders], dtype=np.int64)
     return clear_bid_columns(
-        list(ids),
-        codes.astype(np.int64),
-        [str(n) for n in names],
+        ids,
+        codes,
+        list(index),
         np.array(prices, dtype=np.int64),
         np.array(lots, dtype=np.int64),
         volume,
