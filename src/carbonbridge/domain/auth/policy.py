@@ -43,12 +43,28 @@ class Action(StrEnum):
     REPORT_READ = "report.read"  # MRV emissions reports of an installation
     REPORT_VERIFY = "report.verify"
     ASSESS = "assessment.run"  # assess a jurisdiction-year after the surrender deadline; block missing
+    MARKET_ORDER_PLACE = "market.order.place"  # place or amend an order of the principal's participant
+    MARKET_ORDER_CANCEL = "market.order.cancel"
+    MARKET_ORDER_READ = "market.order.read"  # orders and trades of a participant
+    MARKET_BID = "market.bid.place"  # a sealed auction bid of an admitted bidder
+    MARKET_CASH_READ = "market.cash.read"  # cash balances of a participant, or all of a jurisdiction
 
 
 MOVES_UNITS = frozenset(
-    {Action.ISSUE, Action.ALLOCATE, Action.TRANSFER, Action.SURRENDER, Action.DELETE, Action.REVERSE, Action.APPROVE}
+    {
+        Action.ISSUE,
+        Action.ALLOCATE,
+        Action.TRANSFER,
+        Action.SURRENDER,
+        Action.DELETE,
+        Action.REVERSE,
+        Action.APPROVE,
+        Action.MARKET_ORDER_PLACE,  # reserves units (a sell) or cash (a buy) and may trade at once
+        Action.MARKET_BID,  # reserves cash for the bid
+    }
 )
-"""Commands that move units: a user signs each with a fresh one-time code (UK ETS: OTP-signed proposals)."""
+"""Commands that move units, or reserve units or cash for a trade: a user signs each with a fresh
+one-time code (UK ETS: OTP-signed proposals); an API key does them only if made to move units."""
 
 R = Role
 _READERS = (R.REGISTRY_ADMIN, R.NATIONAL_ADMIN, R.AUDITOR)
@@ -81,6 +97,13 @@ RULES: dict[Action, frozenset[Role]] = {
     Action.ASSESS: frozenset({R.NATIONAL_ADMIN}),
     Action.REPORT_READ: frozenset({*_READERS, R.VERIFIER, R.OPERATOR_REPRESENTATIVE}),
     Action.REPORT_VERIFY: frozenset({R.VERIFIER}),
+    # the market: a trader acts for the participant trading through its account; an operator
+    # representative's installation bids at auctions; administrators and auditors read everything
+    Action.MARKET_ORDER_PLACE: frozenset({R.TRADER}),
+    Action.MARKET_ORDER_CANCEL: frozenset({R.TRADER}),
+    Action.MARKET_ORDER_READ: frozenset({*_READERS, R.TRADER}),
+    Action.MARKET_BID: frozenset(_HOLDERS),
+    Action.MARKET_CASH_READ: frozenset({*_READERS, *_HOLDERS}),
 }
 """Action -> the roles that may do it. Jurisdiction-wide roles act on every object of their
 jurisdiction; account-scoped roles only on their account(s); the verifier on its installation."""

@@ -133,6 +133,18 @@ class Exchange:
             self.orders.pop(order_id, None)
         return Placed(order_id, outcome.fills, tuple(trades), outcome.rested, outcome.cancelled)
 
+    def restore(self, order: OpenOrder) -> None:
+        """An open order of an earlier command back in the book with its hold (a book rebuilt from
+        the stored orders): the hold is counted as already taken from the participant's free cash
+        or units, so `cash_available`/`units_available` must include it."""
+        self.book.restore(order.order_id, order.side, order.hold_price, order.remaining, order.participant)
+        self.orders[order.order_id] = order
+        if order.side is Side.BUY:
+            need = cash_need(order.hold_price, order.remaining, self.rules.fee_bp)
+            self._add(self.held_cash, order.participant, need)
+        else:
+            self._add(self.held_units, order.participant, order.remaining)
+
     def block_trade(self, buyer: str, seller: str, quantity: int, price: int, local: dt.datetime) -> Trade:
         """A negotiated block trade: the block size, band and session checked, the buyer's cash and
         the seller's units held until settlement like any other trade."""

@@ -16,6 +16,7 @@ from carbonbridge.entrypoints.http import (
     problems,
     routes_auth,
     routes_compliance,
+    routes_market,
     routes_mrv,
     routes_public,
     routes_registry,
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], dt.datet
     problems.install(app)
     for module in (routes_auth, routes_registry, routes_compliance, routes_mrv, routes_public):
         app.include_router(module.router, prefix=API_PREFIX)
+    app.include_router(routes_market.router, prefix=API_PREFIX)
     if settings.cors_origins:
         from fastapi.middleware.cors import CORSMiddleware
 

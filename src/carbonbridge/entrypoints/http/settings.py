@@ -20,6 +20,8 @@ class Settings:
     rate_limit_storage: str = "memory://"  # redis://127.0.0.1:6379 to share counters between workers
     lockout: LockoutPolicy = field(default_factory=LockoutPolicy)
     cors_origins: tuple[str, ...] = ()  # CORS is off unless origins are listed
+    stream_seconds: float = 300.0  # a market event stream ends after this; the client resumes (Last-Event-ID)
+    stream_poll_seconds: float = 0.5  # how often a stream looks for new trades and a changed depth
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -34,4 +36,6 @@ class Settings:
             rate_limit_signin=env.get("CARBONBRIDGE_RATE_LIMIT_SIGNIN", cls.rate_limit_signin),
             rate_limit_storage=env.get("CARBONBRIDGE_RATE_LIMIT_STORAGE", cls.rate_limit_storage),
             cors_origins=origins,
+            stream_seconds=float(env.get("CARBONBRIDGE_STREAM_SECONDS", cls.stream_seconds)),
+            stream_poll_seconds=float(env.get("CARBONBRIDGE_STREAM_POLL_SECONDS", cls.stream_poll_seconds)),
         )
