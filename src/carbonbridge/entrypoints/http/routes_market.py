@@ -164,7 +164,7 @@ async def instrument_events(
     instrument: Instrument,
     ctx: Ctx,
     last_event_id: Annotated[
-        str | None, Header(alias="Last-Event-ID", pattern=r"^[0-9]{1,15}$", description="Resume after this trade")
+        str | None, Header(alias="Last-Event-ID", max_length=64, description="Resume after this trade sequence")
     ] = None,
     max_events: Annotated[int, Query(ge=1, le=10_000, description="End the stream after this many events")] = 10_000,
 ) -> EventStream:
@@ -172,9 +172,9 @@ async def instrument_events(
     (the best five levels when they change; id = the last trade sequence). With `Last-Event-ID` the
     trades after it are sent first; without it the stream starts with the current depth. The stream
     ends after `max_events` events or the server's stream time (CARBONBRIDGE_STREAM_SECONDS); resume
-    with `Last-Event-ID`."""
+    with `Last-Event-ID` (an id that is not a sequence number is ignored, as if absent)."""
     await anyio.to_thread.run_sync(_instrument, ctx, instrument)
-    if last_event_id is not None:
+    if last_event_id is not None and last_event_id.isdigit() and len(last_event_id) <= 15:
         start = int(last_event_id)
     else:
         start = (await anyio.to_thread.run_sync(views.depth, ctx.sessions, instrument, 1)).last_seq
