@@ -119,6 +119,24 @@ def lock_instrument(session: Session, instrument: str) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
 
 
+_CLOSES: dict[tuple[str, str, dt.date], int | None] = {}
+"""(database, instrument, local day) -> the previous close: fixed once the day has begun (the
+trades before it are final), so each worker reads it once a day instead of once an order."""
+MAX_CLOSES = 10_000
+
+
+def reference_close(session: Session, instrument: str, at: dt.datetime, config: MarketConfig) -> int | None:
+    """The previous close (VWAP of the last trading day before `at`'s local day), cached per day."""
+    tz = ZoneInfo(config.timezone)
+    day = at.astimezone(tz).date()
+    key = (session.get_bind().engine.url.render_as_string(hide_password=True), instrument, day)
+    if key not in _CLOSES:
+        if len(_CLOSES) >= MAX_CLOSES:
+            _CLOSES.clear()
+        _CLOSES[key] = previous_close(session, instrument, day, tz)
+    return _CLOSES[key]
+
+
 def _rebuild(session: Session, instrument: str, config: MarketConfig, close: int | None) -> Exchange:
     """The instrument's book from its open orders, in priority order, with their holds."""
     x = Exchange(instrument, config.exchange, close, {}, {})
@@ -175,9 +193,7 @@ def _open_book(session: Session, instrument: str, at: dt.datetime) -> _Book:
     code = instrument_jurisdiction(session, instrument)
     config = load_market_config(code)
     lock_instrument(session, instrument)
-    tz = ZoneInfo(config.timezone)
-    close = previous_close(session, instrument, at.astimezone(tz).date(), tz)
-    x = _rebuild(session, instrument, config, close)
+    x = _rebuild(session, instrument, config, reference_close(session, instrument, at, config))
     return _Book(
         x,
         config,
