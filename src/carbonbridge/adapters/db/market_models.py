@@ -96,6 +96,8 @@ class MarketOrderRow(Base):
         UniqueConstraint("client_key", name="uq_market_orders_client_key"),
         CheckConstraint("remaining >= 0 AND filled >= 0", name="ck_market_orders_remaining"),
         Index("ix_market_orders_book", "instrument", "state", "priority"),
+        Index("ix_market_orders_version", "instrument", "book_version"),
+        Index("ix_market_orders_priority", "instrument", "priority"),
         Index("ix_market_orders_participant", "participant", "id"),
     )
     id: Mapped[str] = mapped_column(String(80), primary_key=True)
@@ -117,6 +119,7 @@ class MarketOrderRow(Base):
     filled: Mapped[int] = mapped_column(BigInteger, server_default="0")
     hold_price: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     priority: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    book_version: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
 class MarketTradeRow(Base):

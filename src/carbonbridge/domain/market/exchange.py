@@ -50,6 +50,7 @@ class Placed:
     trades: tuple[Trade, ...]
     rested: int
     cancelled: int
+    stp_cancelled: tuple[str, ...] = ()  # resting orders of the same owner that self-trade prevention took out
 
 
 @dataclass
@@ -131,7 +132,8 @@ class Exchange:
             self._release(order_id, outcome.cancelled)
         elif outcome.rested == 0:
             self.orders.pop(order_id, None)
-        return Placed(order_id, outcome.fills, tuple(trades), outcome.rested, outcome.cancelled)
+        stp = tuple(resting_id for resting_id, _ in outcome.stp_cancelled)
+        return Placed(order_id, outcome.fills, tuple(trades), outcome.rested, outcome.cancelled, stp)
 
     def restore(self, order: OpenOrder) -> None:
         """An open order of an earlier command back in the book with its hold (a book rebuilt from
@@ -144,6 +146,17 @@ class Exchange:
             self._add(self.held_cash, order.participant, need)
         else:
             self._add(self.held_units, order.participant, order.remaining)
+
+    def forget_trades(self) -> None:
+        """Trades written elsewhere (a database) leave this exchange with their holds: what stays held
+        is the open orders' needs only, as in an exchange rebuilt from its open orders."""
+        for p, amount in self.due_cash.items():
+            self._add(self.held_cash, p, -amount)
+        for p, amount in self.due_units.items():
+            self._add(self.held_units, p, -amount)
+        self.due_cash.clear()
+        self.due_units.clear()
+        self.trades.clear()
 
     def block_trade(self, buyer: str, seller: str, quantity: int, price: int, local: dt.datetime) -> Trade:
         """A negotiated block trade: the block size, band and session checked, the buyer's cash and

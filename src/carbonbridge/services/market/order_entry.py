@@ -18,7 +18,6 @@ Cancelling an order that is no longer open returns it unchanged.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -28,15 +27,14 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from carbonbridge.adapters.db.uow import audit
-from carbonbridge.adapters.market_config import MarketConfig, load_market_config
+from carbonbridge.adapters.market_config import MarketConfig
 from carbonbridge.domain.errors import IdempotencyConflict, NotFound, RuleViolation
 from carbonbridge.domain.market.book import OrderType, Side
-from carbonbridge.domain.market.exchange import Exchange, OpenOrder, Placed
+from carbonbridge.domain.market.exchange import Exchange, OpenOrder
 from carbonbridge.domain.market.settlement import Trade
 from carbonbridge.services.market import cash
-from carbonbridge.services.market.exchange import previous_close
+from carbonbridge.services.market.book_store import Book, books_of, keep, next_priority, open_book, write_effects
 from carbonbridge.services.market.participants import participant
-from carbonbridge.services.market.settlement import change_unit_holds
 from carbonbridge.services.registry_transactions import Sessions, retrying
 
 MAX_QUANTITY = 10**12
@@ -112,53 +110,6 @@ def instrument_jurisdiction(session: Session, instrument: str) -> str:
     return str(row[0])
 
 
-def lock_instrument(session: Session, instrument: str) -> None:
-    """Serialize the order entry of one instrument across workers and hosts until commit."""
-    if session.get_bind().dialect.name == "postgresql":
-        key = int.from_bytes(hashlib.sha256(f"market-book:{instrument}".encode()).digest()[:8], "big", signed=True)
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
-
-
-_CLOSES: dict[tuple[str, str, dt.date], int | None] = {}
-"""(database, instrument, local day) -> the previous close: fixed once the day has begun (the
-trades before it are final), so each worker reads it once a day instead of once an order."""
-MAX_CLOSES = 10_000
-
-
-def reference_close(session: Session, instrument: str, at: dt.datetime, config: MarketConfig) -> int | None:
-    """The previous close (VWAP of the last trading day before `at`'s local day), cached per day."""
-    tz = ZoneInfo(config.timezone)
-    day = at.astimezone(tz).date()
-    key = (session.get_bind().engine.url.render_as_string(hide_password=True), instrument, day)
-    if key not in _CLOSES:
-        if len(_CLOSES) >= MAX_CLOSES:
-            _CLOSES.clear()
-        _CLOSES[key] = previous_close(session, instrument, day, tz)
-    return _CLOSES[key]
-
-
-def _rebuild(session: Session, instrument: str, config: MarketConfig, close: int | None) -> Exchange:
-    """The instrument's book from its open orders, in priority order, with their holds."""
-    x = Exchange(instrument, config.exchange, close, {}, {})
-    rows = session.execute(
-        text(
-            "SELECT id, participant, side, hold_price, remaining FROM market_orders WHERE instrument = :i "
-            "AND state = 'open' AND priority IS NOT NULL ORDER BY priority"
-        ),
-        {"i": instrument},
-    ).all()
-    for order_id, who, side, hold_price, remaining in rows:
-        x.restore(OpenOrder(str(order_id), str(who), Side(side), int(hold_price), int(remaining)))
-    x.cash_available.update(x.held_cash)  # only the acting participant's free cash is read (and locked)
-    x.units_available.update(x.held_units)
-    x.trade_seq = int(
-        session.execute(
-            text("SELECT coalesce(max(seq), 0) FROM market_trades WHERE instrument = :i"), {"i": instrument}
-        ).scalar_one()
-    )
-    return x
-
-
 def _take_free(session: Session, x: Exchange, who: str, side: Side, currency: str) -> None:
     """Lock and read the acting participant's free cash (a buy) or free units (a sell)."""
     if side is Side.BUY:
@@ -175,106 +126,6 @@ def _take_free(session: Session, x: Exchange, who: str, side: Side, currency: st
         {"p": who, "u": x.instrument},
     ).scalar()
     x.units_available[who] = x.held_units.get(who, 0) + int(free or 0)
-
-
-@dataclass
-class _Book:
-    """One command's rebuilt exchange and what it looked like before the command."""
-
-    x: Exchange
-    config: MarketConfig
-    remaining: dict[str, int]
-    held_cash: dict[str, int]
-    held_units: dict[str, int]
-    opened: dict[str, OpenOrder]
-
-
-def _open_book(session: Session, instrument: str, at: dt.datetime) -> _Book:
-    code = instrument_jurisdiction(session, instrument)
-    config = load_market_config(code)
-    lock_instrument(session, instrument)
-    x = _rebuild(session, instrument, config, reference_close(session, instrument, at, config))
-    return _Book(
-        x,
-        config,
-        {k: o.remaining for k, o in x.orders.items()},
-        dict(x.held_cash),
-        dict(x.held_units),
-        dict(x.orders),
-    )
-
-
-def _write_effects(
-    session: Session, book: _Book, placed: Placed | None, at: dt.datetime, why: str, own: str | None = None
-) -> None:
-    """Hold changes, the resting orders' rows and the new trades of one command (the row of the
-    order the command is about, `own`, is the caller's to write)."""
-    x, currency = book.x, book.config.currency
-    cash.hold(
-        session,
-        [
-            (cash.participant_account(p, currency), x.held_cash.get(p, 0) - book.held_cash.get(p, 0), why)
-            for p in sorted(set(book.held_cash) | set(x.held_cash))
-        ],
-        at,
-    )
-    change_unit_holds(
-        session,
-        [
-            (p, x.instrument, x.held_units.get(p, 0) - book.held_units.get(p, 0), why)
-            for p in sorted(set(book.held_units) | set(x.held_units))
-        ],
-        at,
-    )
-    for order_id, order in book.opened.items():
-        before, still_open = book.remaining[order_id], x.orders.get(order_id) is order
-        if order_id == own or (still_open and order.remaining == before):
-            continue
-        state = "open" if still_open else ("done" if order.remaining == 0 else "cancelled")
-        session.execute(
-            text(
-                "UPDATE market_orders SET remaining = :r, filled = filled + :f, state = :s WHERE id = :i AND "
-                "state = 'open'"
-            ),
-            {"r": order.remaining if still_open else 0, "f": before - order.remaining, "s": state, "i": order_id},
-        )
-    if placed is None or not placed.trades:
-        return
-    rows = []
-    for trade, fill in zip(placed.trades, placed.fills, strict=True):
-        buy, sell = (
-            (fill.taker_order_id, fill.maker_order_id)
-            if fill.taker_side is Side.BUY
-            else (fill.maker_order_id, fill.taker_order_id)
-        )
-        rows.append(
-            {
-                "i": trade.trade_id,
-                "s": int(trade.trade_id.rsplit("T", 1)[1]),
-                "n": x.instrument,
-                "b": trade.buyer,
-                "e": trade.seller,
-                "p": trade.price,
-                "q": trade.quantity,
-                "t": at,
-                "bo": buy,
-                "so": sell,
-            }
-        )
-    session.execute(
-        text(
-            "INSERT INTO market_trades (id, seq, instrument, buyer, seller, price, quantity, block, at, "
-            "settlement_id, buy_order, sell_order) VALUES (:i, :s, :n, :b, :e, :p, :q, 0, :t, NULL, :bo, :so)"
-        ),
-        rows,
-    )
-
-
-def _next_priority(session: Session, instrument: str) -> int:
-    found = session.execute(
-        text("SELECT coalesce(max(priority), 0) FROM market_orders WHERE instrument = :i"), {"i": instrument}
-    ).scalar_one()
-    return int(found) + 1
 
 
 def _local(at: dt.datetime, config: MarketConfig) -> dt.datetime:
@@ -316,17 +167,20 @@ def place(sessions: Sessions, request: OrderRequest, key: str, *, now: dt.dateti
     if not 0 < request.quantity <= MAX_QUANTITY:
         raise RuleViolation("M01_INVALID_QUANTITY", "an order's quantity is a positive whole number")
     body = cash.canonical(request.body())
+    books, used = books_of(sessions), list[Book]()
 
     def work(session: Session) -> OrderView | _Refused:
+        used.clear()  # only the book of the attempt that commits is kept
         found = session.execute(
             text(f"SELECT {ORDER_COLUMNS}, request FROM market_orders WHERE client_key = :k"), {"k": key}
         ).first()
         if found is not None:
             return _repeat(session, key, found, body)
         who = participant(session, request.participant)
-        if who is None or who.jurisdiction != instrument_jurisdiction(session, request.instrument):
+        code = instrument_jurisdiction(session, request.instrument)
+        if who is None or who.jurisdiction != code:
             raise NotFound(f"no participant {request.participant!r} in the market of {request.instrument}")
-        book = _open_book(session, request.instrument, now)
+        book = open_book(session, books, request.instrument, code, now)
         order_id = cash.key_id("order", key)
         _take_free(session, book.x, request.participant, request.side, book.config.currency)
         band = book.x.rules.band(book.x.previous_close) if book.x.previous_close is not None else (None, None)
@@ -340,24 +194,30 @@ def place(sessions: Sessions, request: OrderRequest, key: str, *, now: dt.dateti
                 request.price,
                 _local(now, book.config),
             )
-        except RuleViolation as exc:
-            _insert(session, order_id, key, body, request, band, None, "refused", exc.code, now, 0, None)
+        except RuleViolation as exc:  # nothing was reserved; the exchange is dropped (not kept)
+            _insert(session, order_id, key, body, request, band, None, "refused", exc.code, now, 0, None, None)
             _audit(session, now, actor, "market.order.refused", order_id, {"code": exc.code, "key": key})
             return _Refused(exc.code, str(exc).removeprefix(f"{exc.code}: "))
         opened = book.x.orders.get(order_id)
         hold_price = opened.hold_price if opened is not None else request.price
         filled = sum(f.quantity for f in placed.fills)
+        rank = None
+        if placed.rested:
+            rank = book.priority[order_id] = next_priority(session, request.instrument)
         state = "open" if placed.rested else "done"
-        priority = _next_priority(session, request.instrument) if placed.rested else None
-        _insert(session, order_id, key, body, request, band, hold_price, state, "OK", now, filled, priority)
+        _insert(session, order_id, key, body, request, band, hold_price, state, "OK", now, filled, rank, book)
         session.execute(
             text("UPDATE market_orders SET remaining = :r WHERE id = :i"), {"r": placed.rested, "i": order_id}
         )
-        _write_effects(session, book, placed, now, f"order {order_id}", order_id)
+        write_effects(session, book, placed, now, f"order {order_id}")
         _audit(session, now, actor, "market.order.placed", order_id, {"filled": filled, "rested": placed.rested})
+        used.append(book)
         return order_view(_row(session, order_id), placed.trades)
 
-    done = retrying(sessions, work, command=f"market order (client key {key!r})", now=now)
+    with books.using(request.instrument):
+        done = retrying(sessions, work, command=f"market order (client key {key!r})", now=now)
+        if used and not isinstance(done, _Refused):
+            keep(books, used[-1])
     if isinstance(done, _Refused):
         raise RuleViolation(done.code, done.message)
     return done
@@ -385,12 +245,13 @@ def _insert(
     at: dt.datetime,
     filled: int,
     priority: int | None,
+    book: Book | None,
 ) -> None:
     session.execute(
         text(
             "INSERT INTO market_orders (id, instrument, participant, side, type, price, band_low, band_high, "
-            "quantity, state, code, at, client_key, request, remaining, filled, hold_price, priority) VALUES "
-            "(:i, :n, :p, :s, :k, :pr, :bl, :bh, :q, :st, :c, :t, :key, :req, 0, :f, :hp, :pri)"
+            "quantity, state, code, at, client_key, request, remaining, filled, hold_price, priority, book_version) "
+            "VALUES (:i, :n, :p, :s, :k, :pr, :bl, :bh, :q, :st, :c, :t, :key, :req, 0, :f, :hp, :pri, :v)"
         ),
         {
             "i": order_id,
@@ -410,6 +271,7 @@ def _insert(
             "f": filled,
             "hp": hold_price,
             "pri": priority,
+            "v": book.next_version if book is not None else None,
         },
     )
 
@@ -427,30 +289,49 @@ def _audit(
 
 
 def _open_order(session: Session, order_id: str) -> tuple[str, str]:
-    row = session.execute(
-        text("SELECT instrument, participant, state FROM market_orders WHERE id = :i"), {"i": order_id}
-    ).first()
+    row = session.execute(text("SELECT instrument, state FROM market_orders WHERE id = :i"), {"i": order_id}).first()
     if row is None:
         raise NotFound(f"unknown order {order_id!r}")
-    return str(row[0]), str(row[2])
+    return str(row[0]), str(row[1])
+
+
+def _instrument_of(sessions: Sessions, order_id: str) -> str:
+    with sessions() as session:
+        return _open_order(session, order_id)[0]
 
 
 def cancel(sessions: Sessions, order_id: str, *, now: dt.datetime, actor: str) -> OrderView:
     """Cancel an open order: its rest leaves the book and its hold is released. An order that is
     no longer open is returned as it is (a repeated cancel changes nothing)."""
+    books, used, wrote = books_of(sessions), list[Book](), [False]
 
     def work(session: Session) -> OrderView:
+        used.clear()
+        wrote[0] = False
         instrument, state = _open_order(session, order_id)
         if state == "open":
-            book = _open_book(session, instrument, now)
+            book = open_book(session, books, instrument, instrument_jurisdiction(session, instrument), now)
             order = book.x.orders.get(order_id)
             if order is not None:
-                book.x.cancel(order_id, order.participant)
-                _write_effects(session, book, None, now, f"cancel {order_id}")
-                _audit(session, now, actor, "market.order.cancelled", order_id, {"released": book.remaining[order_id]})
+                wrote[0] = True
+                released = book.x.cancel(order_id, order.participant)
+                book.priority.pop(order_id, None)
+                write_effects(session, book, None, now, f"cancel {order_id}")
+                session.execute(
+                    text(
+                        "UPDATE market_orders SET remaining = 0, state = 'cancelled', book_version = :v WHERE id = :i"
+                    ),
+                    {"v": book.next_version, "i": order_id},
+                )
+                _audit(session, now, actor, "market.order.cancelled", order_id, {"released": released})
+            used.append(book)
         return order_view(_row(session, order_id), order_trades(session, order_id))
 
-    return retrying(sessions, work, command=f"market cancel {order_id}", now=now)
+    with books.using(_instrument_of(sessions, order_id)):
+        done = retrying(sessions, work, command=f"market cancel {order_id}", now=now)
+        if used:
+            keep(books, used[-1], wrote=wrote[0])
+    return done
 
 
 def amend(
@@ -469,8 +350,10 @@ def amend(
     if quantity is not None and not 0 < quantity <= MAX_QUANTITY:
         raise RuleViolation("M01_INVALID_QUANTITY", "an order's quantity is a positive whole number")
     body: dict[str, object] = {"order": order_id, "quantity": quantity, "price": price}
+    books, used = books_of(sessions), list[Book]()
 
     def work(session: Session) -> OrderView:
+        used.clear()
         done = session.execute(
             text("SELECT detail FROM audit_events WHERE idempotency_key = :k"), {"k": f"market-amend:{key}"}
         ).first()
@@ -483,54 +366,61 @@ def amend(
         instrument, state = _open_order(session, order_id)
         if state != "open":
             raise RuleViolation("M13_ORDER_NOT_OPEN", f"order {order_id} is {state}")
-        book = _open_book(session, instrument, now)
+        book = open_book(session, books, instrument, instrument_jurisdiction(session, instrument), now)
         order = book.x.orders.get(order_id)
         if order is None:
             raise RuleViolation("M13_ORDER_NOT_OPEN", f"order {order_id} is not in the book")
-        new_qty = order.remaining if quantity is None else quantity
-        new_price = order.hold_price if price is None else price
-        placed: Placed | None = None
-        if new_price == order.hold_price and new_qty <= order.remaining:
-            if new_qty < order.remaining:
-                book.x.reduce(order_id, order.participant, new_qty)
-        else:  # the free cash or units are read with the order's hold still counted as held
-            _take_free(session, book.x, order.participant, order.side, book.config.currency)
-            book.x.cancel(order_id, order.participant)
-            placed = book.x.place(
-                order_id, order.participant, order.side, OrderType.LIMIT, new_qty, new_price, _local(now, book.config)
-            )
-        _amended_row(session, book, order_id, order, placed, new_qty, new_price)
-        _write_effects(session, book, placed, now, f"amend {order_id}", order_id)
+        _amend(session, book, order, quantity, price, now)
         _audit(session, now, actor, "market.order.amended", order_id, body, key=f"market-amend:{key}")
+        used.append(book)
         return order_view(_row(session, order_id), order_trades(session, order_id))
 
-    return retrying(sessions, work, command=f"market amend {order_id} (client key {key!r})", now=now)
+    with books.using(_instrument_of(sessions, order_id)):
+        found = retrying(sessions, work, command=f"market amend {order_id} (client key {key!r})", now=now)
+        if used:
+            keep(books, used[-1])
+    return found
 
 
-def _amended_row(
-    session: Session, book: _Book, order_id: str, order: OpenOrder, placed: Placed | None, qty: int, price: int
+def _amend(
+    session: Session, book: Book, order: OpenOrder, quantity: int | None, price: int | None, now: dt.datetime
 ) -> None:
-    before = book.remaining[order_id]
-    if placed is None:  # a size reduction in place: the same priority
+    x, order_id, before = book.x, order.order_id, order.remaining
+    new_qty = before if quantity is None else quantity
+    new_price = order.hold_price if price is None else price
+    if new_price == order.hold_price and new_qty <= before:  # a size reduction in place: the same priority
+        if new_qty < before:
+            x.reduce(order_id, order.participant, new_qty)
+        write_effects(session, book, None, now, f"amend {order_id}")
         session.execute(
-            text("UPDATE market_orders SET quantity = quantity - :d, remaining = :r WHERE id = :i"),
-            {"d": before - qty, "r": qty, "i": order_id},
+            text("UPDATE market_orders SET quantity = quantity - :d, remaining = :r, book_version = :v WHERE id = :i"),
+            {"d": before - new_qty, "r": new_qty, "v": book.next_version, "i": order_id},
         )
         return
-    filled = sum(f.quantity for f in placed.fills)
-    priority = _next_priority(session, book.x.instrument) if placed.rested else None
+    # the free cash or units are read with the order's hold still counted as held
+    _take_free(session, x, order.participant, order.side, book.config.currency)
+    x.cancel(order_id, order.participant)
+    book.priority.pop(order_id, None)
+    placed = x.place(
+        order_id, order.participant, order.side, OrderType.LIMIT, new_qty, new_price, _local(now, book.config)
+    )
+    rank = None
+    if placed.rested:
+        rank = book.priority[order_id] = next_priority(session, x.instrument)
+    write_effects(session, book, placed, now, f"amend {order_id}")
     session.execute(
         text(
             "UPDATE market_orders SET price = :p, hold_price = :p, quantity = filled + :q, filled = filled + :f, "
-            "remaining = :r, state = :s, priority = :pri WHERE id = :i"
+            "remaining = :r, state = :s, priority = :pri, book_version = :v WHERE id = :i"
         ),
         {
-            "p": price,
-            "q": qty,
-            "f": filled,
+            "p": new_price,
+            "q": new_qty,
+            "f": sum(f.quantity for f in placed.fills),
             "r": placed.rested,
             "s": "open" if placed.rested else "done",
-            "pri": priority,
+            "pri": rank,
+            "v": book.next_version,
             "i": order_id,
         },
     )
