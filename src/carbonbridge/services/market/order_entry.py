@@ -194,9 +194,10 @@ def place(sessions: Sessions, request: OrderRequest, key: str, *, now: dt.dateti
                 request.price,
                 _local(now, book.config),
             )
-        except RuleViolation as exc:  # nothing was reserved; the exchange is dropped (not kept)
+        except RuleViolation as exc:  # refused before anything was reserved: the book is unchanged
             _insert(session, order_id, key, body, request, band, None, "refused", exc.code, now, 0, None, None)
             _audit(session, now, actor, "market.order.refused", order_id, {"code": exc.code, "key": key})
+            used.append(book)
             return _Refused(exc.code, str(exc).removeprefix(f"{exc.code}: "))
         opened = book.x.orders.get(order_id)
         hold_price = opened.hold_price if opened is not None else request.price
@@ -216,8 +217,8 @@ def place(sessions: Sessions, request: OrderRequest, key: str, *, now: dt.dateti
 
     with books.using(request.instrument):
         done = retrying(sessions, work, command=f"market order (client key {key!r})", now=now)
-        if used and not isinstance(done, _Refused):
-            keep(books, used[-1])
+        if used:
+            keep(books, used[-1], wrote=not isinstance(done, _Refused))
     if isinstance(done, _Refused):
         raise RuleViolation(done.code, done.message)
     return done
