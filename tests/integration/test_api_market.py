@@ -4,9 +4,14 @@ cancellation releasing the held units in the registry's holdings, bids, cash and
 
 from __future__ import annotations
 
+import socket
+import threading
+import time
 from typing import Any
 
+import httpx
 import pytest
+import uvicorn
 
 from api_world import UNIT, World, fund, make_world
 from carbonbridge.client import ApiError, Client
@@ -197,3 +202,31 @@ def test_an_instrument_lists_its_reference_and_an_unknown_one_is_not_found(world
     with pytest.raises(ApiError) as unknown:
         public.depth("BY-AL-1999")
     assert unknown.value.status == 404
+
+
+def test_a_live_event_stream_over_a_real_server_delivers_a_trade_made_while_it_is_open(world: World) -> None:
+    """Uvicorn in a thread, an httpx stream read line by line: the first depth arrives, then an order
+    crosses, and the trade and the new depth follow on the open stream."""
+    order(world, "trader", "s-live", participant="P-BY-T1", side="sell", quantity=10, price_minor=1000)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(world.app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        for _ in range(100):
+            if server.started:
+                break
+            time.sleep(0.05)
+        live = Client(http=httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30))
+        events = live.events(UNIT, max_events=3)
+        first = next(events)
+        assert first.kind == "depth" and first.data["asks"][0]["quantity"] == 10
+        order(world, "other", "b-live", participant="P-BY-T2", side="buy", quantity=4, price_minor=1000)
+        rest = list(events)
+        assert [(e.kind, e.id) for e in rest] == [("trade", 1), ("depth", 1)]
+        assert rest[1].data["asks"] == [{"price_minor": 1000, "quantity": 6, "orders": 1}]
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
