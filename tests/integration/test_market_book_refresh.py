@@ -11,7 +11,7 @@ import random
 from carbonbridge.domain.errors import RuleViolation
 from carbonbridge.domain.market.book import OrderType, Side
 from carbonbridge.entrypoints.bootstrap import build_app
-from carbonbridge.services.market import book_store, order_entry
+from carbonbridge.services.market import book_store, order_entry, order_reads
 from carbonbridge.services.market.check import check
 from carbonbridge.services.market.seed import seed_trading
 
@@ -81,7 +81,7 @@ def test_orders_another_worker_added_keep_their_time_priority(sqlite_url: str) -
     seeded = seed_trading(a.sessions, now=NOW, traders=3, units_each=1_000)
     unit, (p1, p2, p3) = seeded.registry.unit_type, seeded.participants
 
-    def place(app: object, who: str, side: Side, quantity: int, key: str) -> order_entry.OrderView:
+    def place(app: object, who: str, side: Side, quantity: int, key: str) -> order_reads.OrderView:
         request = order_entry.OrderRequest(unit, who, side, OrderType.LIMIT, quantity, 6000)
         return order_entry.place(app.sessions, request, key, now=NOW, actor="test")  # type: ignore[attr-defined]
 
@@ -91,7 +91,7 @@ def test_orders_another_worker_added_keep_their_time_priority(sqlite_url: str) -
     order_entry.amend(b.sessions, first.id, "b-reduce", quantity=2, price=None, now=NOW, actor="test")
     hit = place(a, p3, Side.SELL, 8, "a-sell")  # a refreshes: p3's own order is taken out by STP
     assert [(t.buyer, t.quantity) for t in hit.trades] == [(p1, 2), (p2, 5), (p1, 1)]
-    assert order_entry.get_order(a.sessions, third.id).remaining == 4
-    assert order_entry.get_order(a.sessions, second.id).state == "done"
+    assert order_reads.get_order(a.sessions, third.id).remaining == 4
+    assert order_reads.get_order(a.sessions, second.id).state == "done"
     for app in (a, b):
         app.engine.dispose()

@@ -6,13 +6,10 @@ so any worker may take any order."""
 from __future__ import annotations
 
 import datetime as dt
-import json
-from collections.abc import AsyncIterator
 from typing import Annotated
 
 import anyio
 from fastapi import APIRouter, Header, Path, Query
-from fastapi.responses import StreamingResponse
 
 from carbonbridge.adapters.market_config import load_market_config
 from carbonbridge.domain.auth.policy import Action
@@ -22,7 +19,8 @@ from carbonbridge.entrypoints.http import schemas as s
 from carbonbridge.entrypoints.http import schemas_market as m
 from carbonbridge.entrypoints.http.access import Caller, Ctx, OneTimeCode, authorize, scope_of, sign
 from carbonbridge.entrypoints.http.context import Context
-from carbonbridge.services.market import auctions, data, order_entry, views
+from carbonbridge.entrypoints.http.market_events import EventStream, depth_public, events
+from carbonbridge.services.market import auctions, data, order_entry, order_reads, views
 from carbonbridge.services.market.msr import msr_figures
 
 router = APIRouter(prefix="/market", tags=["market"], responses=s.PROBLEMS)
@@ -32,11 +30,6 @@ IdempotencyKey = Annotated[
 Instrument = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
 OrderId = Annotated[str, Path(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9._-]+$")]
 SeqCursor = Annotated[int, Query(ge=0, le=10**15, description="Return trades after this sequence number")]
-HEARTBEAT_SECONDS = 15.0
-
-
-class EventStream(StreamingResponse):
-    media_type = "text/event-stream"
 
 
 def _served(ctx: Context, jurisdiction: str, what: str) -> None:
@@ -62,7 +55,7 @@ def _order_allowed(ctx: Context, who: Caller, action: Action, order_id: str) -> 
         raise NotFound("unknown order")
 
 
-def _order(o: order_entry.OrderView) -> m.OrderPublic:
+def _order(o: order_reads.OrderView) -> m.OrderPublic:
     fills = [m.FillPublic(trade_id=t.trade_id, price_minor=t.price, quantity=t.quantity) for t in o.trades]
     return m.OrderPublic(
         id=o.id,
@@ -118,14 +111,7 @@ def instrument_trades(
 def instrument_depth(instrument: Instrument, ctx: Ctx, levels: Annotated[int, Query(ge=1, le=50)] = 5) -> m.DepthPublic:
     """The best price levels of each side of the open book: price, quantity and number of orders."""
     _instrument(ctx, instrument)
-    return _depth(views.depth(ctx.sessions, instrument, levels))
-
-
-def _depth(d: views.DepthView) -> m.DepthPublic:
-    def side(levels: tuple[tuple[int, int, int], ...]) -> list[m.LevelPublic]:
-        return [m.LevelPublic(price_minor=p, quantity=q, orders=n) for p, q, n in levels]
-
-    return m.DepthPublic(instrument=d.instrument, last_seq=d.last_seq, bids=side(d.bids), asks=side(d.asks))
+    return depth_public(views.depth(ctx.sessions, instrument, levels))
 
 
 @router.get("/instruments/{instrument}/ohlcv", response_model=s.Page[m.BarPublic])
@@ -178,50 +164,7 @@ async def instrument_events(
         start = int(last_event_id)
     else:
         start = (await anyio.to_thread.run_sync(views.depth, ctx.sessions, instrument, 1)).last_seq
-    return EventStream(_events(ctx, instrument, start, max_events), headers={"X-Accel-Buffering": "no"})
-
-
-def _sse(kind: str, event_id: int, payload: dict[str, object]) -> str:
-    return f"id: {event_id}\nevent: {kind}\ndata: {json.dumps(payload, separators=(',', ':'))}\n\n"
-
-
-def _trades_after(ctx: Context, instrument: str, last: int, limit: int) -> list[views.TradePrintView]:
-    return views.trades_after(ctx.sessions, instrument, after_seq=last, limit=limit)
-
-
-async def _events(ctx: Context, instrument: str, last: int, max_events: int) -> AsyncIterator[str]:
-    """Poll the database (the book may change on any worker): new trades, then the depth if changed."""
-    sent, shown = 0, None
-    now = anyio.current_time()
-    deadline, quiet_since = now + ctx.settings.stream_seconds, now
-    yield "retry: 1000\n\n"
-    while sent < max_events and anyio.current_time() < deadline:
-        trades = await anyio.to_thread.run_sync(_trades_after, ctx, instrument, last, min(500, max_events - sent))
-        for t in trades:
-            payload = {
-                "id": t.id,
-                "seq": t.seq,
-                "price_minor": t.price_minor,
-                "quantity": t.quantity,
-                "block": t.block,
-                "at": t.at.isoformat(),
-            }
-            yield _sse("trade", t.seq, payload)
-            last, sent = t.seq, sent + 1
-        if sent >= max_events:
-            return
-        book = await anyio.to_thread.run_sync(views.depth, ctx.sessions, instrument, 5)
-        if (book.bids, book.asks) != shown:
-            shown = (book.bids, book.asks)
-            yield _sse("depth", last, _depth(book).model_dump(mode="json"))
-            sent, quiet_since = sent + 1, anyio.current_time()
-        elif trades:
-            quiet_since = anyio.current_time()
-        elif anyio.current_time() - quiet_since >= HEARTBEAT_SECONDS:  # keeps proxies from closing it
-            yield ": keep-alive\n\n"
-            quiet_since = anyio.current_time()
-        if not trades:
-            await anyio.sleep(ctx.settings.stream_poll_seconds)
+    return EventStream(events(ctx, instrument, start, max_events), headers={"X-Accel-Buffering": "no"})
 
 
 @router.get("/auctions", response_model=s.Page[m.AuctionPublic])
@@ -324,7 +267,7 @@ def list_orders(
 @router.get("/orders/{order_id}", response_model=m.OrderPublic)
 def get_order(order_id: OrderId, who: Caller, ctx: Ctx) -> m.OrderPublic:
     _order_allowed(ctx, who, Action.MARKET_ORDER_READ, order_id)
-    return _order(order_entry.get_order(ctx.sessions, order_id))
+    return _order(order_reads.get_order(ctx.sessions, order_id))
 
 
 @router.post("/orders/{order_id}/amend", response_model=m.OrderPublic)

@@ -30,10 +30,17 @@ from carbonbridge.adapters.db.uow import audit
 from carbonbridge.adapters.market_config import MarketConfig
 from carbonbridge.domain.errors import IdempotencyConflict, NotFound, RuleViolation
 from carbonbridge.domain.market.book import OrderType, Side
-from carbonbridge.domain.market.exchange import Exchange, OpenOrder
-from carbonbridge.domain.market.settlement import Trade
+from carbonbridge.domain.market.exchange import Exchange, OpenOrder, Placed
 from carbonbridge.services.market import cash
 from carbonbridge.services.market.book_store import Book, books_of, keep, next_priority, open_book, write_effects
+from carbonbridge.services.market.order_reads import (
+    ORDER_COLUMNS,
+    OrderView,
+    instrument_jurisdiction,
+    order_row,
+    order_trades,
+    order_view,
+)
 from carbonbridge.services.market.participants import participant
 from carbonbridge.services.registry_transactions import Sessions, retrying
 
@@ -60,56 +67,6 @@ class OrderRequest:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class OrderView:
-    id: str
-    instrument: str
-    participant: str
-    side: str
-    type: str
-    price: int | None
-    quantity: int
-    filled: int
-    remaining: int
-    state: str  # open | done | cancelled | expired | refused
-    code: str
-    at: dt.datetime
-    trades: tuple[Trade, ...] = ()
-
-
-ORDER_COLUMNS = "id, instrument, participant, side, type, price, quantity, filled, remaining, state, code, at"
-
-
-def order_view(row: Any, trades: tuple[Trade, ...] = ()) -> OrderView:
-    at = row[11] if isinstance(row[11], dt.datetime) else dt.datetime.fromisoformat(str(row[11]))
-    price = None if row[5] is None else int(row[5])
-    return OrderView(
-        str(row[0]),
-        str(row[1]),
-        str(row[2]),
-        str(row[3]),
-        str(row[4]),
-        price,
-        int(row[6]),
-        int(row[7]),
-        int(row[8]),
-        str(row[9]),
-        str(row[10]),
-        at if at.tzinfo else at.replace(tzinfo=dt.UTC),
-        trades,
-    )
-
-
-def instrument_jurisdiction(session: Session, instrument: str) -> str:
-    """An instrument is an allowance unit type of a jurisdiction with market rules."""
-    row = session.execute(
-        text("SELECT jurisdiction, kind FROM registry_unit_types WHERE code = :u"), {"u": instrument}
-    ).first()
-    if row is None or row[1] != "allowance":
-        raise NotFound(f"unknown instrument {instrument!r}")
-    return str(row[0])
-
-
 def _take_free(session: Session, x: Exchange, who: str, side: Side, currency: str) -> None:
     """Lock and read the acting participant's free cash (a buy) or free units (a sell)."""
     if side is Side.BUY:
@@ -130,29 +87,6 @@ def _take_free(session: Session, x: Exchange, who: str, side: Side, currency: st
 
 def _local(at: dt.datetime, config: MarketConfig) -> dt.datetime:
     return at.astimezone(ZoneInfo(config.timezone)).replace(tzinfo=None)
-
-
-def _row(session: Session, order_id: str) -> Any:
-    return session.execute(text(f"SELECT {ORDER_COLUMNS} FROM market_orders WHERE id = :i"), {"i": order_id}).first()
-
-
-def order_trades(session: Session, order_id: str) -> tuple[Trade, ...]:
-    rows = session.execute(
-        text(
-            "SELECT id, instrument, buyer, seller, price, quantity FROM market_trades WHERE buy_order = :o OR "
-            "sell_order = :o ORDER BY seq"
-        ),
-        {"o": order_id},
-    ).all()
-    return tuple(Trade(r[0], r[1], r[2], r[3], int(r[4]), int(r[5])) for r in rows)
-
-
-def get_order(sessions: Sessions, order_id: str) -> OrderView:
-    with sessions() as session:
-        row = _row(session, order_id)
-        if row is None:
-            raise NotFound(f"unknown order {order_id!r}")
-        return order_view(row, order_trades(session, order_id))
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,21 +133,9 @@ def place(sessions: Sessions, request: OrderRequest, key: str, *, now: dt.dateti
             _audit(session, now, actor, "market.order.refused", order_id, {"code": exc.code, "key": key})
             used.append(book)
             return _Refused(exc.code, str(exc).removeprefix(f"{exc.code}: "))
-        opened = book.x.orders.get(order_id)
-        hold_price = opened.hold_price if opened is not None else request.price
-        filled = sum(f.quantity for f in placed.fills)
-        rank = None
-        if placed.rested:
-            rank = book.priority[order_id] = next_priority(session, request.instrument)
-        state = "open" if placed.rested else "done"
-        _insert(session, order_id, key, body, request, band, hold_price, state, "OK", now, filled, rank, book)
-        session.execute(
-            text("UPDATE market_orders SET remaining = :r WHERE id = :i"), {"r": placed.rested, "i": order_id}
-        )
-        write_effects(session, book, placed, now, f"order {order_id}")
-        _audit(session, now, actor, "market.order.placed", order_id, {"filled": filled, "rested": placed.rested})
+        _record_placed(session, book, placed, request, key, body, band, now, actor)
         used.append(book)
-        return order_view(_row(session, order_id), placed.trades)
+        return order_view(order_row(session, order_id), placed.trades)
 
     with books.using(request.instrument):
         done = retrying(sessions, work, command=f"market order (client key {key!r})", now=now)
@@ -222,6 +144,32 @@ def place(sessions: Sessions, request: OrderRequest, key: str, *, now: dt.dateti
     if isinstance(done, _Refused):
         raise RuleViolation(done.code, done.message)
     return done
+
+
+def _record_placed(
+    session: Session,
+    book: Book,
+    placed: Placed,
+    request: OrderRequest,
+    key: str,
+    body: str,
+    band: tuple[int | None, int | None],
+    now: dt.datetime,
+    actor: str,
+) -> None:
+    """The new order's row (open with its priority, or done), the makers, trades and holds, audit."""
+    order_id = placed.order_id
+    opened = book.x.orders.get(order_id)
+    hold_price = opened.hold_price if opened is not None else request.price
+    filled = sum(f.quantity for f in placed.fills)
+    rank = None
+    if placed.rested:
+        rank = book.priority[order_id] = next_priority(session, request.instrument)
+    state = "open" if placed.rested else "done"
+    _insert(session, order_id, key, body, request, band, hold_price, state, "OK", now, filled, rank, book)
+    session.execute(text("UPDATE market_orders SET remaining = :r WHERE id = :i"), {"r": placed.rested, "i": order_id})
+    write_effects(session, book, placed, now, f"order {order_id}")
+    _audit(session, now, actor, "market.order.placed", order_id, {"filled": filled, "rested": placed.rested})
 
 
 def _repeat(session: Session, key: str, found: Any, body: str) -> OrderView | _Refused:
@@ -326,7 +274,7 @@ def cancel(sessions: Sessions, order_id: str, *, now: dt.datetime, actor: str) -
                 )
                 _audit(session, now, actor, "market.order.cancelled", order_id, {"released": released})
             used.append(book)
-        return order_view(_row(session, order_id), order_trades(session, order_id))
+        return order_view(order_row(session, order_id), order_trades(session, order_id))
 
     with books.using(_instrument_of(sessions, order_id)):
         done = retrying(sessions, work, command=f"market cancel {order_id}", now=now)
@@ -363,7 +311,7 @@ def amend(
             differing = sorted(k for k in body if before.get(k) != body[k])
             if differing:
                 raise IdempotencyConflict(key, differing)
-            return order_view(_row(session, order_id), order_trades(session, order_id))
+            return order_view(order_row(session, order_id), order_trades(session, order_id))
         instrument, state = _open_order(session, order_id)
         if state != "open":
             raise RuleViolation("M13_ORDER_NOT_OPEN", f"order {order_id} is {state}")
@@ -374,7 +322,7 @@ def amend(
         _amend(session, book, order, quantity, price, now)
         _audit(session, now, actor, "market.order.amended", order_id, body, key=f"market-amend:{key}")
         used.append(book)
-        return order_view(_row(session, order_id), order_trades(session, order_id))
+        return order_view(order_row(session, order_id), order_trades(session, order_id))
 
     with books.using(_instrument_of(sessions, order_id)):
         found = retrying(sessions, work, command=f"market amend {order_id} (client key {key!r})", now=now)

@@ -17,7 +17,7 @@ from carbonbridge.adapters.market_config import load_market_config
 from carbonbridge.domain.auth.policy import Target, Visibility
 from carbonbridge.domain.errors import NotFound
 from carbonbridge.services.market.exchange import previous_close
-from carbonbridge.services.market.order_entry import ORDER_COLUMNS, OrderView, instrument_jurisdiction, order_view
+from carbonbridge.services.market.order_reads import ORDER_COLUMNS, OrderView, instrument_jurisdiction, order_view
 from carbonbridge.services.registry_transactions import Sessions
 
 
