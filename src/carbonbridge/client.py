@@ -249,6 +249,14 @@ class Client:
         body = {"participant": participant, "price_minor": price_minor, "lots": lots}
         return self.request("POST", f"/market/auctions/{auction_id}/bids", json=body, headers=_signed(key, code))
 
+    def close_session(self, instrument: str) -> Any:
+        """End the instrument's session: its open orders expire (registry administrator)."""
+        return self.post(f"/market/instruments/{instrument}/close")
+
+    def settle_trades(self, instrument: str, *, key: str, code: str | None = None) -> Any:
+        """Delivery versus payment of the instrument's unsettled trades (registry administrator)."""
+        return self.request("POST", f"/market/instruments/{instrument}/settlements", headers=_signed(key, code))
+
     def events(self, instrument: str, *, last_event_id: int | None = None, max_events: int = 100) -> Iterator[Event]:
         """The instrument's server-sent events (trade, depth) as they arrive, until the server ends
         the stream (after `max_events`); resume with the last event's id."""

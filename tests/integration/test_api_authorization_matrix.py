@@ -14,6 +14,8 @@ import pytest
 
 from api_world import PASSWORD, UNIT, USERS, World, add_report, fund, make_world
 from carbonbridge.domain.market.book import Side
+from carbonbridge.domain.registry.model import UnitKind
+from carbonbridge.services import registry_accounts as accounts
 from market_world import rest_order, seed_market_api
 
 ROLES = ("admin", "national", "operator", "trader", "verifier", "auditor", "public")
@@ -428,7 +430,13 @@ def market_objects(w: World) -> dict[str, Any]:
     found["order_amend"] = rest_order(w, "P-BY-T1", Side.BUY, 5, 1000, "matrix-amend")
     found["order_cancel"] = rest_order(w, "P-BY-T1", Side.BUY, 5, 1000, "matrix-cancel")
     found["foreign_order"] = rest_order(w, "P-BY-T2", Side.BUY, 5, 1000, "matrix-foreign")
+    # an instrument of its own for the operator's commands (closing BY-AL-2026 would end the orders above)
+    accounts.create_unit_type(w.core.sessions, "BY", UnitKind.ALLOWANCE, 2027, 1000, now=w.clock.now)
     return found
+
+
+def operated(role: str, own: bool) -> str:
+    return "BY-AL-2027" if own else "CN-AL-2026"
 
 
 M = f"{V1}/market"
@@ -538,6 +546,24 @@ OPS += [
         f"{M}/participants/{{participant_id}}/cash",
         READERS | HOLDERS,
         _path(f"{M}/participants/{{}}/cash", participant),
+    ),
+    Op(
+        "close session",
+        "POST",
+        f"{M}/instruments/{{instrument}}/close",
+        frozenset({"admin"}),
+        _path(f"{M}/instruments/{{}}/close", operated),
+    ),
+    Op(
+        "settle trades",
+        "POST",
+        f"{M}/instruments/{{instrument}}/settlements",
+        frozenset({"admin"}),
+        _path(f"{M}/instruments/{{}}/settlements", operated),
+        headers=lambda w, r, o: {
+            "Idempotency-Key": f"matrix-settle-{r}-{o}",
+            **({"X-One-Time-Code": w.code(r)} if r == "admin" and o else {}),
+        },
     ),
     Op(
         "place bid",

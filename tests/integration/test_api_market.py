@@ -230,3 +230,27 @@ def test_a_live_event_stream_over_a_real_server_delivers_a_trade_made_while_it_i
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def test_the_close_expires_open_orders_and_the_settlement_delivers_against_payment(world: World) -> None:
+    order(world, "trader", "s-1", participant="P-BY-T1", side="sell", quantity=30, price_minor=1000)
+    order(world, "other", "b-1", participant="P-BY-T2", side="buy", quantity=20, price_minor=1000)
+    admin = world.as_user("admin")
+    assert admin.close_session(UNIT) == {"instrument": UNIT, "expired": 1}
+    assert admin.close_session(UNIT)["expired"] == 0  # closing again changes nothing
+    assert market_held(world, "BY-T1") == 20  # the expired rest is free again; the trade's units stay held
+    assert world.anonymous().depth(UNIT)["asks"] == []
+
+    done = admin.settle_trades(UNIT, key="set-1", code=world.code("admin"))
+    assert (done["trades"], done["units"], done["notional"], done["repeated"]) == (1, 20, 20_000, False)
+    again = admin.settle_trades(UNIT, key="set-1", code=world.code("admin"))
+    assert (again["id"], again["repeated"]) == (done["id"], True)
+    held = {h["unit_type"]: h for h in admin.holdings("BY-T2")}[UNIT]
+    assert (held["quantity"], held["market_held"]) == (20, 0)
+    assert market_held(world, "BY-T1") == 0
+    fee = round(20_000 * FEE_BP / 10_000)
+    buyer = world.as_user("other").participant_cash("P-BY-T2")[0]
+    assert (buyer["balance"], buyer["held"]) == (CASH_MINOR - 20_000 - fee, 0)
+    assert [t["settled"] for t in world.as_user("trader").participant_trades("P-BY-T1")] == [True]
+    report = check(world.core.sessions)
+    assert report.ok, report.problems

@@ -48,6 +48,8 @@ class Action(StrEnum):
     MARKET_ORDER_READ = "market.order.read"  # orders and trades of a participant
     MARKET_BID = "market.bid.place"  # a sealed auction bid of an admitted bidder
     MARKET_CASH_READ = "market.cash.read"  # cash balances of a participant, or all of a jurisdiction
+    MARKET_CLOSE = "market.session.close"  # end an instrument's session: its open orders expire
+    MARKET_SETTLE = "market.settle"  # delivery versus payment of an instrument's unsettled trades
 
 
 MOVES_UNITS = frozenset(
@@ -61,6 +63,7 @@ MOVES_UNITS = frozenset(
         Action.APPROVE,
         Action.MARKET_ORDER_PLACE,  # reserves units (a sell) or cash (a buy) and may trade at once
         Action.MARKET_BID,  # reserves cash for the bid
+        Action.MARKET_SETTLE,  # moves units and cash between participants
     }
 )
 """Commands that move units, or reserve units or cash for a trade: a user signs each with a fresh
@@ -104,6 +107,8 @@ RULES: dict[Action, frozenset[Role]] = {
     Action.MARKET_ORDER_READ: frozenset({*_READERS, R.TRADER}),
     Action.MARKET_BID: frozenset(_HOLDERS),
     Action.MARKET_CASH_READ: frozenset({*_READERS, *_HOLDERS}),
+    Action.MARKET_CLOSE: frozenset({R.REGISTRY_ADMIN}),  # the exchange's operator is the registry administrator
+    Action.MARKET_SETTLE: frozenset({R.REGISTRY_ADMIN}),
 }
 """Action -> the roles that may do it. Jurisdiction-wide roles act on every object of their
 jurisdiction; account-scoped roles only on their account(s); the verifier on its installation."""

@@ -12,7 +12,7 @@ import anyio
 from fastapi import APIRouter, Header, Path, Query
 
 from carbonbridge.adapters.market_config import load_market_config
-from carbonbridge.domain.auth.policy import Action
+from carbonbridge.domain.auth.policy import Action, Target
 from carbonbridge.domain.errors import NotFound
 from carbonbridge.domain.market.book import OrderType, Side
 from carbonbridge.entrypoints.http import schemas as s
@@ -22,6 +22,7 @@ from carbonbridge.entrypoints.http.context import Context
 from carbonbridge.entrypoints.http.market_events import EventStream, depth_public, events
 from carbonbridge.services.market import auctions, data, order_entry, order_reads, views
 from carbonbridge.services.market.msr import msr_figures
+from carbonbridge.services.market.settlement import settle
 
 router = APIRouter(prefix="/market", tags=["market"], responses=s.PROBLEMS)
 IdempotencyKey = Annotated[
@@ -379,3 +380,37 @@ def participant_cash(
         participant=participant_id,
     )
     return s.page([m.CashPublic.model_validate(c) for c in found], [c.id for c in found], limit)
+
+
+def _operated(ctx: Context, who: Caller, action: Action, instrument: str) -> None:
+    code = views.require_instrument(ctx.sessions, instrument)
+    authorize(ctx, who, action, Target(code), "instrument")
+
+
+@router.post("/instruments/{instrument}/close", response_model=m.ClosedPublic)
+def close_session(instrument: Instrument, who: Caller, ctx: Ctx) -> m.ClosedPublic:
+    """End the instrument's trading session: open orders expire (day orders), holds are released."""
+    _operated(ctx, who, Action.MARKET_CLOSE, instrument)
+    expired = order_entry.close_session(ctx.sessions, instrument, now=ctx.now(), actor=who.id)
+    return m.ClosedPublic(instrument=instrument, expired=expired)
+
+
+@router.post("/instruments/{instrument}/settlements", response_model=m.SettlementPublic)
+def settle_trades(
+    instrument: Instrument, key: IdempotencyKey, who: Caller, ctx: Ctx, code: OneTimeCode = None
+) -> m.SettlementPublic:
+    """Delivery versus payment of the instrument's unsettled trades, netted per participant, in one
+    database transaction; signed; a repeat of the Idempotency-Key returns the first settlement."""
+    _operated(ctx, who, Action.MARKET_SETTLE, instrument)
+    sign(ctx, who, code)
+    done = settle(ctx.sessions, instrument, f"api:{who.user_id}:{key}", now=ctx.now())
+    return m.SettlementPublic(
+        id=done.id,
+        instrument=done.subject,
+        trades=done.trades,
+        units=done.units,
+        notional=done.notional,
+        fees=done.fees,
+        registry_transactions=list(done.registry_transactions),
+        repeated=done.repeated,
+    )

@@ -168,3 +168,19 @@ class CashPublic(Out):
     balance: int = Field(description="Minor units")
     held: int = Field(description="Held for open orders, bids and unsettled trades")
     available: int
+
+
+class ClosedPublic(Out):
+    instrument: str
+    expired: int = Field(description="Open orders that expired (their holds released)")
+
+
+class SettlementPublic(Out):
+    id: str
+    instrument: str
+    trades: int
+    units: int
+    notional: int = Field(description="Minor units")
+    fees: int = Field(description="Minor units, to the exchange's fee account")
+    registry_transactions: list[str]
+    repeated: bool = Field(description="True when the Idempotency-Key repeated an earlier settlement")

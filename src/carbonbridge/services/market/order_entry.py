@@ -373,3 +373,32 @@ def _amend(
             "i": order_id,
         },
     )
+
+
+def close_session(sessions: Sessions, instrument: str, *, now: dt.datetime, actor: str) -> int:
+    """End of the trading session: the instrument's open orders expire (day orders) and their holds
+    are released, in one transaction under the instrument's lock. Closing again expires nothing."""
+    books, used = books_of(sessions), list[Book]()
+
+    def work(session: Session) -> int:
+        used.clear()
+        book = open_book(session, books, instrument, instrument_jurisdiction(session, instrument), now)
+        expired = sorted(book.x.orders)
+        for order_id in expired:
+            book.x.cancel(order_id, book.x.orders[order_id].participant)
+            book.priority.pop(order_id, None)
+        write_effects(session, book, None, now, f"close {instrument}")
+        if expired:
+            session.execute(
+                text("UPDATE market_orders SET state = 'expired', remaining = 0, book_version = :v WHERE id = :i"),
+                [{"v": book.next_version, "i": i} for i in expired],
+            )
+        _audit(session, now, actor, "market.exchange.closed", instrument, {"expired": len(expired)})
+        used.append(book)
+        return len(expired)
+
+    with books.using(instrument):
+        expired = retrying(sessions, work, command=f"market close {instrument}", now=now)
+        if used:
+            keep(books, used[-1], wrote=expired > 0)
+    return expired
