@@ -4,6 +4,7 @@ cancellation releasing the held units in the registry's holdings, bids, cash and
 
 from __future__ import annotations
 
+import datetime as dt
 import socket
 import threading
 import time
@@ -254,3 +255,22 @@ def test_the_close_expires_open_orders_and_the_settlement_delivers_against_payme
     assert [t["settled"] for t in world.as_user("trader").participant_trades("P-BY-T1")] == [True]
     report = check(world.core.sessions)
     assert report.ok, report.problems
+
+
+def test_the_next_day_has_the_vwap_close_as_reference_its_band_and_protected_market_orders(world: World) -> None:
+    order(world, "trader", "s-1", participant="P-BY-T1", side="sell", quantity=30, price_minor=1000)
+    order(world, "other", "b-1", participant="P-BY-T2", side="buy", quantity=10, price_minor=1000)
+    order(world, "other", "b-2", participant="P-BY-T2", side="buy", quantity=10, price_minor=1000)
+    world.as_user("admin").close_session(UNIT)
+    world.clock.now = MARKET_OPEN + dt.timedelta(days=1)  # Wednesday, 10:00 in Minsk
+    world.clients.clear()  # yesterday's sessions have expired: sign in again
+    found = {i["code"]: i for i in world.anonymous().instruments(jurisdiction="BY")}[UNIT]
+    assert (found["previous_close"], found["band_low"], found["band_high"]) == (1000, 900, 1100)
+    with pytest.raises(ApiError) as outside:
+        order(world, "trader", "s-2", participant="P-BY-T1", side="sell", quantity=5, price_minor=1101)
+    assert outside.value.response_code == "M04_OUTSIDE_BAND"
+    order(world, "trader", "s-3", participant="P-BY-T1", side="sell", quantity=5, price_minor=1050)
+    bought = order(world, "other", "m-1", participant="P-BY-T2", side="buy", type="market", quantity=8)
+    assert (bought["filled"], bought["remaining"], bought["state"]) == (5, 0, "done")  # the rest is cancelled
+    assert [(t["price_minor"], t["quantity"]) for t in bought["trades"]] == [(1050, 5)]
+    assert check(world.core.sessions).ok

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from carbonbridge.adapters.market_config import load_market_config
 from carbonbridge.domain.auth.policy import Target, Visibility
 from carbonbridge.domain.errors import NotFound
-from carbonbridge.services.market.exchange import previous_close
+from carbonbridge.services.market.book_store import Books, books_of, reference_close
 from carbonbridge.services.market.order_reads import ORDER_COLUMNS, OrderView, instrument_jurisdiction, order_view
 from carbonbridge.services.registry_transactions import Sessions
 
@@ -95,7 +95,7 @@ def instruments(
             {**params, "after": after or "", "n": limit},
         ).all()
         for code, jurisdiction, vintage in rows:
-            found.append(_instrument(session, str(code), str(jurisdiction), int(vintage), now))
+            found.append(_instrument(session, books_of(sessions), str(code), str(jurisdiction), int(vintage), now))
     return found
 
 
@@ -103,14 +103,15 @@ def instrument(sessions: Sessions, code: str, *, now: dt.datetime) -> Instrument
     with sessions() as session:
         jurisdiction = instrument_jurisdiction(session, code)
         vintage = session.execute(text("SELECT vintage FROM registry_unit_types WHERE code = :u"), {"u": code})
-        return _instrument(session, code, jurisdiction, int(vintage.scalar_one()), now)
+        return _instrument(session, books_of(sessions), code, jurisdiction, int(vintage.scalar_one()), now)
 
 
-def _instrument(session: Session, code: str, jurisdiction: str, vintage: int, now: dt.datetime) -> InstrumentView:
+def _instrument(
+    session: Session, books: Books, code: str, jurisdiction: str, vintage: int, now: dt.datetime
+) -> InstrumentView:
     config = load_market_config(jurisdiction)
     rules = config.exchange
-    tz = ZoneInfo(config.timezone)
-    close = previous_close(session, code, now.astimezone(tz).date(), tz)
+    close = reference_close(session, books, code, now, ZoneInfo(config.timezone))  # once per worker and day
     low, high = rules.band(close) if close is not None else (None, None)
     return InstrumentView(
         code, jurisdiction, vintage, config.currency, rules.tick, rules.fee_bp, rules.block_minimum, close, low, high
