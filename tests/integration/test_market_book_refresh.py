@@ -95,3 +95,31 @@ def test_orders_another_worker_added_keep_their_time_priority(sqlite_url: str) -
     assert order_reads.get_order(a.sessions, second.id).state == "done"
     for app in (a, b):
         app.engine.dispose()
+
+
+def test_recover_expires_http_orders_for_the_cached_books_and_keeps_other_instruments_holds(sqlite_url: str) -> None:
+    from carbonbridge.domain.registry.model import UnitKind
+    from carbonbridge.services import registry_accounts
+    from carbonbridge.services.market.cash import accounts as cash_accounts
+    from carbonbridge.services.market.exchange import recover
+
+    app = build_app(sqlite_url, upgrade=True)
+    seeded = seed_trading(app.sessions, now=NOW, traders=2, units_each=1_000)
+    unit, (p1, p2) = seeded.registry.unit_type, seeded.participants
+    other = registry_accounts.create_unit_type(app.sessions, "CN", UnitKind.ALLOWANCE, 2026, 1_000, now=NOW).code
+
+    def place(instrument: str, who: str, side: Side, key: str) -> order_entry.OrderView:
+        request = order_entry.OrderRequest(instrument, who, side, OrderType.LIMIT, 10, 6000)
+        return order_entry.place(app.sessions, request, key, now=NOW, actor="test")
+
+    place(unit, p1, Side.BUY, "stale")  # cached in this worker's book of `unit`
+    elsewhere = place(other, p1, Side.BUY, "elsewhere")  # an open order of another instrument
+    assert recover(app.sessions, unit, now=NOW) == 1
+    crossing = place(unit, p2, Side.SELL, "after")
+    assert (crossing.filled, crossing.remaining) == (0, 10)  # the expired order is out of the cached book
+    held = {a.owner: a.held for a in cash_accounts(app.sessions) if a.kind == "participant"}
+    assert held[p1] == 10 * (6000 + -(-6000 * 7 // 10_000))  # the other instrument's order keeps its hold
+    assert order_reads.get_order(app.sessions, elsewhere.id).state == "open"
+    report = check(app.sessions)
+    assert report.ok, report.problems
+    app.engine.dispose()

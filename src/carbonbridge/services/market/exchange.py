@@ -21,7 +21,7 @@ from carbonbridge.adapters.db.uow import audit, unit_of_work
 from carbonbridge.adapters.market_config import load_market_config
 from carbonbridge.domain.errors import RuleViolation
 from carbonbridge.domain.market.book import OrderType, Side
-from carbonbridge.domain.market.exchange import Exchange, Placed, trade_cash
+from carbonbridge.domain.market.exchange import Exchange, Placed, cash_need, trade_cash
 from carbonbridge.domain.market.rules import vwap
 from carbonbridge.domain.market.settlement import Trade
 from carbonbridge.services.market import cash
@@ -312,28 +312,50 @@ class TradingDay:
 
 
 def recover(sessions: Sessions, instrument: str, *, now: dt.datetime) -> int:
-    """After a crash during a trading day: its open orders expire and every participant's holds are
-    set back to what is still owed (unsettled trades, open auction bids). Assumes one instrument
-    trades per currency at a time (the holds of a currency are recomputed as a whole)."""
+    """After a crash during a trading day: the instrument's open orders expire and every participant's
+    cash holds of the currency are set back to what is still owed (unsettled trades of the
+    jurisdiction's instruments, open auction bids, open HTTP buy orders of its other instruments),
+    its unit holds of the instrument to its unsettled sales. Runs under the instrument's order-entry
+    lock and writes the expiries with a new book version, so the server's cached books drop them."""
+    from carbonbridge.services.market.book_store import lock_instrument
+
     code = jurisdiction_of(instrument)
     config = load_market_config(code)
     fee, lot = config.exchange.fee_bp, config.auction.lot_size
     with unit_of_work(sessions) as session:
-        expired = session.execute(
-            text("UPDATE market_orders SET state = 'expired' WHERE instrument = :i AND state = 'open'"),
+        lock_instrument(session, instrument)
+        version = session.execute(
+            text("SELECT coalesce(max(book_version), 0) + 1 FROM market_orders WHERE instrument = :i"),
             {"i": instrument},
+        ).scalar_one()
+        expired = session.execute(
+            text(
+                "UPDATE market_orders SET state = 'expired', remaining = 0, book_version = :v WHERE instrument = :i "
+                "AND state = 'open'"
+            ),
+            {"i": instrument, "v": int(version)},
         ).rowcount  # type: ignore[attr-defined]
         owed: dict[str, int] = {}
         units: dict[str, int] = {}
-        for buyer, seller, price, quantity in session.execute(
+        for traded, buyer, seller, price, quantity in session.execute(
             text(
-                "SELECT buyer, seller, price, quantity FROM market_trades WHERE instrument = :i AND "
-                "settlement_id IS NULL"
+                "SELECT t.instrument, t.buyer, t.seller, t.price, t.quantity FROM market_trades t JOIN "
+                "registry_unit_types u ON u.code = t.instrument WHERE u.jurisdiction = :j AND t.settlement_id IS NULL"
             ),
-            {"i": instrument},
+            {"j": code},
         ).all():
             owed[buyer] = owed.get(buyer, 0) + trade_cash(int(price), int(quantity), fee)
-            units[seller] = units.get(seller, 0) + int(quantity)
+            if traded == instrument:
+                units[seller] = units.get(seller, 0) + int(quantity)
+        for buyer, hold_price, remaining in session.execute(
+            text(
+                "SELECT o.participant, o.hold_price, o.remaining FROM market_orders o JOIN registry_unit_types u ON "
+                "u.code = o.instrument WHERE u.jurisdiction = :j AND o.state = 'open' AND o.side = 'buy' AND "
+                "o.priority IS NOT NULL"
+            ),
+            {"j": code},
+        ).all():
+            owed[buyer] = owed.get(buyer, 0) + cash_need(int(hold_price), int(remaining), fee)
         for bidder, price, lots in session.execute(
             text(
                 "SELECT b.bidder, b.price, b.lots FROM market_bids b JOIN market_auctions a ON a.id = b.auction_id "
