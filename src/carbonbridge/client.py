@@ -11,12 +11,13 @@ Errors raise `ApiError` carrying the RFC 9457 problem document.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+import json
+from collections.abc import Iterable, Iterator
+from typing import Any, NamedTuple
 
 import httpx
 
-__all__ = ["ApiError", "Client"]
+__all__ = ["ApiError", "Client", "Event", "parse_events"]
 PREFIX = "/api/v1"
 MAX_PAGES = 10_000
 
@@ -347,3 +348,119 @@ class Client:
         headers = {"X-One-Time-Code": code} if code else {}
         path = f"/allocation/{jurisdiction}/{year}/{phase}"
         return self.request("POST", path, files={"input": (name, content)}, headers=headers)
+    # market ------------------------------------------------------------------------------------
+
+    def instruments(self, **filters: Any) -> list[Any]:
+        return list(self.paginate("/market/instruments", **filters))
+
+    def depth(self, instrument: str, levels: int = 5) -> Any:
+        return self.get(f"/market/instruments/{instrument}/depth", levels=levels)
+
+    def market_trades(self, instrument: str) -> list[Any]:
+        return list(self.paginate(f"/market/instruments/{instrument}/trades"))
+
+    def ohlcv(self, instrument: str, **filters: Any) -> list[Any]:
+        return list(self.paginate(f"/market/instruments/{instrument}/ohlcv", **filters))
+
+    def auctions(self, **filters: Any) -> list[Any]:
+        return list(self.paginate("/market/auctions", **filters))
+
+    def msr(self, jurisdiction: str, year: int, tnac: int | None = None) -> Any:
+        return self.get(f"/market/msr/{jurisdiction}/{year}", tnac=tnac)
+
+    def place_order(self, *, key: str, code: str | None = None, **fields: Any) -> Any:
+        """Place an order (instrument, participant, side, type, quantity, price_minor), signed."""
+        return self.request("POST", "/market/orders", json=fields, headers=_signed(key, code))
+
+    def amend_order(
+        self,
+        order_id: str,
+        *,
+        key: str,
+        code: str | None = None,
+        quantity: int | None = None,
+        price_minor: int | None = None,
+    ) -> Any:
+        body = {"quantity": quantity, "price_minor": price_minor}
+        return self.request("POST", f"/market/orders/{order_id}/amend", json=body, headers=_signed(key, code))
+
+    def cancel_order(self, order_id: str) -> Any:
+        return self.post(f"/market/orders/{order_id}/cancel")
+
+    def order(self, order_id: str) -> Any:
+        return self.get(f"/market/orders/{order_id}")
+
+    def orders(self, **filters: Any) -> list[Any]:
+        return list(self.paginate("/market/orders", **filters))
+
+    def participant_trades(self, participant: str, **filters: Any) -> list[Any]:
+        return list(self.paginate(f"/market/participants/{participant}/trades", **filters))
+
+    def cash(self, **filters: Any) -> list[Any]:
+        return list(self.paginate("/market/cash", **filters))
+
+    def participant_cash(self, participant: str) -> list[Any]:
+        return list(self.paginate(f"/market/participants/{participant}/cash"))
+
+    def place_bid(
+        self, auction_id: str, *, key: str, code: str | None = None, participant: str, price_minor: int, lots: int
+    ) -> Any:
+        body = {"participant": participant, "price_minor": price_minor, "lots": lots}
+        return self.request("POST", f"/market/auctions/{auction_id}/bids", json=body, headers=_signed(key, code))
+
+    def close_session(self, instrument: str) -> Any:
+        """End the instrument's session: its open orders expire (registry administrator)."""
+        return self.post(f"/market/instruments/{instrument}/close")
+
+    def settle_trades(self, instrument: str, *, key: str, code: str | None = None) -> Any:
+        """Delivery versus payment of the instrument's unsettled trades (registry administrator)."""
+        return self.request("POST", f"/market/instruments/{instrument}/settlements", headers=_signed(key, code))
+
+    def events(self, instrument: str, *, last_event_id: int | None = None, max_events: int = 100) -> Iterator[Event]:
+        """The instrument's server-sent events (trade, depth) as they arrive, until the server ends
+        the stream (after `max_events`); resume with the last event's id."""
+        headers = {"Accept": "text/event-stream"}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        if last_event_id is not None:
+            headers["Last-Event-ID"] = str(last_event_id)
+        path = f"{PREFIX}/market/instruments/{instrument}/events"
+        with self.http.stream("GET", path, params={"max_events": max_events}, headers=headers) as response:
+            if response.status_code >= 400:
+                response.read()
+                raise ApiError(response.status_code, response.json())
+            yield from parse_events(response.iter_lines())
+
+
+def _signed(key: str, code: str | None) -> dict[str, str]:
+    headers = {"Idempotency-Key": key}
+    if code is not None:
+        headers["X-One-Time-Code"] = code
+    return headers
+
+
+class Event(NamedTuple):
+    """One server-sent event: its kind (`trade`, `depth`), id (a trade sequence number) and data."""
+
+    kind: str
+    id: int | None
+    data: Any
+
+
+def parse_events(lines: Iterable[str]) -> Iterator[Event]:
+    """Server-sent events from the lines of a text/event-stream (comments and `retry:` skipped)."""
+    kind, event_id = "message", None
+    data: list[str] = []
+    for line in lines:
+        if not line:
+            if data:
+                yield Event(kind, event_id, json.loads("\n".join(data)))
+            kind, data = "message", []
+        elif line.startswith("event:"):
+            kind = line[6:].strip()
+        elif line.startswith("id:"):
+            event_id = int(line[3:].strip())
+        elif line.startswith("data:"):
+            data.append(line[5:].strip())
+    if data:
+        yield Event(kind, event_id, json.loads("\n".join(data)))

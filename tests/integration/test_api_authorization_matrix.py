@@ -26,6 +26,10 @@ from api_world import (
     fund,
     make_world,
 )
+from carbonbridge.domain.market.book import Side
+from carbonbridge.domain.registry.model import UnitKind
+from carbonbridge.services import registry_accounts as accounts
+from market_world import rest_order, seed_market_api
 
 ROLES = ("admin", "national", "operator", "trader", "verifier", "auditor", "public")
 SIGNED_IN = frozenset(ROLES) - {"public"}
@@ -692,6 +696,185 @@ OPS_REPORTING: list[Op] = [
     ),
 ]
 OPS += OPS_REPORTING
+
+# -- the market (issue 12): public market data, order entry, bids, own orders, trades and cash ---------
+def participant(role: str, own: bool) -> str:
+    """The participant a role acts for (own), or one outside its scope (foreign)."""
+    if own:
+        return "P-BY-OP1" if role == "operator" else "P-BY-T1"
+    return "P-CN-T1" if role in READERS else "P-BY-T2"
+
+
+def market_order(w: World, role: str, own: bool, purpose: str = "read") -> str:
+    if own:
+        return str(w.objects[f"order_{purpose}"])
+    return str(w.objects["cn_order" if role in READERS else "foreign_order"])
+
+
+def signed(key: str) -> Callable[[World, str, bool], dict[str, str]]:
+    """Idempotency-Key, and a fresh one-time code where the call will get past authorization."""
+
+    def headers(w: World, role: str, own: bool) -> dict[str, str]:
+        found = {"Idempotency-Key": f"matrix-{key}-{role}-{own}"}
+        if own and role in HOLDERS:
+            found["X-One-Time-Code"] = w.code(role)
+        return found
+
+    return headers
+
+
+def market_objects(w: World) -> dict[str, Any]:
+    found = seed_market_api(w)
+    found["order_read"] = rest_order(w, "P-BY-T1", Side.BUY, 5, 1000, "matrix-read")
+    found["order_amend"] = rest_order(w, "P-BY-T1", Side.BUY, 5, 1000, "matrix-amend")
+    found["order_cancel"] = rest_order(w, "P-BY-T1", Side.BUY, 5, 1000, "matrix-cancel")
+    found["foreign_order"] = rest_order(w, "P-BY-T2", Side.BUY, 5, 1000, "matrix-foreign")
+    # an instrument of its own for the operator's commands (closing BY-AL-2026 would end the orders above)
+    accounts.create_unit_type(w.core.sessions, "BY", UnitKind.ALLOWANCE, 2027, 1000, now=w.clock.now)
+    return found
+
+
+def operated(role: str, own: bool) -> str:
+    return "BY-AL-2027" if own else "CN-AL-2026"
+
+
+M = f"{V1}/market"
+ORDER_READERS = READERS | {"trader"}
+OPS += [
+    Op("market instruments", "GET", f"{M}/instruments", EVERYONE, fixed(f"{M}/instruments"), scoped=False),
+    Op(
+        "market instrument",
+        "GET",
+        f"{M}/instruments/{{instrument}}",
+        EVERYONE,
+        fixed(f"{M}/instruments/{UNIT}"),
+        scoped=False,
+    ),
+    Op(
+        "market trades",
+        "GET",
+        f"{M}/instruments/{{instrument}}/trades",
+        EVERYONE,
+        fixed(f"{M}/instruments/{UNIT}/trades"),
+        scoped=False,
+    ),
+    Op(
+        "market depth",
+        "GET",
+        f"{M}/instruments/{{instrument}}/depth",
+        EVERYONE,
+        fixed(f"{M}/instruments/{UNIT}/depth"),
+        scoped=False,
+    ),
+    Op(
+        "market ohlcv",
+        "GET",
+        f"{M}/instruments/{{instrument}}/ohlcv",
+        EVERYONE,
+        fixed(f"{M}/instruments/{UNIT}/ohlcv"),
+        scoped=False,
+    ),
+    Op(
+        "market events",
+        "GET",
+        f"{M}/instruments/{{instrument}}/events",
+        EVERYONE,
+        fixed(f"{M}/instruments/{UNIT}/events?max_events=1"),
+        scoped=False,
+    ),
+    Op("market auctions", "GET", f"{M}/auctions", EVERYONE, fixed(f"{M}/auctions"), scoped=False),
+    Op(
+        "market auction",
+        "GET",
+        f"{M}/auctions/{{auction_id}}",
+        EVERYONE,
+        lambda w, r, o: f"{M}/auctions/{w.objects['auction']}",
+        scoped=False,
+    ),
+    Op("market msr", "GET", f"{M}/msr/{{jurisdiction}}/{{year}}", EVERYONE, fixed(f"{M}/msr/BY/2026"), scoped=False),
+    Op(
+        "place order",
+        "POST",
+        f"{M}/orders",
+        frozenset({"trader"}),
+        fixed(f"{M}/orders"),
+        lambda w, r, o: {
+            "instrument": UNIT,
+            "participant": participant(r, o),
+            "side": "buy",
+            "quantity": 1,
+            "price_minor": 900,
+        },
+        signed("order"),
+    ),
+    Op("list orders", "GET", f"{M}/orders", ORDER_READERS, fixed(f"{M}/orders"), scoped=False),
+    Op(
+        "read order",
+        "GET",
+        f"{M}/orders/{{order_id}}",
+        ORDER_READERS,
+        lambda w, r, o: f"{M}/orders/{market_order(w, r, o)}",
+    ),
+    Op(
+        "amend order",
+        "POST",
+        f"{M}/orders/{{order_id}}/amend",
+        frozenset({"trader"}),
+        lambda w, r, o: f"{M}/orders/{market_order(w, r, o, 'amend')}/amend",
+        lambda w, r, o: {"quantity": 4},
+        signed("amend"),
+    ),
+    Op(
+        "cancel order",
+        "POST",
+        f"{M}/orders/{{order_id}}/cancel",
+        frozenset({"trader"}),
+        lambda w, r, o: f"{M}/orders/{market_order(w, r, o, 'cancel')}/cancel",
+    ),
+    Op(
+        "participant trades",
+        "GET",
+        f"{M}/participants/{{participant_id}}/trades",
+        ORDER_READERS,
+        _path(f"{M}/participants/{{}}/trades", participant),
+    ),
+    Op("list cash", "GET", f"{M}/cash", READERS | HOLDERS, fixed(f"{M}/cash"), scoped=False),
+    Op(
+        "participant cash",
+        "GET",
+        f"{M}/participants/{{participant_id}}/cash",
+        READERS | HOLDERS,
+        _path(f"{M}/participants/{{}}/cash", participant),
+    ),
+    Op(
+        "close session",
+        "POST",
+        f"{M}/instruments/{{instrument}}/close",
+        frozenset({"admin"}),
+        _path(f"{M}/instruments/{{}}/close", operated),
+    ),
+    Op(
+        "settle trades",
+        "POST",
+        f"{M}/instruments/{{instrument}}/settlements",
+        frozenset({"admin"}),
+        _path(f"{M}/instruments/{{}}/settlements", operated),
+        headers=lambda w, r, o: {
+            "Idempotency-Key": f"matrix-settle-{r}-{o}",
+            **({"X-One-Time-Code": w.code(r)} if r == "admin" and o else {}),
+        },
+    ),
+    Op(
+        "place bid",
+        "POST",
+        f"{M}/auctions/{{auction_id}}/bids",
+        HOLDERS,
+        lambda w, r, o: f"{M}/auctions/{w.objects['auction']}/bids",
+        lambda w, r, o: {"participant": participant(r, o), "price_minor": 1000, "lots": 1},
+        signed("bid"),
+    ),
+]
+# -- end of the market block -------------------------------------------------------------------------
 USER_OF_ROLE = {r: r for r in ROLES}
 
 
@@ -762,6 +945,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
         "keys": keys,
         "grants": held,
     }
+    w.objects.update(market_objects(w))
     return w
 
 

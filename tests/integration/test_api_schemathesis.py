@@ -29,6 +29,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
         rate_limit_principal="100000/minute",
         rate_limit_address="100000/minute",
         rate_limit_signin="100000/minute",
+        stream_seconds=0.3,  # the market's event streams end quickly under fuzzing
     )
     w = make_world(build_app(url, upgrade=True), limits)
     fund(w)

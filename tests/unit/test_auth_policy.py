@@ -69,3 +69,15 @@ def test_lists_are_scoped_to_the_principal() -> None:
 def test_a_grant_names_a_scope_exactly_when_its_role_is_scoped(grant: Grant) -> None:
     with pytest.raises(ValidationFailed):
         grant.validate()
+
+
+def test_a_trader_enters_orders_for_its_own_participant_only_and_signs_them() -> None:
+    own, other = Target("BY", ("BY-T1",)), Target("BY", ("BY-T2",))
+    assert decide(TRADER, Action.MARKET_ORDER_PLACE, own) is Decision.ALLOW
+    assert decide(TRADER, Action.MARKET_ORDER_PLACE, other) is Decision.DENY_OBJECT
+    assert decide(ADMIN, Action.MARKET_ORDER_PLACE, own) is Decision.DENY_ROLE  # administrators do not trade
+    assert decide(ADMIN, Action.MARKET_CASH_READ, other) is Decision.ALLOW
+    assert {Action.MARKET_ORDER_PLACE, Action.MARKET_BID} <= MOVES_UNITS  # they reserve cash or units
+    unsigned_key = who(Grant(Role.TRADER, "BY", "BY-T1"), moves=False)
+    assert decide(unsigned_key, Action.MARKET_ORDER_PLACE, own) is Decision.DENY_ROLE
+    assert decide(unsigned_key, Action.MARKET_ORDER_CANCEL, own) is Decision.ALLOW

@@ -52,7 +52,7 @@ def _int(table: dict[str, Any], name: str, default: int, file: str, problems: li
 def load_market_config(code: str) -> MarketConfig:
     code = code.upper()
     jurisdiction = load_jurisdiction(code)
-    found = config_document("market", f"{code}.toml")
+    found = config_document("market", f"{code}.toml", override_name=f"market-{code}.toml")
     data, path = found if found is not None else ({}, f"<defaults for {code}>")
     problems: list[Problem] = []
     exchange = parse_exchange_rules(code, jurisdiction.currency, jurisdiction.timezone, data.get("exchange", {}), path)

@@ -218,7 +218,7 @@ def _ensure_unit_type(sessions: Sessions, code: str, year: int, design: str, to_
 def _available(sessions: Sessions, account: str, unit: str) -> int:
     with unit_of_work(sessions) as session:
         row = session.execute(
-            select(HOLDINGS.c.quantity - HOLDINGS.c.reserved).where(
+            select(HOLDINGS.c.quantity - HOLDINGS.c.reserved - HOLDINGS.c.market_held).where(
                 HOLDINGS.c.account_id == account, HOLDINGS.c.unit_type == unit
             )
         ).first()

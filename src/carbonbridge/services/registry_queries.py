@@ -29,6 +29,12 @@ class HoldingView:
     quantity: int
     reserved: int
     blocks: tuple[tuple[int, int], ...]
+    market_held: int = 0  # held by the market (open sell orders, bids, unsettled trades)
+
+    @property
+    def available(self) -> int:
+        """What a new transaction may move: neither reserved nor held by the market."""
+        return self.quantity - self.reserved - self.market_held
 
 
 def holdings(sessions: Sessions, account_id: str) -> list[HoldingView]:
@@ -45,7 +51,7 @@ def holdings(sessions: Sessions, account_id: str) -> list[HoldingView]:
             select(store.HOLDINGS).where(store.HOLDINGS.c.account_id == account_id).order_by(store.HOLDINGS.c.unit_type)
         )
         return [
-            HoldingView(h.account_id, h.unit_type, h.quantity, h.reserved, tuple(ranges[h.unit_type]))
+            HoldingView(h.account_id, h.unit_type, h.quantity, h.reserved, tuple(ranges[h.unit_type]), h.market_held)
             for h in result
             if h.quantity or ranges[h.unit_type]
         ]
@@ -122,7 +128,7 @@ def _sums(session: Session, query: object) -> dict[tuple[str, str], int]:
 class _Ledger:
     issued: dict[str, int]
     kinds: dict[str, str]
-    held: dict[tuple[str, str], tuple[int, int]]
+    held: dict[tuple[str, str], tuple[int, int, int]]  # (quantity, reserved, market_held)
     posted: dict[tuple[str, str], int]
     in_blocks: dict[tuple[str, str], int]
     reserved: dict[tuple[str, str], int]
@@ -136,7 +142,7 @@ def _read(session: Session) -> _Ledger:
     return _Ledger(
         issued={r.code: r.issued for r in session.execute(select(rows.UNIT_TYPES))},
         kinds={r.id: r.type for r in session.execute(select(rows.ACCOUNTS.c.id, rows.ACCOUNTS.c.type))},
-        held={(r.account_id, r.unit_type): (r.quantity, r.reserved) for r in session.execute(select(h))},
+        held={(r.account_id, r.unit_type): (r.quantity, r.reserved, r.market_held) for r in session.execute(select(h))},
         posted=_sums(
             session, select(p.c.account_id, p.c.unit_type, func.sum(p.c.amount)).group_by(p.c.account_id, p.c.unit_type)
         ),
@@ -170,7 +176,7 @@ def check(sessions: Sessions) -> ConservationReport:
     deletion, issuance = AccountType.DELETION.value, AccountType.ISSUANCE.value
     for code, issued in sorted(ledger.issued.items()):
         report.issued[code] = issued
-        held = [(ledger.kinds.get(a), q) for (a, u), (q, _) in ledger.held.items() if u == code]
+        held = [(ledger.kinds.get(a), q) for (a, u), (q, _, _) in ledger.held.items() if u == code]
         report.deleted[code] = sum(q for kind, q in held if kind == deletion)
         report.held[code] = sum(q for kind, q in held if kind != deletion)
         if report.held[code] != issued - report.deleted[code]:
@@ -182,9 +188,13 @@ def check(sessions: Sessions) -> ConservationReport:
             report.problems.append(f"{code}: issuance postings {contra} != issued {issued}")
         if max((blk.end for blk in ledger.blocks if blk.unit_type == code), default=0) > issued:
             report.problems.append(f"{code}: a serial beyond the {issued} issued exists")
-    for (account, code), (quantity, held_reserved) in sorted(ledger.held.items()):
+    for (account, code), (quantity, held_reserved, market_held) in sorted(ledger.held.items()):
         if quantity < 0 or held_reserved < 0 or held_reserved > quantity:
             report.problems.append(f"{account} {code}: negative holding {quantity} (reserved {held_reserved})")
+        if market_held < 0 or held_reserved + market_held > quantity:
+            report.problems.append(
+                f"{account} {code}: the market holds {market_held} of {quantity} ({held_reserved} reserved)"
+            )
         if ledger.posted.get((account, code), 0) != quantity:
             report.problems.append(
                 f"{account} {code}: holding {quantity} != postings {ledger.posted.get((account, code), 0)}"

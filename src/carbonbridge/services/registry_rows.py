@@ -98,7 +98,7 @@ class Context:
     rep_failures: int
     rep_authorised: bool
     trusted: bool
-    locked: dict[str, tuple[int, int]]  # holdings locked by the same query: account -> (quantity, reserved)
+    locked: dict[str, tuple[int, int]]  # holdings locked by the same query: account -> (quantity, unavailable)
 
 
 def context(
@@ -123,7 +123,7 @@ def context(
         session, query, params
     )
     effective = utc(effective_at)
-    locked = {a: _quantity_reserved(held[i]) for i, a in enumerate(ordered) if held[i] is not None}
+    locked = {a: _quantity_unavailable(held[i]) for i, a in enumerate(ordered) if held[i] is not None}
     return Context(
         existing=existing,
         source=_account(pair[0], source),
@@ -137,9 +137,10 @@ def context(
     )
 
 
-def _quantity_reserved(packed: str) -> tuple[int, int]:
-    quantity, reserved = packed.split(" ")
-    return int(quantity), int(reserved)
+def _quantity_unavailable(packed: str) -> tuple[int, int]:
+    """(quantity, units not available: reserved for pending transactions + held by the market)."""
+    quantity, reserved, market_held = packed.split(" ")
+    return int(quantity), int(reserved) + int(market_held)
 
 
 @lru_cache(maxsize=64)
@@ -154,11 +155,13 @@ def _context_query(links: int, locks: int, for_update: str) -> str:
         "FROM registry_accounts WHERE id = "
     )
     holding = "FROM registry_holdings WHERE unit_type = :unit AND account_id = "
-    # Quantity and reserved come from ONE locked read: on PostgreSQL a row lock that had to wait
-    # returns the row as the other transaction committed it, but a second, unlocked subquery would
-    # still read the statement's older snapshot (a reserved figure from before a concurrent pending
-    # transfer), and the balance check would pass on a stale number.
-    both = "CAST(quantity AS text) || ' ' || CAST(reserved AS text)"
+    # Quantity, reserved and the market's holds come from ONE locked read: on PostgreSQL a row lock
+    # that had to wait returns the row as the other transaction committed it, but a second, unlocked
+    # subquery would still read the statement's older snapshot (a reserved figure from before a
+    # concurrent pending transfer, or a market hold from before a concurrent sell order), and the
+    # balance check would pass on a stale number. The market writes its holds onto this row
+    # (services/market/settlement.change_unit_holds), so both serialize on the row lock.
+    both = "CAST(quantity AS text) || ' ' || CAST(reserved AS text) || ' ' || CAST(market_held AS text)"
     held = "".join(f", (SELECT {both} {holding}:h{i}{for_update})" for i in range(locks))
     return (
         "SELECT (SELECT id FROM registry_transactions WHERE client_key = :key),"

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Table
 
@@ -45,10 +46,15 @@ class Holding:
     unit_type: str
     quantity: int
     reserved: int
+    market_held: int = 0  # held by the market for open sell orders, bids, unsettled trades
 
     @property
     def available(self) -> int:
-        return self.quantity - self.reserved
+        return self.quantity - self.reserved - self.market_held
+
+
+def _holding(row: Sequence[Any], unit_type: str) -> Holding:
+    return Holding(row[0], unit_type, int(row[1]), int(row[2]), int(row[3]))
 
 
 def lock_holdings(session: Conn, unit_type: str, account_ids: Iterable[str]) -> dict[str, Holding]:
@@ -56,10 +62,10 @@ def lock_holdings(session: Conn, unit_type: str, account_ids: Iterable[str]) -> 
     ids = sorted(set(account_ids))
     params = {"unit": unit_type, **{f"a{i}": a for i, a in enumerate(ids)}}
     query = (
-        "SELECT account_id, quantity, reserved FROM registry_holdings WHERE unit_type = :unit AND account_id IN "
-        f"({sql.placeholders('a', len(ids))}) ORDER BY account_id{sql.for_update(session)}"
+        "SELECT account_id, quantity, reserved, market_held FROM registry_holdings WHERE unit_type = :unit "
+        f"AND account_id IN ({sql.placeholders('a', len(ids))}) ORDER BY account_id{sql.for_update(session)}"
     )
-    found = {r[0]: Holding(r[0], unit_type, int(r[1]), int(r[2])) for r in sql.rows(session, query, params)}
+    found = {r[0]: _holding(r, unit_type) for r in sql.rows(session, query, params)}
     missing = [i for i in ids if i not in found]
     if missing:
         conflict = "ON CONFLICT DO NOTHING"
@@ -70,7 +76,7 @@ def lock_holdings(session: Conn, unit_type: str, account_ids: Iterable[str]) -> 
                 f"VALUES (:account, :unit, 0, 0) {conflict}",
                 {"account": account_id, "unit": unit_type},
             )
-        found = {r[0]: Holding(r[0], unit_type, int(r[1]), int(r[2])) for r in sql.rows(session, query, params)}
+        found = {r[0]: _holding(r, unit_type) for r in sql.rows(session, query, params)}
     assert len(found) == len(ids), "holding rows missing after creation"
     return found
 

@@ -194,8 +194,29 @@ def propose(
     request.validate()
     if request.type is TransactionType.ISSUANCE:
         return issue(sessions, request, now=now)
-    work = lambda s: _propose(s, request, now, policy_for)  # noqa: E731
+    work = lambda s: propose_in_unit_of_work(s, request, now=now, policy_for=policy_for)  # noqa: E731
     return raise_if_refused(retrying_direct(sessions, work, command=_command(request), now=now))
+
+
+def propose_in_unit_of_work(
+    session: Conn, request: TransactionRequest, *, now: dt.datetime, policy_for: PolicyFor = load_policy
+) -> TransactionView:
+    """Propose a transfer-like transaction inside the CALLER's unit of work (database transaction),
+    for a use case that must move units atomically with its own writes (the market's delivery
+    versus payment). The registry's rules all apply here, in this one place, exactly as for
+    `propose`: the request is validated; a repeated client key returns the first result (a
+    different request under it is IdempotencyConflict); every check runs (accounts, representative,
+    units available - neither reserved nor held by the market -, limits, trusted list, approval and
+    delay per `policy_for`); the transaction row, serial blocks, postings, holdings, state event,
+    hash-chained log entry and audit record are written. Nothing is committed: the caller commits
+    or rolls back everything with its own writes. A refusal is RETURNED as a terminated view (the
+    caller decides: raising rolls the refusal back with the rest; `propose` commits it), and the
+    caller retries the whole unit of work on a serialization failure (`retrying`). An issuance runs
+    the issuance rules (`issue`'s)."""
+    request.validate()
+    if request.type is TransactionType.ISSUANCE:
+        return _issue(session, request, now)
+    return _propose(session, request, now, policy_for)
 
 
 def _propose(session: Conn, request: TransactionRequest, now: dt.datetime, policy_for: PolicyFor) -> TransactionView:
@@ -225,6 +246,7 @@ def _propose(session: Conn, request: TransactionRequest, now: dt.datetime, polic
     if ctx.unit_jurisdiction is None:
         available = 0  # unknown unit type: nothing to lock, refused below
     elif set(holders) <= set(ctx.locked):
+        # quantity less what is unavailable (reserved, and held by the market)
         available = ctx.locked[source.id][0] - ctx.locked[source.id][1] if source else 0
     else:  # a holding row to create first (then locked in the same ascending order)
         holdings = store.lock_holdings(session, request.unit_type, holders)

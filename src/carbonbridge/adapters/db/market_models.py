@@ -92,6 +92,14 @@ class MarketUnitHoldChangeRow(Base):
 
 class MarketOrderRow(Base):
     __tablename__ = "market_orders"
+    __table_args__ = (
+        UniqueConstraint("client_key", name="uq_market_orders_client_key"),
+        CheckConstraint("remaining >= 0 AND filled >= 0", name="ck_market_orders_remaining"),
+        Index("ix_market_orders_book", "instrument", "state", "priority"),
+        Index("ix_market_orders_version", "instrument", "book_version"),
+        Index("ix_market_orders_priority", "instrument", "priority"),
+        Index("ix_market_orders_participant", "participant", "id"),
+    )
     id: Mapped[str] = mapped_column(String(80), primary_key=True)
     instrument: Mapped[str] = mapped_column(String(64), index=True)
     participant: Mapped[str] = mapped_column(ForeignKey("market_participants.id"))
@@ -104,11 +112,23 @@ class MarketOrderRow(Base):
     state: Mapped[str] = mapped_column(String(16))  # open | filled | cancelled | expired | refused
     code: Mapped[str] = mapped_column(String(40))
     at: Mapped[dt.datetime] = mapped_column(When)
+    # order entry over the database (migration 0010): what a worker needs to rebuild the book
+    client_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    request: Mapped[str | None] = mapped_column(Text, nullable=True)
+    remaining: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    filled: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    hold_price: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    priority: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    book_version: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
 class MarketTradeRow(Base):
     __tablename__ = "market_trades"
-    __table_args__ = (Index("ix_market_trades_unsettled", "instrument", "seq"),)
+    __table_args__ = (
+        Index("ix_market_trades_unsettled", "instrument", "seq"),
+        Index("ix_market_trades_buyer", "buyer", "seq"),
+        Index("ix_market_trades_seller", "seller", "seq"),
+    )
     id: Mapped[str] = mapped_column(String(80), primary_key=True)
     seq: Mapped[int] = mapped_column(Big, autoincrement=False)
     instrument: Mapped[str] = mapped_column(String(64))
@@ -119,6 +139,8 @@ class MarketTradeRow(Base):
     block: Mapped[int] = mapped_column(Integer)
     at: Mapped[dt.datetime] = mapped_column(When)
     settlement_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    buy_order: Mapped[str | None] = mapped_column(String(80), nullable=True)  # migration 0010
+    sell_order: Mapped[str | None] = mapped_column(String(80), nullable=True)
 
 
 class MarketSettlementRow(Base):
@@ -156,6 +178,7 @@ class MarketAuctionRow(Base):
     winners: Mapped[int | None] = mapped_column(Integer, nullable=True)
     cover_ratio: Mapped[str | None] = mapped_column(String(16), nullable=True)
     carried_over: Mapped[str | None] = mapped_column(Text, nullable=True)
+    msr_adjusted: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # MSR: - intake, + release
 
 
 class MarketBidRow(Base):

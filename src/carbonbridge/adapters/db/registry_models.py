@@ -80,14 +80,22 @@ class RegistryTrustedChangeRow(Base):
 
 
 class RegistryHoldingRow(Base):
-    """Units of one type held by one account; `reserved` are earmarked for a pending transaction."""
+    """Units of one type held by one account; `reserved` are earmarked for a pending transaction,
+    `market_held` are held by the market (open sell orders, bids, unsettled trades: the sum of the
+    account's `market_unit_holds`, migration 0009). Available = quantity - reserved - market_held."""
 
     __tablename__ = "registry_holdings"
-    __table_args__ = (CheckConstraint("quantity >= reserved AND reserved >= 0", name="ck_registry_holdings_nonneg"),)
+    __table_args__ = (
+        CheckConstraint("quantity >= reserved AND reserved >= 0", name="ck_registry_holdings_nonneg"),
+        CheckConstraint(
+            "market_held >= 0 AND quantity - reserved >= market_held", name="ck_registry_holdings_market_held"
+        ),
+    )
     account_id: Mapped[str] = mapped_column(ForeignKey("registry_accounts.id"), primary_key=True)
     unit_type: Mapped[str] = mapped_column(ForeignKey("registry_unit_types.code"), primary_key=True)
     quantity: Mapped[int] = mapped_column(BigInteger)
     reserved: Mapped[int] = mapped_column(BigInteger)
+    market_held: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
 
 
 class RegistrySerialBlockRow(Base):

@@ -42,7 +42,6 @@ class Action(StrEnum):
     ASSESSMENT_READ = "assessment.read"
     REPORT_READ = "report.read"  # MRV emissions reports of an installation
     REPORT_VERIFY = "report.verify"
-    ORDER_PLACE = "market.order"  # place or cancel exchange orders for one's trading account
     ASSESS = "assessment.run"  # assess a jurisdiction-year after the surrender deadline; block missing
     PLAN_READ = "monitoring_plan.read"
     PLAN_REGISTER = "monitoring_plan.register"  # a new installation, or a new version of its plan
@@ -58,6 +57,13 @@ class Action(StrEnum):
     LINK_RECONCILE = "link.reconcile"
     LINK_RESOLVE = "link.resolve"  # decide a transfer the partner never answered
     LINK_MESSAGE = "link.message"  # a message of the partner registry: no user, its signature decides
+    MARKET_ORDER_PLACE = "market.order.place"  # place or amend an order of the principal's participant
+    MARKET_ORDER_CANCEL = "market.order.cancel"
+    MARKET_ORDER_READ = "market.order.read"  # orders and trades of a participant
+    MARKET_BID = "market.bid.place"  # a sealed auction bid of an admitted bidder
+    MARKET_CASH_READ = "market.cash.read"  # cash balances of a participant, or all of a jurisdiction
+    MARKET_CLOSE = "market.session.close"  # end an instrument's session: its open orders expire
+    MARKET_SETTLE = "market.settle"  # delivery versus payment of an instrument's unsettled trades
 
 
 MOVES_UNITS = frozenset(
@@ -72,9 +78,13 @@ MOVES_UNITS = frozenset(
         Action.ALLOCATION_POST,
         Action.LINK_SEND,
         Action.LINK_RESOLVE,
+        Action.MARKET_ORDER_PLACE,  # reserves units (a sell) or cash (a buy) and may trade at once
+        Action.MARKET_BID,  # reserves cash for the bid
+        Action.MARKET_SETTLE,  # moves units and cash between participants
     }
 )
-"""Commands that move units: a user signs each with a fresh one-time code (UK ETS: OTP-signed proposals)."""
+"""Commands that move units, or reserve units or cash for a trade: a user signs each with a fresh
+one-time code (UK ETS: OTP-signed proposals); an API key does them only if made to move units."""
 
 R = Role
 _READERS = (R.REGISTRY_ADMIN, R.NATIONAL_ADMIN, R.AUDITOR)
@@ -125,7 +135,15 @@ RULES: dict[Action, frozenset[Role]] = {
     Action.LINK_READ: frozenset(_READERS),
     Action.LINK_RECONCILE: frozenset({R.REGISTRY_ADMIN}),
     Action.LINK_RESOLVE: frozenset({R.REGISTRY_ADMIN}),
-    Action.ORDER_PLACE: frozenset({R.TRADER}),
+    # the market: a trader acts for the participant trading through its account; an operator
+    # representative's installation bids at auctions; administrators and auditors read everything
+    Action.MARKET_ORDER_PLACE: frozenset({R.TRADER}),
+    Action.MARKET_ORDER_CANCEL: frozenset({R.TRADER}),
+    Action.MARKET_ORDER_READ: frozenset({*_READERS, R.TRADER}),
+    Action.MARKET_BID: frozenset(_HOLDERS),
+    Action.MARKET_CASH_READ: frozenset({*_READERS, *_HOLDERS}),
+    Action.MARKET_CLOSE: frozenset({R.REGISTRY_ADMIN}),  # the exchange's operator is the registry administrator
+    Action.MARKET_SETTLE: frozenset({R.REGISTRY_ADMIN}),
 }
 """Action -> the roles that may do it. Jurisdiction-wide roles act on every object of their
 jurisdiction; account-scoped roles only on their account(s); the verifier on its installation."""

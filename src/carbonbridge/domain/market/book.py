@@ -159,6 +159,19 @@ class OrderBook:
             return Outcome(tuple(fills), remaining, 0, tuple(stp_cancelled))
         return Outcome(tuple(fills), 0, remaining, tuple(stp_cancelled))
 
+    def restore(self, order_id: str, side: Side, price: int, remaining: int, owner: str | None = None) -> None:
+        """Put back an order that rested before (a book rebuilt from stored open orders, fed in
+        priority order): it joins the back of its level without matching. A book at rest is never
+        crossed, so an order that would cross the other side is a corrupt input: ValueError."""
+        if remaining <= 0 or price <= 0 or price % self.tick:
+            raise ValueError(f"order {order_id}: cannot rest {remaining} at {price}")
+        if order_id in self._orders:
+            raise Conflict(f"order {order_id} is already in the book")
+        other = self.best(Side.SELL if side is Side.BUY else Side.BUY)
+        if other is not None and (price >= other if side is Side.BUY else price <= other):
+            raise ValueError(f"order {order_id} at {price} would cross the book at {other}")
+        self._rest(_Order(order_id, owner, side, price, remaining))
+
     def cancel(self, order_id: str) -> int:
         """Remove a resting order; returns the quantity it still had."""
         o = self._orders.pop(order_id, None)

@@ -50,6 +50,7 @@ class Placed:
     trades: tuple[Trade, ...]
     rested: int
     cancelled: int
+    stp_cancelled: tuple[str, ...] = ()  # resting orders of the same owner that self-trade prevention took out
 
 
 @dataclass
@@ -131,7 +132,31 @@ class Exchange:
             self._release(order_id, outcome.cancelled)
         elif outcome.rested == 0:
             self.orders.pop(order_id, None)
-        return Placed(order_id, outcome.fills, tuple(trades), outcome.rested, outcome.cancelled)
+        stp = tuple(resting_id for resting_id, _ in outcome.stp_cancelled)
+        return Placed(order_id, outcome.fills, tuple(trades), outcome.rested, outcome.cancelled, stp)
+
+    def restore(self, order: OpenOrder) -> None:
+        """An open order of an earlier command back in the book with its hold (a book rebuilt from
+        the stored orders): the hold is counted as already taken from the participant's free cash
+        or units, so `cash_available`/`units_available` must include it."""
+        self.book.restore(order.order_id, order.side, order.hold_price, order.remaining, order.participant)
+        self.orders[order.order_id] = order
+        if order.side is Side.BUY:
+            need = cash_need(order.hold_price, order.remaining, self.rules.fee_bp)
+            self._add(self.held_cash, order.participant, need)
+        else:
+            self._add(self.held_units, order.participant, order.remaining)
+
+    def forget_trades(self) -> None:
+        """Trades written elsewhere (a database) leave this exchange with their holds: what stays held
+        is the open orders' needs only, as in an exchange rebuilt from its open orders."""
+        for p, amount in self.due_cash.items():
+            self._add(self.held_cash, p, -amount)
+        for p, amount in self.due_units.items():
+            self._add(self.held_units, p, -amount)
+        self.due_cash.clear()
+        self.due_units.clear()
+        self.trades.clear()
 
     def block_trade(self, buyer: str, seller: str, quantity: int, price: int, local: dt.datetime) -> Trade:
         """A negotiated block trade: the block size, band and session checked, the buyer's cash and

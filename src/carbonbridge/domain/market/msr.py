@@ -123,3 +123,52 @@ def scenario(
         pending_intake = min(found.intake, max(0, caps[i + 1] - free_allocation[i + 1])) if i + 1 < len(caps) else 0
         pending_release = found.release
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarChange:
+    """An intake taken out of (or a release added to) scheduled auctions."""
+
+    changes: tuple[tuple[str, int], ...]  # (auction id, volume change): negative intake, positive release
+    applied: int  # allowances taken out of the calendar (intake) or added to it (release)
+    not_applied: int  # what could not be placed in whole lots inside the period (stays where it is)
+
+
+def apply_to_calendar(
+    monthly: Sequence[int], auctions: Sequence[tuple[str, int, int]], lot_size: int, *, release: bool
+) -> CalendarChange:
+    """Spread the monthly parts of an intake (or release) over the scheduled auctions of the period.
+
+    `auctions` are (id, month index inside the period, volume) in calendar order. Each month's part,
+    plus what earlier months could not place, is split in whole lots (auction volumes are whole
+    lots, Regulation (EU) 2023/2830) evenly over that month's auctions, the extra lots to the
+    earliest; an intake never takes an auction below zero. What is left after the last month (less
+    than a lot, or more when the auctions ran out of volume) is not applied: the reserve gains only
+    what was taken (Decision (EU) 2015/1814 Art. 1(5): the intake comes out of the volumes to be
+    auctioned over 12 months)."""
+    if lot_size <= 0:
+        raise ValidationFailed([Problem("must be positive", field="lot_size")])
+    by_month: dict[int, list[tuple[str, int]]] = {}
+    for auction_id, month, volume in auctions:
+        if 0 <= month < len(monthly):
+            by_month.setdefault(month, []).append((auction_id, volume))
+    changes: list[tuple[str, int]] = []
+    carry = 0
+    for month, part in enumerate(monthly):
+        target = part + carry
+        found = by_month.get(month, [])
+        if not found:
+            carry = target
+            continue
+        share, extra = divmod(target // lot_size, len(found))
+        placed = 0
+        for k, (auction_id, volume) in enumerate(found):
+            wanted = (share + (1 if k < extra else 0)) * lot_size
+            moved = wanted if release else min(wanted, volume - volume % lot_size)
+            if moved:
+                changes.append((auction_id, moved if release else -moved))
+            placed += moved
+        carry = target - placed
+    applied = sum(abs(d) for _, d in changes)
+    assert applied + carry == sum(monthly), "every allowance of the intake is either applied or not"
+    return CalendarChange(tuple(changes), applied, carry)

@@ -148,6 +148,7 @@ def parse_exchange_rules(
         "fee_bp",
         "stp",
         "sources",
+        "weekend",
     }
     problems += [Problem("unknown setting", file, field=k) for k in data if k not in known]
     values: dict[str, object] = {}
@@ -175,6 +176,11 @@ def parse_exchange_rules(
         problems.append(Problem("must be a list of dates", file, field="holidays"))
     else:
         values["holidays"] = frozenset(holidays)
+    weekend = data.get("weekend", [5, 6])  # weekdays without trading, Monday 0
+    if not isinstance(weekend, list) or not all(isinstance(d, int) and 0 <= d <= 6 for d in weekend):
+        problems.append(Problem("must be a list of weekdays 0-6 (Monday 0)", file, field="weekend"))
+    else:
+        values["weekend"] = frozenset(weekend)
     if "stp" in data:
         try:
             values["stp"] = StpMode(str(data["stp"]))

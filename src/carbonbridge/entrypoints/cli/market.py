@@ -93,10 +93,14 @@ def accounts(ctx: typer.Context, owner: Annotated[str | None, typer.Option(help=
             typer.echo(f"{a.id:40} {a.kind:12} {a.balance / 100:>18,.2f} held {a.held / 100:>16,.2f}")
 
 
-@app.command()
+msr_app = typer.Typer(help="Market stability reserve: figures for a year, applied to the auction calendar.")
+app.add_typer(msr_app, name="msr")
+
+
+@msr_app.callback(invoke_without_command=True)
 def msr(
     ctx: typer.Context,
-    year: Annotated[int, typer.Option(help="Year the TNAC is published in")],
+    year: Annotated[int | None, typer.Option(help="Year the TNAC is published in")] = None,
     tnac: Annotated[int | None, typer.Option(help="TNAC; omitted: computed from the registry's holdings")] = None,
     jurisdiction: Jurisdiction = "BY",
 ) -> None:
@@ -104,22 +108,59 @@ def msr(
     from carbonbridge.adapters.market_config import load_market_config
     from carbonbridge.services.market.msr import msr_figures
 
+    if ctx.invoked_subcommand is not None:
+        return
+    if year is None:
+        typer.echo("--year is required", err=True)
+        raise typer.Exit(2)
     with cli_errors():
         policy = load_market_config(jurisdiction.upper()).msr
         figures = msr_figures(None if tnac is not None else _sessions(ctx), jurisdiction.upper(), year, policy, tnac)
-    typer.echo(
-        json.dumps(
-            {
-                "year": figures.year,
-                "tnac": figures.tnac,
-                "intake": figures.intake,
-                "release": figures.release,
-                "rule": figures.rule,
-                "monthly": list(figures.monthly),
-            },
-            indent=2,
-        )
-    )
+    typer.echo(json.dumps(_figures(figures), indent=2))
+
+
+def _figures(figures: Any) -> dict[str, object]:
+    return {
+        "year": figures.year,
+        "tnac": figures.tnac,
+        "intake": figures.intake,
+        "release": figures.release,
+        "rule": figures.rule,
+        "monthly": list(figures.monthly),
+    }
+
+
+@msr_app.command("apply")
+def msr_apply(
+    ctx: typer.Context,
+    year: Annotated[int, typer.Option(help="Year the TNAC is published in")],
+    tnac: Annotated[int | None, typer.Option(help="TNAC; omitted: computed from the registry's holdings")] = None,
+    start: Annotated[str | None, typer.Option(help="First day of the 12 months (default: 1 September of YEAR)")] = None,
+    jurisdiction: Jurisdiction = "BY",
+) -> None:
+    """Take the year's intake out of the scheduled auctions of the next 12 months (into the reserve
+    account), or add a release to them; idempotent per jurisdiction and year, audited."""
+    import datetime as dt
+
+    from carbonbridge.services.market.msr_apply import apply_msr
+
+    try:
+        first = dt.date.fromisoformat(start) if start else None
+    except ValueError:
+        typer.echo(f"--start: {start!r} is not a date (YYYY-MM-DD)", err=True)
+        raise typer.Exit(2) from None
+    with cli_errors():
+        done = apply_msr(_sessions(ctx), jurisdiction, year, now=_now(), tnac=tnac, start=first)
+    out: dict[str, object] = {
+        **_figures(done.figures),
+        "start": done.start.isoformat(),
+        "auctions": [{"auction": a, "volume_change": d} for a, d in done.changes],
+        "applied": done.applied,
+        "not_applied": done.not_applied,
+        "registry_transactions": list(done.registry_transactions),
+        "repeated": done.repeated,
+    }
+    typer.echo(json.dumps(out, indent=2))
 
 
 @app.command("msr-scenario")
@@ -178,7 +219,7 @@ def auctions(ctx: typer.Context, jurisdiction: Jurisdiction = "BY") -> None:
             typer.echo(
                 f"{a.id:22} {a.auction_date} {a.state:9} {a.code or '':26} volume {a.volume:>10,} sold "
                 f"{a.volume_sold or 0:>10,} price {price:>8} {a.currency} bidders {a.bidders or 0} cover "
-                f"{a.cover_ratio or '-'}"
+                f"{a.cover_ratio or '-'}" + (f" MSR {a.msr_adjusted:+,}" if a.msr_adjusted else "")
             )
 
 

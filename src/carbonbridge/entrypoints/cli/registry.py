@@ -306,7 +306,10 @@ def holdings(ctx: typer.Context, account_id: str) -> None:
         found = holdings_(_sessions(ctx), account_id)
     for h in found:
         blocks = ", ".join(f"{a}-{b}" for a, b in h.blocks)
-        typer.echo(f"{h.unit_type}: {h.quantity} ({h.reserved} reserved) serials {blocks}")
+        typer.echo(
+            f"{h.unit_type}: {h.quantity} ({h.reserved} reserved, {h.market_held} held by the market, "
+            f"{h.available} available) serials {blocks}"
+        )
 
 
 @app.command()

@@ -131,7 +131,7 @@ def set_account_state(account_id: s.Id, body: s.AccountStateUpdate, who: Caller,
 def holdings(
     account_id: s.Id, who: Caller, ctx: Ctx, cursor: s.Cursor = None, limit: s.Limit = 50
 ) -> dict[str, object]:
-    """Units per unit type: available and reserved apart, with the serial blocks."""
+    """Units per unit type: available, reserved and held by the market apart, with the serial blocks."""
     _account(ctx, who, Action.ACCOUNT_READ, account_id)
     after = s.decode_cursor(cursor)
     found = [h for h in registry_queries.holdings(ctx.sessions, account_id) if after is None or h.unit_type > after]
@@ -141,7 +141,8 @@ def holdings(
             unit_type=h.unit_type,
             quantity=h.quantity,
             reserved=h.reserved,
-            available=h.quantity - h.reserved,
+            market_held=h.market_held,
+            available=h.available,
             blocks=list(h.blocks),
         )
         for h in found

@@ -273,7 +273,8 @@ class HoldingPublic(Out):
     unit_type: str
     quantity: int = Field(description="Units owned, reserved ones included")
     reserved: int = Field(description="Earmarked for a pending transaction")
-    available: int = Field(description="quantity - reserved: what a new transaction may move")
+    market_held: int = Field(description="Held by the market for open sell orders, bids and unsettled trades")
+    available: int = Field(description="quantity - reserved - market_held: what a new transaction may move")
     blocks: list[tuple[int, int]]
 
 

@@ -21,6 +21,8 @@ class Settings:
     lockout: LockoutPolicy = field(default_factory=LockoutPolicy)
     cors_origins: tuple[str, ...] = ()  # CORS is off unless origins are listed
     link_partner_url: str | None = None  # the partner registry's API (status queries, reconciliation)
+    stream_seconds: float = 300.0  # a market event stream ends after this; the client resumes (Last-Event-ID)
+    stream_poll_seconds: float = 0.5  # how often a stream looks for new trades and a changed depth
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -36,4 +38,6 @@ class Settings:
             rate_limit_storage=env.get("CARBONBRIDGE_RATE_LIMIT_STORAGE", cls.rate_limit_storage),
             cors_origins=origins,
             link_partner_url=env.get("CARBONBRIDGE_LINK_PARTNER_URL") or None,
+            stream_seconds=float(env.get("CARBONBRIDGE_STREAM_SECONDS", cls.stream_seconds)),
+            stream_poll_seconds=float(env.get("CARBONBRIDGE_STREAM_POLL_SECONDS", cls.stream_poll_seconds)),
         )

@@ -34,7 +34,7 @@ MENU: tuple[tuple[str, str, Action | None], ...] = (
     ("/web/compliance", N_("Compliance year"), Action.ASSESSMENT_READ),
     ("/web/inventory", N_("Inventory"), Action.INVENTORY_READ),
     ("/web/audit", N_("Audit"), Action.LEDGER_AUDIT),
-    ("/web/market", N_("Market"), Action.ORDER_PLACE),
+    ("/web/market", N_("Market"), Action.MARKET_ORDER_PLACE),
 )
 
 

@@ -54,7 +54,7 @@ def _trading_account(ctx: Ctx, who: Principal) -> tuple[str, Participant]:
         found = queries.participant_of_account(ctx.sessions, account_id)
         if found is not None:
             return account_id, found
-    authorize(ctx, who, Action.ORDER_PLACE, None)
+    authorize(ctx, who, Action.MARKET_ORDER_PLACE, None)
     raise NotFound("no market participant trades through your account")
 
 
@@ -95,14 +95,14 @@ def _desk_page(request: Request, who: SignedIn, ctx: Ctx, *, status: int = 200, 
 
 @router.get("/market")
 def market_desk(request: Request, who: SignedIn, ctx: Ctx) -> Response:
-    authorize(ctx, who, Action.ORDER_PLACE, None)
+    authorize(ctx, who, Action.MARKET_ORDER_PLACE, None)
     return _desk_page(request, who, ctx)
 
 
 @router.get("/market/depth")
 def depth(request: Request, who: SignedIn, ctx: Ctx, instrument: Annotated[str, Query(max_length=64)]) -> Response:
     """The book's best prices (an HTMX fragment every few seconds on the trader's page)."""
-    authorize(ctx, who, Action.ORDER_PLACE, None)
+    authorize(ctx, who, Action.MARKET_ORDER_PLACE, None)
     _, participant = _trading_account(ctx, who)
     if not instrument.startswith(participant.jurisdiction + "-"):
         raise NotFound(f"unknown instrument {instrument!r}")
@@ -125,7 +125,7 @@ def _minor(price: str) -> int | None:
 async def place(request: Request, who: SignedIn, ctx: Ctx) -> Response:
     form = await posted(request)
     account_id, participant = _trading_account(ctx, who)
-    authorize(ctx, who, Action.ORDER_PLACE, Target(participant.jurisdiction, (account_id,)), "account")
+    authorize(ctx, who, Action.MARKET_ORDER_PLACE, Target(participant.jurisdiction, (account_id,)), "account")
     values = {k: field(form, k, 64) for k in ("instrument", "side", "type", "quantity", "price")}
     errors: dict[str, str] = {}
     if values["side"] not in SIDES:
@@ -162,7 +162,7 @@ async def place(request: Request, who: SignedIn, ctx: Ctx) -> Response:
 async def cancel(order_id: OrderId, request: Request, who: SignedIn, ctx: Ctx) -> Response:
     await posted(request)
     account_id, participant = _trading_account(ctx, who)
-    authorize(ctx, who, Action.ORDER_PLACE, Target(participant.jurisdiction, (account_id,)), "account")
+    authorize(ctx, who, Action.MARKET_ORDER_PLACE, Target(participant.jurisdiction, (account_id,)), "account")
     mine = {o.id: o for o in queries.orders_of(ctx.sessions, participant.id) if o.state == "open"}
     if order_id not in mine:
         raise NotFound(f"no open order {order_id!r} of yours")
@@ -175,7 +175,7 @@ async def bid(auction_id: OrderId, request: Request, who: SignedIn, ctx: Ctx) ->
     """A sealed bid: its cash is held until the auction clears; idempotent by the page's nonce."""
     form = await posted(request)
     account_id, participant = _trading_account(ctx, who)
-    authorize(ctx, who, Action.ORDER_PLACE, Target(participant.jurisdiction, (account_id,)), "account")
+    authorize(ctx, who, Action.MARKET_ORDER_PLACE, Target(participant.jurisdiction, (account_id,)), "account")
     values = {k: field(form, k, 64) for k in ("bid_price", "bid_lots", "nonce")}
     errors: dict[str, str] = {}
     price = _minor(values["bid_price"])

@@ -9,14 +9,17 @@ import json
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
+import numpy as np
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from carbonbridge.adapters.db.uow import audit
 from carbonbridge.adapters.market_config import load_market_config
 from carbonbridge.domain.errors import Conflict, NotFound, Problem, RuleViolation, ValidationFailed
-from carbonbridge.domain.market.auction import AuctionResult, AuctionStatus, Bid, clear, split_volume, spread_evenly
+from carbonbridge.domain.market.auction import AuctionRules, AuctionStatus, split_volume, spread_evenly
+from carbonbridge.domain.market.auction_columns import ColumnarResult, clear_bid_columns
 from carbonbridge.domain.market.cash import CashAccountKind, CashPosting, check_available
 from carbonbridge.services.market import cash
 from carbonbridge.services.market.participants import auction_account, participant
@@ -44,12 +47,13 @@ class AuctionView:
     winners: int | None
     cover_ratio: str | None
     carried_over: str | None
+    msr_adjusted: int | None = None  # volume taken out by the MSR intake (negative) or added by a release
 
 
 _NOT_JOINT = "id NOT IN (SELECT auction_id FROM market_joint_auctions)"  # a joint share is not a calendar
 _COLUMNS = (
     "id, jurisdiction, unit_type, currency, auction_date, volume, tie_seed, state, code, clearing_price, "
-    "volume_sold, bid_volume, bidders, winners, cover_ratio, carried_over"
+    "volume_sold, bid_volume, bidders, winners, cover_ratio, carried_over, msr_adjusted"
 )
 
 
@@ -184,26 +188,49 @@ def place_bid(
     return retrying(sessions, work, command=f"market bid (client key {key!r})", now=now)
 
 
+def clear_rows(
+    rows: Sequence[Sequence[Any]], volume: int, rules: AuctionRules, tie_seed: str, secondary_price: int | None
+) -> ColumnarResult:
+    """The clearing step of `run_auction`: bid rows (id, bidder, price, lots; ascending id) straight
+    into arrays and through the columnar clearing, no per-bid objects."""
+    ids, bidders, prices, lots = zip(*rows, strict=True) if rows else ((), (), (), ())
+    index: dict[str, int] = {}  # bidder -> code, in order of first bid (a dict beats sorting objects)
+    codes = np.array([index.setdefault(b, len(index)) for b in bidders], dtype=np.int64)
+    return clear_bid_columns(
+        ids,
+        codes,
+        list(index),
+        np.array(prices, dtype=np.int64),
+        np.array(lots, dtype=np.int64),
+        volume,
+        rules,
+        tie_seed,
+        secondary_price=secondary_price,
+    )
+
+
 def run_auction(
     sessions: Sessions, auction_id: str, *, now: dt.datetime, secondary_price: int | None = None
-) -> AuctionResult:
+) -> ColumnarResult:
     """Clear the auction and settle it (or cancel it and carry the volume over), in one transaction.
     Running a cleared or cancelled auction again returns its recorded result."""
 
-    def work(session: Session) -> AuctionResult:
+    def work(session: Session) -> ColumnarResult:
         auction = _auction(session, auction_id, lock=True)
         config = load_market_config(auction.jurisdiction)
         rows = session.execute(
             text("SELECT id, bidder, price, lots FROM market_bids WHERE auction_id = :a ORDER BY id"), {"a": auction_id}
         ).all()
-        bids = [Bid(r[0], r[1], int(r[2]), int(r[3])) for r in rows]
-        result = clear(bids, auction.volume, config.auction, auction.tie_seed, secondary_price=secondary_price)
+        result = clear_rows(rows, auction.volume, config.auction, auction.tie_seed, secondary_price)
         if auction.state != "scheduled":
             return result  # the recorded outcome: same bids, same seed, same result
         lot = config.auction.lot_size
+        owed: dict[str, int] = {}
+        for _, bidder, price, lots in rows:
+            owed[bidder] = owed.get(bidder, 0) + int(price) * int(lots) * lot
         holds = [
-            (cash.participant_account(b.bidder, auction.currency), -b.price * b.lots * lot, f"auction {auction_id}")
-            for b in bids
+            (cash.participant_account(b, auction.currency), -amount, f"auction {auction_id}")
+            for b, amount in sorted(owed.items())
         ]
         cash.hold(session, holds, now)
         carried: list[tuple[str, int]] = []
@@ -217,15 +244,12 @@ def run_auction(
     return retrying(sessions, work, command=f"market auction run {auction_id}", now=now)
 
 
-def _deliver(session: Session, auction: AuctionView, result: AuctionResult, now: dt.datetime) -> None:
+def _deliver(session: Session, auction: AuctionView, result: ColumnarResult, now: dt.datetime) -> None:
     """Winners pay the clearing price into the proceeds account, then units go to them."""
     assert result.clearing_price is not None
     currency, code = auction.currency, auction.jurisdiction
-    paid: dict[str, int] = {}
-    units: dict[str, int] = {}
-    for a in result.awards:
-        paid[a.bidder] = paid.get(a.bidder, 0) + a.units * result.clearing_price
-        units[a.bidder] = units.get(a.bidder, 0) + a.units
+    units = result.units_per_bidder()
+    paid = {b: u * result.clearing_price for b, u in units.items()}
     proceeds = cash.system_account(code, CashAccountKind.PROCEEDS, currency)
     accounts = {b: cash.participant_account(b, currency) for b in paid}
     entry_id, new = cash.entry(session, f"auction:{auction.id}", "auction", currency, {"auction": auction.id}, now)
@@ -250,8 +274,12 @@ def _deliver(session: Session, auction: AuctionView, result: AuctionResult, now:
             f"{auction.id}:{bidder}",
             now,
         )
-    for a in result.awards:
-        session.execute(text("UPDATE market_bids SET awarded = :u WHERE id = :i"), {"u": a.units, "i": a.bid_id})
+    won = np.flatnonzero(result.awarded_lots > 0)
+    if len(won):
+        session.execute(
+            text("UPDATE market_bids SET awarded = :u WHERE id = :i"),
+            [{"u": int(result.awarded_lots[i]) * result.lot_size, "i": result.bid_ids[i]} for i in won.tolist()],
+        )
     session.execute(
         text(
             "INSERT INTO market_settlements (id, client_key, kind, subject, currency, trades, units, notional, fees, "
@@ -262,7 +290,7 @@ def _deliver(session: Session, auction: AuctionView, result: AuctionResult, now:
             "k": f"auction:{auction.id}",
             "s": auction.id,
             "c": currency,
-            "n": len(result.awards),
+            "n": len(won),
             "u": result.volume_sold,
             "v": sum(paid.values()),
             "r": json.dumps(moved),
@@ -291,7 +319,7 @@ def _carry_over(session: Session, auction: AuctionView, count: int, lot: int) ->
 
 
 def _record(
-    session: Session, auction: AuctionView, r: AuctionResult, carried: list[tuple[str, int]], now: dt.datetime
+    session: Session, auction: AuctionView, r: ColumnarResult, carried: list[tuple[str, int]], now: dt.datetime
 ) -> None:
     session.execute(
         text(

@@ -56,12 +56,14 @@ def check(sessions: Sessions, *, registry: bool = True) -> MarketCheck:
         for cur, total in sorted(totals.items()):
             if total != 0:
                 problems.append(f"{cur}: balances sum to {total}, not 0 (money created or lost)")
-        for p, unit, held, changes, available in _rows(
+        for p, unit, held, changes, available, market_held in _rows(
             session,
             "SELECT h.participant, h.unit_type, h.held, "
             "(SELECT coalesce(sum(delta), 0) FROM market_unit_hold_changes c WHERE c.participant = h.participant "
             "AND c.unit_type = h.unit_type), "
             "(SELECT coalesce(max(r.quantity - r.reserved), 0) FROM registry_holdings r JOIN market_participants m "
+            "ON m.registry_account = r.account_id WHERE m.id = h.participant AND r.unit_type = h.unit_type), "
+            "(SELECT coalesce(max(r.market_held), 0) FROM registry_holdings r JOIN market_participants m "
             "ON m.registry_account = r.account_id WHERE m.id = h.participant AND r.unit_type = h.unit_type) "
             "FROM market_unit_holds h",
         ):
@@ -69,6 +71,8 @@ def check(sessions: Sessions, *, registry: bool = True) -> MarketCheck:
                 problems.append(f"unit hold {p} {unit}: held {held} but changes sum to {changes}")
             if int(str(held)) > int(str(available)):
                 problems.append(f"unit hold {p} {unit}: {held} held but only {available} in the registry account")
+            if int(str(held)) != int(str(market_held)):
+                problems.append(f"unit hold {p} {unit}: held {held} but the registry holding says {market_held}")
         for account, unit, quantity in _rows(
             session,
             "SELECT account_id, unit_type, quantity FROM registry_holdings WHERE quantity <> 0 AND account_id "

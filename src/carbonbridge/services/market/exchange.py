@@ -21,7 +21,7 @@ from carbonbridge.adapters.db.uow import audit, unit_of_work
 from carbonbridge.adapters.market_config import load_market_config
 from carbonbridge.domain.errors import RuleViolation
 from carbonbridge.domain.market.book import OrderType, Side
-from carbonbridge.domain.market.exchange import Exchange, Placed, trade_cash
+from carbonbridge.domain.market.exchange import Exchange, Placed, cash_need, trade_cash
 from carbonbridge.domain.market.rules import vwap
 from carbonbridge.domain.market.settlement import Trade
 from carbonbridge.services.market import cash
@@ -83,16 +83,11 @@ class TradingDay:
         ).all()
         cash_free = {r[0]: int(r[1]) for r in rows}
         holdings = session.execute(
-            text("SELECT account_id, quantity - reserved FROM registry_holdings WHERE unit_type = :u"),
+            text("SELECT account_id, quantity - reserved - market_held FROM registry_holdings WHERE unit_type = :u"),
             {"u": self.instrument},
         ).all()
         by_account = {r[0]: int(r[1]) for r in holdings}
-        held: dict[str, int] = dict(
-            session.execute(
-                text("SELECT participant, held FROM market_unit_holds WHERE unit_type = :u"), {"u": self.instrument}
-            ).all()
-        )
-        units_free = {p: by_account.get(v.registry_account, 0) - int(held.get(p, 0)) for p, v in people.items()}
+        units_free = {p: by_account.get(v.registry_account, 0) for p, v in people.items()}
         return cash_free, units_free
 
     def _expire_stale(self, session: Session) -> None:
@@ -110,15 +105,40 @@ class TradingDay:
     def local(self, at: dt.datetime) -> dt.datetime:
         return at.astimezone(self.tz).replace(tzinfo=None)
 
-    def _command(self, at: dt.datetime, act: Callable[[], object], record: Callable[[Session, object], None]) -> object:
+    def _command(
+        self,
+        at: dt.datetime,
+        act: Callable[[], object],
+        record: Callable[[Session, object], None],
+        sellers: tuple[str, ...] = (),
+    ) -> object:
         """Run `act` on the in-memory exchange and write its effects in one transaction; if the write
-        fails the in-memory state is rebuilt by reopening (the day must then be reopened)."""
+        fails the in-memory state is rebuilt by reopening (the day must then be reopened). The
+        sellers' registry holdings are locked and their free units re-read first, so a registry
+        transfer committed since the open is seen, and none can take the units before the hold is
+        written (a refusal by `act` rolls back and leaves the in-memory exchange as it was)."""
         before = (dict(self.x.held_cash), dict(self.x.held_units), set(self.x.orders), len(self.x.trades))
-        result = act()
         with unit_of_work(self.sessions) as session:
+            self._refresh_units(session, sellers)
+            result = act()
             record(session, result)
             self._write_effects(session, before, at)
         return result
+
+    def _refresh_units(self, session: Session, sellers: tuple[str, ...]) -> None:
+        """Lock the sellers' holdings of the instrument and set their free units to the registry's
+        (quantity - reserved - market_held, where market_held already includes this day's holds)."""
+        lock = " FOR UPDATE" if session.get_bind().dialect.name == "postgresql" else ""
+        for p in sorted(set(sellers)):
+            account = self.people[p].registry_account if p in self.people else None
+            free = session.execute(
+                text(
+                    "SELECT quantity - reserved - market_held FROM registry_holdings WHERE account_id = :a "
+                    f"AND unit_type = :u{lock}"
+                ),
+                {"a": account, "u": self.instrument},
+            ).scalar()
+            self.x.units_available[p] = int(free or 0) + self.x.held_units.get(p, 0)
 
     def _write_effects(self, session: Session, before: Before, at: dt.datetime) -> None:
         held_cash, held_units, open_before, trades_before = before
@@ -206,7 +226,7 @@ class TradingDay:
             )
 
         try:
-            found = self._command(at, act, record)
+            found = self._command(at, act, record, (participant,) if side is Side.SELL else ())
         except RuleViolation as exc:
             self._refused(order_id, participant, side, kind, quantity, price, band, exc.code, at)
             raise
@@ -257,7 +277,7 @@ class TradingDay:
 
     def block_trade(self, buyer: str, seller: str, quantity: int, price: int, at: dt.datetime) -> Trade:
         trade = self._command(
-            at, lambda: self.x.block_trade(buyer, seller, quantity, price, self.local(at)), lambda s, r: None
+            at, lambda: self.x.block_trade(buyer, seller, quantity, price, self.local(at)), lambda s, r: None, (seller,)
         )
         assert isinstance(trade, Trade)
         return trade
@@ -292,28 +312,50 @@ class TradingDay:
 
 
 def recover(sessions: Sessions, instrument: str, *, now: dt.datetime) -> int:
-    """After a crash during a trading day: its open orders expire and every participant's holds are
-    set back to what is still owed (unsettled trades, open auction bids). Assumes one instrument
-    trades per currency at a time (the holds of a currency are recomputed as a whole)."""
+    """After a crash during a trading day: the instrument's open orders expire and every participant's
+    cash holds of the currency are set back to what is still owed (unsettled trades of the
+    jurisdiction's instruments, open auction bids, open HTTP buy orders of its other instruments),
+    its unit holds of the instrument to its unsettled sales. Runs under the instrument's order-entry
+    lock and writes the expiries with a new book version, so the server's cached books drop them."""
+    from carbonbridge.services.market.book_store import lock_instrument
+
     code = jurisdiction_of(instrument)
     config = load_market_config(code)
     fee, lot = config.exchange.fee_bp, config.auction.lot_size
     with unit_of_work(sessions) as session:
-        expired = session.execute(
-            text("UPDATE market_orders SET state = 'expired' WHERE instrument = :i AND state = 'open'"),
+        lock_instrument(session, instrument)
+        version = session.execute(
+            text("SELECT coalesce(max(book_version), 0) + 1 FROM market_orders WHERE instrument = :i"),
             {"i": instrument},
+        ).scalar_one()
+        expired = session.execute(
+            text(
+                "UPDATE market_orders SET state = 'expired', remaining = 0, book_version = :v WHERE instrument = :i "
+                "AND state = 'open'"
+            ),
+            {"i": instrument, "v": int(version)},
         ).rowcount  # type: ignore[attr-defined]
         owed: dict[str, int] = {}
         units: dict[str, int] = {}
-        for buyer, seller, price, quantity in session.execute(
+        for traded, buyer, seller, price, quantity in session.execute(
             text(
-                "SELECT buyer, seller, price, quantity FROM market_trades WHERE instrument = :i AND "
-                "settlement_id IS NULL"
+                "SELECT t.instrument, t.buyer, t.seller, t.price, t.quantity FROM market_trades t JOIN "
+                "registry_unit_types u ON u.code = t.instrument WHERE u.jurisdiction = :j AND t.settlement_id IS NULL"
             ),
-            {"i": instrument},
+            {"j": code},
         ).all():
             owed[buyer] = owed.get(buyer, 0) + trade_cash(int(price), int(quantity), fee)
-            units[seller] = units.get(seller, 0) + int(quantity)
+            if traded == instrument:
+                units[seller] = units.get(seller, 0) + int(quantity)
+        for buyer, hold_price, remaining in session.execute(
+            text(
+                "SELECT o.participant, o.hold_price, o.remaining FROM market_orders o JOIN registry_unit_types u ON "
+                "u.code = o.instrument WHERE u.jurisdiction = :j AND o.state = 'open' AND o.side = 'buy' AND "
+                "o.priority IS NOT NULL"
+            ),
+            {"j": code},
+        ).all():
+            owed[buyer] = owed.get(buyer, 0) + cash_need(int(hold_price), int(remaining), fee)
         for bidder, price, lots in session.execute(
             text(
                 "SELECT b.bidder, b.price, b.lots FROM market_bids b JOIN market_auctions a ON a.id = b.auction_id "

@@ -69,14 +69,15 @@ def sell_one_way(
             if o.cash < 0:
                 balance, held, _ = locked[accounts[o.participant]]
                 check_available(balance, held, -o.cash, accounts[o.participant])
+        lock = " FOR UPDATE" if session.get_bind().dialect.name == "postgresql" else ""
         free = session.execute(
             text(
-                "SELECT (SELECT coalesce(max(quantity - reserved), 0) FROM registry_holdings WHERE account_id = :a "
-                "AND unit_type = :u) - (SELECT coalesce(max(held), 0) FROM market_unit_holds WHERE participant = :p "
-                "AND unit_type = :u)"
+                "SELECT quantity - reserved - market_held FROM registry_holdings WHERE account_id = :a "
+                f"AND unit_type = :u{lock}"
             ),
-            {"a": people[seller].registry_account, "u": instrument, "p": seller},
-        ).scalar_one()
+            {"a": people[seller].registry_account, "u": instrument},
+        ).scalar()
+        free = int(free or 0)
         if result.sold > int(free):
             raise RuleViolation("M10_INSUFFICIENT_UNITS", f"{seller} has {free} units free, sells {result.sold}")
         moved: list[str] = []

@@ -37,6 +37,11 @@ def auction_account(jurisdiction: str) -> str:
     return f"{jurisdiction}-AUCTION-DELIVERY"
 
 
+def reserve_account(jurisdiction: str) -> str:
+    """The market stability reserve's registry account (intake in, release out)."""
+    return f"{jurisdiction}-MSR"
+
+
 def agent(jurisdiction: str) -> str:
     return f"{jurisdiction}-market-settlement-agent"
 
@@ -54,13 +59,25 @@ def open_market(
     registry_accounts.open_account(
         sessions, auction_account(code), code, AccountType.AUCTION_DELIVERY, f"{code} auctioneer", now=now, actor=ACTOR
     )
+    registry_accounts.open_account(
+        sessions,
+        reserve_account(code),
+        code,
+        AccountType.MARKET_STABILITY_RESERVE,
+        f"{code} market stability reserve",
+        now=now,
+        actor=ACTOR,
+    )
     registry_accounts.add_representative(
         sessions,
         agent(code),
         f"{code} market settlement agent",
-        [clearing_account(code), auction_account(code)],
+        [clearing_account(code), auction_account(code), reserve_account(code)],
         now=now,
     )
+    # The MSR intake moves auction volume into the reserve, a release moves it back.
+    for pair in ((auction_account(code), reserve_account(code)), (reserve_account(code), auction_account(code))):
+        registry_accounts.change_trusted(sessions, *pair, add=True, now=now, actor=ACTOR)
     if national_account is not None:
         registry_accounts.add_representative(
             sessions, agent(code), f"{code} market settlement agent", [national_account], now=now

@@ -1,9 +1,10 @@
 """Units moving for the market, inside the caller's database transaction.
 
-Settlement must move units and cash in ONE database transaction, so the registry's own proposal
-step (`registry_transactions._propose`, which writes the transaction row, serial blocks,
-postings, holdings and the hash-chained log entry, and commits nothing itself) runs here on the
-market's session. The order or bid is the participant's instruction; the settlement agent
+Settlement must move units and cash in ONE database transaction, so the registry's public
+`registry_transactions.propose_in_unit_of_work` (the same rules as every proposal:
+idempotency, checks, transaction row, serial blocks, postings, holdings, hash-chained log entry
+and audit record; it commits nothing itself) runs here on the market's session. The order or
+bid is the participant's instruction; the settlement agent
 initiates the transfer and, as every transfer goes between accounts that trust each other, the
 registry's approval step is configured away for it (approval "never"); every other check (account
 states, eligibility, balance, per-transfer limit) runs. A refusal raises, which rolls back the
@@ -55,8 +56,7 @@ def move_units(
         request = TransactionRequest(
             f"{key}:{part}", TransactionType.TRANSFER, source, destination, unit_type, size, agent(jurisdiction)
         )
-        request.validate()
-        view = registry_transactions._propose(session, request, now, settlement_policy)
+        view = registry_transactions.propose_in_unit_of_work(session, request, now=now, policy_for=settlement_policy)
         if view.state is not TransactionState.COMPLETED:
             raise RuleViolation(
                 view.response_code.value,

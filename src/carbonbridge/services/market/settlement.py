@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from carbonbridge.adapters.db.uow import audit
 from carbonbridge.adapters.market_config import load_market_config
-from carbonbridge.domain.errors import IdempotencyConflict
+from carbonbridge.domain.errors import IdempotencyConflict, RuleViolation
 from carbonbridge.domain.market.cash import CashAccountKind, CashPosting
 from carbonbridge.domain.market.exchange import trade_cash
 from carbonbridge.domain.market.settlement import NetSettlement, Trade, net
@@ -102,6 +102,9 @@ def _settle(session: Session, instrument: str, key: str, wanted: list[str] | Non
     netted = net(trades, config.exchange.fee_bp)
     people = participants(session, code)
     settlement_id = cash.key_id("settlement", key)
+    # The sellers' units are released first: the registry counts market holds as unavailable, and
+    # the transfers below take exactly those units (all in this one transaction).
+    _release_unit_holds(session, trades, instrument, settlement_id, now)
     moved: list[str] = []
     for o in netted.obligations:  # net sellers deliver to the clearing account first ...
         if o.units < 0:
@@ -115,7 +118,6 @@ def _settle(session: Session, instrument: str, key: str, wanted: list[str] | Non
             moved += move_units(
                 session, code, clearing_account(code), account, instrument, o.units, f"{key}:in:{o.participant}", now
             )
-    _release_unit_holds(session, trades, instrument, settlement_id, now)
     _pay(session, key, body, netted, trades, config.exchange.fee_bp, code, currency, now)
     _mark_settled(session, [t.trade_id for t in trades], settlement_id)
     session.execute(
@@ -188,10 +190,28 @@ def _release_unit_holds(
 
 
 def change_unit_holds(session: Session, changes: Sequence[tuple[str, str, int, str]], now: dt.datetime) -> None:
-    """(participant, unit type, delta, reason) each: the hold row (created at zero) and its change record."""
-    changes = [c for c in changes if c[2] != 0]
+    """(participant, unit type, delta, reason) each: the hold row (created at zero), its change record,
+    and the registry holding's `market_held`, which makes the registry count the held units as
+    unavailable. An increase is refused (M10_INSUFFICIENT_UNITS, the caller's transaction rolls back)
+    unless the holding has that many units neither reserved nor already held: the conditional UPDATE
+    locks the holding row and, on PostgreSQL, re-checks the condition on the latest committed row, so
+    a hold and a concurrent registry transfer of the same units never both succeed."""
+    changes = sorted((c for c in changes if c[2] != 0), key=lambda c: (c[1], c[0]))
     if not changes:
         return
+    for p, unit, delta, _ in changes:
+        updated = session.execute(
+            text(
+                "UPDATE registry_holdings SET market_held = market_held + :d WHERE unit_type = :u AND account_id = "
+                "(SELECT registry_account FROM market_participants WHERE id = :p) "
+                "AND quantity - reserved - market_held >= :d"
+            ),
+            {"p": p, "u": unit, "d": delta},
+        ).rowcount  # type: ignore[attr-defined]
+        if updated != 1:
+            raise RuleViolation(
+                "M10_INSUFFICIENT_UNITS", f"{p} has fewer than {delta} units of {unit} free in the registry"
+            )
     conflict = " ON CONFLICT DO NOTHING"
     insert = "INSERT" if session.get_bind().dialect.name == "postgresql" else "INSERT OR IGNORE"
     for p, unit, _, _ in changes:
@@ -237,9 +257,11 @@ def _pay(
     )
     accounts = {o.participant: cash.participant_account(o.participant, currency) for o in netted.obligations}
     cash.lock_accounts(session, [*accounts.values(), fees])
-    postings = [CashPosting(accounts[o.participant], o.cash) for o in netted.obligations]
-    cash.post(session, entry_id, [*postings, CashPosting(fees, netted.fees_total)])
     due: dict[str, int] = {}
     for t in trades:
         due[t.buyer] = due.get(t.buyer, 0) + trade_cash(t.price, t.quantity, fee_bp)
+    # Holds are released before the postings: the CHECK balance >= held is evaluated per statement,
+    # and a buyer paying more than half the balance would fail it between the two updates.
     cash.hold(session, [(accounts[p], -amount, f"settled {key}") for p, amount in sorted(due.items())], now)
+    postings = [CashPosting(accounts[o.participant], o.cash) for o in netted.obligations]
+    cash.post(session, entry_id, [*postings, CashPosting(fees, netted.fees_total)])
