@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -28,7 +29,7 @@ from carbonbridge.adapters.cems_config import PARAMETERS
 from carbonbridge.domain.cems.quality import INSUFFICIENT, MINUTES_PER_HOUR
 from carbonbridge.domain.cems.rules import RuleSet
 
-LONG_SCHEMA = {
+LONG_SCHEMA: dict[str, Any] = {
     "installation_id": pl.String,
     "stack_id": pl.String,
     "ts": pl.Datetime("us"),
@@ -144,10 +145,10 @@ def write_values(root: Path, jurisdiction: str, resolution: str, values: pl.Data
         for (year, month, installation), group in values.group_by(
             pl.col("ts").dt.year().alias("y"), pl.col("ts").dt.month().alias("m"), "installation_id"
         ):
-            path = partition_dir(root, resolution, jurisdiction, int(year), int(month), str(installation))  # type: ignore[call-overload]
+            path = partition_dir(root, resolution, jurisdiction, int(year), int(month), str(installation))
             n, c = _merge_partition(path / "part.parquet", str(installation), group, drop_derived=False)
             new, changed = new + n, changed + c
-            touched.append((int(year), int(month), str(installation)))  # type: ignore[call-overload]
+            touched.append((int(year), int(month), str(installation)))
         if resolution == "minute":
             if rules is None:
                 raise ValueError("minute data need the jurisdiction's rules to derive hours")
