@@ -39,6 +39,10 @@ def local_session(cores: int = 1, memory: str = "1g") -> Any:
         .config("spark.sql.shuffle.partitions", str(max(2, 2 * int(cores))))
         .config("spark.driver.memory", memory)
         .config("spark.sql.session.timeZone", "UTC")
+        # Small jobs: no adaptive re-planning, no progress bars, a JIT that warms up fast.
+        .config("spark.sql.adaptive.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.driver.extraJavaOptions", "-XX:+UseSerialGC -XX:TieredStopAtLevel=1")
         .getOrCreate()
     )
 
