@@ -7,6 +7,7 @@ import typer
 
 from carbonbridge import __version__
 from carbonbridge.entrypoints.cli import allocation, compliance, db, inventory, market, mrv, registry, serve, users
+from carbonbridge.entrypoints.cli import cems as cems_cli
 from carbonbridge.entrypoints.cli import link as link_cli
 from carbonbridge.entrypoints.cli.errors import cli_errors
 
@@ -30,6 +31,7 @@ app.command("cap")(allocation.cap)
 app.add_typer(users.app, name="users")
 app.command("serve")(serve.serve)
 app.add_typer(link_cli.app, name="link")
+app.add_typer(cems_cli.app, name="cems")
 
 
 def _version(value: bool) -> None:
