@@ -49,7 +49,7 @@ def _partials(records: list[HourRecord]) -> list[MonthPartial]:
             len(fv), float(f.mean()) if f.size else 0.0, float(((f - f.mean()) ** 2).sum()) if f.size else 0.0,
             math.fsum(r.flow for r in fv if r not in cvs),  # type: ignore[misc]
             math.fsum(r.co2 for r in cv if r not in fvs),  # type: ignore[misc]
-            len([r for r in op if r not in cvs and r not in fvs]), 0,
+            len([r for r in op if r not in cvs and r not in fvs]),
         ))
     return [p for p in out if p.rows]
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from carbonbridge.adapters.cems_sql import findings_sql, partials_sql
 from carbonbridge.adapters.cems_store import hourly_glob
-from carbonbridge.domain.cems.partials import MonthPartial
+from carbonbridge.domain.cems.partials import MonthPartial, partial_from_sums
 from carbonbridge.domain.cems.rules import RuleSet
 
 DEFAULT_MEMORY_LIMIT = "2GiB"
@@ -42,7 +42,7 @@ def month_partials(con: Any, root: Path, rules: RuleSet, jurisdiction: str, year
     if not has_data(root):
         return []
     rows = con.execute(partials_sql(source(root), rules, jurisdiction, year)).fetchall()
-    return [MonthPartial(*row) for row in rows]
+    return [partial_from_sums(jurisdiction, row) for row in rows]
 
 
 def findings(con: Any, root: Path, rules: RuleSet, jurisdiction: str, year: int | None = None

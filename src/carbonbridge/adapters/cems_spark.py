@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from carbonbridge.adapters.cems_sql import findings_sql, partials_sql
-from carbonbridge.domain.cems.partials import MonthPartial
+from carbonbridge.domain.cems.partials import MonthPartial, partial_from_sums
 from carbonbridge.domain.cems.rules import RuleSet
 
 VIEW = "cems_hourly"
@@ -67,7 +67,7 @@ def month_partials(spark: Any, root: str, rules: RuleSet, jurisdiction: str, yea
     if not register(spark, root):
         return []
     rows = spark.sql(partials_sql(VIEW, rules, jurisdiction, year)).collect()
-    return [MonthPartial(*tuple(row)) for row in rows]
+    return [partial_from_sums(jurisdiction, tuple(row)) for row in rows]
 
 
 def findings(

@@ -38,26 +38,24 @@ def _base(source: str, rules: RuleSet, jurisdiction: str, year: int | None) -> s
 
 
 def partials_sql(source: str, rules: RuleSet, jurisdiction: str, year: int | None = None) -> str:
-    op = "NOT st"
+    """Columns in the order of domain/cems/partials.partial_from_sums. A value counts only in an
+    operating hour with a valid flag and sign (else it is NULL and every aggregate skips it)."""
     return f"""
-WITH h AS ({_base(source, rules, jurisdiction, year)})
-SELECT jurisdiction, installation_id, stack_id, year, month,
-  count(*) AS rows_present,
-  count(*) FILTER (WHERE st) AS stopped,
-  count(*) FILTER (WHERE {op} AND cv AND fv) AS both_valid,
-  coalesce(sum(co2 * flow) FILTER (WHERE {op} AND cv AND fv), 0.0) AS sum_co2_flow,
-  count(*) FILTER (WHERE {op} AND cv) AS co2_valid,
-  coalesce(avg(co2) FILTER (WHERE {op} AND cv), 0.0) AS co2_mean,
-  coalesce(var_pop(co2) FILTER (WHERE {op} AND cv) * count(*) FILTER (WHERE {op} AND cv), 0.0) AS co2_m2,
-  count(*) FILTER (WHERE {op} AND fv) AS flow_valid,
-  coalesce(avg(flow) FILTER (WHERE {op} AND fv), 0.0) AS flow_mean,
-  coalesce(var_pop(flow) FILTER (WHERE {op} AND fv) * count(*) FILTER (WHERE {op} AND fv), 0.0) AS flow_m2,
-  coalesce(sum(flow) FILTER (WHERE {op} AND fv AND NOT cv), 0.0) AS sum_flow_where_only_flow,
-  coalesce(sum(co2) FILTER (WHERE {op} AND cv AND NOT fv), 0.0) AS sum_co2_where_only_co2,
-  count(*) FILTER (WHERE {op} AND NOT cv AND NOT fv) AS neither_rows,
-  count(*) FILTER (WHERE co2 < 0 OR flow < 0) AS negative_values
-FROM h
-GROUP BY jurisdiction, installation_id, stack_id, year, month
+WITH h AS ({_base(source, rules, jurisdiction, year)}),
+g AS (
+  SELECT installation_id, stack_id, year, month, st,
+    CASE WHEN cv AND NOT st THEN co2 END AS c, CASE WHEN fv AND NOT st THEN flow END AS f
+  FROM h
+)
+SELECT installation_id, stack_id, year, month,
+  count(*) AS rows_present, count(*) FILTER (WHERE st) AS stopped,
+  count(c * f) AS both_valid, coalesce(sum(c * f), 0.0) AS sum_co2_flow,
+  count(c) AS co2_valid, coalesce(sum(c), 0.0) AS co2_sum, coalesce(sum(c * c), 0.0) AS co2_sum_sq,
+  count(f) AS flow_valid, coalesce(sum(f), 0.0) AS flow_sum, coalesce(sum(f * f), 0.0) AS flow_sum_sq,
+  coalesce(sum(f) FILTER (WHERE c IS NULL), 0.0) AS sum_flow_where_only_flow,
+  coalesce(sum(c) FILTER (WHERE f IS NULL), 0.0) AS sum_co2_where_only_co2
+FROM g
+GROUP BY installation_id, stack_id, year, month
 """
 
 
