@@ -109,6 +109,9 @@ class Receiver:
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         peer = str(writer.get_extra_info("peername"))
         splitter = hj212.FrameSplitter()
+        # Answers leave in the order the packets came, each once its values are on disk; parsing
+        # goes on meanwhile, so one connection's packets share a write batch.
+        last_answer: asyncio.Task[None] | None = None
         try:
             while data := await reader.read(READ_BYTES):
                 for item in splitter.feed(data):
@@ -116,18 +119,21 @@ class Receiver:
                         self._refuse(peer, item.reason, item.detail)
                         continue
                     self.stats.frames += 1
-                    await self._handle(peer, item, writer)
+                    last_answer = await self._handle(peer, item, writer, last_answer)
                 if splitter.pending() > 12 + 9_999:
                     self._refuse(peer, "length", "buffer beyond the longest possible frame")
                     splitter.buffer.clear()
             if splitter.pending():
                 self._refuse(peer, "truncated", f"{splitter.pending()} bytes left when the connection closed")
+            if last_answer is not None:
+                await last_answer
         except ConnectionError as exc:
             log.info("connection %s ended: %s", peer, exc)
         finally:
             writer.close()
 
-    async def _handle(self, peer: str, frame: bytes, writer: asyncio.StreamWriter) -> None:
+    async def _handle(self, peer: str, frame: bytes, writer: asyncio.StreamWriter,
+                      previous: asyncio.Task[None] | None) -> asyncio.Task[None] | None:
         try:
             packet = hj212.parse_frame(frame)
             if packet.cn not in hj212.DATA_UPLOADS:
@@ -135,11 +141,22 @@ class Receiver:
             found = self.rows_of(packet)
         except hj212.PacketError as exc:
             self._refuse(peer, exc.reason, exc.detail)
-            return
+            return previous
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         if found is not None and found[1].height:
-            done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
             await self._queue.put(_Pending(found[0], found[1], done))
+        else:
+            done.set_result(None)
+        return asyncio.create_task(self._answer(packet, done, writer, previous))
+
+    async def _answer(self, packet: hj212.Packet, done: asyncio.Future[None], writer: asyncio.StreamWriter,
+                      previous: asyncio.Task[None] | None) -> None:
+        if previous is not None:
+            await previous
+        try:
             await done  # on disk before the answer
+        except Exception:
+            return  # not stored: no answer, the station sends it again
         self.stats.accepted += 1
         if packet.answer_required:
             writer.write(hj212.data_response(packet).frame())

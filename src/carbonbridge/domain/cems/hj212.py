@@ -303,7 +303,8 @@ def upload_packet(
     """An upload as a station sends it (used by the demo's plants and by tests)."""
     statistic = _STATISTIC[cn]
     parts = [f"DataTime={data_time:%Y%m%d%H%M%S}"] + [
-        f"{r.code}-{statistic}={'' if r.value is None else repr(r.value)},{r.code}-Flag={r.flag}" for r in readings
+        f"{r.code}-{statistic}={'' if r.value is None else repr(float(r.value))},{r.code}-Flag={r.flag}"
+        for r in readings
     ]
     return Packet(qn, AIR_SOURCE_ST, cn, pw, mn, (VERSION_2017 << 2) | (FLAG_ANSWER if answer else 0), ";".join(parts))
 
