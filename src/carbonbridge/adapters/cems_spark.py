@@ -50,7 +50,7 @@ def local_session(cores: int = 1, memory: str = "1g") -> Any:
 def register(spark: Any, root: str) -> bool:
     """The hourly data set as a temporary view with typed partition columns; False when it is empty."""
     base = root.rstrip("/") + "/hourly"
-    if not root.startswith(("s3", "hdfs", "gs", "abfs")) and not any(Path(base).glob("*/*/*/*/*.parquet")):
+    if "://" not in root and not any(Path(base).glob("*/*/*/*/*.parquet")):
         return False
     spark.conf.set("spark.sql.sources.partitionColumnTypeInference.enabled", "false")
     raw = spark.read.option("basePath", base).parquet(base)
