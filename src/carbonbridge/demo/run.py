@@ -23,6 +23,7 @@ from rich.table import Table
 
 from carbonbridge.adapters.allocation_config import load_benchmark_config
 from carbonbridge.demo import market, market_demo
+from carbonbridge.demo.cems_demo import run_cems_demo
 from carbonbridge.demo.compliance_report import write_compliance_report
 from carbonbridge.demo.inventory import run_inventory_demo
 from carbonbridge.demo.link_demo import publish_link_demo, run_link_demo
@@ -189,6 +190,7 @@ def run_demo(output: Path, *, seed: int = 2026, year: int = 2025, console: Conso
     summary["link"] = link.result()  # two registries, two processes, the link over HTTP
     pool.shutdown()
     publish_link_demo(output, summary["link"])
+    summary["cems"] = run_cems_demo(output, year=year, seed=seed)  # HJ 212 plants -> receiver -> quality report
     with console.status("BY: compiling the national inventory 1990-latest (KCA, uncertainty, exports)"):
         summary["inventory"] = run_inventory_demo(output, seed=seed, sessions=app.sessions, latest_year=year)
         summary["reconciliation"] = _reconcile(app, output)

@@ -18,6 +18,7 @@ from carbonbridge.entrypoints.cli import (
     serve,
     users,
 )
+from carbonbridge.entrypoints.cli import cems as cems_cli
 from carbonbridge.entrypoints.cli import link as link_cli
 from carbonbridge.entrypoints.cli.errors import cli_errors
 
@@ -41,6 +42,7 @@ app.command("cap")(allocation.cap)
 app.add_typer(users.app, name="users")
 app.command("serve")(serve.serve)
 app.add_typer(link_cli.app, name="link")
+app.add_typer(cems_cli.app, name="cems")
 
 
 def _version(value: bool) -> None:

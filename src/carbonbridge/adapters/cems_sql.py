@@ -1,0 +1,90 @@
+"""The CEMS pipeline's SQL, one text for DuckDB and Spark SQL (both accept it as written).
+
+``partials_sql``: one streaming pass over the hourly data set to per stack-month aggregates
+(domain/cems/partials.MonthPartial, in field order): hour validity by the rule set's flags and
+sign, stopped hours, and the sums the substitution needs. ``findings_sql``: the plausibility
+screens of domain/cems/quality.plausibility as window functions (one sort per stack).
+The rule set's flags are single letters checked before they enter the text.
+"""
+
+from __future__ import annotations
+
+import re
+
+from carbonbridge.domain.cems.rules import RuleSet
+
+_FLAG = re.compile(r"^[A-Za-z]$")
+_CODE = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
+
+
+def _flags(flags: frozenset[str]) -> str:
+    if not flags or not all(_FLAG.match(f) for f in flags):
+        raise ValueError(f"flags must be single letters: {sorted(flags)}")
+    return ", ".join(f"'{f}'" for f in sorted(flags))
+
+
+def _base(source: str, rules: RuleSet, jurisdiction: str, year: int | None) -> str:
+    if not _CODE.match(jurisdiction):
+        raise ValueError(f"jurisdiction {jurisdiction!r}")
+    valid, stopped = _flags(rules.valid_flags), _flags(rules.stopped_flags)
+    year_filter = f"AND year = {int(year)}" if year is not None else ""
+    return f"""
+    SELECT jurisdiction, installation AS installation_id, stack_id, year, month, ts, co2, flow,
+      coalesce(co2_flag IN ({valid}) AND co2 >= 0, false) AS cv,
+      coalesce(flow_flag IN ({valid}) AND flow >= 0, false) AS fv,
+      (coalesce(co2_flag IN ({stopped}), false) OR coalesce(flow_flag IN ({stopped}), false)) AS st
+    FROM {source}
+    WHERE jurisdiction = '{jurisdiction}' {year_filter}"""
+
+
+def partials_sql(source: str, rules: RuleSet, jurisdiction: str, year: int | None = None) -> str:
+    """Columns in the order of domain/cems/partials.partial_from_sums. A value counts only in an
+    operating hour with a valid flag and sign (else it is NULL and every aggregate skips it)."""
+    return f"""
+WITH h AS ({_base(source, rules, jurisdiction, year)}),
+g AS (
+  SELECT installation_id, stack_id, year, month, st,
+    CASE WHEN cv AND NOT st THEN co2 END AS c, CASE WHEN fv AND NOT st THEN flow END AS f
+  FROM h
+)
+SELECT installation_id, stack_id, year, month,
+  count(*) AS rows_present, count(*) FILTER (WHERE st) AS stopped,
+  count(c * f) AS both_valid, coalesce(sum(c * f), 0.0) AS sum_co2_flow,
+  count(c) AS co2_valid, coalesce(sum(c), 0.0) AS co2_sum, coalesce(sum(c * c), 0.0) AS co2_sum_sq,
+  count(f) AS flow_valid, coalesce(sum(f), 0.0) AS flow_sum, coalesce(sum(f * f), 0.0) AS flow_sum_sq,
+  coalesce(sum(f) FILTER (WHERE c IS NULL), 0.0) AS sum_flow_where_only_flow,
+  coalesce(sum(c) FILTER (WHERE f IS NULL), 0.0) AS sum_co2_where_only_co2
+FROM g
+GROUP BY installation_id, stack_id, year, month
+"""
+
+
+def findings_sql(source: str, rules: RuleSet, jurisdiction: str, year: int | None = None) -> str:
+    n = int(rules.stuck_hours)
+    ratio = float(rules.jump_ratio)
+
+    def screens(value: str, valid: str) -> str:
+        v = f"CASE WHEN {valid} THEN {value} END"
+        return f"""
+    coalesce({value} < 0, false) AS {value}_negative,
+    coalesce(count({v}) OVER w_run = {n} AND min({v}) OVER w_run = max({v}) OVER w_run
+             AND min(ts) OVER w_run = ts - INTERVAL '{n - 1}' HOUR, false) AS {value}_stuck,
+    coalesce(lag(ts) OVER w_seq = ts - INTERVAL '1' HOUR
+             AND abs({v} - lag({v}) OVER w_seq) > {ratio!r} * abs(lag({v}) OVER w_seq), false) AS {value}_jump"""
+
+    return f"""
+WITH h AS ({_base(source, rules, jurisdiction, year)}),
+w AS (
+  SELECT installation_id, stack_id, year, {screens("co2", "cv")}, {screens("flow", "fv")}
+  FROM h
+  WINDOW w_run AS (PARTITION BY installation_id, stack_id ORDER BY ts ROWS BETWEEN {n - 1} PRECEDING AND CURRENT ROW),
+         w_seq AS (PARTITION BY installation_id, stack_id ORDER BY ts)
+)
+SELECT installation_id, stack_id, year,
+  count(*) FILTER (WHERE co2_negative) AS co2_negative, count(*) FILTER (WHERE co2_stuck) AS co2_stuck,
+  count(*) FILTER (WHERE co2_jump) AS co2_jumps,
+  count(*) FILTER (WHERE flow_negative) AS flow_negative, count(*) FILTER (WHERE flow_stuck) AS flow_stuck,
+  count(*) FILTER (WHERE flow_jump) AS flow_jumps
+FROM w
+GROUP BY installation_id, stack_id, year
+"""

@@ -1,0 +1,1 @@
+"""Continuous emissions monitoring at national scale: HJ 212-2017 packets, hourly quality and annual mass."""
