@@ -237,9 +237,11 @@ def _pay(
     )
     accounts = {o.participant: cash.participant_account(o.participant, currency) for o in netted.obligations}
     cash.lock_accounts(session, [*accounts.values(), fees])
-    postings = [CashPosting(accounts[o.participant], o.cash) for o in netted.obligations]
-    cash.post(session, entry_id, [*postings, CashPosting(fees, netted.fees_total)])
     due: dict[str, int] = {}
     for t in trades:
         due[t.buyer] = due.get(t.buyer, 0) + trade_cash(t.price, t.quantity, fee_bp)
+    # the buyers' holds are released before they pay: paying first would need balance >= held +
+    # payment for a moment, so a buyer whose whole free cash bought the trade could not settle
     cash.hold(session, [(accounts[p], -amount, f"settled {key}") for p, amount in sorted(due.items())], now)
+    postings = [CashPosting(accounts[o.participant], o.cash) for o in netted.obligations]
+    cash.post(session, entry_id, [*postings, CashPosting(fees, netted.fees_total)])
