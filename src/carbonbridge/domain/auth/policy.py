@@ -55,6 +55,9 @@ class Action(StrEnum):
     LINK_RECONCILE = "link.reconcile"
     LINK_RESOLVE = "link.resolve"  # decide a transfer the partner never answered
     LINK_MESSAGE = "link.message"  # a message of the partner registry: no user, its signature decides
+    JOINT_AUCTION_MANAGE = "joint_auction.manage"  # schedule (moves the volume) and run a joint auction
+    JOINT_AUCTION_BID = "joint_auction.bid"  # a sealed bid from the holder's own admitted account
+    CROSS_BORDER_READ = "cross_border.read"  # this registry's leg of a cross-border trade and its settlement
 
 
 MOVES_UNITS = frozenset(
@@ -69,6 +72,7 @@ MOVES_UNITS = frozenset(
         Action.ALLOCATION_POST,
         Action.LINK_SEND,
         Action.LINK_RESOLVE,
+        Action.JOINT_AUCTION_MANAGE,
     }
 )
 """Commands that move units: a user signs each with a fresh one-time code (UK ETS: OTP-signed proposals)."""
@@ -119,6 +123,12 @@ RULES: dict[Action, frozenset[Role]] = {
     Action.LINK_READ: frozenset(_READERS),
     Action.LINK_RECONCILE: frozenset({R.REGISTRY_ADMIN}),
     Action.LINK_RESOLVE: frozenset({R.REGISTRY_ADMIN}),
+    # money across the link (docs/market.md): the official rates and joint auction results are
+    # public (routes_link_money.py, no session, like the public reports); the registry
+    # administrator runs the auction as the WCI jurisdictions' auction administrator does
+    Action.JOINT_AUCTION_MANAGE: frozenset({R.REGISTRY_ADMIN}),
+    Action.JOINT_AUCTION_BID: frozenset(_HOLDERS),
+    Action.CROSS_BORDER_READ: frozenset({*_READERS, *_HOLDERS}),
 }
 """Action -> the roles that may do it. Jurisdiction-wide roles act on every object of their
 jurisdiction; account-scoped roles only on their account(s); the verifier on its installation."""

@@ -19,6 +19,7 @@ from carbonbridge.entrypoints.http import (
     routes_compliance,
     routes_inventory,
     routes_link,
+    routes_link_money,
     routes_mrv,
     routes_public,
     routes_registry,
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], dt.datet
     ):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(routes_link.router, prefix=API_PREFIX)
+    app.include_router(routes_link_money.router, prefix=API_PREFIX)
     if settings.cors_origins:
         from fastapi.middleware.cors import CORSMiddleware
 

@@ -21,6 +21,9 @@ class Settings:
     lockout: LockoutPolicy = field(default_factory=LockoutPolicy)
     cors_origins: tuple[str, ...] = ()  # CORS is off unless origins are listed
     link_partner_url: str | None = None  # the partner registry's API (status queries, reconciliation)
+    # the partner registry's market database, for the joint auction coordinator only (schedule and
+    # run act on each registry's database in turn, as `market joint-auction` does): unset -> 409
+    joint_auction_partner_db: str | None = None
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -36,4 +39,5 @@ class Settings:
             rate_limit_storage=env.get("CARBONBRIDGE_RATE_LIMIT_STORAGE", cls.rate_limit_storage),
             cors_origins=origins,
             link_partner_url=env.get("CARBONBRIDGE_LINK_PARTNER_URL") or None,
+            joint_auction_partner_db=env.get("CARBONBRIDGE_JOINT_AUCTION_PARTNER_DB") or None,
         )
