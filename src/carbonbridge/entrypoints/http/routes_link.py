@@ -60,7 +60,22 @@ def _query(ctx: Context) -> link_queries.Query:
     return _partner(ctx.settings.link_partner_url).query
 
 
-@router.post("/link/{jurisdiction}/messages")
+VERDICT = {
+    "content": {
+        "application/json": {
+            "schema": {"type": "object", "properties": {"verdict": {"type": "string"}}, "required": ["verdict"]}
+        }
+    }
+}
+
+
+@router.post(
+    "/link/{jurisdiction}/messages",
+    responses={
+        200: {"description": "Processed (now or before), or a query's signed answer", **VERDICT},
+        409: {"description": "A refused message, journaled: its code (L01 ... L13)", **VERDICT},
+    },
+)
 def partner_message(jurisdiction: Jurisdiction, ctx: Ctx, document: Annotated[dict[str, Any], Body()]) -> JSONResponse:
     """A signed message of the partner registry (transfer, cancel, reply: 200 once processed, now
     or before; a status or snapshot query: 200 with the signed answer). A refused message (bad

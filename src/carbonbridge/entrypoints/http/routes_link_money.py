@@ -18,7 +18,7 @@ from fastapi import APIRouter, Header, Path, Query
 from pydantic import BaseModel, Field
 
 from carbonbridge.domain.auth.policy import Action, Target
-from carbonbridge.domain.errors import Conflict, NotFound, RuleViolation
+from carbonbridge.domain.errors import Conflict, NotFound, Problem, RuleViolation, ValidationFailed
 from carbonbridge.entrypoints.http import schemas as s
 from carbonbridge.entrypoints.http.access import Caller, Ctx, OneTimeCode, authorize, sign
 from carbonbridge.entrypoints.http.context import Context
@@ -34,15 +34,14 @@ TradeKey = Annotated[str, Path(min_length=1, max_length=200)]
 IdempotencyKey = Annotated[
     str, Header(alias="Idempotency-Key", min_length=1, max_length=128, description="Repeat -> the first result")
 ]
-FIRST, LAST = dt.date(2000, 1, 1), dt.date(2100, 12, 31)
-Day = Annotated[dt.date, Field(ge=FIRST, le=LAST)]
+FIRST, LAST = dt.date(2000, 1, 1), dt.date(2100, 12, 31)  # dates outside: no rate, no auction
 Volume = Annotated[int, Field(ge=1, le=10**12, description="Allowances: whole joint lots (1 000)")]
 Name = Annotated[str, Field(min_length=1, max_length=64)]
 
 
 class JointSchedule(BaseModel):
     joint_id: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9._-]+$")
-    auction_date: Day
+    auction_date: dt.date
     by_volume: Volume
     cn_volume: Volume
     by_unit_type: Name
@@ -82,17 +81,17 @@ def _sides(ctx: Context, jurisdiction: str) -> dict[str, Sessions]:
 def rates(
     jurisdiction: Jurisdiction,
     ctx: Ctx,
-    start: Annotated[dt.date | None, Query(alias="from", ge=FIRST, le=LAST)] = None,
-    end: Annotated[dt.date | None, Query(alias="to", ge=FIRST, le=LAST)] = None,
-    for_auction: Annotated[
-        dt.date | None, Query(ge=FIRST, le=LAST, description="Only the rate fixed for an auction on this date")
-    ] = None,
+    start: Annotated[dt.date | None, Query(alias="from")] = None,
+    end: Annotated[dt.date | None, Query(alias="to")] = None,
+    for_auction: Annotated[dt.date | None, Query(description="Only the rate fixed for an auction on this date")] = None,
 ) -> list[dict[str, Any]]:
     """The official BYN/CNY rates stored here (NBRB: BYN per `scale` CNY), public; with
     `for_auction`, the one fixed the business day before that date in both jurisdictions (404 if
     that day's rate is not stored)."""
     _served(ctx, jurisdiction)
     if for_auction is not None:
+        if not FIRST <= for_auction <= LAST:
+            raise NotFound(f"no rate is fixed for an auction on {for_auction}")
         with ctx.sessions() as session:
             found = [fx_rates.fixed_for(session, for_auction, ["BY", "CN"])]
     else:
@@ -113,6 +112,8 @@ def schedule(
     authorize(ctx, who, Action.JOINT_AUCTION_MANAGE, Target(jurisdiction))
     _served(ctx, jurisdiction)
     sides = _sides(ctx, jurisdiction)
+    if not FIRST <= body.auction_date <= LAST:
+        raise ValidationFailed([Problem(f"an auction date from {FIRST} to {LAST}", field="auction_date")])
     sign(ctx, who, code)
     shares = joint_auctions.schedule(
         sides,

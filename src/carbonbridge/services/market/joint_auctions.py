@@ -479,7 +479,8 @@ class CrossDelivery:
     bid_id: str
     units: int
     link_transaction: str | None
-    link_state: str  # sent | completed | released | cancelling | manual | missing
+    link_state: str  # sent | completed | released | cancelling | manual; before it is sent the registry
+    # transaction's state (delayed: the auction account's trust of the link account not yet effective)
     currency: str  # the winner side's
     refunded: int  # minor units of `currency`: the price paid for the units, once released
 
@@ -506,8 +507,9 @@ def deliveries(sides: Mapping[str, Sessions], joint_id: str, *, now: dt.datetime
             for d in crossing:
                 states[d["bid_id"]] = session.execute(
                     text(
-                        "SELECT t.id, l.state FROM registry_transactions t LEFT JOIN link_transfers l "
-                        "ON l.registry_transaction = t.id AND l.direction = 'out' WHERE t.client_key = :k"
+                        "SELECT t.id, coalesce(l.state, t.state) FROM registry_transactions t "
+                        "LEFT JOIN link_transfers l ON l.registry_transaction = t.id AND l.direction = 'out' "
+                        "WHERE t.client_key = :k"
                     ),
                     {"k": f"{share_id(joint_id, origin)}:{d['bid_id']}:link"},
                 ).first()
