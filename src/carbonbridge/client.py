@@ -431,6 +431,37 @@ class Client:
                 raise ApiError(response.status_code, response.json())
             yield from parse_events(response.iter_lines())
 
+    # money across the link -----------------------------------------------------------------------
+
+    def link_rates(
+        self, jurisdiction: str, *, start: str | None = None, end: str | None = None, for_auction: str | None = None
+    ) -> list[Any]:
+        """Official BYN/CNY rates (ISO dates), or the one fixed for an auction on `for_auction`."""
+        params = {"from": start, "to": end, "for_auction": for_auction}
+        found: list[Any] = self.get(f"/link/{jurisdiction}/rates", **params)
+        return found
+
+    def joint_auction_schedule(self, jurisdiction: str, body: dict[str, Any], *, code: str | None = None) -> Any:
+        """Schedule a joint auction (the fields of routes_link_money.JointSchedule), signed with a one-time code."""
+        headers = {"X-One-Time-Code": code} if code else {}
+        return self.request("POST", f"/link/{jurisdiction}/joint-auctions", json=body, headers=headers)
+
+    def joint_auction_run(self, jurisdiction: str, joint_id: str, *, code: str | None = None) -> Any:
+        headers = {"X-One-Time-Code": code} if code else {}
+        return self.request("POST", f"/link/{jurisdiction}/joint-auctions/{joint_id}/run", headers=headers)
+
+    def joint_auction_bid(
+        self, jurisdiction: str, joint_id: str, account: str, price: int, units: int, key: str
+    ) -> Any:
+        body = {"account": account, "price": price, "units": units}
+        return self.post(f"/link/{jurisdiction}/joint-auctions/{joint_id}/bids", body, **{"Idempotency-Key": key})
+
+    def joint_auction(self, jurisdiction: str, joint_id: str) -> Any:
+        return self.get(f"/link/{jurisdiction}/joint-auctions/{joint_id}")
+
+    def cross_border_trade(self, jurisdiction: str, key: str) -> Any:
+        return self.get(f"/link/{jurisdiction}/cross-border/{key}")
+
 
 def _signed(key: str, code: str | None) -> dict[str, str]:
     headers = {"Idempotency-Key": key}

@@ -30,6 +30,25 @@ def test_demo_runs_twice_with_identical_results_and_verifies_every_installation(
     assert (first / "mrv" / "report.html").read_text().count("plotly") > 0
     assert (first / "inventory" / "inventory.xlsx").exists()
     _assert_compliance_year(first)
+    _assert_link(first)
+
+
+def _assert_link(folder: Path) -> None:
+    """The Belarus kiln's CN allowances were bought on the CN exchange (settled in CNY) by a Belarusian
+    company's CN trading account, then sent across the link; the report's Link section shows both."""
+    import json
+
+    s = json.loads((folder / "link" / "link.json").read_text())
+    p = s["purchase"]
+    assert p["buyer_account"] == "CN-BYCEM-T1" and p["currency"] == "CNY" and p["market_check"]
+    assert p["bought"] == sum(t["quantity"] for t in p["trades"]) == s["sent_across"] == s["foreign_limit"] + 1
+    assert p["registry_transfers"] == 2  # seller -> clearing -> buyer
+    assert s["refused_beyond_limit"] == "R15_FOREIGN_LIMIT_EXCEEDED" and s["status"] == "A"
+    assert s["reconciliation"] == {"BY": "completed", "CN": "completed"} and all(s["conserved"].values())
+    assert {f["unit_type"]: f["net"] for f in s["flows"]["BY"]}[p["unit_type"]] == p["bought"]
+    section = (folder / "compliance" / "report.md").read_text().split("## Link BY-CN", 1)[1]
+    assert f"bought on the CN exchange on {p['day']} by CN-BYCEM-T1 | {p['bought']} |" in section
+    assert f"{p['paid_by_buyer']} CNY" in section and "one link transfer CN -> BY" in section
 
 
 def _assert_compliance_year(folder: Path) -> None:

@@ -112,6 +112,55 @@ def grants(role: str, own: bool) -> list[dict[str, str]]:
     return [{"role": "trader", "jurisdiction": jurisdiction(role, own), "scope": "BY-T2" if own else "CN-NHA"}]
 
 
+def trade_of(role: str, own: bool) -> str:
+    """A cross-border trade leg of the role's own account, or of one outside its scope."""
+    if own:
+        return "XB-OP1" if role == "operator" else "XB-T1"
+    return "XB-CN" if role in READERS else "XB-T2"
+
+
+def _money_objects(w: World) -> None:
+    """Both markets open; BY-T1, BY-T2, BY-OP1 and CN-NHA admitted; a BY share JA-M of a joint
+    auction and a cross-border trade leg per admitted account (rows as the services write them:
+    the matrix asks who may act on them, not how they came about)."""
+    from sqlalchemy import text
+
+    from carbonbridge.services.market.participants import admit, open_market
+
+    s, at = w.core.sessions, w.clock.now
+    for code in ("BY", "CN"):
+        open_market(s, code, now=at)
+    admitted = {"BY-T1": "BY", "BY-T2": "BY", "BY-OP1": "BY", "CN-NHA": "CN"}
+    for account_id, code in admitted.items():
+        admit(s, f"P-{account_id}", code, f"holder of {account_id}", account_id, now=at)
+    with s.begin() as session:
+        session.execute(
+            text(
+                "INSERT INTO market_auctions (id, jurisdiction, unit_type, currency, auction_date, seq, volume, "
+                "tie_seed, state) VALUES ('JA-M-BY', 'BY', :u, 'BYN', '2026-06-10', 0, 1000, 'seed', 'scheduled')"
+            ),
+            {"u": UNIT},
+        )
+        session.execute(
+            text(
+                "INSERT INTO market_joint_auctions (id, auction_id, partner, clearing_currency, lot_size, "
+                "fixing_date, state, result, created_at, settled_at) "
+                "VALUES ('JA-M', 'JA-M-BY', 'CN', 'CNY', 1000, '2026-06-09', 'scheduled', NULL, :t, NULL)"
+            ),
+            {"t": at},
+        )
+        for key, account_id in (("XB-T1", "BY-T1"), ("XB-T2", "BY-T2"), ("XB-OP1", "BY-OP1"), ("XB-CN", "CN-NHA")):
+            code = admitted[account_id]
+            session.execute(
+                text(
+                    "INSERT INTO market_cross_border (client_key, role, participant, counterpart, unit_type, "
+                    "quantity, currency, amount, rate_on, rate, link_transaction, state, created_at, settled_at) "
+                    "VALUES (:k, 'buyer', :p, 'X/P-X', 'X-AL-2026', 10, :c, 100, NULL, NULL, NULL, 'held', :t, NULL)"
+                ),
+                {"k": key, "p": f"P-{account_id}", "c": "BYN" if code == "BY" else "CNY", "t": at},
+            )
+
+
 def _path(template: str, kind: Callable[[str, bool], str]) -> Callable[[World, str, bool], str]:
     return lambda w, r, o: template.format(kind(r, o))
 
@@ -437,6 +486,57 @@ OPS: list[Op] = [
         f"{V1}/link/{{jurisdiction}}/flows/{{year}}",
         READERS,
         _path(f"{V1}/link/{{}}/flows/2026", jurisdiction),
+    ),
+    # money across the link (routes_link_money.py): rates and joint auction results are public
+    Op("link rates", "GET", f"{V1}/link/{{jurisdiction}}/rates", EVERYONE, fixed(f"{V1}/link/BY/rates"), scoped=False),
+    Op(
+        "joint auction schedule",
+        "POST",
+        f"{V1}/link/{{jurisdiction}}/joint-auctions",
+        frozenset({"admin"}),
+        _path(f"{V1}/link/{{}}/joint-auctions", jurisdiction),
+        lambda w, r, o: {
+            "joint_id": f"JA-{r}-{o}",
+            "auction_date": "2026-06-10",
+            "by_volume": 1000,
+            "cn_volume": 1000,
+            "by_unit_type": UNIT,
+            "cn_unit_type": "CN-AL-2026",
+            "by_national_account": "BY-NHA",
+            "cn_national_account": "CN-NHA",
+            "clearing_currency": "CNY",
+        },
+    ),
+    Op(
+        "joint auction run",
+        "POST",
+        f"{V1}/link/{{jurisdiction}}/joint-auctions/{{joint_id}}/run",
+        frozenset({"admin"}),
+        _path(f"{V1}/link/{{}}/joint-auctions/JA-M/run", jurisdiction),
+    ),
+    Op(
+        "joint auction bid",
+        "POST",
+        f"{V1}/link/{{jurisdiction}}/joint-auctions/{{joint_id}}/bids",
+        HOLDERS,
+        fixed(f"{V1}/link/BY/joint-auctions/JA-M/bids"),
+        lambda w, r, o: {"account": account(r, o), "price": 4000, "units": 1000},
+        lambda w, r, o: {"Idempotency-Key": f"matrix-joint-{r}-{o}"},
+    ),
+    Op(
+        "joint auction result",
+        "GET",
+        f"{V1}/link/{{jurisdiction}}/joint-auctions/{{joint_id}}",
+        EVERYONE,
+        fixed(f"{V1}/link/BY/joint-auctions/JA-M"),
+        scoped=False,
+    ),
+    Op(
+        "cross-border trade",
+        "GET",
+        f"{V1}/link/{{jurisdiction}}/cross-border/{{key}}",
+        READERS | HOLDERS,
+        lambda w, r, o: f"{V1}/link/{jurisdiction(r, o) if r in READERS else 'BY'}/cross-border/{trade_of(r, o)}",
     ),
     Op(
         "public jurisdictions",
@@ -906,6 +1006,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     (folder / "activity.csv").write_text(ACTIVITY_HEADER + activity_row("INST-1"), encoding="utf-8")
     import_activity(w.core.sessions, folder / "activity.csv", year=None, now=w.clock.now)
     done = fund(w)
+    _money_objects(w)
     t1 = w.as_user("trader").propose(
         "transfer",
         key="p-t1",

@@ -1,7 +1,9 @@
-"""Money across the border on two registries (two SQLite databases): NBRB rates imported from a
-file in the NBRB shape, a joint auction cleared in CNY at the rate of the business day before,
-each side settling its own winners in its own currency, the CN units a BY winner bought crossing
-the link; figures by hand (as in tests/unit/test_market_fx_and_joint_auction.py)."""
+"""Money across the border on two registries (two SQLite files, or two PostgreSQL databases): NBRB
+rates imported from a file in the NBRB shape, a joint auction cleared in CNY at the rate of the
+business day before, each side settling its own winners in its own currency, the CN units a BY
+winner bought crossing the link (and refunded when the BY registry refuses them), a cancelled
+joint auction's volume carried over, cross-border trades paid only for units that arrived;
+figures by hand (as in tests/unit/test_market_fx_and_joint_auction.py)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from carbonbridge.adapters.link_money import read_nbrb_file
 from carbonbridge.domain.errors import Conflict, RuleViolation
@@ -28,7 +31,7 @@ from carbonbridge.services.market.seed import SeededMarket, seed_trading
 from carbonbridge.services.registry_accounts import change_trusted
 from carbonbridge.services.registry_seed import SETUP_LEAD
 from carbonbridge.services.registry_transactions import issue
-from link_world import ACKED
+from link_world import ACKED, registry_urls
 
 START = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 RUN = dt.datetime(2026, 3, 5, 10, 0, tzinfo=dt.UTC)  # auction day; the rate is fixed on 4 March
@@ -38,13 +41,22 @@ NBRB = [
     {"Date": "2026-03-05T00:00:00", "Cur_Abbreviation": "CNY", "Cur_Scale": 10, "Cur_OfficialRate": 4.6},
 ]
 World = tuple[dict[str, App], dict[str, SeededMarket]]
+KINDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 
-@pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
+@pytest.fixture(params=KINDS)
+def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[World]:
+    """Two registries, one database each: two SQLite files, or two fresh PostgreSQL databases."""
+    if request.param == "postgresql":
+        request.getfixturevalue("pg_server")  # skipped (or failed under CARBONBRIDGE_REQUIRE_PG) without a server
+    with registry_urls(request.param, tmp_path) as urls:
+        yield from _world(urls)
+
+
+def _world(urls: dict[str, str]) -> Iterator[World]:
     apps, markets = {}, {}
     for code in ("BY", "CN"):
-        app = build_app(f"sqlite:///{tmp_path / f'{code}.db'}", upgrade=True)
+        app = build_app(urls[code], upgrade=True)
         markets[code] = seed_trading(app.sessions, now=START, jurisdiction=code, traders=2, units_each=2_000)
         link = link_transfers.open_link(app.sessions, code, now=START - SETUP_LEAD)
         for account in (auction_account(code), *markets[code].registry.traders):
@@ -198,7 +210,7 @@ def test_cli_imports_rates_and_runs_a_joint_auction_in_roubles(world: World, tmp
 
     apps, markets = world
     runner = CliRunner()
-    dbs = {code: f"sqlite:///{tmp_path / f'{code}.db'}" for code in apps}
+    dbs = {code: a.engine.url.render_as_string(hide_password=False) for code, a in apps.items()}
 
     def cli(*args: str) -> Any:
         result = runner.invoke(app, list(args))
@@ -263,3 +275,143 @@ def test_cross_border_trade_buyer_pays_roubles_seller_gets_yuan_only_when_the_un
         settle(sides, rich, now=RUN)
     for app in apps.values():
         assert market_check(app.sessions).ok
+
+
+def _joint_world(world: World, tmp_path: Path) -> tuple[dict[str, Any], dict[str, str], dict[str, str]]:
+    apps, markets = world
+    for app in apps.values():
+        fx_rates.import_rates(app.sessions, read_nbrb_file(_rates_file(tmp_path)), now=START)
+    sides = {code: app.sessions for code, app in apps.items()}
+    units = {code: markets[code].registry.unit_type for code in apps}
+    national = {code: markets[code].registry.national for code in apps}
+    return sides, units, national
+
+
+def test_a_cancelled_joint_auction_carries_each_sides_volume_over_to_its_next_auctions(
+    world: World, tmp_path: Path
+) -> None:
+    apps, markets = world
+    sides, units, national = _joint_world(world, tmp_path)
+    calendar = (("JA-A", 5, {"BY": 2_000, "CN": 2_000}), ("JA-B", 12, {"BY": 1_000, "CN": 1_000}),
+                ("JA-C", 19, {"BY": 1_000, "CN": 1_000}))  # fmt: skip
+    for joint_id, day, volumes in calendar:
+        joint_auctions.schedule(
+            sides, joint_id, dt.date(2026, 3, day), volumes, units, national, "CNY", now=START, seed=lambda: "s"
+        )
+    by1 = markets["BY"].participants[0]
+    joint_auctions.place_bid(sides["BY"], "JA-A", "BY", by1, 3_600, 1_000, "only", now=RUN)  # 1 000 of 4 000
+    before = _balances(apps["BY"])[f"{by1}:BYN"]
+    assert before[1] == 3_600_000
+
+    result = joint_auctions.run(sides, "JA-A", now=RUN)
+    assert result.result.status is AuctionStatus.CANCELLED and result.result.code.value == "A01_UNDERSUBSCRIBED"
+    assert _balances(apps["BY"])[f"{by1}:BYN"] == (before[0], 0)  # hold released, nothing paid
+    shares = {
+        code: {a.id: (a.state, a.volume, json.loads(a.carried_over or "[]")) for a in auctions_of(apps[code])}
+        for code in apps
+    }
+    # each side: its 2 joint lots over its two later auctions (fewer than carry_over_auctions = 4), one each
+    assert shares["BY"] == {
+        "JA-A-BY": ("cancelled", 2_000, [["JA-B-BY", 1_000], ["JA-C-BY", 1_000]]),
+        "JA-B-BY": ("scheduled", 2_000, []),
+        "JA-C-BY": ("scheduled", 2_000, []),
+    }
+    assert shares["CN"] == {
+        "JA-A-CN": ("cancelled", 2_000, [["JA-B-CN", 1_000], ["JA-C-CN", 1_000]]),
+        "JA-B-CN": ("scheduled", 2_000, []),
+        "JA-C-CN": ("scheduled", 2_000, []),
+    }
+    for code in apps:  # the units never left the auction delivery account: the calendar now offers them
+        assert _held(apps[code], auction_account(code), units[code]) == sum(
+            v for _, v, _ in list(shares[code].values())[1:]
+        )
+        assert market_check(apps[code].sessions).ok
+    joint_auctions.run(sides, "JA-A", now=RUN + dt.timedelta(hours=1))  # a rerun carries nothing again
+    assert [a.volume for a in auctions_of(apps["CN"])] == [2_000, 2_000, 2_000]
+    with apps["CN"].sessions() as s:
+        audited = s.execute(
+            text("SELECT detail FROM audit_events WHERE action = 'market.joint_auction.cancelled'")
+        ).scalars().all()
+    assert len(audited) == 1
+
+
+def auctions_of(app: App) -> list[Any]:
+    from carbonbridge.services.market import auctions
+
+    return auctions.results(app.sessions)
+
+
+def test_a_cross_border_delivery_the_winners_registry_refuses_is_refunded_once(world: World, tmp_path: Path) -> None:
+    from carbonbridge.domain.registry.model import AccountState
+    from carbonbridge.services.registry_accounts import set_account_state
+
+    apps, markets = world
+    sides, units, national = _joint_world(world, tmp_path)
+    volumes = {"BY": 1_000, "CN": 3_000}
+    joint_auctions.schedule(sides, "JA-R", dt.date(2026, 3, 5), volumes, units, national, "CNY", now=START)
+    by1 = markets["BY"].participants[0]
+    cn1, cn2 = markets["CN"].participants
+    for code, bidder, price, count, key in (
+        ("BY", by1, 3_650, 2_000, "b1"),  # 81.11 CNY: wins 2 000, BY's 1 000 and 1 000 CN allowances
+        ("CN", cn1, 8_000, 1_000, "c1"),
+        ("CN", cn2, 7_800, 1_000, "c2"),
+    ):
+        joint_auctions.place_bid(sides[code], "JA-R", code, bidder, price, count, key, now=RUN)
+    before = _balances(apps["BY"])[f"{by1}:BYN"][0]
+    result = joint_auctions.run(sides, "JA-R", now=RUN)
+    assert result.result.clearing_price == 7_800  # c2's price: BY pays 78.00 x 0.45 = 35.10 BYN
+    assert _balances(apps["BY"])[f"{by1}:BYN"] == (before - 2_000 * 3_510, 0)
+    assert _balances(apps["BY"])["BY-PARTNER-CN:BYN"][0] == 1_000 * 3_510
+    [pending] = joint_auctions.deliveries(sides, "JA-R", now=RUN)
+    assert (pending.origin, pending.winner_side, pending.units, pending.link_state, pending.refunded) == (
+        "CN", "BY", 1_000, "sent", 0
+    )  # fmt: skip
+
+    account = markets["BY"].registry.traders[0]  # the winner's account is suspended before the units arrive
+    set_account_state(apps["BY"].sessions, account, AccountState.SUSPENDED, now=RUN, reason="test: suspended")
+    _pump(apps, RUN)
+    [refused] = joint_auctions.deliveries(sides, "JA-R", now=RUN)
+    assert (refused.link_state, refused.refunded, refused.currency) == ("released", 1_000 * 3_510, "BYN")
+    by = _balances(apps["BY"])
+    assert by[f"{by1}:BYN"] == (before - 1_000 * 3_510, 0)  # pays only for BY's 1 000 that arrived
+    assert by["BY-PARTNER-CN:BYN"][0] == 0  # nothing owed to CN any more
+    assert _held(apps["CN"], auction_account("CN"), units["CN"]) == 1_000  # the units came back to CN
+    assert _held(apps["BY"], account, units["CN"]) == 0
+    with apps["BY"].sessions() as s:
+        awarded = s.execute(text("SELECT awarded FROM market_bids WHERE client_key = 'b1'")).scalar_one()
+        assert awarded == 1_000  # units: 2 000 won, 1 000 refused
+        refunds = s.execute(
+            text("SELECT count(*) FROM audit_events WHERE action = 'market.joint_auction.refunded'")
+        ).scalar_one()
+    assert refunds == 1
+    assert joint_auctions.deliveries(sides, "JA-R", now=RUN) == [refused]  # once: repeats change nothing
+    joint_auctions.run(sides, "JA-R", now=RUN + dt.timedelta(hours=1))
+    assert _balances(apps["BY"]) == by
+    for app in apps.values():
+        report = market_check(app.sessions)
+        assert report.ok, report.problems
+
+
+def test_a_cross_border_trade_the_buyers_registry_refuses_releases_the_buyers_hold(
+    world: World, tmp_path: Path
+) -> None:
+    from carbonbridge.domain.registry.model import AccountState
+    from carbonbridge.services.market.cross_border import CrossBorderTrade, settle
+    from carbonbridge.services.registry_accounts import set_account_state
+
+    apps, markets = world
+    sides, _, _ = _joint_world(world, tmp_path)
+    buyer, seller = markets["BY"].participants[0], markets["CN"].participants[0]
+    unit = markets["CN"].registry.unit_type
+    trade = CrossBorderTrade("x-refused", "CN", seller, "BY", buyer, unit, 300, 8_000, dt.date(2026, 3, 5))
+    before = {code: _balances(app) for code, app in apps.items()}
+    assert settle(sides, trade, now=RUN)["buyer"].state == "held"
+    account = markets["BY"].registry.traders[0]
+    set_account_state(apps["BY"].sessions, account, AccountState.SUSPENDED, now=RUN, reason="test: suspended")
+    _pump(apps, RUN)
+    legs = settle(sides, trade, now=RUN)
+    assert (legs["buyer"].state, legs["seller"].state) == ("released", "released")
+    assert _balances(apps["BY"]) == before["BY"]  # nobody paid, the hold is gone
+    assert _balances(apps["CN"]) == before["CN"]
+    assert _held(apps["CN"], markets["CN"].registry.traders[0], unit) == 2_000  # the units came back
+    assert settle(sides, trade, now=RUN) == legs

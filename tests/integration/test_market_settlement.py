@@ -86,3 +86,24 @@ def test_a_refused_delivery_rolls_back_the_payment_too(app) -> None:
         assert s.execute(text("SELECT count(*) FROM market_trades WHERE settlement_id IS NULL")).scalar_one() == 1
         assert s.execute(text("SELECT count(*) FROM market_settlements")).scalar_one() == 0
     assert check(app.sessions).ok
+
+
+def test_a_buyer_whose_whole_free_cash_bought_the_trade_settles(app) -> None:
+    """The hold of a buy order is released before the payment is posted: a buyer with just enough
+    cash for its order (paying before the release would leave balance < held) settles, and ends with balance - paid."""
+    seeded = seed_trading(app.sessions, now=NOW, traders=2, cash_each=100 * (6000 + 5))
+    unit = seeded.registry.unit_type
+    seller, buyer = seeded.participants
+    day = TradingDay(app.sessions, unit, (NOW + dt.timedelta(hours=8)).date(), opening_price=6000)
+    day.place("s", seller, Side.SELL, OrderType.LIMIT, 100, 6000, NOW)
+    day.place("b", buyer, Side.BUY, OrderType.LIMIT, 100, 6000, NOW)
+    account = cash.participant_account(buyer, "CNY")
+    # the order held 100 x (60.00 + the fee rounded up) = 6 005.00; its fill leaves the trade's cash held
+    assert _balances(app)[account] == (600_500, 600_420)
+    day.close(NOW + dt.timedelta(hours=5))
+    view = day.settle("settle-exact", NOW + dt.timedelta(hours=6))
+    assert (view.trades, view.units, view.notional) == (1, 100, 600_000)
+    paid = 600_000 + 420  # notional + 0.07 % fee
+    assert _balances(app)[account] == (600_500 - paid, 0)
+    assert _units(app, seeded.registry.traders[1], unit) - _units(app, seeded.registry.traders[0], unit) == 200
+    assert check(app.sessions).ok

@@ -16,7 +16,9 @@ from carbonbridge.domain.market.fx import (
     Rounding,
     convert_minor,
     fixing_date,
+    orthodox_easter,
     parse_nbrb,
+    radunitsa,
     rate_on,
 )
 from carbonbridge.domain.market.joint_auction import Delivery, JointSide, SideBid, clear_joint
@@ -61,6 +63,26 @@ def test_fixing_date_is_the_business_day_before_in_both_jurisdictions() -> None:
     assert fixing_date(dt.date(2026, 4, 22), [by, cn]) == dt.date(2026, 4, 20)  # over a BY holiday
     assert fixing_date(dt.date(2026, 4, 7), [by, cn]) == dt.date(2026, 4, 3)  # over a CN holiday and a weekend
     assert fixing_date(dt.date(2026, 4, 7), [by]) == dt.date(2026, 4, 6)
+
+
+def test_radunitsa_is_computed_from_orthodox_easter() -> None:
+    easter = {2023: (4, 16), 2024: (5, 5), 2025: (4, 20), 2026: (4, 12), 2027: (5, 2)}  # published dates
+    assert {y: (orthodox_easter(y).month, orthodox_easter(y).day) for y in easter} == easter
+    assert radunitsa(2025) == dt.date(2025, 4, 29) and radunitsa(2026) == dt.date(2026, 4, 21)
+    assert {radunitsa(y).weekday() for y in range(1990, 2100)} == {1}  # always a Tuesday
+
+
+def test_shipped_calendars_hold_the_2026_holidays_and_transfers() -> None:
+    from carbonbridge.adapters.link_money import calendar_of
+
+    by, cn = calendar_of("BY"), calendar_of("CN")
+    # Radunitsa (computed) and the Monday before it (Council of Ministers resolution No. 397)
+    assert [by.is_business_day(dt.date(2026, 4, d)) for d in (17, 20, 21, 22)] == [True, False, False, True]
+    assert not by.is_business_day(dt.date(2025, 4, 29)) and not by.is_business_day(dt.date(2025, 12, 26))
+    # the State Council's 2026 notice: the Spring Festival weekdays, then National Day
+    assert [cn.is_business_day(dt.date(2026, 2, d)) for d in (13, 16, 20, 23, 24)] == [True, False, False, False, True]
+    assert fixing_date(dt.date(2026, 10, 8), [by, cn]) == dt.date(2026, 9, 30)
+    assert fixing_date(dt.date(2026, 4, 22), [by, cn]) == dt.date(2026, 4, 17)
 
 
 def test_nbrb_records_are_read_with_their_scale_and_other_currencies_skipped() -> None:

@@ -15,7 +15,7 @@ from typing import Any
 from carbonbridge.adapters.config import config_document
 from carbonbridge.domain.errors import NotFound, Problem, ValidationFailed
 from carbonbridge.domain.market.auction import AuctionRules
-from carbonbridge.domain.market.fx import Calendar, OfficialRate, parse_nbrb
+from carbonbridge.domain.market.fx import MOVABLE_HOLIDAYS, Calendar, OfficialRate, parse_nbrb
 
 MONEY_FILE = "money-BY-CN.toml"
 
@@ -38,7 +38,14 @@ def _calendar(code: str, table: Any, path: str, problems: list[Problem]) -> Cale
     if not isinstance(holidays, list) or not all(isinstance(d, dt.date) for d in holidays):
         problems.append(Problem("must be a list of dates", path, field=f"calendar.{code}.holidays"))
         holidays = []
-    return Calendar(code, frozenset(holidays), source=str(table.get("source", "")))
+    movable = table.get("movable", [])
+    if not isinstance(movable, list) or any(name not in MOVABLE_HOLIDAYS for name in movable):
+        known = ", ".join(sorted(MOVABLE_HOLIDAYS))
+        problems.append(Problem(f"must be a list of names among: {known}", path, field=f"calendar.{code}.movable"))
+        movable = []
+    years = sorted({d.year for d in holidays})  # a movable holiday in every year the list covers
+    computed = {MOVABLE_HOLIDAYS[name](year) for name in movable for year in years}
+    return Calendar(code, frozenset(holidays) | computed, source=str(table.get("source", "")))
 
 
 @cache

@@ -64,6 +64,9 @@ class Action(StrEnum):
     MARKET_CASH_READ = "market.cash.read"  # cash balances of a participant, or all of a jurisdiction
     MARKET_CLOSE = "market.session.close"  # end an instrument's session: its open orders expire
     MARKET_SETTLE = "market.settle"  # delivery versus payment of an instrument's unsettled trades
+    JOINT_AUCTION_MANAGE = "joint_auction.manage"  # schedule (moves the volume) and run a joint auction
+    JOINT_AUCTION_BID = "joint_auction.bid"  # a sealed bid from the holder's own admitted account
+    CROSS_BORDER_READ = "cross_border.read"  # this registry's leg of a cross-border trade and its settlement
 
 
 MOVES_UNITS = frozenset(
@@ -81,6 +84,7 @@ MOVES_UNITS = frozenset(
         Action.MARKET_ORDER_PLACE,  # reserves units (a sell) or cash (a buy) and may trade at once
         Action.MARKET_BID,  # reserves cash for the bid
         Action.MARKET_SETTLE,  # moves units and cash between participants
+        Action.JOINT_AUCTION_MANAGE,
     }
 )
 """Commands that move units, or reserve units or cash for a trade: a user signs each with a fresh
@@ -144,6 +148,12 @@ RULES: dict[Action, frozenset[Role]] = {
     Action.MARKET_CASH_READ: frozenset({*_READERS, *_HOLDERS}),
     Action.MARKET_CLOSE: frozenset({R.REGISTRY_ADMIN}),  # the exchange's operator is the registry administrator
     Action.MARKET_SETTLE: frozenset({R.REGISTRY_ADMIN}),
+    # money across the link (docs/market.md): the official rates and joint auction results are
+    # public (routes_link_money.py, no session, like the public reports); the registry
+    # administrator runs the auction as the WCI jurisdictions' auction administrator does
+    Action.JOINT_AUCTION_MANAGE: frozenset({R.REGISTRY_ADMIN}),
+    Action.JOINT_AUCTION_BID: frozenset(_HOLDERS),
+    Action.CROSS_BORDER_READ: frozenset({*_READERS, *_HOLDERS}),
 }
 """Action -> the roles that may do it. Jurisdiction-wide roles act on every object of their
 jurisdiction; account-scoped roles only on their account(s); the verifier on its installation."""

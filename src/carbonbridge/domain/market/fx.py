@@ -86,6 +86,25 @@ class Calendar:
         return day.weekday() not in self.weekend and day not in self.holidays
 
 
+def orthodox_easter(year: int) -> dt.date:
+    """Orthodox Easter Sunday as a Gregorian date: Meeus's Julian Easter algorithm, then the
+    Julian-Gregorian difference (13 days from 1900 to 2099). 2025: 20 April; 2026: 12 April."""
+    a, b, c = year % 4, year % 7, year % 19
+    d = (19 * c + 15) % 30
+    e = (2 * a + 4 * b - d + 34) % 7
+    month, day = divmod(d + e + 114, 31)
+    return dt.date(year, month, day + 1) + dt.timedelta(days=year // 100 - year // 400 - 2)
+
+
+def radunitsa(year: int) -> dt.date:
+    """Radunitsa, a public holiday in Belarus: the 9th day after Orthodox Easter (a Tuesday)."""
+    return orthodox_easter(year) + dt.timedelta(days=9)
+
+
+MOVABLE_HOLIDAYS = {"radunitsa": radunitsa}
+"""Holidays computed per year, named in a calendar's `movable` list (data/link/money-BY-CN.toml)."""
+
+
 def fixing_date(auction_date: dt.date, calendars: Iterable[Calendar]) -> dt.date:
     """The business day before the auction: the latest earlier day that is a business day in every
     jurisdiction of the auction (both must be open to fix and publish the rate)."""

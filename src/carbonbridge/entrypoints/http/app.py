@@ -21,6 +21,7 @@ from carbonbridge.entrypoints.http import (
     routes_inventory,
     routes_inventory_crt,
     routes_link,
+    routes_link_money,
     routes_market,
     routes_mrv,
     routes_public,
@@ -73,6 +74,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], dt.datet
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(routes_link.router, prefix=API_PREFIX)
     app.include_router(routes_market.router, prefix=API_PREFIX)
+    app.include_router(routes_link_money.router, prefix=API_PREFIX)
     if settings.cors_origins:
         from fastapi.middleware.cors import CORSMiddleware
 

@@ -23,6 +23,9 @@ class Settings:
     link_partner_url: str | None = None  # the partner registry's API (status queries, reconciliation)
     stream_seconds: float = 300.0  # a market event stream ends after this; the client resumes (Last-Event-ID)
     stream_poll_seconds: float = 0.5  # how often a stream looks for new trades and a changed depth
+    # the partner registry's market database, for the joint auction coordinator only (schedule and
+    # run act on each registry's database in turn, as `market joint-auction` does): unset -> 409
+    joint_auction_partner_db: str | None = None
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -40,4 +43,5 @@ class Settings:
             link_partner_url=env.get("CARBONBRIDGE_LINK_PARTNER_URL") or None,
             stream_seconds=float(env.get("CARBONBRIDGE_STREAM_SECONDS", cls.stream_seconds)),
             stream_poll_seconds=float(env.get("CARBONBRIDGE_STREAM_POLL_SECONDS", cls.stream_poll_seconds)),
+            joint_auction_partner_db=env.get("CARBONBRIDGE_JOINT_AUCTION_PARTNER_DB") or None,
         )

@@ -224,3 +224,25 @@ def _bank_to_or_from(
         raise Conflict(f"cross-border payment {key} was already made")
     cash.lock_accounts(session, [account, bank])
     cash.post(session, entry_id, [CashPosting(account, sign * leg.amount), CashPosting(bank, -sign * leg.amount)])
+
+
+def leg_status(sessions: Sessions, key: str) -> dict[str, object]:
+    """This registry's leg of the cross-border trade `key`: role, participant, counterpart, units,
+    amount in its currency, the rate used (buyer) or the link transaction (seller), state."""
+    with sessions() as session:
+        row = session.execute(
+            text(
+                "SELECT client_key, role, participant, counterpart, unit_type, quantity, currency, amount, rate_on, "
+                "rate, link_transaction, state, created_at, settled_at FROM market_cross_border WHERE client_key = :k"
+            ),
+            {"k": key},
+        ).first()
+    if row is None:
+        raise NotFound(f"no cross-border trade {key!r} in this registry")
+    names = ("key", "role", "participant", "counterpart", "unit_type", "quantity", "currency", "amount", "rate_on",
+             "rate", "link_transaction", "state", "created_at", "settled_at")  # fmt: skip
+    found = dict(zip(names, row, strict=True))
+    for when in ("created_at", "settled_at"):
+        value = found[when]
+        found[when] = value.isoformat() if hasattr(value, "isoformat") else (None if value is None else str(value))
+    return found

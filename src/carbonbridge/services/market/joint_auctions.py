@@ -25,7 +25,7 @@ from carbonbridge.adapters.db.uow import audit
 from carbonbridge.adapters.link_money import load_money_config
 from carbonbridge.adapters.market_config import load_market_config
 from carbonbridge.domain.errors import Conflict, NotFound, Problem, ValidationFailed
-from carbonbridge.domain.market.auction import AuctionStatus, Bid
+from carbonbridge.domain.market.auction import AuctionStatus, Bid, spread_evenly
 from carbonbridge.domain.market.cash import CashAccountKind, CashPosting
 from carbonbridge.domain.market.fx import OfficialRate
 from carbonbridge.domain.market.joint_auction import JointResult, JointSide, SideBid, clear_joint
@@ -219,6 +219,7 @@ def run(sides: Mapping[str, Sessions], joint_id: str, *, now: dt.datetime) -> Jo
     result = _clear(shares)
     for code in codes:
         _settle_side(sides[code], shares[code], shares[shares[code].partner], result, now)
+    deliveries(sides, joint_id, now=now)  # refunds for deliveries already refused (again later: run again)
     return result
 
 
@@ -270,10 +271,38 @@ def _settle(session: Session, share: Share, partner: Share, result: JointResult,
     assert all(b.bid.lots * lot % own_lot == 0 for b in share.bids)
     cash.hold(session, holds, now)
     r = result.result
+    carried: list[tuple[str, int]] = []
     if r.status is AuctionStatus.CLEARED:
         _pay(session, share, result, now)
         _deliver(session, share, partner, result, now)
-    _record(session, share, result, now)
+    else:
+        carried = _carry_over(session, share)
+    _record(session, share, result, carried, now)
+
+
+def _carry_over(session: Session, share: Share) -> list[tuple[str, int]]:
+    """A cancelled share's volume, already in the auction delivery account, spread in whole joint
+    lots over this registry's next `carry_over_auctions` scheduled auctions of the unit type (joint
+    shares or national auctions, by date), as a cancelled national auction's is. None later: it
+    stays in the auction delivery account (recorded as carried over to nothing)."""
+    view = share.auction
+    later = session.execute(
+        text(
+            "SELECT id, volume FROM market_auctions WHERE unit_type = :u AND state = 'scheduled' AND id <> :i "
+            "AND auction_date > :d ORDER BY auction_date, seq, id"
+        ),
+        {"u": view.unit_type, "i": view.id, "d": view.auction_date},
+    ).all()
+    if not later:
+        return []
+    count = load_market_config(share.jurisdiction).auction.carry_over_auctions
+    volumes = spread_evenly(view.volume, [int(r[1]) for r in later], share.lot_size, count)
+    carried = []
+    for (later_id, before), after in zip(later, volumes, strict=True):
+        if after != int(before):
+            session.execute(text("UPDATE market_auctions SET volume = :v WHERE id = :i"), {"v": after, "i": later_id})
+            carried.append((str(later_id), after - int(before)))
+    return carried
 
 
 def _pay(session: Session, share: Share, result: JointResult, now: dt.datetime) -> None:
@@ -378,13 +407,15 @@ def result_document(result: JointResult) -> dict[str, Any]:
     }
 
 
-def _record(session: Session, share: Share, result: JointResult, now: dt.datetime) -> None:
+def _record(
+    session: Session, share: Share, result: JointResult, carried: list[tuple[str, int]], now: dt.datetime
+) -> None:
     r = result.result
     own = result.side(share.jurisdiction)
     session.execute(
         text(
             "UPDATE market_auctions SET state = :s, code = :c, clearing_price = :p, volume_sold = :v, "
-            "bid_volume = :b, bidders = :n, winners = :w, cover_ratio = :r, carried_over = '[]' WHERE id = :i"
+            "bid_volume = :b, bidders = :n, winners = :w, cover_ratio = :r, carried_over = :o WHERE id = :i"
         ),
         {
             "s": r.status.value,
@@ -395,6 +426,7 @@ def _record(session: Session, share: Share, result: JointResult, now: dt.datetim
             "n": r.bidders,
             "w": r.winners,
             "r": str(r.cover_ratio),
+            "o": json.dumps(carried),
             "i": share.auction.id,
         },
     )
@@ -409,7 +441,12 @@ def _record(session: Session, share: Share, result: JointResult, now: dt.datetim
         actor=ACTOR,
         action=f"market.joint_auction.{r.status.value}",
         subject=share.joint_id,
-        detail={"clearing_price": r.clearing_price, "currency": result.clearing_currency, "side": own.jurisdiction},
+        detail={
+            "clearing_price": r.clearing_price,
+            "currency": result.clearing_currency,
+            "side": own.jurisdiction,
+            "carried_over": carried,
+        },
     )
 
 
@@ -429,3 +466,99 @@ def joint_result(sessions: Sessions, joint_id: str) -> dict[str, Any]:
     found: dict[str, Any] = dict(zip(keys, row[:6], strict=True))
     found["result"] = json.loads(row[6]) if row[6] else None
     return found
+
+
+@dataclass(frozen=True, slots=True)
+class CrossDelivery:
+    """A winner's units delivered from the partner's volume: the link transfer's state in the
+    origin registry and what the winner's registry refunded when it did not arrive."""
+
+    origin: str
+    winner_side: str
+    bidder: str
+    bid_id: str
+    units: int
+    link_transaction: str | None
+    link_state: str  # sent | completed | released | cancelling | manual; before it is sent the registry
+    # transaction's state (delayed: the auction account's trust of the link account not yet effective)
+    currency: str  # the winner side's
+    refunded: int  # minor units of `currency`: the price paid for the units, once released
+
+
+def deliveries(sides: Mapping[str, Sessions], joint_id: str, *, now: dt.datetime) -> list[CrossDelivery]:
+    """The cross-border deliveries of a cleared joint auction. One whose link transfer ended
+    `released` (the partner refused it, or an administrator released it unanswered: the units are
+    back in the origin's auction delivery account) is refunded in the winner's registry: the price
+    it paid for them goes from the account owed to the origin back to the winner, its award is
+    reduced, audited; once per delivery (cash entry key `joint-refund:<joint id>:<bid id>`).
+    Each registry's database in turn, never both in one transaction; run() calls it, and running
+    it again finishes what was still in flight."""
+    found = []
+    for origin in sorted(sides):
+        with sides[origin]() as session:
+            row = session.execute(
+                text("SELECT result FROM market_joint_auctions WHERE id = :i AND state = 'cleared'"), {"i": joint_id}
+            ).first()
+            if row is None:
+                continue
+            document = json.loads(row[0])
+            crossing = [d for d in document["deliveries"] if d["origin"] == origin and d["winner_side"] != origin]
+            states = {}
+            for d in crossing:
+                states[d["bid_id"]] = session.execute(
+                    text(
+                        "SELECT t.id, coalesce(l.state, t.state) FROM registry_transactions t "
+                        "LEFT JOIN link_transfers l ON l.registry_transaction = t.id AND l.direction = 'out' "
+                        "WHERE t.client_key = :k"
+                    ),
+                    {"k": f"{share_id(joint_id, origin)}:{d['bid_id']}:link"},
+                ).first()
+        for d in crossing:
+            link = states[d["bid_id"]]
+            winner = next(s for s in document["sides"] if s["jurisdiction"] == d["winner_side"])
+            state = "missing" if link is None else str(link[1] or "missing")
+            refunded = 0
+            if state == "released":
+                refunded = _refund_delivery(sides[d["winner_side"]], joint_id, origin, d, winner, now)
+            found.append(
+                CrossDelivery(
+                    origin, d["winner_side"], d["bidder"].split("/", 1)[1], d["bid_id"], int(d["units"]),
+                    None if link is None else str(link[0]), state, str(winner["currency"]), refunded,
+                )
+            )  # fmt: skip
+    return found
+
+
+def _refund_delivery(
+    sessions: Sessions, joint_id: str, origin: str, d: Mapping[str, Any], winner: Mapping[str, Any], now: dt.datetime
+) -> int:
+    code, currency = str(d["winner_side"]), str(winner["currency"])
+    bidder = str(d["bidder"]).split("/", 1)[1]
+    amount = int(d["units"]) * int(winner["price"])
+    key = f"joint-refund:{joint_id}:{d['bid_id']}"
+
+    def work(session: Session) -> int:
+        account = cash.participant_account(bidder, currency)
+        owed = partner_account(code, origin, currency)
+        body = {"bid": d["bid_id"], "units": int(d["units"]), "amount": amount, "account": account}
+        entry_id, new = cash.entry(session, key, "refund", currency, body, now)
+        if not new:
+            return amount  # refunded by an earlier run
+        cash.lock_accounts(session, [account, owed])
+        cash.post(session, entry_id, [CashPosting(owed, -amount), CashPosting(account, amount)])
+        units = int(d["units"])
+        reduce = text("UPDATE market_bids SET awarded = awarded - :u WHERE id = :i")
+        session.execute(reduce, {"u": units, "i": d["bid_id"]})
+        audit(
+            session,
+            at=now,
+            actor=ACTOR,
+            action="market.joint_auction.refunded",
+            subject=joint_id,
+            detail={"bidder": bidder, "bid": d["bid_id"], "origin": origin, "units": int(d["units"]), "amount": amount,
+                    "currency": currency, "reason": "the origin's link transfer was released"},
+            key=key,
+        )  # fmt: skip
+        return amount
+
+    return retrying(sessions, work, command=f"market joint-auction refund {joint_id} {d['bid_id']}", now=now)

@@ -176,3 +176,15 @@ def participants(session: Session, jurisdiction: str) -> dict[str, Participant]:
         {"j": jurisdiction},
     ).all()
     return {r[0]: Participant(*r) for r in rows}
+
+
+def participant_of_account(session: Session, jurisdiction: str, registry_account: str) -> Participant | None:
+    """The market participant trading through `registry_account` in `jurisdiction` (one per account)."""
+    row = session.execute(
+        text(
+            "SELECT id, jurisdiction, name, beneficial_owner, registry_account FROM market_participants "
+            "WHERE jurisdiction = :j AND registry_account = :r ORDER BY id"
+        ),
+        {"j": jurisdiction, "r": registry_account},
+    ).first()
+    return Participant(*row) if row is not None else None
