@@ -349,6 +349,13 @@ def test_a_trader_places_an_order_sees_it_in_the_book_and_cancels_it(chromium: B
     page.select_option("#type", "limit")
     page.fill("#quantity", "20")
     page.fill("#price", "45.50")
+    page.fill("#code", "000000")  # an order reserves units: it is signed with a fresh code
+    page.locator("form[action='/web/market/orders'] button[type=submit]").click()
+    page.wait_for_load_state()
+    assert page.locator("#code[aria-invalid='true']").count() == 1
+    assert page.locator("tr[data-state='open']").count() == 0
+    page.fill("#price", "45.50")
+    page.fill("#code", server.world.code("trader"))
     page.locator("form[action='/web/market/orders'] button[type=submit]").click()
     page.wait_for_load_state()
     order = page.locator("tr[data-state='open']")
@@ -362,6 +369,7 @@ def test_a_trader_places_an_order_sees_it_in_the_book_and_cancels_it(chromium: B
     page.check("#side-sell")
     page.fill("#quantity", "15")
     page.fill("#price", "44.00")
+    page.fill("#code", server.world.code("trader"))
     page.locator("form[action='/web/market/orders'] button[type=submit]").click()
     page.wait_for_load_state()
     session.context.close()
@@ -373,12 +381,13 @@ def test_a_trader_places_an_order_sees_it_in_the_book_and_cancels_it(chromium: B
     page.check("#side-buy")
     page.fill("#quantity", "15")
     page.fill("#price", "44.00")
+    page.fill("#code", server.world.code("other"))
     page.locator("form[action='/web/market/orders'] button[type=submit]").click()
     page.wait_for_load_state()
     assert page.locator("h2:has-text('Your trades') + table tbody tr td", has_text="44.00").count() == 1
     buyer.context.close()
-    for done in (session, buyer):
-        _no_problems(done)
+    _no_problems(session, REFUSED_FORM)
+    _no_problems(buyer)
 
 
 # (user, pages) walked in every language; None is the public visitor

@@ -306,7 +306,7 @@ def test_every_message_of_the_catalog_is_translated(language: str) -> None:
     assert not [m.id for m in catalog if m.fuzzy and m.id]
 
 
-def test_a_trader_bids_in_a_scheduled_auction_and_its_cash_is_held(
+def test_a_trader_bids_in_a_scheduled_auction_signed_with_a_code_and_its_cash_is_held(
     world: World, clients: dict[str, TestClient]
 ) -> None:
     import datetime as dt
@@ -322,9 +322,13 @@ def test_a_trader_bids_in_a_scheduled_auction_and_its_cash_is_held(
     form = {"csrf": client.cookies[CSRF_COOKIE], "nonce": nonce.group(1), "bid_price": "10.00", "bid_lots": "1"}
     url = f"/web/market/auctions/{found[0].id}/bids"
     assert client.post(url, data={**form, "bid_lots": "0"}, follow_redirects=False).status_code == 422
-    placed = client.post(url, data=form, follow_redirects=False)
+    unsigned = client.post(url, data={**form, "bid_code": "000000"}, follow_redirects=False)
+    assert unsigned.status_code == 422 and 'id="bid_code"' in unsigned.text and 'aria-invalid="true"' in unsigned.text
+    assert {a.currency: a.held for a in cash.accounts(world.core.sessions, owner="P-BY-T1")}["BYN"] == 0
+    placed = client.post(url, data={**form, "bid_code": world.code("trader")}, follow_redirects=False)
     assert placed.status_code == 303, re.findall(r'class="error"[^>]*>(.*?)<', placed.text)
-    assert client.post(url, data=form, follow_redirects=False).status_code == 303  # the same nonce: one bid
+    again = client.post(url, data={**form, "bid_code": world.code("trader")}, follow_redirects=False)
+    assert again.status_code == 303  # the same nonce: one bid
     held = {a.currency: a.held for a in cash.accounts(world.core.sessions, owner="P-BY-T1")}
     assert held["BYN"] == 1000 * 500  # price (minor units) x one lot of 500 units
 
