@@ -27,7 +27,7 @@ import pytest
 from api_world import PASSWORD, UNIT, World, add_report, fund, make_world
 from carbonbridge.entrypoints.web.i18n import HTML_LANG
 from carbonbridge.entrypoints.web.security import LANGUAGE_COOKIE
-from web_world import TRADER_DEPOSIT_MINOR, admit_trader
+from web_world import TRADER_DEPOSIT_MINOR, admit_trader, post_allocations, reconcile_with_own_other_side
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page
@@ -139,6 +139,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     mrv.register_plan(core.sessions, mrv.read_plan_file(plan_file), now=world.clock.now)
     add_report(core.sessions, "INST-1", 250.0, 2025, world.clock.now)
     admit_trader(core.sessions, world.clock.now)
+    post_allocations(core.sessions, 2025, {"INST-1": 1200, "INST-2": 800}, world.clock.now)
+    reconcile_with_own_other_side(core.sessions, world.clock.now)
     port = _free_port()
     config = uvicorn.Config(world.app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
     uvicorn_server = uvicorn.Server(config)
@@ -349,6 +351,13 @@ def test_a_trader_places_an_order_sees_it_in_the_book_and_cancels_it(chromium: B
     page.select_option("#type", "limit")
     page.fill("#quantity", "20")
     page.fill("#price", "45.50")
+    page.fill("#code", "000000")  # an order reserves units: it is signed with a fresh code
+    page.locator("form[action='/web/market/orders'] button[type=submit]").click()
+    page.wait_for_load_state()
+    assert page.locator("#code[aria-invalid='true']").count() == 1
+    assert page.locator("tr[data-state='open']").count() == 0
+    page.fill("#price", "45.50")
+    page.fill("#code", server.world.code("trader"))
     page.locator("form[action='/web/market/orders'] button[type=submit]").click()
     page.wait_for_load_state()
     order = page.locator("tr[data-state='open']")
@@ -362,6 +371,7 @@ def test_a_trader_places_an_order_sees_it_in_the_book_and_cancels_it(chromium: B
     page.check("#side-sell")
     page.fill("#quantity", "15")
     page.fill("#price", "44.00")
+    page.fill("#code", server.world.code("trader"))
     page.locator("form[action='/web/market/orders'] button[type=submit]").click()
     page.wait_for_load_state()
     session.context.close()
@@ -373,12 +383,13 @@ def test_a_trader_places_an_order_sees_it_in_the_book_and_cancels_it(chromium: B
     page.check("#side-buy")
     page.fill("#quantity", "15")
     page.fill("#price", "44.00")
+    page.fill("#code", server.world.code("other"))
     page.locator("form[action='/web/market/orders'] button[type=submit]").click()
     page.wait_for_load_state()
     assert page.locator("h2:has-text('Your trades') + table tbody tr td", has_text="44.00").count() == 1
     buyer.context.close()
-    for done in (session, buyer):
-        _no_problems(done)
+    _no_problems(session, REFUSED_FORM)
+    _no_problems(buyer)
 
 
 # (user, pages) walked in every language; None is the public visitor
@@ -400,8 +411,8 @@ WALK: tuple[tuple[str | None, tuple[str, ...]], ...] = (
         ),
     ),
     ("verifier", ("/web/installations/INST-1",)),
-    ("national", ("/web/compliance/BY/2025", "/web/accounts/BY-OP2", "/web/inventory/BY")),
-    ("auditor", ("/web/audit",)),
+    ("national", ("/web/compliance/BY/2025", "/web/accounts/BY-OP2", "/web/inventory/BY", "/web/allocation/BY/2025")),
+    ("auditor", ("/web/audit", "/web/link/BY")),
     ("trader", ("/web/market",)),
 )
 

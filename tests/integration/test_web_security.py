@@ -14,8 +14,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api_world import PASSWORD, UNIT, World, fund, make_world
-from carbonbridge.entrypoints.web.security import CSRF_COOKIE, SESSION_COOKIE
-from web_world import admit_trader
+from carbonbridge.entrypoints.web.security import CSRF_COOKIE, LANGUAGE_COOKIE, SESSION_COOKIE
+from web_world import admit_trader, post_allocations, reconcile_with_own_other_side
 
 WEB = Path(__file__).resolve().parents[2] / "src" / "carbonbridge" / "entrypoints" / "web"
 LOCALE = Path(__file__).resolve().parents[2] / "src" / "carbonbridge" / "locale"
@@ -144,6 +144,24 @@ PAGES: dict[str, dict[str, int]] = {
         "verifier": 403,
     },
     "/web/audit": {"admin": 200, "national": 403, "operator": 403, "trader": 403, "verifier": 403, "auditor": 200},
+    "/web/link/BY": {"admin": 200, "national": 200, "operator": 403, "trader": 403, "verifier": 403, "auditor": 200},
+    "/web/link/CN": {"admin": 404, "national": 404, "operator": 403, "trader": 403, "verifier": 403, "auditor": 404},
+    "/web/allocation/BY/2025": {
+        "admin": 200,
+        "national": 200,
+        "operator": 403,
+        "trader": 403,
+        "verifier": 403,
+        "auditor": 200,
+    },
+    "/web/allocation/CN/2025": {
+        "admin": 404,
+        "national": 404,
+        "operator": 403,
+        "trader": 403,
+        "verifier": 403,
+        "auditor": 404,
+    },
 }
 
 
@@ -306,7 +324,7 @@ def test_every_message_of_the_catalog_is_translated(language: str) -> None:
     assert not [m.id for m in catalog if m.fuzzy and m.id]
 
 
-def test_a_trader_bids_in_a_scheduled_auction_and_its_cash_is_held(
+def test_a_trader_bids_in_a_scheduled_auction_signed_with_a_code_and_its_cash_is_held(
     world: World, clients: dict[str, TestClient]
 ) -> None:
     import datetime as dt
@@ -322,9 +340,13 @@ def test_a_trader_bids_in_a_scheduled_auction_and_its_cash_is_held(
     form = {"csrf": client.cookies[CSRF_COOKIE], "nonce": nonce.group(1), "bid_price": "10.00", "bid_lots": "1"}
     url = f"/web/market/auctions/{found[0].id}/bids"
     assert client.post(url, data={**form, "bid_lots": "0"}, follow_redirects=False).status_code == 422
-    placed = client.post(url, data=form, follow_redirects=False)
+    unsigned = client.post(url, data={**form, "bid_code": "000000"}, follow_redirects=False)
+    assert unsigned.status_code == 422 and 'id="bid_code"' in unsigned.text and 'aria-invalid="true"' in unsigned.text
+    assert {a.currency: a.held for a in cash.accounts(world.core.sessions, owner="P-BY-T1")}["BYN"] == 0
+    placed = client.post(url, data={**form, "bid_code": world.code("trader")}, follow_redirects=False)
     assert placed.status_code == 303, re.findall(r'class="error"[^>]*>(.*?)<', placed.text)
-    assert client.post(url, data=form, follow_redirects=False).status_code == 303  # the same nonce: one bid
+    again = client.post(url, data={**form, "bid_code": world.code("trader")}, follow_redirects=False)
+    assert again.status_code == 303  # the same nonce: one bid
     held = {a.currency: a.held for a in cash.accounts(world.core.sessions, owner="P-BY-T1")}
     assert held["BYN"] == 1000 * 500  # price (minor units) x one lot of 500 units
 
@@ -338,3 +360,34 @@ def test_signing_out_revokes_the_session_on_the_server(world: World) -> None:
     replayed = browser(world)
     replayed.cookies.set(SESSION_COOKIE, token)  # a copy of the old cookie no longer signs in
     assert replayed.get("/web/audit", follow_redirects=False).status_code == 303
+
+
+def test_the_auditor_sees_the_latest_reconciliation_runs_and_the_link_health_in_russian(
+    world: World, clients: dict[str, TestClient]
+) -> None:
+    from carbonbridge.services import link_reconcile
+
+    assert reconcile_with_own_other_side(world.core.sessions, world.clock.now) == "inconsistent"
+    client = clients["auditor"]
+    client.cookies.set(LANGUAGE_COOKIE, "ru")
+    try:
+        page = client.get("/web/link/BY").text
+    finally:
+        client.cookies.delete(LANGUAGE_COOKIE)
+    latest = link_reconcile.history(world.core.sessions, limit=1)[0]
+    assert f'data-run="{latest["id"]}" data-status="inconsistent"' in page
+    assert "несогласованно: реестры расходятся" in page  # the status, translated
+    assert 'data-sending-open="false"' in page  # an inconsistent reconciliation holds new transfers
+
+
+def test_the_national_administrator_reads_the_allocation_table_of_the_year(
+    world: World, clients: dict[str, TestClient]
+) -> None:
+    import datetime as dt
+
+    posted_at = dt.datetime(2024, 2, 28, tzinfo=dt.UTC)
+    post_allocations(world.core.sessions, 2024, {"INST-1": 1200, "INST-2": 800}, posted_at)
+    page = clients["national"].get("/web/allocation/BY/2024").text
+    assert 'data-entry="INST-1/ex_ante"' in page and 'data-entry="INST-2/ex_ante"' in page
+    assert re.search(r"data-total>2[\s\u00a0,]?000<", page), page[-3000:]
+    assert "INST-1" not in clients["national"].get("/web/allocation/BY/2023").text

@@ -20,6 +20,7 @@ from carbonbridge.entrypoints.web import (
     routes_inventory,
     routes_market,
     routes_mrv,
+    routes_oversight,
     routes_public,
     routes_registry,
 )
@@ -34,6 +35,7 @@ ROUTERS = (
     routes_mrv,
     routes_admin,
     routes_inventory,
+    routes_oversight,
     routes_public,
     routes_market,
 )

@@ -32,8 +32,10 @@ MENU: tuple[tuple[str, str, Action | None], ...] = (
     ("/web/tasks", N_("Tasks"), Action.APPROVE),
     ("/web/installations", N_("Installations"), Action.REPORT_READ),
     ("/web/compliance", N_("Compliance year"), Action.ASSESSMENT_READ),
+    ("/web/allocation", N_("Allocation"), Action.ALLOCATION_READ),
     ("/web/inventory", N_("Inventory"), Action.INVENTORY_READ),
     ("/web/audit", N_("Audit"), Action.LEDGER_AUDIT),
+    ("/web/link", N_("Link"), Action.LINK_READ),
     ("/web/market", N_("Market"), Action.MARKET_ORDER_PLACE),
 )
 

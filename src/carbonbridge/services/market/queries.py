@@ -1,5 +1,6 @@
-"""Read side of the market for a participant's pages: who trades through an account, their orders
-and trades (bounded pages, newest first), and the instruments their account holds."""
+"""Read side of the market for a participant's pages: who trades through an account, their trades
+(a bounded page, newest first) and the instruments traded (orders and depth are read through
+services/market/views.py, as the API reads them)."""
 
 from __future__ import annotations
 
@@ -30,34 +31,6 @@ def participant_of_account(sessions: Sessions, account_id: str) -> Participant |
             {"a": account_id},
         ).first()
     return Participant(*row) if row is not None else None
-
-
-@dataclass(frozen=True, slots=True)
-class OrderView:
-    id: str
-    instrument: str
-    side: str
-    type: str
-    price: int | None
-    quantity: int
-    state: str
-    code: str
-    at: dt.datetime
-
-
-def orders_of(sessions: Sessions, participant: str, limit: int = 100) -> list[OrderView]:
-    with sessions() as session:
-        rows = session.execute(
-            text(
-                "SELECT id, instrument, side, type, price, quantity, state, code, at FROM market_orders "
-                "WHERE participant = :p ORDER BY at DESC, id DESC LIMIT :n"
-            ),
-            {"p": participant, "n": min(limit, MAX_ROWS)},
-        ).all()
-    return [
-        OrderView(r[0], r[1], r[2], r[3], None if r[4] is None else int(r[4]), int(r[5]), r[6], r[7], _utc(r[8]))
-        for r in rows
-    ]
 
 
 @dataclass(frozen=True, slots=True)
