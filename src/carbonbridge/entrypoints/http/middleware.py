@@ -10,9 +10,9 @@ import secrets
 from typing import Any
 
 import anyio
-from sqlalchemy import text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from carbonbridge.adapters.db.autocommit import is_postgres, write_unflushed
 from carbonbridge.adapters.db.uow import audit, unit_of_work
 from carbonbridge.domain.auth.errors import RateLimited
 from carbonbridge.entrypoints.http.context import Context
@@ -27,6 +27,11 @@ SECURITY_HEADERS = (
 )
 MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
 JSON_TYPES = ("application/json",)
+ACTION = "api.request"
+_AUDIT_SQL_PG = (
+    "INSERT INTO audit_events (at, actor, action, subject, detail) "
+    f"VALUES (%(at)s, %(actor)s, '{ACTION}', %(subject)s, %(detail)s::json)"
+)
 MULTIPART_TYPES = ("multipart/form-data",)
 
 
@@ -110,19 +115,15 @@ class ApiMiddleware:
 
     def _audit(self, scope: Scope, request_id: str, status: int) -> None:
         """The principal, request id and outcome of every state-changing API request (no bodies:
-        they may carry passwords or codes)."""
+        they may carry passwords or codes). Written after the answer: on PostgreSQL in one round
+        trip without waiting for its WAL flush (the command's own audit and ledger rows were
+        committed durably before the answer)."""
         principal: Any = scope.get("state", {}).get("principal", "anonymous")
         detail: dict[str, object] = {"request_id": request_id, "method": scope["method"], "status": status}
+        record = {"at": self.context.now(), "actor": str(principal)[:120], "subject": scope["path"][:200]}
+        engine = self.context.core.engine
+        if is_postgres(engine):
+            write_unflushed(engine, _AUDIT_SQL_PG, {**record, "detail": json.dumps(detail)})
+            return
         with unit_of_work(self.context.sessions) as session:
-            if session.get_bind().dialect.name == "postgresql":
-                # an access record written after the answer: no need to wait for its WAL flush (the
-                # command's own audit and ledger rows were committed durably before the answer)
-                session.execute(text("SET LOCAL synchronous_commit TO OFF"))
-            audit(
-                session,
-                at=self.context.now(),
-                actor=str(principal)[:120],
-                action="api.request",
-                subject=scope["path"][:200],
-                detail=detail,
-            )
+            audit(session, action=ACTION, detail=detail, **record)

@@ -31,7 +31,7 @@ TransactionId = Annotated[str, Path(min_length=1, max_length=32)]
 
 
 def _account(ctx: Ctx, who: Caller, action: Action, account_id: str) -> None:
-    authorize(ctx, who, action, q.account_target(ctx.sessions, account_id), "account")
+    authorize(ctx, who, action, ctx.account_target(account_id), "account")
 
 
 def _transaction(ctx: Ctx, who: Caller, action: Action, transaction_id: str) -> None:
@@ -221,7 +221,8 @@ def propose(
         body.reverses,
     )
     request = registry_api.request_for(ctx.sessions, proposal, f"api:{who.user_id}:{key}", acting_representative(who))
-    authorize(ctx, who, registry_api.ACTION_OF[kind], registry_api.proposal_target(ctx.sessions, request), "account")
+    target = registry_api.proposal_target(ctx.sessions, request, ctx.account_target)
+    authorize(ctx, who, registry_api.ACTION_OF[kind], target, "account")
     sign(ctx, who, code)
     return s.TransactionPublic.of(registry_transactions.propose(ctx.sessions, request, now=ctx.now()))
 
