@@ -27,6 +27,7 @@ import argparse
 import datetime as dt
 import multiprocessing as mp
 import os
+import queue
 import random
 import shutil
 import socket
@@ -218,7 +219,15 @@ def _run(
         worker.start()
     time.sleep(max(0.0, start_at - time.time()))
     server_before = _tree_cpu(server)
-    results = [out.get(timeout=seconds + 120) for _ in workers]
+    results: list[tuple[list[float], float, int]] = []
+    deadline = time.time() + seconds + 120
+    while len(results) < clients:
+        try:
+            results.append(out.get(timeout=1.0))
+        except queue.Empty:
+            failed = [w.exitcode for w in workers if w.exitcode not in (None, 0)]
+            if failed or time.time() > deadline:
+                raise RuntimeError(f"a client failed (exit codes {failed}) or timed out") from None
     server_after = _tree_cpu(server)
     for worker in workers:
         worker.join()
@@ -344,7 +353,7 @@ def main() -> None:
     table.add_row(*_row("service layer", "transfer", direct, args.seconds, "100 %"))
     table.add_row(*_row("HTTP API", "transfer", api, args.seconds, "/".join(f"{r:.0%}" for r in ratios)))
     table.add_row(*_row("HTTP API", "GET holdings", reads, args.seconds, "-"))
-    Console().print(table)
+    Console(width=150).print(table)
     print(
         "per second: one figure per round; p50/p99 over all rounds; CPU: the client processes' and the "
         "server's (all Uvicorn processes) per operation (the service layer's client CPU is the command itself)"

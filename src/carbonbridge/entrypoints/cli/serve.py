@@ -17,6 +17,9 @@ def serve(
     workers: Annotated[int, typer.Option(help="Worker processes (use PostgreSQL for more than one)")] = 1,
     jurisdiction: Annotated[str | None, typer.Option(help="Serve one jurisdiction only: BY or CN")] = None,
     redis: Annotated[str | None, typer.Option(help="Rate-limit counters in Redis, e.g. redis://127.0.0.1:6379")] = None,
+    db_pool_size: Annotated[
+        int, typer.Option(min=1, max=200, help="Database connections each worker keeps open (its busiest moment)")
+    ] = 16,
 ) -> None:
     """Serve the REST API (OpenAPI at /openapi.json, docs at /docs). Migrates the database first."""
     import uvicorn
@@ -32,6 +35,7 @@ def serve(
         os.environ["CARBONBRIDGE_JURISDICTION"] = jurisdiction.upper()
     if redis:
         os.environ["CARBONBRIDGE_RATE_LIMIT_STORAGE"] = redis
+    os.environ["CARBONBRIDGE_DB_POOL_SIZE"] = str(db_pool_size)
     uvicorn.run(
         "carbonbridge.entrypoints.http.app:create_app",
         factory=True,

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from fastapi import Request
 
+from carbonbridge.adapters.db.autocommit import is_postgres
 from carbonbridge.domain.auth.policy import Target
 from carbonbridge.entrypoints.bootstrap import App
 from carbonbridge.entrypoints.http.ratelimit import Limiter
@@ -53,9 +54,11 @@ class Context:
     clock: Callable[[], dt.datetime]
     limiter: Limiter
     account_target: AccountTargets = field(init=False)
+    inline_reads: bool = field(init=False)  # short lock-free reads may run on the event loop (PostgreSQL)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "account_target", AccountTargets(self.core.sessions))
+        object.__setattr__(self, "inline_reads", is_postgres(self.core.engine))
 
     @property
     def sessions(self) -> Sessions:

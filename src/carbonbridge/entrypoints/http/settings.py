@@ -20,6 +20,9 @@ class Settings:
     rate_limit_storage: str = "memory://"  # redis://127.0.0.1:6379 to share counters between workers
     lockout: LockoutPolicy = field(default_factory=LockoutPolicy)
     cors_origins: tuple[str, ...] = ()  # CORS is off unless origins are listed
+    # connections each worker keeps open: as many as requests it serves at once, so that none opens
+    # and closes a connection (a PostgreSQL backend each) per request; beyond it the pool overflows
+    db_pool_size: int = 16
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -34,4 +37,5 @@ class Settings:
             rate_limit_signin=env.get("CARBONBRIDGE_RATE_LIMIT_SIGNIN", cls.rate_limit_signin),
             rate_limit_storage=env.get("CARBONBRIDGE_RATE_LIMIT_STORAGE", cls.rate_limit_storage),
             cors_origins=origins,
+            db_pool_size=int(env.get("CARBONBRIDGE_DB_POOL_SIZE", cls.db_pool_size)),
         )
