@@ -3,7 +3,7 @@ request: the bearer-token lookup (one SELECT: one snapshot anyway) and the acces
 
 In psycopg's default mode a lone SELECT costs three round trips (BEGIN, the statement, ROLLBACK
 when the connection goes back to the pool); in autocommit it costs one. The access record is
-written in a pipeline (BEGIN, SET LOCAL synchronous_commit, INSERT, COMMIT sent together: one
+written in a pipeline (BEGIN, SET LOCAL synchronous_commit, INSERTs, COMMIT sent together: one
 round trip, and no wait for the WAL flush of a record written after the answer was sent).
 """
 
@@ -43,11 +43,12 @@ def fetch_all(engine: Engine, sql: str, params: dict[str, Any]) -> Sequence[tupl
             dbapi.autocommit = False
 
 
-def write_unflushed(engine: Engine, sql: str, params: dict[str, Any]) -> None:
-    """One write committed without waiting for its WAL flush (synchronous_commit off for this
-    transaction only), sent as one pipeline. For records whose loss in a server crash within the
-    WAL writer's delay is acceptable: never for ledger rows."""
+def write_unflushed(engine: Engine, sql: str, rows: Sequence[dict[str, Any]]) -> None:
+    """Writes of one statement, one per row, committed together without waiting for the WAL flush
+    (synchronous_commit off for this transaction only), sent as one pipeline: one round trip. For
+    records whose loss in a server crash within the WAL writer's delay is acceptable: never for
+    ledger rows."""
     with _driver(engine) as dbapi, dbapi.pipeline(), dbapi.cursor() as cursor:
         cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        cursor.execute(sql, params)
+        cursor.executemany(sql, rows)
         dbapi.commit()

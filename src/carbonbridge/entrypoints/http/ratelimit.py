@@ -57,7 +57,7 @@ class _MemoryWindows:
         weight falls linearly to zero; the current window's count frees only when it ends."""
         if current + 1 > self.amount or previous == 0:
             return self.window - into
-        return self.window * (1.0 - (self.amount - current - 1) / previous) - into
+        return self.window * (previous - (self.amount - current - 1)) / previous - into
 
 
 class Limiter:
