@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Query
+from fastapi import APIRouter, Header, Path, Query, Response
 
 from carbonbridge.domain.auth.policy import Action, Target
 from carbonbridge.domain.errors import NotFound
@@ -19,6 +19,7 @@ from carbonbridge.entrypoints.http.access import (
     scope_of,
     sign,
 )
+from carbonbridge.entrypoints.http.responses import validated
 from carbonbridge.services import api_queries as q
 from carbonbridge.services import registry_accounts, registry_api, registry_queries, registry_transactions
 from carbonbridge.services import registry_workflow as workflow
@@ -128,9 +129,7 @@ def set_account_state(account_id: s.Id, body: s.AccountStateUpdate, who: Caller,
 
 
 @router.get("/accounts/{account_id}/holdings", response_model=s.Page[s.HoldingPublic])
-def holdings(
-    account_id: s.Id, who: Caller, ctx: Ctx, cursor: s.Cursor = None, limit: s.Limit = 50
-) -> dict[str, object]:
+def holdings(account_id: s.Id, who: Caller, ctx: Ctx, cursor: s.Cursor = None, limit: s.Limit = 50) -> Response:
     """Units per unit type: available and reserved apart, with the serial blocks."""
     _account(ctx, who, Action.ACCOUNT_READ, account_id)
     after = s.decode_cursor(cursor)
@@ -146,7 +145,7 @@ def holdings(
         )
         for h in found
     ]
-    return s.page(items, [h.unit_type for h in found], limit)
+    return validated(s.Page[s.HoldingPublic](**s.page(items, [h.unit_type for h in found], limit)))  # type: ignore[arg-type]
 
 
 @router.get("/accounts/{account_id}/trusted", response_model=s.Page[s.TrustedPublic])
@@ -205,7 +204,7 @@ def reinstate(representative_id: s.Id, body: s.Reason, who: Caller, ctx: Ctx) ->
 @router.post("/transactions", response_model=s.TransactionPublic)
 def propose(
     body: s.TransactionCreate, key: IdempotencyKey, who: Caller, ctx: Ctx, code: OneTimeCode = None
-) -> s.TransactionPublic:
+) -> Response:
     """Propose a transaction, signed with a fresh one-time code. Repeating the Idempotency-Key with
     the same body returns the first result; with another body, 409 naming the differing fields."""
     kind = TransactionType(body.type)
@@ -224,7 +223,7 @@ def propose(
     target = registry_api.proposal_target(ctx.sessions, request, ctx.account_target)
     authorize(ctx, who, registry_api.ACTION_OF[kind], target, "account")
     sign(ctx, who, code)
-    return s.TransactionPublic.of(registry_transactions.propose(ctx.sessions, request, now=ctx.now()))
+    return validated(s.TransactionPublic.of(registry_transactions.propose(ctx.sessions, request, now=ctx.now())))
 
 
 @router.get("/transactions", response_model=s.Page[s.TransactionPublic])
