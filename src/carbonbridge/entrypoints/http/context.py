@@ -54,11 +54,11 @@ class Context:
     clock: Callable[[], dt.datetime]
     limiter: Limiter
     account_target: AccountTargets = field(init=False)
-    inline_reads: bool = field(init=False)  # short lock-free reads may run on the event loop (PostgreSQL)
+    inline_reads: bool = field(init=False)  # lock-free one-statement reads on the event loop (settings.py)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "account_target", AccountTargets(self.core.sessions))
-        object.__setattr__(self, "inline_reads", is_postgres(self.core.engine))
+        object.__setattr__(self, "inline_reads", self.settings.inline_reads and is_postgres(self.core.engine))
 
     @property
     def sessions(self) -> Sessions:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, Response
+from starlette.concurrency import run_in_threadpool
 
 from carbonbridge.domain.auth.policy import Action, Target
 from carbonbridge.domain.errors import NotFound
@@ -129,8 +130,14 @@ def set_account_state(account_id: s.Id, body: s.AccountStateUpdate, who: Caller,
 
 
 @router.get("/accounts/{account_id}/holdings", response_model=s.Page[s.HoldingPublic])
-def holdings(account_id: s.Id, who: Caller, ctx: Ctx, cursor: s.Cursor = None, limit: s.Limit = 50) -> Response:
+async def holdings(account_id: s.Id, who: Caller, ctx: Ctx, cursor: s.Cursor = None, limit: s.Limit = 50) -> Response:
     """Units per unit type: available and reserved apart, with the serial blocks."""
+    if ctx.inline_reads:  # lock-free one-statement reads: on the event loop (see access.principal)
+        return _holdings(account_id, who, ctx, cursor, limit)
+    return await run_in_threadpool(_holdings, account_id, who, ctx, cursor, limit)
+
+
+def _holdings(account_id: str, who: Caller, ctx: Ctx, cursor: str | None, limit: int) -> Response:
     _account(ctx, who, Action.ACCOUNT_READ, account_id)
     after = s.decode_cursor(cursor)
     found = [h for h in registry_queries.holdings(ctx.sessions, account_id) if after is None or h.unit_type > after]

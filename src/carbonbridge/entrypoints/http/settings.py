@@ -23,6 +23,11 @@ class Settings:
     # connections each worker keeps open: as many as requests it serves at once, so that none opens
     # and closes a connection (a PostgreSQL backend each) per request; beyond it the pool overflows
     db_pool_size: int = 16
+    # lock-free one-statement reads (the bearer-token lookup, GET holdings) run on the event loop
+    # instead of a thread-pool hop that costs more CPU than the query: on for PostgreSQL unless
+    # CARBONBRIDGE_INLINE_READS=0 (say, a database far away); never on SQLite, whose reads may wait
+    # for the write lock
+    inline_reads: bool = True
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -38,4 +43,5 @@ class Settings:
             rate_limit_storage=env.get("CARBONBRIDGE_RATE_LIMIT_STORAGE", cls.rate_limit_storage),
             cors_origins=origins,
             db_pool_size=int(env.get("CARBONBRIDGE_DB_POOL_SIZE", cls.db_pool_size)),
+            inline_reads=env.get("CARBONBRIDGE_INLINE_READS", "1") != "0",
         )
