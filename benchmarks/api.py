@@ -18,7 +18,7 @@ and sits idle during the direct phases. The table shows the CPU per operation of
 processes and of the server, because on a small machine they share the cores: the client is the
 standard library's keep-alive HTTP/1.1 connection, the cheapest honest one.
 
-Run: `.venv/bin/python benchmarks/api.py [--seconds 10] [--clients 8] [--workers 2] [--rounds 2] [--pg URL]`.
+Run: `.venv/bin/python benchmarks/api.py [--seconds 6] [--clients 8] [--workers 2] [--rounds 3] [--pg URL]`.
 """
 
 from __future__ import annotations
@@ -97,9 +97,12 @@ def _direct(url: str, client: int, start_at: float, seconds: float, out: mp.Queu
     from carbonbridge.domain.registry.commands import TransactionRequest
     from carbonbridge.domain.registry.model import TransactionType
     from carbonbridge.entrypoints.bootstrap import build_app, utcnow
+    from carbonbridge.services.registry_queries import holdings
     from carbonbridge.services.registry_transactions import propose
 
     app = build_app(url, check=False)
+    for account in _accounts()[:3]:  # connect before the clock starts, as the API clients do
+        holdings(app.sessions, account)
     rng, latencies, n = random.Random(client), [], 0
     time.sleep(max(0.0, start_at - time.time()))
     cpu = time.process_time()
@@ -147,7 +150,8 @@ def _api(base: str, key: str, kind: str, client: int, start_at: float, seconds: 
         return response.status
 
     rng, latencies, n = random.Random(client), [], 0
-    call("GET", "/api/v1/auth/me")  # connect and warm up before the clock starts
+    for account in _accounts()[:3]:  # connect, and let the worker build its routes' state, before the clock starts
+        call("GET", f"/api/v1/accounts/{account}/holdings")
     time.sleep(max(0.0, start_at - time.time()))
     cpu = time.process_time()
     while time.time() < start_at + seconds:
@@ -316,10 +320,10 @@ def main() -> None:
     from rich.table import Table
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--seconds", type=float, default=6.0, help="per phase")
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2, help="Uvicorn worker processes")
-    parser.add_argument("--rounds", type=int, default=2, help="direct / API / GET rounds, interleaved")
+    parser.add_argument("--rounds", type=int, default=3, help="direct / API / GET rounds, interleaved")
     parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/test", help="admin URL")
     args = parser.parse_args()
     config = _config_folder()
@@ -338,11 +342,9 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
-    ratios = [
-        _stats(a.latencies, args.seconds)[0] / _stats(d.latencies, args.seconds)[0] if d.latencies else 0.0
-        for d, a in zip(direct, api, strict=True)
-    ]
-    ratio = statistics.median(ratios)
+    ratios = [len(a.latencies) / len(d.latencies) if d.latencies else 0.0 for d, a in zip(direct, api, strict=True)]
+    done_direct = sum(len(d.latencies) for d in direct)
+    ratio = sum(len(a.latencies) for a in api) / done_direct if done_direct else 0.0  # over all rounds
     table = Table(
         title=f"PostgreSQL, {args.clients} clients, {args.seconds:.0f} s per phase, {args.rounds} interleaved "
         f"round(s), API on {args.workers} Uvicorn workers"
@@ -360,7 +362,7 @@ def main() -> None:
     )
     p99 = _stats([x for p in reads for x in p.latencies], args.seconds)[2]
     print(
-        f"API transfers >= 60 % of direct (median of rounds {ratio:.0%}): {'PASS' if ratio >= 0.6 else 'FAIL'}; "
+        f"API transfers >= 60 % of direct (all rounds together {ratio:.0%}): {'PASS' if ratio >= 0.6 else 'FAIL'}; "
         f"GET holdings p99 < 20 ms: {'PASS' if p99 < 20 else 'FAIL'}"
     )
     import psycopg
