@@ -34,13 +34,17 @@ def bootstrap(url: str | None = None, *, upgrade: bool = False, check: bool = Tr
     return build_app(url, upgrade=upgrade, check=check)
 
 
-def build_app(url: str | None = None, *, upgrade: bool = False, check: bool = True) -> App:
-    """Engine and sessions for `url`; migrate first (`upgrade`) or refuse an old schema (`check`)."""
+def build_app(
+    url: str | None = None, *, upgrade: bool = False, check: bool = True, pool_size: int | None = None
+) -> App:
+    """Engine and sessions for `url`; migrate first (`upgrade`) or refuse an old schema (`check`).
+    `pool_size`: connections the pool keeps (a server with many threads keeps more, so that a busy
+    moment does not open and close a connection per request)."""
     from carbonbridge.adapters.db import migrate
     from carbonbridge.adapters.db.engine import database_url, make_engine, session_factory
 
     resolved = database_url(url)
-    engine = make_engine(resolved)
+    engine = make_engine(resolved, **({"pool_size": pool_size} if pool_size else {}))
     if upgrade:
         migrate.upgrade(engine)
     elif check:

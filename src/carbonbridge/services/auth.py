@@ -13,17 +13,19 @@ import hashlib
 import hmac
 import json
 import secrets
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy import Select, bindparam, delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from carbonbridge.adapters.db.auth_models import API_KEYS, GRANTS, SESSIONS, USERS
+from carbonbridge.adapters.db.autocommit import fetch_all, is_postgres
 from carbonbridge.adapters.db.uow import audit, unit_of_work
 from carbonbridge.domain.auth.errors import LockedOut, Unauthenticated
 from carbonbridge.domain.auth.factors import (
@@ -356,44 +358,73 @@ def revoke_api_key(sessions: Sessions, key_id: str, *, now: dt.datetime, actor: 
         audit(session, at=now, actor=actor, action="auth.api_key.revoked", subject=key_id, detail={})
 
 
-def authenticate(sessions: Sessions, token: str, *, now: dt.datetime) -> Principal:
-    """The principal a bearer token stands for; Unauthenticated if unknown, expired or revoked.
-    One query (on every request): the token's row, its user and the user's grants joined."""
-    digest, is_key = _sha256(token), token.startswith("cbk_")
+def _credential_query(is_key: bool) -> Select[Any]:
     credential = API_KEYS if is_key else SESSIONS
     hashed = credential.c.key_hash if is_key else credential.c.token_hash
     extra = (credential.c.id, credential.c.grants, credential.c.moves_units) if is_key else (credential.c.expires_at,)
-    query = (
+    return (
         select(
             credential.c.user_id,
             credential.c.revoked_at,
-            *extra,
             USERS.c.disabled,
             USERS.c.representative_id,
             GRANTS.c.role,
             GRANTS.c.jurisdiction,
             GRANTS.c.scope,
+            *extra,
         )
         .join(USERS, USERS.c.id == credential.c.user_id)
         .outerjoin(GRANTS, GRANTS.c.user_id == USERS.c.id)
-        .where(hashed == digest)
+        .where(hashed == bindparam("digest"))
     )
-    with sessions.kw["bind"].connect() as connection:  # Core: no ORM session on the per-request path
-        found = connection.execute(query).all()
-    if not found or found[0].revoked_at is not None:
+
+
+_CREDENTIAL_QUERIES = {is_key: _credential_query(is_key) for is_key in (True, False)}
+_CREDENTIAL_SQL_PG: dict[bool, str] = {}
+"""The same statements as psycopg text (compiled once): run on the driver in autocommit, one round trip."""
+
+
+@lru_cache(maxsize=4096)
+def _principal(
+    user_id: str,
+    representative_id: str | None,
+    held: tuple[tuple[str, str, str], ...],
+    key: tuple[str, str, bool] | None,
+) -> Principal:
+    """The principal of a credential's rows; a pure function of them, so memoised (a user with
+    grants on many accounts would otherwise rebuild the same frozensets on every request)."""
+    grants = frozenset(Grant(Role(role), jurisdiction, scope) for role, jurisdiction, scope in held)
+    if key is None:
+        return Principal(user_id, "user", grants, representative_id, user_id)
+    key_id, key_grants, moves_units = key
+    own = frozenset(_grant_of(g) for g in json.loads(key_grants))
+    return Principal(f"key:{key_id}", "api_key", grants & own, representative_id, user_id, moves_units)
+
+
+def authenticate(sessions: Sessions, token: str, *, now: dt.datetime) -> Principal:
+    """The principal a bearer token stands for; Unauthenticated if unknown, expired or revoked.
+    One query on every request (never a cache: a revoked session or key, a disabled user or a
+    withdrawn grant counts from the next request, on every worker): the token's row, its user and
+    the user's grants joined; on PostgreSQL in autocommit (one round trip)."""
+    digest, is_key = _sha256(token), token.startswith("cbk_")
+    engine = sessions.kw["bind"]
+    if is_postgres(engine):
+        if is_key not in _CREDENTIAL_SQL_PG:
+            _CREDENTIAL_SQL_PG[is_key] = str(_CREDENTIAL_QUERIES[is_key].compile(dialect=engine.dialect))
+        found: Sequence[Any] = fetch_all(engine, _CREDENTIAL_SQL_PG[is_key], {"digest": digest})
+    else:
+        with engine.connect() as connection:  # Core: no ORM session on the per-request path
+            found = connection.execute(_CREDENTIAL_QUERIES[is_key], {"digest": digest}).all()
+    if not found or found[0][1] is not None:
         raise Unauthenticated("the token is unknown, expired or revoked; sign in again")
-    first = found[0]
-    if not is_key and ((_utc(first.expires_at) or now) <= now):
+    user_id, _, disabled, representative_id = found[0][:4]
+    if not is_key and ((_utc(found[0][7]) or now) <= now):
         raise Unauthenticated("the token is unknown, expired or revoked; sign in again")
-    if first.disabled:
+    if disabled:
         raise Unauthenticated("the user is disabled")
-    held = frozenset(Grant(Role(r.role), r.jurisdiction, r.scope) for r in found if r.role is not None)
-    if is_key:
-        own = frozenset(_grant_of(g) for g in json.loads(first.grants))
-        return Principal(
-            f"key:{first.id}", "api_key", held & own, first.representative_id, first.user_id, bool(first.moves_units)
-        )
-    return Principal(first.user_id, "user", held, first.representative_id, first.user_id)
+    held = tuple((r[4], r[5], r[6]) for r in found if r[4] is not None)
+    key = (found[0][7], found[0][8], bool(found[0][9])) if is_key else None
+    return _principal(user_id, representative_id, held, key)
 
 
 @dataclass(frozen=True, slots=True)

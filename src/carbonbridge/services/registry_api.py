@@ -3,6 +3,7 @@ representative become a registry `TransactionRequest` (as the CLI's commands bui
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -88,11 +89,15 @@ def request_for(sessions: Sessions, body: ProposalBody, client_key: str, initiat
     )
 
 
-def proposal_target(sessions: Sessions, request: TransactionRequest) -> Target:
-    """The account whose representatives may propose: the source (the destination for issuance)."""
+def proposal_target(
+    sessions: Sessions, request: TransactionRequest, target_of: Callable[[str], Target] | None = None
+) -> Target:
+    """The account whose representatives may propose: the source (the destination for issuance).
+    `target_of` looks an account's target up (default: a query; the API passes its remembered ones)."""
+    look_up = target_of or (lambda account_id: api_queries.account_target(sessions, account_id))
     if request.type is TransactionType.ISSUANCE or request.source_account is None:
-        return api_queries.account_target(sessions, request.destination_account)
-    return api_queries.account_target(sessions, request.source_account)
+        return look_up(request.destination_account)
+    return look_up(request.source_account)
 
 
 def representative_targets(sessions: Sessions, representative_id: str) -> list[Target]:

@@ -23,6 +23,9 @@ def serve(
     ] = None,
     link_interval: Annotated[float, typer.Option(help="Seconds between idle link delivery rounds")] = 0.2,
     reconcile_every: Annotated[float, typer.Option(help="Seconds between link reconciliations (0: never)")] = 86400.0,
+    db_pool_size: Annotated[
+        int, typer.Option(min=1, max=200, help="Database connections each worker keeps open (its busiest moment)")
+    ] = 16,
 ) -> None:
     """Serve the REST API (OpenAPI at /openapi.json, docs at /docs). Migrates the database first."""
     import uvicorn
@@ -43,6 +46,7 @@ def serve(
             raise typer.BadParameter("--link-partner needs --jurisdiction (one registry per process)")
         os.environ["CARBONBRIDGE_LINK_PARTNER_URL"] = link_partner
         _start_link_worker(url, jurisdiction.upper(), link_partner, link_interval, reconcile_every)
+    os.environ["CARBONBRIDGE_DB_POOL_SIZE"] = str(db_pool_size)
     uvicorn.run(
         "carbonbridge.entrypoints.http.app:create_app",
         factory=True,

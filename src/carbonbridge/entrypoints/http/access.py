@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from carbonbridge.domain.auth.errors import Forbidden, SecondFactorRequired, Unauthenticated
 from carbonbridge.domain.auth.policy import Action, Decision, Target, Visibility, decide, visible
@@ -19,13 +20,19 @@ bearer = HTTPBearer(auto_error=False, description="A session access token (sign 
 Ctx = Annotated[Context, Depends(context)]
 
 
-def principal(
+async def principal(
     request: Request, ctx: Ctx, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 ) -> Principal:
-    """The signed-in user or API key; counted against the per-principal rate limit."""
+    """The signed-in user or API key; counted against the per-principal rate limit. On PostgreSQL
+    the lookup (one autocommit round trip of a read that takes no lock) runs on the event loop:
+    a hop to the thread pool and back costs more CPU than the query. On SQLite, whose reads may
+    wait for the database's write lock, it runs in the thread pool."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthenticated("sign in and send 'Authorization: Bearer <token>'")
-    found = auth.authenticate(ctx.sessions, credentials.credentials, now=ctx.now())
+    if ctx.inline_reads:
+        found = auth.authenticate(ctx.sessions, credentials.credentials, now=ctx.now())
+    else:
+        found = await run_in_threadpool(auth.authenticate, ctx.sessions, credentials.credentials, now=ctx.now())
     request.state.principal = found.id
     ctx.limiter.hit("principal", found.id)
     return found

@@ -43,7 +43,7 @@ See docs/api.md."""
 
 def create_app(settings: Settings | None = None, *, clock: Callable[[], dt.datetime] = utcnow) -> FastAPI:
     settings = settings or Settings.from_env()
-    core = build_app(settings.db_url, check=True)
+    core = build_app(settings.db_url, check=True, pool_size=settings.db_pool_size)
     limiter = Limiter(
         settings.rate_limit_storage,
         settings.rate_limit_principal,

@@ -1,6 +1,6 @@
 """One ASGI middleware for every response: a request id (X-Request-ID, also in the audit record),
 security headers, a strict request content type, the per-address rate limit, and an audit record
-of every state-changing request with the principal that made it."""
+of every state-changing request with the principal that made it (access_log.py)."""
 
 from __future__ import annotations
 
@@ -9,12 +9,10 @@ import re
 import secrets
 from typing import Any
 
-import anyio
-from sqlalchemy import text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from carbonbridge.adapters.db.uow import audit, unit_of_work
 from carbonbridge.domain.auth.errors import RateLimited
+from carbonbridge.entrypoints.http.access_log import AccessLog, AccessRecord
 from carbonbridge.entrypoints.http.context import Context
 from carbonbridge.entrypoints.http.problems import MEDIA_TYPE, TYPE_BASE
 
@@ -27,6 +25,7 @@ SECURITY_HEADERS = (
 )
 MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
 JSON_TYPES = ("application/json",)
+
 MULTIPART_TYPES = ("multipart/form-data",)
 
 
@@ -49,9 +48,18 @@ def _problem(status: int, slug: str, title: str, detail: str, request_id: str, p
     return json.dumps(body).encode()
 
 
+def _record(context: Context, scope: Scope, request_id: str, status: int) -> AccessRecord:
+    """The principal, request id and outcome of a state-changing API request (no bodies: they may
+    carry passwords or codes)."""
+    principal: Any = scope.get("state", {}).get("principal", "anonymous")
+    detail: dict[str, object] = {"request_id": request_id, "method": scope["method"], "status": status}
+    return AccessRecord(context.now(), str(principal)[:120], scope["path"][:200], detail)
+
+
 class ApiMiddleware:
     def __init__(self, app: ASGIApp, context: Context) -> None:
         self.app, self.context = app, context
+        self.access_log = AccessLog(context.core)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -85,7 +93,7 @@ class ApiMiddleware:
             return
         await self.app(scope, receive, send_with_headers)
         if scope["method"] in MUTATING and scope["path"].startswith("/api/"):
-            await anyio.to_thread.run_sync(self._audit, scope, request_id, status.get("code", 500))
+            await self.access_log.write(_record(self.context, scope, request_id, status.get("code", 500)))
 
     def _refusal(self, scope: Scope, request_id: str) -> tuple[int, bytes, list[tuple[bytes, bytes]]] | None:
         path = scope["path"]
@@ -107,22 +115,3 @@ class ApiMiddleware:
                     [],
                 )
         return None
-
-    def _audit(self, scope: Scope, request_id: str, status: int) -> None:
-        """The principal, request id and outcome of every state-changing API request (no bodies:
-        they may carry passwords or codes)."""
-        principal: Any = scope.get("state", {}).get("principal", "anonymous")
-        detail: dict[str, object] = {"request_id": request_id, "method": scope["method"], "status": status}
-        with unit_of_work(self.context.sessions) as session:
-            if session.get_bind().dialect.name == "postgresql":
-                # an access record written after the answer: no need to wait for its WAL flush (the
-                # command's own audit and ledger rows were committed durably before the answer)
-                session.execute(text("SET LOCAL synchronous_commit TO OFF"))
-            audit(
-                session,
-                at=self.context.now(),
-                actor=str(principal)[:120],
-                action="api.request",
-                subject=scope["path"][:200],
-                detail=detail,
-            )

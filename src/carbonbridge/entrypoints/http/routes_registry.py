@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Query
+from fastapi import APIRouter, Header, Path, Query, Response
+from starlette.concurrency import run_in_threadpool
 
 from carbonbridge.domain.auth.policy import Action, Target
 from carbonbridge.domain.errors import NotFound
@@ -19,6 +20,7 @@ from carbonbridge.entrypoints.http.access import (
     scope_of,
     sign,
 )
+from carbonbridge.entrypoints.http.responses import validated
 from carbonbridge.services import api_queries as q
 from carbonbridge.services import registry_accounts, registry_api, registry_queries, registry_transactions
 from carbonbridge.services import registry_workflow as workflow
@@ -31,7 +33,7 @@ TransactionId = Annotated[str, Path(min_length=1, max_length=32)]
 
 
 def _account(ctx: Ctx, who: Caller, action: Action, account_id: str) -> None:
-    authorize(ctx, who, action, q.account_target(ctx.sessions, account_id), "account")
+    authorize(ctx, who, action, ctx.account_target(account_id), "account")
 
 
 def _transaction(ctx: Ctx, who: Caller, action: Action, transaction_id: str) -> None:
@@ -128,10 +130,14 @@ def set_account_state(account_id: s.Id, body: s.AccountStateUpdate, who: Caller,
 
 
 @router.get("/accounts/{account_id}/holdings", response_model=s.Page[s.HoldingPublic])
-def holdings(
-    account_id: s.Id, who: Caller, ctx: Ctx, cursor: s.Cursor = None, limit: s.Limit = 50
-) -> dict[str, object]:
+async def holdings(account_id: s.Id, who: Caller, ctx: Ctx, cursor: s.Cursor = None, limit: s.Limit = 50) -> Response:
     """Units per unit type: available, reserved and held by the market apart, with the serial blocks."""
+    if ctx.inline_reads:  # lock-free one-statement reads: on the event loop (see access.principal)
+        return _holdings(account_id, who, ctx, cursor, limit)
+    return await run_in_threadpool(_holdings, account_id, who, ctx, cursor, limit)
+
+
+def _holdings(account_id: str, who: Caller, ctx: Ctx, cursor: str | None, limit: int) -> Response:
     _account(ctx, who, Action.ACCOUNT_READ, account_id)
     after = s.decode_cursor(cursor)
     found = [h for h in registry_queries.holdings(ctx.sessions, account_id) if after is None or h.unit_type > after]
@@ -147,7 +153,7 @@ def holdings(
         )
         for h in found
     ]
-    return s.page(items, [h.unit_type for h in found], limit)
+    return validated(s.Page[s.HoldingPublic](**s.page(items, [h.unit_type for h in found], limit)))  # type: ignore[arg-type]
 
 
 @router.get("/accounts/{account_id}/trusted", response_model=s.Page[s.TrustedPublic])
@@ -206,7 +212,7 @@ def reinstate(representative_id: s.Id, body: s.Reason, who: Caller, ctx: Ctx) ->
 @router.post("/transactions", response_model=s.TransactionPublic)
 def propose(
     body: s.TransactionCreate, key: IdempotencyKey, who: Caller, ctx: Ctx, code: OneTimeCode = None
-) -> s.TransactionPublic:
+) -> Response:
     """Propose a transaction, signed with a fresh one-time code. Repeating the Idempotency-Key with
     the same body returns the first result; with another body, 409 naming the differing fields."""
     kind = TransactionType(body.type)
@@ -222,9 +228,10 @@ def propose(
         body.reverses,
     )
     request = registry_api.request_for(ctx.sessions, proposal, f"api:{who.user_id}:{key}", acting_representative(who))
-    authorize(ctx, who, registry_api.ACTION_OF[kind], registry_api.proposal_target(ctx.sessions, request), "account")
+    target = registry_api.proposal_target(ctx.sessions, request, ctx.account_target)
+    authorize(ctx, who, registry_api.ACTION_OF[kind], target, "account")
     sign(ctx, who, code)
-    return s.TransactionPublic.of(registry_transactions.propose(ctx.sessions, request, now=ctx.now()))
+    return validated(s.TransactionPublic.of(registry_transactions.propose(ctx.sessions, request, now=ctx.now())))
 
 
 @router.get("/transactions", response_model=s.Page[s.TransactionPublic])

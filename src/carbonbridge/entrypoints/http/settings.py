@@ -26,6 +26,14 @@ class Settings:
     # the partner registry's market database, for the joint auction coordinator only (schedule and
     # run act on each registry's database in turn, as `market joint-auction` does): unset -> 409
     joint_auction_partner_db: str | None = None
+    # connections each worker keeps open: as many as requests it serves at once, so that none opens
+    # and closes a connection (a PostgreSQL backend each) per request; beyond it the pool overflows
+    db_pool_size: int = 16
+    # lock-free one-statement reads (the bearer-token lookup, GET holdings) run on the event loop
+    # instead of a thread-pool hop that costs more CPU than the query: on for PostgreSQL unless
+    # CARBONBRIDGE_INLINE_READS=0 (say, a database far away); never on SQLite, whose reads may wait
+    # for the write lock
+    inline_reads: bool = True
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -44,4 +52,6 @@ class Settings:
             stream_seconds=float(env.get("CARBONBRIDGE_STREAM_SECONDS", cls.stream_seconds)),
             stream_poll_seconds=float(env.get("CARBONBRIDGE_STREAM_POLL_SECONDS", cls.stream_poll_seconds)),
             joint_auction_partner_db=env.get("CARBONBRIDGE_JOINT_AUCTION_PARTNER_DB") or None,
+            db_pool_size=int(env.get("CARBONBRIDGE_DB_POOL_SIZE", cls.db_pool_size)),
+            inline_reads=env.get("CARBONBRIDGE_INLINE_READS", "1") != "0",
         )

@@ -1,0 +1,142 @@
+"""The per-request path of the API on SQLite and PostgreSQL: the bearer-token lookup (one autocommit
+read on PostgreSQL, a memoised principal) honours a revocation, a disabled user and a withdrawn grant
+on the very next request, on every worker; remembered account targets follow the database; every
+state-changing request of a burst leaves exactly one access record with its request id."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from api_world import UNIT, World, fund, make_world
+from carbonbridge.client import ApiError, Client
+from carbonbridge.domain.auth.principal import Grant, Role
+from carbonbridge.entrypoints.http.app import create_app
+from carbonbridge.entrypoints.http.settings import Settings
+from carbonbridge.services import auth
+
+
+@pytest.fixture
+def world(app: Any) -> World:
+    return make_world(app)
+
+
+def _second_worker(world: World) -> Any:
+    """Another application on the same database, as a second Uvicorn worker would build it."""
+    return create_app(Settings(db_url=world.core.url, rate_limit_signin="1000/minute"), clock=world.clock)
+
+
+def _client(application: Any, token: str) -> Client:
+    return Client(http=TestClient(application, raise_server_exceptions=False), token=token)
+
+
+def test_a_revoked_api_key_is_refused_on_the_next_request_by_every_worker(world: World) -> None:
+    fund(world)
+    grants = [{"role": "trader", "jurisdiction": "BY", "scope": "BY-T1"}]
+    made = world.as_user("trader").create_api_key("desk", grants, moves_units=True)
+    first, second = _client(world.app, made["secret"]), _client(_second_worker(world), made["secret"])
+    assert first.holdings("BY-T1")[0]["quantity"] == 200
+    assert second.holdings("BY-T1")[0]["quantity"] == 200  # both workers have seen (and memoised) it
+    world.as_user("trader").request("DELETE", f"/api-keys/{made['id']}")
+    for client in (first, second):
+        with pytest.raises(ApiError) as refused:
+            client.holdings("BY-T1")
+        assert refused.value.status == 401
+
+
+def test_a_revoked_session_and_a_disabled_user_are_refused_on_the_next_request(world: World) -> None:
+    fund(world)
+    trader = world.as_user("trader")
+    assert trader.holdings("BY-T1")
+    other = world.as_user("other")
+    assert other.me()["id"] == "other"
+    token = trader.token
+    trader.sign_out()
+    trader.token = token  # the revoked token again
+    with pytest.raises(ApiError) as signed_out:
+        trader.holdings("BY-T1")
+    assert signed_out.value.status == 401
+    auth.set_user_state(world.core.sessions, "other", now=world.clock.now, actor="test", disable=True)
+    with pytest.raises(ApiError) as disabled:
+        other.me()
+    assert disabled.value.status == 401
+
+
+def test_a_withdrawn_grant_counts_from_the_next_request_and_a_new_one_too(world: World) -> None:
+    fund(world)
+    trader = world.as_user("trader")
+    assert trader.holdings("BY-T1")[0]["quantity"] == 200
+    auth.set_grants(world.core.sessions, "trader", [Grant(Role.TRADER, "BY", "BY-T2")], now=world.clock.now, actor="t")
+    with pytest.raises(ApiError) as withdrawn:
+        trader.holdings("BY-T1")
+    assert withdrawn.value.status == 404  # another holder's account: as if unknown
+    assert trader.holdings("BY-T2") == []
+    auth.set_grants(world.core.sessions, "trader", [Grant(Role.TRADER, "BY", "BY-T1")], now=world.clock.now, actor="t")
+    assert trader.holdings("BY-T1")[0]["quantity"] == 200
+
+
+def test_an_account_opened_after_it_was_asked_for_is_found(world: World) -> None:
+    admin = world.as_user("admin")
+    with pytest.raises(ApiError) as unknown:
+        admin.account("BY-LATE")
+    assert unknown.value.status == 404  # an unknown account is not remembered
+    admin.open_account("BY-LATE", "BY", "trading", "Late LLC")
+    assert admin.account("BY-LATE")["id"] == "BY-LATE"
+    assert admin.holdings("BY-LATE") == []
+
+
+def test_holdings_show_reserved_units_and_every_block_in_serial_order(world: World) -> None:
+    fund(world)
+    trader = world.as_user("trader")
+    for n, quantity in enumerate((10, 20, 30)):
+        trader.propose(
+            "transfer",
+            key=f"split-{n}",
+            code=world.code("trader"),
+            unit_type=UNIT,
+            quantity=quantity,
+            source_account="BY-T1",
+            destination_account="BY-T2",
+        )
+    held = world.as_user("other").holdings("BY-T2")
+    arrived = held[0]["quantity"] if held else 0
+    mine = trader.holdings("BY-T1")[0]
+    assert mine["quantity"] + arrived == 200 and mine["available"] == mine["quantity"] - mine["reserved"]
+    assert mine["reserved"] == 60 - arrived  # transfers awaiting a second representative hold their units
+    blocks = mine["blocks"]
+    assert blocks == sorted(blocks) and sum(end - start + 1 for start, end in blocks) == mine["quantity"]
+
+
+def test_every_request_of_a_concurrent_burst_leaves_one_access_record_with_its_request_id(world: World) -> None:
+    fund(world)
+    token = f"Bearer {world.as_user('trader').token}"
+
+    async def burst() -> list[int]:
+        transport = httpx.ASGITransport(app=world.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            answers = await asyncio.gather(
+                *(
+                    client.post(
+                        "/api/v1/transactions/none/cancel",
+                        headers={"Authorization": token, "X-Request-ID": f"burst-{n}"},
+                    )
+                    for n in range(40)
+                )
+            )
+        return [a.status_code for a in answers]
+
+    assert set(asyncio.run(burst())) == {404}
+    with world.core.engine.connect() as connection:
+        found = connection.execute(
+            text("SELECT actor, detail FROM audit_events WHERE action = 'api.request' AND subject LIKE '%/none/cancel'")
+        ).all()
+    details = [row.detail if isinstance(row.detail, dict) else json.loads(row.detail) for row in found]
+    assert sorted(d["request_id"] for d in details) == sorted(f"burst-{n}" for n in range(40))
+    assert {row.actor for row in found} == {"trader"} and {d["status"] for d in details} == {404}
+    assert {d["method"] for d in details} == {"POST"}
