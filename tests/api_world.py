@@ -48,6 +48,9 @@ USERS: dict[str, tuple[list[Grant], str | None]] = {
 }
 
 
+SESSION_REUSE = dt.timedelta(minutes=10)
+
+
 @dataclass
 class Clock:
     now: dt.datetime = START
@@ -67,6 +70,7 @@ class World:
     secrets: dict[str, str] = field(default_factory=dict)
     objects: dict[str, Any] = field(default_factory=dict)
     clients: dict[str, Client] = field(default_factory=dict)
+    signed_at: dict[str, dt.datetime] = field(default_factory=dict)
 
     def code(self, user: str) -> str:
         """A fresh one-time code: moves the clock to the next TOTP step first (each code counts once)."""
@@ -77,10 +81,13 @@ class World:
         return Client(http=TestClient(self.app, raise_server_exceptions=False))
 
     def as_user(self, user: str) -> Client:
-        if user not in self.clients:
+        """The user's signed-in client; signed in again once its session is 10 minutes old on the
+        world's clock (every one-time code moves the clock 30 s, and sessions last 15 minutes)."""
+        if user not in self.clients or self.clock.now - self.signed_at[user] > SESSION_REUSE:
             client = self.anonymous()
             client.sign_in(user, PASSWORD, self.code(user))
             self.clients[user] = client
+            self.signed_at[user] = self.clock.now
         return self.clients[user]
 
 

@@ -47,10 +47,10 @@ def test_a_transfer_needs_a_second_representative_waits_and_can_be_cancelled(db:
     assert "R08_SELF_APPROVAL" in cli(db, "approve", proposed["id"], "--by", "admin-a", code=5)
     delayed = json.loads(cli(db, "approve", proposed["id"], "--by", "admin-b"))
     assert delayed["state"] == "delayed" and delayed["delay_until"].endswith(":00:00+00:00")
-    assert "BY-AL-2026: 500 (300 reserved)" in cli(db, "holdings", "BY-NHA")
+    assert "BY-AL-2026: 500 (300 reserved, 0 held by the market, 200 available)" in cli(db, "holdings", "BY-NHA")
     cancelled = json.loads(cli(db, "cancel", proposed["id"], "--by", "admin-b"))
     assert (cancelled["state"], cancelled["response_code"]) == ("terminated", "T01_CANCELLED")
-    assert "BY-AL-2026: 500 (0 reserved)" in cli(db, "holdings", "BY-NHA")
+    assert "BY-AL-2026: 500 (0 reserved, 0 held by the market, 500 available)" in cli(db, "holdings", "BY-NHA")
     assert "0 transactions settled" in cli(db, "settle")
 
 

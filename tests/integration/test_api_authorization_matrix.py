@@ -120,19 +120,18 @@ def trade_of(role: str, own: bool) -> str:
 
 
 def _money_objects(w: World) -> None:
-    """Both markets open; BY-T1, BY-T2, BY-OP1 and CN-NHA admitted; a BY share JA-M of a joint
-    auction and a cross-border trade leg per admitted account (rows as the services write them:
-    the matrix asks who may act on them, not how they came about)."""
+    """After market_objects (both markets open, BY-T1, BY-T2 and BY-OP1 admitted): CN-NHA admitted; a
+    BY share JA-M of a joint auction and a cross-border trade leg per admitted account (rows as the
+    services write them: the matrix asks who may act on them, not how they came about)."""
     from sqlalchemy import text
 
-    from carbonbridge.services.market.participants import admit, open_market
+    from carbonbridge.services.market.participants import admit
+    from market_world import PARTICIPANTS
 
     s, at = w.core.sessions, w.clock.now
-    for code in ("BY", "CN"):
-        open_market(s, code, now=at)
     admitted = {"BY-T1": "BY", "BY-T2": "BY", "BY-OP1": "BY", "CN-NHA": "CN"}
-    for account_id, code in admitted.items():
-        admit(s, f"P-{account_id}", code, f"holder of {account_id}", account_id, now=at)
+    assert {f"P-{a}" for a in admitted if a != "CN-NHA"} <= set(PARTICIPANTS)
+    admit(s, "P-CN-NHA", "CN", "holder of CN-NHA", "CN-NHA", now=at)
     with s.begin() as session:
         session.execute(
             text(
@@ -1006,7 +1005,6 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     (folder / "activity.csv").write_text(ACTIVITY_HEADER + activity_row("INST-1"), encoding="utf-8")
     import_activity(w.core.sessions, folder / "activity.csv", year=None, now=w.clock.now)
     done = fund(w)
-    _money_objects(w)
     t1 = w.as_user("trader").propose(
         "transfer",
         key="p-t1",
@@ -1047,6 +1045,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
         "grants": held,
     }
     w.objects.update(market_objects(w))
+    _money_objects(w)
     return w
 
 

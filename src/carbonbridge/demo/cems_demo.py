@@ -9,6 +9,7 @@ import asyncio
 import datetime as dt
 import logging
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -107,7 +108,9 @@ def run_cems_demo(output: Path, *, year: int, seed: int) -> dict[str, Any]:
     logger.propagate = False
     receiver = Receiver(data, "CN", load_rule_set("CN"), load_hj212_codes(), stacks, flush_seconds=0.1)
     try:
-        acknowledged = asyncio.run(_send_live(receiver, frames))
+        # a loop of its own on a thread: the caller may already run one (a notebook, a browser driver)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="cems-demo") as pool:
+            acknowledged = pool.submit(asyncio.run, _send_live(receiver, frames)).result()
     finally:
         logger.removeHandler(handler)
         handler.close()

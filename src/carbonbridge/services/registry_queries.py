@@ -41,12 +41,13 @@ class HoldingView:
 
 
 _HOLDINGS_PG = """
-SELECT unit_type, quantity, reserved, NULL::bigint, NULL::bigint FROM registry_holdings WHERE account_id = %(a)s
+SELECT unit_type, quantity, reserved, market_held, NULL::bigint, NULL::bigint FROM registry_holdings
+WHERE account_id = %(a)s
 UNION ALL
-SELECT unit_type, NULL, NULL, start_serial, end_serial FROM registry_serial_blocks
+SELECT unit_type, NULL, NULL, NULL, start_serial, end_serial FROM registry_serial_blocks
 WHERE account_id = %(a)s AND reserved_by IS NULL
 UNION ALL
-SELECT unit_type, NULL, NULL, start_serial, end_serial FROM registry_serial_blocks
+SELECT unit_type, NULL, NULL, NULL, start_serial, end_serial FROM registry_serial_blocks
 WHERE account_id = %(a)s AND reserved_by IS NOT NULL
 """
 """Holdings and blocks in one statement (one snapshot, one round trip in autocommit); the blocks
@@ -55,11 +56,11 @@ in two branches so that each uses its partial index (free blocks, reserved block
 
 def _holding_views(account_id: str, found: Sequence[tuple[Any, ...]]) -> list[HoldingView]:
     ranges: dict[str, list[tuple[int, int]]] = defaultdict(list)
-    for unit_type, _, _, start, end in sorted((r for r in found if r[3] is not None), key=lambda r: r[3]):
+    for unit_type, _, _, _, start, end in sorted((r for r in found if r[4] is not None), key=lambda r: r[4]):
         ranges[unit_type].append((start, end))
     return [
-        HoldingView(account_id, unit_type, quantity, reserved, tuple(ranges[unit_type]))
-        for unit_type, quantity, reserved, start, _ in sorted(r for r in found if r[3] is None)
+        HoldingView(account_id, unit_type, quantity, reserved, tuple(ranges[unit_type]), market_held)
+        for unit_type, quantity, reserved, market_held, _, _ in sorted(r for r in found if r[4] is None)
         if quantity or ranges[unit_type]
     ]
 

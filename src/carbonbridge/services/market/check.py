@@ -73,6 +73,14 @@ def check(sessions: Sessions, *, registry: bool = True) -> MarketCheck:
                 problems.append(f"unit hold {p} {unit}: {held} held but only {available} in the registry account")
             if int(str(held)) != int(str(market_held)):
                 problems.append(f"unit hold {p} {unit}: held {held} but the registry holding says {market_held}")
+        for account, unit, market_held, holds in _rows(  # the registry's side: no figure without a market hold
+            session,
+            "SELECT r.account_id, r.unit_type, r.market_held, (SELECT coalesce(sum(h.held), 0) FROM "
+            "market_unit_holds h JOIN market_participants m ON m.id = h.participant WHERE "
+            "m.registry_account = r.account_id AND h.unit_type = r.unit_type) FROM registry_holdings r",
+        ):
+            if int(str(market_held)) != int(str(holds)):
+                problems.append(f"registry holding {account} {unit}: market_held {market_held}, market holds {holds}")
         for account, unit, quantity in _rows(
             session,
             "SELECT account_id, unit_type, quantity FROM registry_holdings WHERE quantity <> 0 AND account_id "
