@@ -84,9 +84,26 @@ class LinkMachine(RuleBasedStateMachine):
         except RuleViolation as exc:
             assert quantity > self.free.get((own, unit), 0), f"refused {exc} with {self.free} free"
             return
-        assert quantity <= self.free.get((own, unit), 0), "sent more than the model holds"
-        self.free[(own, unit)] -= quantity
+        # units on their way here may have arrived already (the partner accepted the transfer before
+        # its answer reached the sender): free here, though the model credits them only when settled
+        free = self.free.get((own, unit), 0)
+        arriving = sum(q for to, u, q in self.in_flight if (to, u) == (own, unit))
+        assert quantity <= free + arriving, "sent more than the model holds or may have received"
+        taken = min(quantity, free)
+        self.free[(own, unit)] = free - taken
+        self._arrived(own, unit, quantity - taken)
         self.in_flight.append((PARTNER[own], unit, quantity))
+
+    def _arrived(self, own: str, unit: str, units: int) -> None:
+        """Take `units` that arrived at `own` out of the model's in-flight transfers to it."""
+        kept: list[tuple[str, str, int]] = []
+        for to, u, q in self.in_flight:
+            used = min(q, units) if (to, u) == (own, unit) else 0
+            units -= used
+            if q - used:
+                kept.append((to, u, q - used))
+        assert units == 0, "sent units that were never on their way here"
+        self.in_flight = kept
 
     @rule(own=st.sampled_from(["BY", "CN"]), faulty=st.booleans())
     def deliver(self, own: str, faulty: bool) -> None:
@@ -138,3 +155,18 @@ LinkMachine.TestCase.settings = settings(
     max_examples=12, stateful_step_count=12, deadline=None, suppress_health_check=list(HealthCheck)
 )
 test_link_against_the_reference_model = pytest.mark.filterwarnings("ignore")(LinkMachine.TestCase)
+
+
+def test_units_that_arrived_before_their_answer_can_be_sent_on() -> None:
+    """Found by the machine: BY sends 1, CN accepts it (the answer not yet back at BY), and CN sends
+    that unit back at once; the model must count it as arrived, not refuse the send as an overdraft."""
+    machine = LinkMachine()
+    try:
+        machine.start(seed=0)
+        machine.send(own="BY", foreign=False, quantity=1)
+        machine.deliver(own="BY", faulty=False)
+        machine.send(own="CN", foreign=True, quantity=1)
+        machine.never_fewer_free_units_than_the_model()
+        machine.settle()
+    finally:
+        machine.teardown()
