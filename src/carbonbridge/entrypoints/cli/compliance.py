@@ -7,6 +7,8 @@ from typing import Annotated, Any
 
 import typer
 
+from carbonbridge.entrypoints.cli.common import now as _now
+from carbonbridge.entrypoints.cli.common import sessions as _sessions
 from carbonbridge.entrypoints.cli.errors import cli_errors
 
 app = typer.Typer(
@@ -15,18 +17,6 @@ app = typer.Typer(
 Jurisdiction = Annotated[str, typer.Argument(help="BY or CN")]
 Year = Annotated[int, typer.Argument(help="Compliance year")]
 AsJson = Annotated[bool, typer.Option("--json")]
-
-
-def _sessions(ctx: typer.Context) -> Any:
-    from carbonbridge.entrypoints.bootstrap import bootstrap
-
-    return bootstrap(ctx.obj["db"]).sessions
-
-
-def _now() -> Any:
-    from carbonbridge.entrypoints.bootstrap import utcnow
-
-    return utcnow()
 
 
 @app.command("enter")

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
+from carbonbridge.entrypoints.cli.common import sessions as _sessions
 from carbonbridge.entrypoints.cli.errors import cli_errors
 
 app = typer.Typer(help="National GHG inventory: compile, KCA, uncertainty, export, diff.", no_args_is_help=True)
@@ -19,12 +20,6 @@ JurOption = Annotated[str | None, typer.Option("--jurisdiction", "-j", help="Sto
 VersionOption = Annotated[int | None, typer.Option("--version", help="Submission version (default: latest)")]
 RecordsOption = Annotated[Path | None, typer.Option("--records", help="Records CSV instead of the database")]
 UncOption = Annotated[Path | None, typer.Option("--uncertainty-table", help="Uncertainty table CSV")]
-
-
-def _sessions(ctx: typer.Context) -> Any:
-    from carbonbridge.entrypoints.bootstrap import bootstrap
-
-    return bootstrap(ctx.obj["db"]).sessions
 
 
 def _emit(result: Any, as_json: bool, summary: str) -> None:

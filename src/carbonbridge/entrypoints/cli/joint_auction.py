@@ -2,11 +2,12 @@
 `schedule` and `run` act on both registries' databases in turn (--by-db, --cn-db), never in one
 transaction; `bid` and `show` act on one registry (the global --db)."""
 
-import json
 from typing import Annotated, Any
 
 import typer
 
+from carbonbridge.entrypoints.cli.common import echo_json as _echo
+from carbonbridge.entrypoints.cli.common import now as _now
 from carbonbridge.entrypoints.cli.errors import cli_errors
 
 app = typer.Typer(help="Joint auctions of both jurisdictions' volumes (one clearing currency).", no_args_is_help=True)
@@ -19,16 +20,6 @@ def _sides(by_db: str, cn_db: str) -> dict[str, Any]:
     from carbonbridge.entrypoints.bootstrap import build_app
 
     return {"BY": build_app(by_db).sessions, "CN": build_app(cn_db).sessions}
-
-
-def _now() -> Any:
-    from carbonbridge.entrypoints.bootstrap import utcnow
-
-    return utcnow()
-
-
-def _echo(data: Any) -> None:
-    typer.echo(json.dumps(data, indent=2, default=str))
 
 
 @app.command()

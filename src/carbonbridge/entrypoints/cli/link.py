@@ -2,13 +2,15 @@
 database (--db) as jurisdiction --jurisdiction; commands that talk to the partner take its URL
 (--partner-url, or $CARBONBRIDGE_LINK_PARTNER_URL). `reconcile` is the daily run for cron."""
 
-import json
 import os
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from carbonbridge.entrypoints.cli.common import echo_json as _echo
+from carbonbridge.entrypoints.cli.common import now as _now
+from carbonbridge.entrypoints.cli.common import sessions as _sessions
 from carbonbridge.entrypoints.cli.errors import cli_errors
 
 app = typer.Typer(
@@ -21,22 +23,6 @@ PartnerUrl = Annotated[
     typer.Option("--partner-url", help="The partner registry's API (default $CARBONBRIDGE_LINK_PARTNER_URL)"),
 ]
 TransactionId = Annotated[str, typer.Argument(help="Transaction id (ours, or the partner's for an incoming one)")]
-
-
-def _sessions(ctx: typer.Context) -> Any:
-    from carbonbridge.entrypoints.bootstrap import bootstrap
-
-    return bootstrap(ctx.obj["db"]).sessions
-
-
-def _now() -> Any:
-    from carbonbridge.entrypoints.bootstrap import utcnow
-
-    return utcnow()
-
-
-def _echo(data: Any) -> None:
-    typer.echo(json.dumps(data, indent=2, default=str))
 
 
 def _link(url: str | None) -> Any:

@@ -8,23 +8,13 @@ from typing import Annotated, Any
 import typer
 
 from carbonbridge.entrypoints.cli import joint_auction
+from carbonbridge.entrypoints.cli.common import now as _now
+from carbonbridge.entrypoints.cli.common import sessions as _sessions
 from carbonbridge.entrypoints.cli.errors import cli_errors
 
 app = typer.Typer(help="Market: auctions, exchange, cash ledger, settlement, MSR, market data.", no_args_is_help=True)
 Jurisdiction = Annotated[str, typer.Option("--jurisdiction", "-j", help="BY or CN")]
 app.add_typer(joint_auction.app, name="joint-auction")
-
-
-def _sessions(ctx: typer.Context) -> Any:
-    from carbonbridge.entrypoints.bootstrap import bootstrap
-
-    return bootstrap(ctx.obj["db"]).sessions
-
-
-def _now() -> Any:
-    from carbonbridge.entrypoints.bootstrap import utcnow
-
-    return utcnow()
 
 
 @app.command()

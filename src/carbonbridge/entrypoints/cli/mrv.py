@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
+from carbonbridge.entrypoints.cli.common import now as _now
 from carbonbridge.entrypoints.cli.errors import cli_errors
 
 app = typer.Typer(help="Monitoring, reporting and verification of installation emissions.", no_args_is_help=True)
@@ -18,12 +19,6 @@ def _app(ctx: typer.Context) -> Any:
     from carbonbridge.entrypoints.bootstrap import bootstrap
 
     return bootstrap(ctx.obj["db"])
-
-
-def _now() -> Any:
-    from carbonbridge.entrypoints.bootstrap import utcnow
-
-    return utcnow()
 
 
 @app.command()

@@ -4,11 +4,13 @@ Transaction commands print the transaction as JSON; a refused one exits 5 (`refu
 after it is recorded as terminated, so repeating the same --key gives the same answer.
 """
 
-import json
 from typing import Annotated, Any
 
 import typer
 
+from carbonbridge.entrypoints.cli.common import echo_json as _echo
+from carbonbridge.entrypoints.cli.common import now as _now
+from carbonbridge.entrypoints.cli.common import sessions as _sessions
 from carbonbridge.entrypoints.cli.errors import cli_errors
 
 app = typer.Typer(help="Allowance registry: accounts, transactions, holdings, transaction log.", no_args_is_help=True)
@@ -18,22 +20,6 @@ By = Annotated[str, typer.Option("--by", help="Representative who initiates / ap
 Reason = Annotated[str, typer.Option("--reason", help="Why (recorded in the audit trail)")]
 Quantity = Annotated[int, typer.Argument(help="Number of units")]
 UnitArg = Annotated[str, typer.Argument(help="Unit type code, e.g. BY-AL-2026")]
-
-
-def _sessions(ctx: typer.Context) -> Any:
-    from carbonbridge.entrypoints.bootstrap import bootstrap
-
-    return bootstrap(ctx.obj["db"]).sessions
-
-
-def _now() -> Any:
-    from carbonbridge.entrypoints.bootstrap import utcnow
-
-    return utcnow()
-
-
-def _echo(data: Any) -> None:
-    typer.echo(json.dumps(data, indent=2, default=str))
 
 
 def _propose(

@@ -8,6 +8,8 @@ from typing import Annotated, Any
 
 import typer
 
+from carbonbridge.entrypoints.cli.common import now as _now
+from carbonbridge.entrypoints.cli.common import sessions as _sessions
 from carbonbridge.entrypoints.cli.errors import cli_errors
 
 app = typer.Typer(
@@ -21,18 +23,6 @@ GrantOpt = Annotated[
 Representative = Annotated[
     str | None, typer.Option("--representative", help="Registry representative the user acts as (replaces --by)")
 ]
-
-
-def _sessions(ctx: typer.Context) -> Any:
-    from carbonbridge.entrypoints.bootstrap import bootstrap
-
-    return bootstrap(ctx.obj["db"]).sessions
-
-
-def _now() -> Any:
-    from carbonbridge.entrypoints.bootstrap import utcnow
-
-    return utcnow()
 
 
 def _grants(values: list[str]) -> list[Any]:
