@@ -4,15 +4,22 @@ duplicate, delay and reorder messages: the fixtures of the link tests."""
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
+import os
 import random
 import shutil
+import signal
+import traceback
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import event
+
+from carbonbridge.domain.errors import RuleViolation
 from carbonbridge.domain.link.protocol import LinkCode
 from carbonbridge.domain.registry.policy import ApprovalRule, SecurityPolicy
 from carbonbridge.entrypoints.bootstrap import App, build_app
@@ -59,6 +66,9 @@ class Network:
     step: int = 0
     sequence: int = 0
     verdicts: list[LinkCode] = field(default_factory=list)
+    intercept: Callable[[str, dict[str, Any]], int | None] | None = None
+    """Sees each arriving message first; a status it returns stands for the receiver's (the fault
+    test runs the crashing registry's receipt in a child process it kills)."""
 
     def deliver(self, partner: str, document: dict[str, Any]) -> int:
         """The transport: an HTTP-like status (0: the sender saw no answer)."""
@@ -81,6 +91,8 @@ class Network:
         self.delayed.append((self.step + self.rng.randint(1, 4), self.sequence, partner, dict(document)))
 
     def _receive(self, partner: str, document: dict[str, Any]) -> int:
+        if self.intercept is not None and (status := self.intercept(partner, document)) is not None:
+            return status
         verdict = link_inbox.receive(self.apps[partner].sessions, partner, document, now=self.now)
         self.verdicts.append(verdict)
         return 200 if verdict in ACKED else 409
@@ -96,6 +108,125 @@ class Network:
     def forget(self, registry: str) -> None:
         """A registry crashed: messages on their way to it are lost with its process."""
         self.delayed = [m for m in self.delayed if m[2] != registry]
+
+
+Transport = Callable[[str, dict[str, Any]], int]
+WRITES = ("INSERT", "UPDATE", "DELETE")
+
+
+@dataclass(frozen=True)
+class KillPoint:
+    """Where the parent SIGKILLs the child doing one registry's piece of work.
+    `inside`: in the first transaction that writes, just before its `n`-th statement after the first
+    write, or just before its commit if it has fewer; `commit`: just before the commit of the first
+    transaction that writes (the journal written, nothing committed); `anywhere`: just before the
+    `n`-th statement of the work (BEGIN and COMMIT included, so also between two transactions, or
+    outside any), or after the work if it has fewer; `done`: after the work has committed, before
+    its answer reaches anyone."""
+
+    kind: str
+    n: int = 1
+
+    @property
+    def mid_transaction(self) -> bool | None:
+        """Whether the kill lands inside a transaction that wrote (None: it depends on the work)."""
+        return None if self.kind == "anywhere" else self.kind in ("inside", "commit")
+
+
+@dataclass(frozen=True)
+class Kill:
+    """What the SIGKILL interrupted."""
+
+    work: str
+    point: KillPoint
+    in_transaction: bool  # a transaction had begun and written (INSERT/UPDATE/DELETE) and not ended
+    statements: int  # statements the child ran inside transactions
+    writes: int  # of which writes, committed or not
+
+
+def run_killed(
+    app: App, work: Callable[[Transport], object], point: KillPoint, transport: Transport, *, name: str
+) -> Kill:
+    """Run `work` (one registry's piece of work on `app`'s database) in a forked child process and
+    SIGKILL it at `point`, watched by hooks on the child's engine. The child's messages to the
+    partner go through the parent (`transport`): the partner lives on. No open transaction of the
+    parent may be on `app`'s database."""
+    ctx = multiprocessing.get_context("fork")
+    ours, theirs = ctx.Pipe()
+    child = ctx.Process(target=_child, args=(app, work, point, theirs), daemon=True)
+    child.start()
+    theirs.close()
+    try:
+        while True:
+            if not ours.poll(60):
+                raise AssertionError(f"{name}: the child went silent")
+            message = ours.recv()
+            if message[0] == "deliver":
+                ours.send(transport(message[1], message[2]))
+            elif message[0] == "error":
+                raise AssertionError(f"{name}: the child failed: {message[1]}")
+            else:
+                _, in_transaction, statements, writes = message
+                os.kill(child.pid, signal.SIGKILL)  # type: ignore[arg-type]
+                child.join(10)
+                assert child.exitcode == -signal.SIGKILL, f"{name}: the child exited with {child.exitcode}"
+                return Kill(name, point, in_transaction, statements, writes)
+    finally:
+        if child.is_alive():
+            os.kill(child.pid, signal.SIGKILL)  # type: ignore[arg-type]
+            child.join(10)
+        ours.close()
+
+
+def _child(app: App, work: Callable[[Transport], object], point: KillPoint, pipe: Any) -> None:
+    app.engine.dispose(close=False)  # the parent's pooled connections stay the parent's
+    state = {"open": False, "wrote": False, "after_write": 0, "statements": 0, "writes": 0, "traced": 0}
+
+    def stop() -> None:
+        pipe.send(("stopped", state["open"] and state["wrote"], state["statements"], state["writes"]))
+        pipe.recv()  # never answered: the parent kills this process while it waits
+
+    def traced(statement: str) -> None:
+        """SQLite's trace callback: called as each statement (BEGIN and COMMIT included) starts to
+        run, so a kill here lands before it. The registry runs most SQL on the DBAPI connection,
+        below SQLAlchemy's statement events."""
+        head = statement.lstrip().upper()
+        state["traced"] += 1
+        if point.kind == "anywhere" and state["traced"] == point.n:
+            stop()
+        if head.startswith("BEGIN"):
+            state.update(open=True, wrote=False, after_write=0)
+        elif head.startswith(("COMMIT", "END")):
+            if state["open"] and state["wrote"] and point.kind in ("inside", "commit"):
+                stop()
+            state["open"] = False
+        elif head.startswith("ROLLBACK") and "TO" not in head:
+            state["open"] = False
+        elif state["open"]:
+            state["statements"] += 1
+            if state["wrote"]:
+                state["after_write"] += 1
+                if point.kind == "inside" and state["after_write"] == point.n:
+                    stop()
+            if head.startswith(WRITES):
+                state["wrote"] = True
+                state["writes"] += 1
+
+    @event.listens_for(app.engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.set_trace_callback(traced)
+
+    def transport(partner: str, document: dict[str, Any]) -> int:
+        pipe.send(("deliver", partner, document))
+        return int(pipe.recv())
+
+    try:
+        work(transport)
+    except RuleViolation:
+        pass  # a refusal is an answer too
+    except Exception:
+        pipe.send(("error", traceback.format_exc()))
+    stop()
 
 
 def copy_templates(templates: Path, into: Path) -> dict[str, App]:

@@ -1,7 +1,11 @@
 """Nothing lost, nothing twice: link transfers both ways while the network drops, duplicates,
-delays and reorders messages and one registry crashes (restarted from its database). Afterwards,
-the network healed, every transfer is completed or released, reconciliation passes, and per
-origin the units held across both registries equal those issued minus deleted.
+delays and reorders messages and one registry process is killed with SIGKILL and restarted from
+its database. At the seed's chosen step the chosen registry's next piece of work (a proposal, the
+receipt of a message, or its delivery round) runs in a forked child process on the same SQLite
+file, and the parent SIGKILLs the child at a seeded point: inside the first transaction that
+writes, just before its commit, or after the work committed but before its answer got out.
+Afterwards, the network healed, every transfer is completed or released, reconciliation passes,
+and per origin the units held across both registries equal those issued minus deleted.
 A failing seed is reproduced with: pytest tests/integration/test_link_faults.py -k 'seed-<n>'."""
 
 from __future__ import annotations
@@ -9,6 +13,8 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import random
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,14 +24,45 @@ from carbonbridge.domain.errors import RuleViolation
 from carbonbridge.domain.link.agreement import link_account_id
 from carbonbridge.domain.link.reconcile import ReconciliationStatus
 from carbonbridge.entrypoints.bootstrap import App, build_app
-from carbonbridge.services import link_delivery, link_reconcile, link_transfers
+from carbonbridge.services import link_delivery, link_inbox, link_reconcile, link_transfers
 from carbonbridge.services import registry_queries as queries
 from carbonbridge.services import registry_sql as sql
-from link_world import PARTNER, START, Network, build_templates, copy_templates, policy_for
+from carbonbridge.services.link_config import load_agreement
+from link_world import (
+    PARTNER,
+    START,
+    Kill,
+    KillPoint,
+    Network,
+    Transport,
+    build_templates,
+    copy_templates,
+    policy_for,
+    run_killed,
+)
 
 SEEDS = 50
 STEPS = 40
 STEP = 5  # seconds of simulated time per step
+WORKS = ("propose", "receive", "deliver")
+MID_TRANSACTION_AT_LEAST = 20  # of the SEEDS, killed inside a transaction that had written
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The crash of a seed: drawn first, so that it is known from the seed alone."""
+
+    step: int
+    registry: str
+    work: str
+    point: KillPoint
+
+
+def plan(rng: random.Random) -> Plan:
+    step, registry, work = rng.randrange(STEPS), rng.choice(["BY", "CN"]), rng.choice(WORKS)
+    kind = rng.choice(["inside", "inside", "commit", "anywhere", "done"])
+    n = rng.randint(1, 8) if kind == "inside" else rng.randint(1, 30) if kind == "anywhere" else 1
+    return Plan(step, registry, work, KillPoint(kind, n))
 
 
 @pytest.fixture(scope="module")
@@ -58,8 +95,11 @@ def _issued(app: App, own: str) -> dict[str, int]:
         }
 
 
-def _sources(app: App, traders: tuple[str, ...], rng: random.Random) -> tuple[str, str, int] | None:
-    """A trader and a unit type it holds free units of (own or foreign), with the free quantity."""
+def _sources(
+    app: App, traders: tuple[str, ...], rng: random.Random, keep: Callable[[str], bool] = lambda _: True
+) -> tuple[str, str, int] | None:
+    """A trader and a unit type it holds free units of (own or foreign; `keep` filters the unit
+    types), with the free quantity."""
     with app.sessions() as session:
         found = sql.rows(
             session,
@@ -67,6 +107,7 @@ def _sources(app: App, traders: tuple[str, ...], rng: random.Random) -> tuple[st
             f"AND account_id IN ({', '.join(repr(t) for t in traders)}) ORDER BY account_id, unit_type",
             {},
         )
+    found = [row for row in found if keep(row[1])]
     return tuple(rng.choice(found)) if found else None  # type: ignore[return-value]
 
 
@@ -84,41 +125,108 @@ def _settled(apps: dict[str, App]) -> bool:
     return True
 
 
-def run_seed(seed: int, templates: tuple[Path, dict[str, Any]], folder: Path) -> Network:
+def _due(app: App, now: dt.datetime) -> int:
+    with app.sessions() as session:
+        found = sql.one(
+            session,
+            "SELECT count(*) FROM link_outbox WHERE delivered_at IS NULL AND next_attempt_at <= :n",
+            {"n": sql.when(session, now)},
+        )
+    return int(found[0])
+
+
+def _proposal(
+    apps: dict[str, App],
+    markets: dict[str, Any],
+    own: str,
+    rng: random.Random,
+    key: str,
+    now: dt.datetime,
+    *,
+    recognised: bool = False,
+) -> Callable[[Any], object] | None:
+    """A link transfer proposed by a trader of `own` (drawn now), or None when no trader holds free
+    units (`recognised`: of a unit type the partner recognises, so that the proposal gets written)."""
+    keep = (lambda unit: load_agreement().recognises(PARTNER[own], unit)) if recognised else (lambda _: True)
+    picked = _sources(apps[own], markets[own].traders, rng, keep)
+    if picked is None:
+        return None
+    account, unit, free = picked
+    partner_account = rng.choice(markets[PARTNER[own]].traders)
+    quantity = rng.randint(1, max(1, min(free, 60)))
+    initiator = markets[own].representatives(account)[0]
+
+    def work(_transport: Any) -> object:
+        return link_transfers.send(
+            apps[own].sessions,
+            own,
+            client_key=key,
+            source_account=account,
+            partner_account=partner_account,
+            unit_type=unit,
+            quantity=quantity,
+            initiator=initiator,
+            now=now,
+            policy_for=policy_for,
+        )
+
+    return work
+
+
+def run_seed(seed: int, templates: tuple[Path, dict[str, Any]], folder: Path) -> tuple[Network, Kill | None]:
     template_folder, markets = templates
     rng = random.Random(seed)
+    crash = plan(rng)
     apps = copy_templates(template_folder, folder)
     net = Network(apps, rng)
-    crash_at = rng.randrange(STEPS)
-    crashed = rng.choice(["BY", "CN"])
+    kills: list[Kill] = []
+
+    def killed(work: str, job: Callable[[Transport], object]) -> None:
+        """The crashing registry's piece of work, in a child process killed at the planned point;
+        then the registry restarts from its database (a fresh engine) and messages on their way
+        to it are lost with its process."""
+        registry = crash.registry
+        kills.append(run_killed(apps[registry], job, crash.point, net.deliver, name=f"seed {seed}: {registry} {work}"))
+        apps[registry].engine.dispose()
+        net.forget(registry)
+        apps[registry] = build_app(str(apps[registry].url), check=False)
+        with apps[registry].sessions() as session:
+            integrity = sql.one(session, "PRAGMA integrity_check", {})
+        assert integrity[0] == "ok", f"seed {seed}: {registry} database after the kill: {integrity}"
+
+    def receipt(partner: str, document: dict[str, Any]) -> int | None:
+        if kills or partner != crash.registry or crash.work != "receive" or net.step < crash.step:
+            return None
+        killed("receive", lambda _: link_inbox.receive(apps[partner].sessions, partner, document, now=net.now))
+        return 0  # the sender saw no answer
+
+    net.intercept = receipt
+
+    def deliveries(own: str) -> None:
+        planned = not kills and own == crash.registry and crash.work == "deliver" and net.step >= crash.step
+        if planned and _due(apps[own], net.now):  # the next delivery round with something to deliver
+            killed(
+                "deliver",
+                lambda transport: link_delivery.deliver_due(apps[own].sessions, own, transport, now=net.now),
+            )
+            return
+        link_delivery.deliver_due(apps[own].sessions, own, net.deliver, now=net.now)
+
     for step in range(STEPS):
         net.step, net.now = step, START + dt.timedelta(seconds=STEP * step)
-        if rng.random() < 0.5:
-            own = rng.choice(["BY", "CN"])
-            picked = _sources(apps[own], markets[own].traders, rng)
-            if picked is not None:
-                account, unit, free = picked
+        if not kills and crash.work == "propose" and step >= crash.step:
+            job = _proposal(apps, markets, crash.registry, rng, f"s{seed}-{step}", net.now, recognised=True)
+            if job is not None:
+                killed("propose", job)
+        elif rng.random() < 0.5:
+            job = _proposal(apps, markets, rng.choice(["BY", "CN"]), rng, f"s{seed}-{step}", net.now)
+            if job is not None:
                 with contextlib.suppress(RuleViolation):  # e.g. a reconciliation gate; refusals are data
-                    link_transfers.send(
-                        apps[own].sessions,
-                        own,
-                        client_key=f"s{seed}-{step}",
-                        source_account=account,
-                        partner_account=rng.choice(markets[PARTNER[own]].traders),
-                        unit_type=unit,
-                        quantity=rng.randint(1, max(1, min(free, 60))),
-                        initiator=markets[own].representatives(account)[0],
-                        now=net.now,
-                        policy_for=policy_for,
-                    )
-        if step == crash_at:  # the process dies: its engine and in-flight messages are gone
-            apps[crashed].engine.dispose()
-            net.forget(crashed)
-            apps[crashed] = build_app(str(apps[crashed].url), check=False)
+                    job(net.deliver)
         net.release_due()
         for own in ("BY", "CN"):
             link_transfers.tick(apps[own].sessions, own, now=net.now)
-            link_delivery.deliver_due(apps[own].sessions, own, net.deliver, now=net.now)
+            deliveries(own)
     net.faulty = False  # heal the network; late copies still arrive
     for _ in range(200):
         net.step += 1
@@ -126,7 +234,7 @@ def run_seed(seed: int, templates: tuple[Path, dict[str, Any]], folder: Path) ->
         net.release_due()
         for own in ("BY", "CN"):
             link_transfers.tick(apps[own].sessions, own, now=net.now)
-            link_delivery.deliver_due(apps[own].sessions, own, net.deliver, now=net.now)
+            deliveries(own)
         if _settled(apps) and not net.delayed:
             break
     else:
@@ -134,7 +242,7 @@ def run_seed(seed: int, templates: tuple[Path, dict[str, Any]], folder: Path) ->
     _check(seed, apps)
     for app in apps.values():
         app.engine.dispose()
-    return net
+    return net, (kills[0] if kills else None)
 
 
 def _check(seed: int, apps: dict[str, App]) -> None:
@@ -162,5 +270,19 @@ def _check(seed: int, apps: dict[str, App]) -> None:
 def test_link_loses_nothing_and_doubles_nothing_under_faults(
     seed: int, templates: tuple[Path, dict[str, Any]], tmp_path: Path
 ) -> None:
-    net = run_seed(seed, templates, tmp_path)
+    net, kill = run_seed(seed, templates, tmp_path)
     assert net.verdicts, f"seed {seed}: no message was exchanged"
+    crash = plan(random.Random(seed))
+    assert kill is not None, f"seed {seed}: {crash} never ran its work, nothing was killed"
+    assert kill.writes, f"seed {seed}: the killed child wrote nothing: {kill}"
+    if crash.point.mid_transaction is not None:
+        assert kill.in_transaction == crash.point.mid_transaction, f"seed {seed}: planned {crash}, killed {kill}"
+
+
+def test_a_good_share_of_seeds_kill_inside_a_transaction() -> None:
+    """The per-seed test asserts that a planned mid-transaction kill landed inside a transaction
+    that had written; this asserts that enough seeds plan one (the test is not vacuous)."""
+    planned = [plan(random.Random(seed)) for seed in range(SEEDS)]
+    inside = sum(p.point.mid_transaction is True for p in planned)
+    assert inside >= MID_TRANSACTION_AT_LEAST, f"{inside} of {SEEDS} seeds kill inside a transaction"
+    assert {p.work for p in planned if p.point.mid_transaction} == set(WORKS), planned
