@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -42,6 +43,7 @@ from link_world import (
 )
 
 SEEDS = 50
+FIRST_SEED = int(os.environ.get("CARBONBRIDGE_FAULT_FIRST_SEED", "0"))  # a longer hunt: seeds 50.. locally
 STEPS = 40
 STEP = 5  # seconds of simulated time per step
 WORKS = ("propose", "receive", "deliver")
@@ -59,8 +61,9 @@ class Plan:
 
 
 def plan(rng: random.Random) -> Plan:
-    step, registry, work = rng.randrange(STEPS), rng.choice(["BY", "CN"]), rng.choice(WORKS)
-    kind = rng.choice(["inside", "inside", "commit", "anywhere", "done"])
+    # in the first three quarters of the schedule, so that a message still arrives to be received
+    step, registry, work = rng.randrange(STEPS * 3 // 4), rng.choice(["BY", "CN"]), rng.choice(WORKS)
+    kind = rng.choice(["inside", "inside", "commit", "anywhere", "anywhere", "done"])
     n = rng.randint(1, 8) if kind == "inside" else rng.randint(1, 30) if kind == "anywhere" else 1
     return Plan(step, registry, work, KillPoint(kind, n))
 
@@ -266,7 +269,7 @@ def _check(seed: int, apps: dict[str, App]) -> None:
         assert held == issued, f"seed {seed}: units of {origin} held {held} != issued {issued} (deletion included)"
 
 
-@pytest.mark.parametrize("seed", [pytest.param(s, id=f"seed-{s}") for s in range(SEEDS)])
+@pytest.mark.parametrize("seed", [pytest.param(s, id=f"seed-{s}") for s in range(FIRST_SEED, FIRST_SEED + SEEDS)])
 def test_link_loses_nothing_and_doubles_nothing_under_faults(
     seed: int, templates: tuple[Path, dict[str, Any]], tmp_path: Path
 ) -> None:
@@ -274,7 +277,8 @@ def test_link_loses_nothing_and_doubles_nothing_under_faults(
     assert net.verdicts, f"seed {seed}: no message was exchanged"
     crash = plan(random.Random(seed))
     assert kill is not None, f"seed {seed}: {crash} never ran its work, nothing was killed"
-    assert kill.writes, f"seed {seed}: the killed child wrote nothing: {kill}"
+    if crash.point.kind != "anywhere":  # `anywhere` may land before the first write
+        assert kill.writes, f"seed {seed}: the killed child wrote nothing: {kill}"
     if crash.point.mid_transaction is not None:
         assert kill.in_transaction == crash.point.mid_transaction, f"seed {seed}: planned {crash}, killed {kill}"
 
@@ -282,7 +286,7 @@ def test_link_loses_nothing_and_doubles_nothing_under_faults(
 def test_a_good_share_of_seeds_kill_inside_a_transaction() -> None:
     """The per-seed test asserts that a planned mid-transaction kill landed inside a transaction
     that had written; this asserts that enough seeds plan one (the test is not vacuous)."""
-    planned = [plan(random.Random(seed)) for seed in range(SEEDS)]
+    planned = [plan(random.Random(seed)) for seed in range(FIRST_SEED, FIRST_SEED + SEEDS)]
     inside = sum(p.point.mid_transaction is True for p in planned)
     assert inside >= MID_TRANSACTION_AT_LEAST, f"{inside} of {SEEDS} seeds kill inside a transaction"
     assert {p.work for p in planned if p.point.mid_transaction} == set(WORKS), planned
