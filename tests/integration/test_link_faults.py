@@ -3,10 +3,11 @@ delays and reorders messages and one registry process is killed with SIGKILL and
 its database. At the seed's chosen step the chosen registry's next piece of work (a proposal, the
 receipt of a message, or its delivery round) runs in a forked child process on the same SQLite
 file, and the parent SIGKILLs the child at a seeded point: inside the first transaction that
-writes, just before its commit, or after the work committed but before its answer got out.
+writes, just before its commit, before any n-th statement of the work (also between two
+transactions), or after the work committed but before its answer got out (link_world.KillPoint).
 Afterwards, the network healed, every transfer is completed or released, reconciliation passes,
 and per origin the units held across both registries equal those issued minus deleted.
-A failing seed is reproduced with: pytest tests/integration/test_link_faults.py -k 'seed-<n>'."""
+A failing seed is reproduced with: pytest tests/integration/test_link_faults.py -k 'seed-<n>]'."""
 
 from __future__ import annotations
 
