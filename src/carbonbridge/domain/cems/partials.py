@@ -13,16 +13,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from carbonbridge.domain.cems.annual import StackYear, hours_in_year
 from carbonbridge.domain.cems.rules import RuleSet
 
 
-@dataclass(frozen=True, slots=True)
-class MonthPartial:
-    """Aggregates of one stack-month; ``m2`` is the sum of squared deviations from the month's mean."""
+class MonthPartial(NamedTuple):
+    """Aggregates of one stack-month; ``m2`` is the sum of squared deviations from the month's mean.
+    A NamedTuple (immutable like the frozen dataclass it was, built about 4x faster: an engine
+    returns one per stack-month, 137,000 for a national year)."""
 
     jurisdiction: str
     installation_id: str
