@@ -68,3 +68,27 @@ def test_cems_help_imports_no_engine() -> None:
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+@pytest.mark.parametrize("name", ["missing.csv", "missing.parquet"])
+def test_an_import_of_a_missing_file_names_it_and_exits_2(tmp_path: Path, name: str) -> None:
+    result = CliRunner().invoke(app, ["cems", "import", str(tmp_path / name), "--data", str(tmp_path / "ds"),
+                                      "--jurisdiction", "BY"])
+    assert result.exit_code == 2, result.output
+    assert f"{name}: file not found" in result.output
+    assert not (tmp_path / "ds").exists() or not any((tmp_path / "ds").rglob("*.parquet"))
+
+
+def test_annual_of_an_empty_data_set_says_so_instead_of_a_year_of_nothing(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["cems", "annual", "--data", str(tmp_path / "nowhere"), "--jurisdiction", "BY",
+                                      "--year", "2025"])
+    assert result.exit_code == 3, result.output
+    assert "no CEMS values for BY 2025" in result.output
+
+
+def test_a_calculated_figures_file_without_its_uncertainty_column_is_located(tmp_path: Path) -> None:
+    (tmp_path / "calc.csv").write_text("installation_id,co2_t\nX,1\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["cems", "annual", "--data", str(tmp_path / "ds"), "--jurisdiction", "BY",
+                                      "--year", "2025", "--calculated", str(tmp_path / "calc.csv")])
+    assert result.exit_code == 2, result.output
+    assert "calc.csv:1:uncertainty: missing required column 'uncertainty'" in result.output

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from carbonbridge.entrypoints.cli.main import app
@@ -84,3 +85,20 @@ def test_msr_for_a_given_tnac_and_a_scenario_with_charts(tmp_path: Path) -> None
     assert (out / "msr_scenario.html").stat().st_size > 1000 and (out / "msr_scenario.png").stat().st_size > 1000
     # 2024: TNAC 1,110 + 600 + 786 - 1,100 = 1,396 M > 1,096 M -> 24 % = 335.04 M
     assert "2024: auctioned 786,000,000 TNAC 1,396,000,000 intake 335,040,000" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--year", "-5"], "year: year -5 is out of range"),
+        (["--year", "2025", "--tnac", "-3"], "tnac: TNAC -3 is negative"),
+    ],
+)
+def test_msr_apply_refuses_an_impossible_year_or_tnac_before_touching_the_calendar(
+    tmp_path: Path, args: list[str], expected: str
+) -> None:
+    db = f"sqlite:///{tmp_path / 'm.db'}"
+    assert RUNNER.invoke(app, ["--db", db, "db", "upgrade"]).exit_code == 0
+    result = RUNNER.invoke(app, ["--db", db, "market", "msr", "apply", *args, "-j", "BY"])
+    assert result.exit_code == 2, result.output
+    assert expected in result.output

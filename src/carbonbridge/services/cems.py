@@ -6,6 +6,7 @@ import calendar
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -14,19 +15,27 @@ import polars as pl
 from carbonbridge.adapters import cems_duckdb
 from carbonbridge.adapters.cems_config import PARAMETERS, load_rule_set
 from carbonbridge.adapters.cems_store import LONG_SCHEMA, WriteStats, check_name, write_values
+from carbonbridge.adapters.tables import read_table, read_typed_rows
 from carbonbridge.domain.cems.annual import Corroboration, StackYear, corroborate
 from carbonbridge.domain.cems.partials import MonthPartial, stack_year_from_partials
 from carbonbridge.domain.cems.rules import RuleSet
-from carbonbridge.domain.errors import Problem, ValidationFailed
+from carbonbridge.domain.errors import NotFound, Problem, ValidationFailed
 
 IMPORT_COLUMNS = ("installation_id", "stack_id", "time", "parameter", "value")
 ENGINES = ("duckdb", "spark")
 
 
 def _read(path: Path) -> pl.DataFrame:
-    if path.suffix.lower() == ".parquet":
+    """A plant file as text columns: CSV through the project's table reader (which names the file
+    of a missing or malformed input), Parquet as written."""
+    if path.suffix.lower() != ".parquet":
+        return read_table(path)[0]
+    try:
         return pl.read_parquet(path)
-    return pl.read_csv(path, infer_schema=False)
+    except FileNotFoundError:
+        raise ValidationFailed([Problem("file not found", str(path))]) from None
+    except Exception as exc:  # polars reports a damaged Parquet file with several exception types
+        raise ValidationFailed([Problem(f"cannot read Parquet: {str(exc).splitlines()[0]}", str(path))]) from None
 
 
 def import_file(root: Path, path: Path, *, jurisdiction: str, resolution: str = "hourly",
@@ -142,6 +151,8 @@ def annual(root: Path | str, *, jurisdiction: str, year: int, engine: str = "duc
     if progress:
         progress(f"scanning the {jurisdiction} {year} data set on {engine}")
     partials, found = month_partials(root, rules, jurisdiction, year, engine, memory_limit, spark, with_findings)
+    if not partials:
+        raise NotFound(f"no CEMS values for {jurisdiction} {year} in the data set {root}")
     grouped: dict[tuple[str, str], list[MonthPartial]] = defaultdict(list)
     for p in partials:
         grouped[(p.installation_id, p.stack_id)].append(p)
@@ -158,9 +169,5 @@ def annual(root: Path | str, *, jurisdiction: str, year: int, engine: str = "duc
 
 def read_calculated(path: Path) -> dict[str, tuple[float, float]]:
     """CSV installation_id, co2_t, uncertainty (relative, e.g. 0.05) of the calculation-based figure."""
-    frame = pl.read_csv(path)
-    missing = [c for c in ("installation_id", "co2_t", "uncertainty") if c not in frame.columns]
-    if missing:
-        raise ValidationFailed([Problem(f"missing required column '{c}'", str(path), 1, None, c) for c in missing])
-    return {str(r["installation_id"]): (float(r["co2_t"]), float(r["uncertainty"]))
-            for r in frame.iter_rows(named=True)}
+    rows = read_typed_rows(path, {"installation_id": str, "co2_t": Decimal, "uncertainty": Decimal})
+    return {str(r["installation_id"]): (float(r["co2_t"]), float(r["uncertainty"])) for r in rows}  # type: ignore[arg-type]

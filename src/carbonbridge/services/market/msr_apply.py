@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from carbonbridge.adapters.db.uow import audit
 from carbonbridge.adapters.market_config import load_market_config
-from carbonbridge.domain.errors import IdempotencyConflict
+from carbonbridge.domain.errors import IdempotencyConflict, Problem, ValidationFailed
 from carbonbridge.domain.market.msr import MsrFigures, apply_to_calendar, figures
 from carbonbridge.services.market.msr import registry_tnac
 from carbonbridge.services.market.participants import auction_account, reserve_account
@@ -61,6 +61,13 @@ def apply_msr(
     scheduled auctions from `start` (1 September of `year` by default) for the policy's months.
     A repeat with the same request returns the first application; another request for the same
     jurisdiction and year is IdempotencyConflict."""
+    problems = []
+    if not 1 <= year <= 9998:
+        problems.append(Problem(f"year {year} is out of range", field="year", expected="integer in [1, 9998]"))
+    if tnac is not None and tnac < 0:
+        problems.append(Problem(f"TNAC {tnac} is negative", field="tnac", expected="integer >= 0"))
+    if problems:
+        raise ValidationFailed(problems)
     code = jurisdiction.upper()
     config = load_market_config(code)
     policy = config.msr
