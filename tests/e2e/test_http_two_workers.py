@@ -9,30 +9,21 @@ chain leaves them (the `add_verified_report` fixture), and everything after goes
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import httpx
 import pyotp
 import pytest
 
 from carbonbridge.client import ApiError, Client
+from serve_process import CLI, serving
 
-CLI = [sys.executable, "-m", "carbonbridge.entrypoints.cli.main"]
 PASSWORD = "a long enough password"
 pytestmark = pytest.mark.postgres
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Codes:
@@ -55,33 +46,9 @@ class Codes:
 
 @pytest.fixture
 def server(pg_url: str, tmp_path: Path) -> Iterator[str]:
-    port = _free_port()
-    log = (tmp_path / "server.log").open("w")
-    env = {**os.environ, "CARBONBRIDGE_RATE_LIMIT": "100000/minute"}
-    process = subprocess.Popen(
-        [*CLI, "--db", pg_url, "serve", "--workers", "2", "--port", str(port)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env=env,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(120):
-            try:
-                if httpx.get(f"{base}/api/v1/public/jurisdictions", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.5)
-        else:
-            raise AssertionError((tmp_path / "server.log").read_text())
+    with serving(pg_url, tmp_path, probe="/api/v1/public/jurisdictions") as base:
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
-        text = (tmp_path / "server.log").read_text()
-        assert text.count("Started server process") >= 2, text
-        assert PASSWORD not in text
+    assert PASSWORD not in (tmp_path / "server.log").read_text()
 
 
 def _cli(db: str, *args: str, stdin: str = "") -> str:

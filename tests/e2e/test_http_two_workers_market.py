@@ -9,32 +9,21 @@ CARBONBRIDGE_CONFIG) trades all day every day."""
 from __future__ import annotations
 
 import datetime as dt
-import os
-import socket
-import subprocess
-import sys
 import threading
-import time
 import tomllib
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from carbonbridge.client import Client
+from serve_process import serving
 
-CLI = [sys.executable, "-m", "carbonbridge.entrypoints.cli.main"]
 ROUNDS = 5
 pytestmark = pytest.mark.postgres
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _all_day_config(folder: Path) -> None:
@@ -75,31 +64,9 @@ def market(pg_url: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
     core.engine.dispose()
     config = tmp_path / "config"
     _all_day_config(config)
-    port = _free_port()
-    log = (tmp_path / "server.log").open("w")
-    env = {**os.environ, "CARBONBRIDGE_RATE_LIMIT": "100000/minute", "CARBONBRIDGE_CONFIG": str(config)}
-    process = subprocess.Popen(
-        [*CLI, "--db", pg_url, "serve", "--workers", "2", "--port", str(port)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env=env,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(120):
-            try:
-                if httpx.get(f"{base}/api/v1/market/instruments", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.5)
-        else:
-            raise AssertionError((tmp_path / "server.log").read_text())
+    env = {"CARBONBRIDGE_CONFIG": str(config)}
+    with serving(pg_url, tmp_path, probe="/api/v1/market/instruments", env=env) as base:
         yield {"base": base, "keys": keys, "unit": seeded.registry.unit_type, "people": seeded.participants}
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
-        assert (tmp_path / "server.log").read_text().count("Started server process") >= 2
 
 
 def _place(
