@@ -15,10 +15,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from carbonbridge.adapters.db.registry import sql
+from carbonbridge.adapters.db.registry.store import PICK_SQL, PLAN_SQL
 from carbonbridge.domain.errors import Conflict
 from carbonbridge.domain.registry.blocks import SerialBlock, take
-from carbonbridge.services import registry_sql as sql
-from carbonbridge.services.registry_store import PICK_SQL, PLAN_SQL
 
 UNIT = "BY-AL-2026"
 SOURCE = "BY-T001"
