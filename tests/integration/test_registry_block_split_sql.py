@@ -1,7 +1,7 @@
 """The block split of the PostgreSQL hot path agrees with the domain's rule.
 
 On PostgreSQL a transfer takes the source's free serial blocks inside its write statement
-(`registry_store.PICK_SQL` and `PLAN_SQL`); the rule itself is `domain.registry.blocks.take`. For
+(`adapters/db/registry/store.PICK_SQL` and `PLAN_SQL`); the rule itself is `domain.registry.blocks.take`. For
 random holdings (blocks of several accounts, some reserved, gaps between serials) and random
 quantities, the SQL must choose the same whole blocks and split the same block at the same serial,
 and must come up short exactly when `take` finds too few units.

@@ -388,7 +388,7 @@ EXAMPLES = {"memory": 150, "sqlite": 30, "postgresql": 15}
 
 
 def test_registry_services_agree_with_the_reference_model(world: Any, request: pytest.FixtureRequest) -> None:
-    RegistryMachine.make_world = world
+    RegistryMachine.make_world = staticmethod(world)
     backend = request.node.callspec.params["world"]
     run_state_machine_as_test(
         RegistryMachine,
