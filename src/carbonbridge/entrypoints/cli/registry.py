@@ -8,7 +8,6 @@ from typing import Annotated, Any
 
 import typer
 
-from carbonbridge.adapters.db.registry.ledger import SqlLedgers
 from carbonbridge.entrypoints.cli.common import echo_json as _echo
 from carbonbridge.entrypoints.cli.common import now as _now
 from carbonbridge.entrypoints.cli.common import sessions as _sessions
@@ -34,6 +33,7 @@ def _propose(
     by: str,
     **extra: Any,
 ) -> None:
+    from carbonbridge.adapters.db.registry.ledger import SqlLedgers
     from carbonbridge.domain.registry.commands import TransactionRequest
     from carbonbridge.domain.registry.model import TransactionType
     from carbonbridge.services.registry.transactions import propose
@@ -248,6 +248,7 @@ def reverse(ctx: typer.Context, transaction_id: str, by: By, key: Key) -> None:
 @app.command()
 def approve(ctx: typer.Context, transaction_id: str, by: By) -> None:
     """Approve a proposed transfer as a second representative."""
+    from carbonbridge.adapters.db.registry.ledger import SqlLedgers
     from carbonbridge.services.registry.workflow import approve as approve_
 
     with cli_errors():
@@ -257,6 +258,7 @@ def approve(ctx: typer.Context, transaction_id: str, by: By) -> None:
 @app.command()
 def cancel(ctx: typer.Context, transaction_id: str, by: By) -> None:
     """Cancel a pending transfer before its delay window ends; the units are free again."""
+    from carbonbridge.adapters.db.registry.ledger import SqlLedgers
     from carbonbridge.services.registry.workflow import cancel as cancel_
 
     with cli_errors():
@@ -266,6 +268,7 @@ def cancel(ctx: typer.Context, transaction_id: str, by: By) -> None:
 @app.command()
 def settle(ctx: typer.Context) -> None:
     """Complete delayed transfers whose window has ended."""
+    from carbonbridge.adapters.db.registry.ledger import SqlLedgers
     from carbonbridge.services.registry.workflow import settle_due
 
     with cli_errors():
