@@ -1,7 +1,7 @@
 """Benchmark of registry transfers through the HTTP API against the same transfers through the
 service layer directly, on PostgreSQL, in one run; and GET holdings latency through the API.
 
-Both paths run `registry_transactions.propose` with every rule on (see registry_transfers.py), on
+Both paths run `services.registry.transactions.propose` with every rule on (see registry_transfers.py), on
 the same seeded market (50 trading accounts, full trusted lists, approval only for untrusted
 destinations, so one command completes one transfer). The API path adds what a request costs:
 HTTP parsing (Uvicorn), bearer-token authentication against the database (an API key made for
@@ -67,7 +67,7 @@ def seed(url: str, clients: int) -> list[str]:
     from carbonbridge.domain.registry.policy import ApprovalRule, SecurityPolicy
     from carbonbridge.entrypoints.bootstrap import build_app
     from carbonbridge.services import auth
-    from carbonbridge.services.registry_accounts import add_representative
+    from carbonbridge.services.registry.accounts import add_representative
     from carbonbridge.services.registry_seed import seed_market
 
     app = build_app(url, upgrade=True)
@@ -93,12 +93,13 @@ def seed(url: str, clients: int) -> list[str]:
 
 
 def _direct(url: str, client: int, start_at: float, seconds: float, out: mp.Queue) -> None:  # type: ignore[type-arg]
+    from carbonbridge.adapters.db.registry.ledger import SqlLedgers
     from carbonbridge.domain.errors import RuleViolation
     from carbonbridge.domain.registry.commands import TransactionRequest
     from carbonbridge.domain.registry.model import TransactionType
     from carbonbridge.entrypoints.bootstrap import build_app, utcnow
-    from carbonbridge.services.registry_queries import holdings
-    from carbonbridge.services.registry_transactions import propose
+    from carbonbridge.services.registry.queries import holdings
+    from carbonbridge.services.registry.transactions import propose
 
     app = build_app(url, check=False)
     for account in _accounts()[:3]:  # connect before the clock starts, as the API clients do
@@ -120,7 +121,7 @@ def _direct(url: str, client: int, start_at: float, seconds: float, out: mp.Queu
         n += 1
         began = time.perf_counter()
         try:
-            propose(app.sessions, request, now=utcnow())
+            propose(SqlLedgers(app.sessions), request, now=utcnow())
             latencies.append(time.perf_counter() - began)
         except RuleViolation:
             pass

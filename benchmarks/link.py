@@ -70,12 +70,12 @@ def main() -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from carbonbridge.adapters.db.registry import sql
     from carbonbridge.demo.link_pair import LinkPair
     from carbonbridge.domain.registry.policy import ApprovalRule, SecurityPolicy
     from carbonbridge.entrypoints.bootstrap import build_app, utcnow
     from carbonbridge.services import link_transfers
-    from carbonbridge.services import registry_accounts as accounts
-    from carbonbridge.services import registry_sql as sql
+    from carbonbridge.services.registry import accounts
     from carbonbridge.services.registry_seed import SETUP_LEAD, seed_market
 
     def policy_for(code: str) -> SecurityPolicy:

@@ -1,6 +1,6 @@
 """Benchmark of registry transfers against pgbench's TPC-B-like script on the same PostgreSQL.
 
-A transfer here is `registry_transactions.propose` with every rule on: idempotency by client key,
+A transfer here is `services.registry.transactions.propose` with every rule on: idempotency by client key,
 representative authorisation and suspension counting, account states, unit eligibility, the
 per-transfer limit, the trusted-list check, row locks, serial-block split, double-entry postings,
 state events, the hash-chained transaction log entry and the audit record, all in one database
@@ -47,10 +47,12 @@ def policy_for(_: str) -> SecurityPolicy:
 
 
 def _client(url: str, client: int, start_at: float, seconds: float, counts: mp.Queue) -> None:  # type: ignore[type-arg]
+    from carbonbridge.adapters.db.registry.ledger import SqlLedgers
     from carbonbridge.entrypoints.bootstrap import build_app
-    from carbonbridge.services.registry_transactions import propose
+    from carbonbridge.services.registry.transactions import propose
 
     app = build_app(url, check=False)
+    ledgers = SqlLedgers(app.sessions)
     traders = [f"BY-T{i:03d}" for i in range(TRADERS)]
     rng, done, refused, n = random.Random(client), 0, 0, 0
     time.sleep(max(0.0, start_at - time.time()))
@@ -60,7 +62,7 @@ def _client(url: str, client: int, start_at: float, seconds: float, counts: mp.Q
                                      "BY-AL-2026", rng.randint(1, 100), f"{source}-rep-a")
         n += 1
         try:
-            propose(app.sessions, request, now=NOW, policy_for=policy_for)
+            propose(ledgers, request, now=NOW, policy_for=policy_for)
             done += 1
         except RuleViolation:
             refused += 1

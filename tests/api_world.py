@@ -23,7 +23,7 @@ from carbonbridge.domain.registry.model import AccountType, UnitKind
 from carbonbridge.entrypoints.http.app import create_app
 from carbonbridge.entrypoints.http.settings import Settings
 from carbonbridge.services import auth
-from carbonbridge.services import registry_accounts as accounts
+from carbonbridge.services.registry import accounts
 
 # Argon2id still, with cheap parameters: the suite hashes dozens of passwords on shared CPUs
 auth.use_password_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))

@@ -24,7 +24,7 @@ from carbonbridge.domain.link.protocol import LinkCode
 from carbonbridge.domain.registry.policy import ApprovalRule, SecurityPolicy
 from carbonbridge.entrypoints.bootstrap import App, build_app
 from carbonbridge.services import link_inbox, link_transfers
-from carbonbridge.services import registry_accounts as accounts
+from carbonbridge.services.registry import accounts
 from carbonbridge.services.registry_seed import SETUP_LEAD, Market, seed_market
 
 PARTNER = {"BY": "CN", "CN": "BY"}

@@ -11,9 +11,9 @@ from typing import Any
 from api_world import UNIT, World
 from carbonbridge.domain.market.book import OrderType, Side
 from carbonbridge.domain.registry.model import AccountType
-from carbonbridge.services import registry_accounts as accounts
 from carbonbridge.services.market import auctions, cash, order_entry
 from carbonbridge.services.market.participants import admit, open_market
+from carbonbridge.services.registry import accounts
 
 MARKET_OPEN = dt.datetime(2026, 3, 31, 7, 0, 7, tzinfo=dt.UTC)  # 10:00 in Minsk, a Tuesday: the BY session runs
 CN_TRADING = dt.datetime(2026, 3, 31, 2, 0, tzinfo=dt.UTC)  # 10:00 in Shanghai

@@ -13,14 +13,14 @@ import pytest
 from typer.testing import CliRunner
 
 from carbonbridge.adapters.db.models import InstallationRow
+from carbonbridge.adapters.db.registry.ledger import SqlLedgers
 from carbonbridge.adapters.db.uow import unit_of_work
 from carbonbridge.domain.registry.commands import TransactionRequest
 from carbonbridge.domain.registry.model import AccountType, TransactionType
 from carbonbridge.entrypoints import bootstrap as boot
 from carbonbridge.entrypoints.cli.main import app
-from carbonbridge.services import registry_accounts as accounts
-from carbonbridge.services import registry_queries as queries
-from carbonbridge.services.registry_transactions import propose
+from carbonbridge.services.registry import accounts, queries
+from carbonbridge.services.registry.transactions import propose
 
 runner = CliRunner()
 UTC = dt.UTC
@@ -96,7 +96,7 @@ def test_a_belarus_year_from_allocation_to_penalties(db: Any, tmp_path: Path, ad
         installation_id="BY-1",
         compliance_year=2025,
     )
-    propose(sessions, surrender, now=dt.datetime(2026, 9, 1, tzinfo=UTC))
+    propose(SqlLedgers(sessions), surrender, now=dt.datetime(2026, 9, 1, tzinfo=UTC))
     run(db, dt.datetime(2026, 9, 30, 12, tzinfo=UTC), "compliance", "assess", "BY", "2025", code=5)  # before deadline
     run(
         db, dt.datetime(2026, 10, 1, tzinfo=UTC), "compliance", "assess", "BY", "2025", "--reference-price", "x", code=2

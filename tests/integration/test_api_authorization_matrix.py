@@ -28,7 +28,7 @@ from api_world import (
 )
 from carbonbridge.domain.market.book import Side
 from carbonbridge.domain.registry.model import UnitKind
-from carbonbridge.services import registry_accounts as accounts
+from carbonbridge.services.registry import accounts
 from market_world import rest_order, seed_market_api
 
 ROLES = ("admin", "national", "operator", "trader", "verifier", "auditor", "public")

@@ -8,12 +8,12 @@ import datetime as dt
 import pytest
 
 from api_world import World, make_world
+from carbonbridge.adapters.db.registry.ledger import SqlLedgers
 from carbonbridge.domain.registry.commands import TransactionRequest
 from carbonbridge.domain.registry.model import TransactionState, TransactionType
-from carbonbridge.services import registry_accounts as accounts
-from carbonbridge.services import registry_queries as queries
-from carbonbridge.services.registry_transactions import propose
-from carbonbridge.services.registry_workflow import approve
+from carbonbridge.services.registry import accounts, queries
+from carbonbridge.services.registry.transactions import propose
+from carbonbridge.services.registry.workflow import approve
 
 
 @pytest.fixture
@@ -28,9 +28,9 @@ def _delayed(world: World, code: str, source: str, destination: str, reps: tuple
     sessions, now = world.core.sessions, world.clock.now
     unit = f"{code}-AL-2026"
     issued = TransactionRequest(f"i-{code}", TransactionType.ISSUANCE, None, source, unit, 10, reps[0])
-    assert propose(sessions, issued, now=now).state is TransactionState.COMPLETED
+    assert propose(SqlLedgers(sessions), issued, now=now).state is TransactionState.COMPLETED
     moved = TransactionRequest(f"t-{code}", TransactionType.TRANSFER, source, destination, unit, 4, reps[0])
-    done = approve(sessions, propose(sessions, moved, now=now).id, reps[1], now=now)
+    done = approve(SqlLedgers(sessions), propose(SqlLedgers(sessions), moved, now=now).id, reps[1], now=now)
     assert done.state is TransactionState.DELAYED and done.delay_until is not None
     return done.id
 

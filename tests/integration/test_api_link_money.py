@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from api_world import START, UNIT, World, fund, make_world
+from carbonbridge.adapters.db.registry.ledger import SqlLedgers
 from carbonbridge.client import ApiError
 from carbonbridge.domain.market.fx import OfficialRate
 from carbonbridge.domain.registry.commands import TransactionRequest
@@ -28,8 +29,8 @@ from carbonbridge.services.market.cross_border import CrossBorderTrade, settle
 from carbonbridge.services.market.joint_auctions import place_bid
 from carbonbridge.services.market.participants import admit, open_market
 from carbonbridge.services.market.seed import SeededMarket, seed_trading
+from carbonbridge.services.registry.transactions import issue
 from carbonbridge.services.registry_seed import SETUP_LEAD
-from carbonbridge.services.registry_transactions import issue
 
 AUCTION = "2026-04-02"  # a Thursday: the rate is fixed on Wednesday 1 April
 RATES = [
@@ -46,11 +47,12 @@ def worlds(tmp_path: Path) -> Iterator[tuple[World, Any, SeededMarket]]:
     national, unit = market.registry.national, market.registry.unit_type
     admin = market.registry.representatives(national)[0]
     request = TransactionRequest("more-cn", TransactionType.ISSUANCE, None, national, unit, 4_000, admin)
-    issue(cn.sessions, request, now=START - SETUP_LEAD)
+    issue(SqlLedgers(cn.sessions), request, now=START - SETUP_LEAD)
     by = build_app(by_url, upgrade=True)
     world = make_world(by, Settings(db_url=by_url, rate_limit_signin="1000/minute", joint_auction_partner_db=cn_url))
     fund(world)  # BY-NHA keeps 700 of 1 000; 1 000 more for the auction
-    issue(by.sessions, TransactionRequest("more-by", TransactionType.ISSUANCE, None, "BY-NHA", UNIT, 1_000, "admin-a"),
+    issue(SqlLedgers(by.sessions),
+          TransactionRequest("more-by", TransactionType.ISSUANCE, None, "BY-NHA", UNIT, 1_000, "admin-a"),
           now=START)  # fmt: skip
     open_market(by.sessions, "BY", now=START - SETUP_LEAD, national_account="BY-NHA")
     for account_id in ("BY-T1", "BY-T2"):

@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 
 from api_world import UNIT, World, fund, make_world
+from carbonbridge.adapters.db.registry.ledger import SqlLedgers
 from carbonbridge.client import ApiError
 from carbonbridge.services import link_delivery, link_transfers
-from carbonbridge.services import registry_workflow as workflow
+from carbonbridge.services.registry import workflow
 from carbonbridge.services.registry_seed import SETUP_LEAD
 
 
@@ -44,7 +45,7 @@ def test_a_signed_send_is_proposed_once_and_queued_after_approval_and_delay(worl
     assert approved["state"] == "delayed"  # the link account is not on BY-T1's trusted list
     assert link_delivery.pending_messages(world.core.sessions) == 0
     due = world.clock.now + SETUP_LEAD
-    settled = workflow.settle_due(world.core.sessions, now=due)
+    settled = workflow.settle_due(SqlLedgers(world.core.sessions), now=due)
     assert [(v.id, v.state.value) for v in settled] == [(sent["id"], "checked")]
     assert link_delivery.pending_messages(world.core.sessions) == 1
     status = world.as_user("admin").get(f"/link/BY/transfers/{sent['id']}")

@@ -14,18 +14,18 @@ import pytest
 from sqlalchemy import func, select
 
 from carbonbridge.adapters.db.models import InstallationRow
+from carbonbridge.adapters.db.registry.ledger import SqlLedgers
 from carbonbridge.adapters.db.uow import unit_of_work
 from carbonbridge.domain.errors import IdempotencyConflict, RuleViolation, ValidationFailed
 from carbonbridge.domain.registry.commands import TransactionRequest
 from carbonbridge.domain.registry.model import AccountState, AccountType, TransactionState, TransactionType, UnitKind
 from carbonbridge.services import allocation_posting as posting
 from carbonbridge.services import compliance
-from carbonbridge.services import registry_accounts as accounts
-from carbonbridge.services import registry_queries as queries
 from carbonbridge.services.allocation import EX_ANTE, TRUE_UP
-from carbonbridge.services.registry_log import verify_log
-from carbonbridge.services.registry_transactions import propose
-from carbonbridge.services.registry_workflow import approve, settle_due
+from carbonbridge.services.registry import accounts, queries
+from carbonbridge.services.registry.log import verify_log
+from carbonbridge.services.registry.transactions import propose
+from carbonbridge.services.registry.workflow import approve, settle_due
 
 UTC = dt.UTC
 SETUP = dt.datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
@@ -50,13 +50,13 @@ def move(app: Any, key: str, source: str, destination: str, unit: str, quantity:
     """A transfer with four eyes and the delay window, settled when the window ends."""
     rep_a, rep_b = (ADMIN, ADMIN_B) if source == "CN-NHA" else (f"{source}-rep-a", f"{source}-rep-b")
     result = propose(
-        app.sessions,
+        SqlLedgers(app.sessions),
         TransactionRequest(key, TransactionType.TRANSFER, source, destination, unit, quantity, rep_a),
         now=at,
     )
-    result = approve(app.sessions, result.id, rep_b, now=at)
+    result = approve(SqlLedgers(app.sessions), result.id, rep_b, now=at)
     assert result.delay_until is not None
-    settle_due(app.sessions, now=result.delay_until)
+    settle_due(SqlLedgers(app.sessions), now=result.delay_until)
     assert queries.transaction(app.sessions, result.id).state is TransactionState.COMPLETED
 
 
@@ -72,7 +72,7 @@ def surrender(app: Any, key: str, inst: str, unit: str, quantity: int, at: dt.da
         installation_id=inst,
         compliance_year=2025,
     )
-    assert propose(app.sessions, request, now=at).state is TransactionState.COMPLETED
+    assert propose(SqlLedgers(app.sessions), request, now=at).state is TransactionState.COMPLETED
 
 
 @pytest.fixture
@@ -152,7 +152,7 @@ def test_a_compliance_year_gives_the_configured_statuses_penalties_and_deduction
     move(app, "b-to-a", "CN-B", "CN-A", unit, 100_000, dt.datetime(2025, 6, 2, 9, tzinfo=UTC))
     accounts.create_unit_type(app.sessions, "CN", UnitKind.OFFSET, 2020, 1_000_000, now=SETUP, origin="CCER")
     propose(
-        app.sessions,
+        SqlLedgers(app.sessions),
         TransactionRequest("ccer-issue", TransactionType.ISSUANCE, None, "CN-NHA", "CN-OF-2020-CCER", 80_000, ADMIN),
         now=SETUP,
     )

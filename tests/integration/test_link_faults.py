@@ -22,14 +22,14 @@ from typing import Any
 
 import pytest
 
+from carbonbridge.adapters.db.registry import sql
 from carbonbridge.domain.errors import RuleViolation
 from carbonbridge.domain.link.agreement import link_account_id
 from carbonbridge.domain.link.reconcile import ReconciliationStatus
 from carbonbridge.entrypoints.bootstrap import App, build_app
 from carbonbridge.services import link_delivery, link_inbox, link_reconcile, link_transfers
-from carbonbridge.services import registry_queries as queries
-from carbonbridge.services import registry_sql as sql
 from carbonbridge.services.link_config import load_agreement
+from carbonbridge.services.registry import queries
 from link_world import (
     PARTNER,
     START,

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from carbonbridge.adapters.db.registry import sql
 from carbonbridge.domain.link.messages import Envelope, MessageKind, sign
 from carbonbridge.domain.link.protocol import LinkCode
 from carbonbridge.services import link_delivery, link_inbox, link_transfers
-from carbonbridge.services import registry_sql as sql
 from carbonbridge.services.link_config import signing_key
 from link_world import START, build_templates, copy_templates, policy_for
 

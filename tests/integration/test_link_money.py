@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
+from carbonbridge.adapters.db.registry.ledger import SqlLedgers
 from carbonbridge.adapters.link_money import read_nbrb_file
 from carbonbridge.domain.errors import Conflict, RuleViolation
 from carbonbridge.domain.market.auction import AuctionStatus
@@ -23,14 +24,14 @@ from carbonbridge.domain.registry.commands import TransactionRequest
 from carbonbridge.domain.registry.model import TransactionType
 from carbonbridge.entrypoints.bootstrap import App, build_app
 from carbonbridge.services import link_delivery, link_inbox, link_transfers
-from carbonbridge.services import registry_queries as queries
 from carbonbridge.services.market import cash, fx_rates, joint_auctions
 from carbonbridge.services.market.check import check as market_check
 from carbonbridge.services.market.participants import auction_account
 from carbonbridge.services.market.seed import SeededMarket, seed_trading
-from carbonbridge.services.registry_accounts import change_trusted
+from carbonbridge.services.registry import queries
+from carbonbridge.services.registry.accounts import change_trusted
+from carbonbridge.services.registry.transactions import issue
 from carbonbridge.services.registry_seed import SETUP_LEAD
-from carbonbridge.services.registry_transactions import issue
 from link_world import ACKED, registry_urls
 
 START = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
@@ -65,7 +66,7 @@ def _world(urls: dict[str, str]) -> Iterator[World]:
         unit = markets[code].registry.unit_type
         admin = markets[code].registry.representatives(national)[0]
         request = TransactionRequest(f"more-{unit}", TransactionType.ISSUANCE, None, national, unit, 4_000, admin)
-        issue(app.sessions, request, now=START - SETUP_LEAD)
+        issue(SqlLedgers(app.sessions), request, now=START - SETUP_LEAD)
         apps[code] = app
     yield apps, markets
     for app in apps.values():
@@ -343,7 +344,7 @@ def auctions_of(app: App) -> list[Any]:
 
 def test_a_cross_border_delivery_the_winners_registry_refuses_is_refunded_once(world: World, tmp_path: Path) -> None:
     from carbonbridge.domain.registry.model import AccountState
-    from carbonbridge.services.registry_accounts import set_account_state
+    from carbonbridge.services.registry.accounts import set_account_state
 
     apps, markets = world
     sides, units, national = _joint_world(world, tmp_path)
@@ -397,7 +398,7 @@ def test_a_cross_border_trade_the_buyers_registry_refuses_releases_the_buyers_ho
 ) -> None:
     from carbonbridge.domain.registry.model import AccountState
     from carbonbridge.services.market.cross_border import CrossBorderTrade, settle
-    from carbonbridge.services.registry_accounts import set_account_state
+    from carbonbridge.services.registry.accounts import set_account_state
 
     apps, markets = world
     sides, _, _ = _joint_world(world, tmp_path)

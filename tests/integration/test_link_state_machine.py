@@ -19,11 +19,11 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
+from carbonbridge.adapters.db.registry import sql
 from carbonbridge.domain.errors import RuleViolation
 from carbonbridge.domain.link.reconcile import ReconciliationStatus
 from carbonbridge.services import link_delivery, link_reconcile, link_transfers
-from carbonbridge.services import registry_queries as queries
-from carbonbridge.services import registry_sql as sql
+from carbonbridge.services.registry import queries
 from link_world import PARTNER, Network, build_templates, copy_templates, policy_for
 
 _TEMPLATES: dict[str, Any] = {}

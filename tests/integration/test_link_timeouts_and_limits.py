@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 
 from carbonbridge.adapters.db.models import InstallationRow
+from carbonbridge.adapters.db.registry import sql
+from carbonbridge.adapters.db.registry.ledger import SqlLedgers
 from carbonbridge.adapters.db.uow import unit_of_work
 from carbonbridge.domain.errors import RuleViolation
 from carbonbridge.domain.link.reconcile import ReconciliationStatus
@@ -22,13 +24,10 @@ from carbonbridge.domain.registry.model import AccountType, TransactionState, Tr
 from carbonbridge.domain.registry.policy import ApprovalRule
 from carbonbridge.entrypoints.bootstrap import App
 from carbonbridge.services import link_delivery, link_inbox, link_reconcile, link_transfers
-from carbonbridge.services import registry_accounts as accounts
-from carbonbridge.services import registry_queries as queries
-from carbonbridge.services import registry_sql as sql
-from carbonbridge.services import registry_workflow as workflow
-from carbonbridge.services.registry_compliance import enter_verified_emissions
+from carbonbridge.services.registry import accounts, queries, workflow
+from carbonbridge.services.registry.compliance import enter_verified_emissions
+from carbonbridge.services.registry.transactions import propose
 from carbonbridge.services.registry_seed import Market
-from carbonbridge.services.registry_transactions import propose
 from link_world import ACKED, START, agreement_with, policy_for, registry_urls, seed_registries
 
 KINDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
@@ -174,15 +173,16 @@ def test_a_transfer_approved_during_a_pending_reconciliation_waits_for_the_gate(
     )  # fmt: skip
     assert view.state is TransactionState.PROPOSED  # proposed before the reconciliation: not gated
     before = link_reconcile.start(apps["BY"].sessions, "BY", now=START)
-    waiting = workflow.approve(apps["BY"].sessions, view.id, rep_b, now=START, policy_for=lambda _j: always)
+    waiting = workflow.approve(SqlLedgers(apps["BY"].sessions), view.id, rep_b, now=START, policy_for=lambda _j: always)
     assert waiting.state is TransactionState.DELAYED  # approved, but not sent while the run is pending
-    assert workflow.settle_due(apps["BY"].sessions, now=START, only=TransactionType.LINK_TRANSFER)[0].state is (
+    by = SqlLedgers(apps["BY"].sessions)
+    assert workflow.settle_due(by, now=START, only=TransactionType.LINK_TRANSFER)[0].state is (
         TransactionState.DELAYED
     )
     assert link_delivery.pending_messages(apps["BY"].sessions) == 0
     assert _free(apps["BY"], trader, "BY-AL-2026") == 493  # still reserved
     link_reconcile.abort(apps["BY"].sessions, "BY", before, "test", now=START)
-    sent = workflow.settle_due(apps["BY"].sessions, now=START, only=TransactionType.LINK_TRANSFER)
+    sent = workflow.settle_due(SqlLedgers(apps["BY"].sessions), now=START, only=TransactionType.LINK_TRANSFER)
     assert [v.state for v in sent] == [TransactionState.CHECKED]
     assert link_delivery.pending_messages(apps["BY"].sessions) == 1
     _pump(world, START)
@@ -216,7 +216,7 @@ def test_foreign_units_in_a_surrender_stay_within_the_agreed_share(
             installation_id="BY-INST-9", compliance_year=2026,
         )  # fmt: skip
         try:
-            return propose(by, request, now=START, policy_for=policy_for).state.value
+            return propose(SqlLedgers(by), request, now=START, policy_for=policy_for).state.value
         except RuleViolation as exc:
             return str(exc.code)
 

@@ -9,13 +9,14 @@ import datetime as dt
 
 import pytest
 
+from carbonbridge.adapters.db.registry.ledger import SqlLedgers
 from carbonbridge.domain.errors import RuleViolation
 from carbonbridge.domain.market.auction import AuctionCode, AuctionStatus
-from carbonbridge.services import registry_queries
 from carbonbridge.services.market import auctions, cash
 from carbonbridge.services.market.check import check
 from carbonbridge.services.market.participants import auction_account
 from carbonbridge.services.market.seed import seed_trading
+from carbonbridge.services.registry import queries as registry_queries
 
 NOW = dt.datetime(2026, 3, 3, 9, 0, tzinfo=dt.UTC)
 
@@ -32,10 +33,10 @@ def test_auctions_clear_settle_and_carry_a_cancelled_volume_over(app) -> None:
     assert left_in_national == 0
     from carbonbridge.domain.registry.commands import TransactionRequest
     from carbonbridge.domain.registry.model import TransactionType
-    from carbonbridge.services.registry_transactions import issue
+    from carbonbridge.services.registry.transactions import issue
 
     issue(
-        app.sessions,
+        SqlLedgers(app.sessions),
         TransactionRequest("extra", TransactionType.ISSUANCE, None, national, unit, 10_250, f"{national}-rep-a"),
         now=NOW,
     )

@@ -99,9 +99,9 @@ def test_orders_another_worker_added_keep_their_time_priority(sqlite_url: str) -
 
 def test_recover_expires_http_orders_for_the_cached_books_and_keeps_other_instruments_holds(sqlite_url: str) -> None:
     from carbonbridge.domain.registry.model import UnitKind
-    from carbonbridge.services import registry_accounts
     from carbonbridge.services.market.cash import accounts as cash_accounts
     from carbonbridge.services.market.exchange import recover
+    from carbonbridge.services.registry import accounts as registry_accounts
 
     app = build_app(sqlite_url, upgrade=True)
     seeded = seed_trading(app.sessions, now=NOW, traders=2, units_each=1_000)

@@ -22,7 +22,7 @@ from sqlalchemy import text
 from carbonbridge.services.market.check import check
 from carbonbridge.services.market.exchange import recover
 from carbonbridge.services.market.seed import seed_trading
-from carbonbridge.services.registry_log import verify_log
+from carbonbridge.services.registry.log import verify_log
 
 ROUNDS = int(os.environ.get("CARBONBRIDGE_MARKET_CRASH_ROUNDS", "8"))
 SEED = int(os.environ.get("CARBONBRIDGE_MARKET_CRASH_SEED", "1212"))

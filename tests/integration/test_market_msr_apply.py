@@ -9,16 +9,17 @@ import datetime as dt
 import pytest
 from sqlalchemy import text
 
+from carbonbridge.adapters.db.registry.ledger import SqlLedgers
 from carbonbridge.domain.errors import IdempotencyConflict
 from carbonbridge.domain.registry.commands import TransactionRequest
 from carbonbridge.domain.registry.model import TransactionType
-from carbonbridge.services import registry_queries
 from carbonbridge.services.market import auctions
 from carbonbridge.services.market.check import check
 from carbonbridge.services.market.msr_apply import apply_msr
 from carbonbridge.services.market.participants import auction_account, reserve_account
 from carbonbridge.services.market.seed import seed_trading
-from carbonbridge.services.registry_transactions import issue
+from carbonbridge.services.registry import queries as registry_queries
+from carbonbridge.services.registry.transactions import issue
 
 NOW = dt.datetime(2026, 3, 3, 9, 0, tzinfo=dt.UTC)
 DATES = [(2026, 9, 10), (2026, 9, 24), (2026, 11, 10), (2027, 1, 10), (2027, 6, 10), (2027, 8, 20), (2027, 9, 10)]
@@ -32,7 +33,7 @@ def test_the_intake_leaves_the_next_twelve_months_of_auctions_once(app) -> None:
     seeded = seed_trading(app.sessions, now=NOW, jurisdiction="BY", traders=3)  # cap 60,000, 30,000 issued
     unit, national = seeded.registry.unit_type, seeded.registry.national
     request = TransactionRequest("extra", TransactionType.ISSUANCE, None, national, unit, 28_000, f"{national}-rep-a")
-    issue(app.sessions, request, now=NOW)
+    issue(SqlLedgers(app.sessions), request, now=NOW)
     dates = [dt.date(*d) for d in DATES]
     auctions.schedule(app.sessions, "BY", unit, national, dates, 28_000, now=NOW, seed=lambda n: f"s{n}")
 

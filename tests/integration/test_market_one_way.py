@@ -9,11 +9,11 @@ import pytest
 
 from carbonbridge.domain.errors import RuleViolation
 from carbonbridge.domain.market.auction import OneWayBid
-from carbonbridge.services import registry_queries
 from carbonbridge.services.market import cash
 from carbonbridge.services.market.check import check
 from carbonbridge.services.market.one_way import sell_one_way
 from carbonbridge.services.market.seed import seed_trading
+from carbonbridge.services.registry import queries as registry_queries
 
 NOW = dt.datetime(2026, 3, 3, 6, 0, tzinfo=dt.UTC)
 

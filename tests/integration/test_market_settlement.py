@@ -13,12 +13,13 @@ from sqlalchemy import text
 from carbonbridge.domain.errors import IdempotencyConflict, RuleViolation
 from carbonbridge.domain.market.book import OrderType, Side
 from carbonbridge.domain.registry.model import AccountState
-from carbonbridge.services import registry_accounts, registry_queries
 from carbonbridge.services.market import cash
 from carbonbridge.services.market.check import check
 from carbonbridge.services.market.exchange import TradingDay
 from carbonbridge.services.market.seed import seed_trading
 from carbonbridge.services.market.settlement import settle
+from carbonbridge.services.registry import accounts as registry_accounts
+from carbonbridge.services.registry import queries as registry_queries
 
 NOW = dt.datetime(2026, 3, 3, 2, 0, tzinfo=dt.UTC)  # 10:00 in Shanghai, a Tuesday
 

@@ -11,16 +11,17 @@ import threading
 import pytest
 from sqlalchemy import text
 
+from carbonbridge.adapters.db.registry.ledger import SqlLedgers
 from carbonbridge.domain.errors import RuleViolation
 from carbonbridge.domain.market.book import OrderType, Side
 from carbonbridge.domain.registry.commands import TransactionRequest
 from carbonbridge.domain.registry.model import ResponseCode, TransactionType
 from carbonbridge.entrypoints.bootstrap import build_app
-from carbonbridge.services import registry_queries
 from carbonbridge.services.market.check import check
 from carbonbridge.services.market.exchange import TradingDay
 from carbonbridge.services.market.seed import SeededMarket, seed_trading
-from carbonbridge.services.registry_transactions import propose
+from carbonbridge.services.registry import queries as registry_queries
+from carbonbridge.services.registry.transactions import propose
 
 NOW = dt.datetime(2026, 3, 3, 2, 0, tzinfo=dt.UTC)  # 10:00 in Shanghai, a Tuesday
 
@@ -35,7 +36,7 @@ def _transfer(sessions, seeded: SeededMarket, source: int, destination: int, qua
     request = TransactionRequest(
         key, TransactionType.TRANSFER, traders[source], traders[destination], seeded.registry.unit_type, quantity, rep
     )
-    propose(sessions, request, now=NOW)
+    propose(SqlLedgers(sessions), request, now=NOW)
 
 
 def test_a_registry_transfer_cannot_take_units_held_for_an_open_sell_order(app) -> None:

@@ -1,7 +1,7 @@
 """The block split of the PostgreSQL hot path agrees with the domain's rule.
 
 On PostgreSQL a transfer takes the source's free serial blocks inside its write statement
-(`registry_store.PICK_SQL` and `PLAN_SQL`); the rule itself is `domain.registry.blocks.take`. For
+(`adapters/db/registry/store.PICK_SQL` and `PLAN_SQL`); the rule itself is `domain.registry.blocks.take`. For
 random holdings (blocks of several accounts, some reserved, gaps between serials) and random
 quantities, the SQL must choose the same whole blocks and split the same block at the same serial,
 and must come up short exactly when `take` finds too few units.
@@ -15,10 +15,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from carbonbridge.adapters.db.registry import sql
+from carbonbridge.adapters.db.registry.store import PICK_SQL, PLAN_SQL
 from carbonbridge.domain.errors import Conflict
 from carbonbridge.domain.registry.blocks import SerialBlock, take
-from carbonbridge.services import registry_sql as sql
-from carbonbridge.services.registry_store import PICK_SQL, PLAN_SQL
 
 UNIT = "BY-AL-2026"
 SOURCE = "BY-T001"

@@ -19,16 +19,17 @@ import pytest
 from sqlalchemy import text
 
 from carbonbridge.adapters.db.engine import make_engine, session_factory
+from carbonbridge.adapters.db.registry.ledger import SqlLedgers
 from carbonbridge.domain.errors import RuleViolation
 from carbonbridge.domain.registry.commands import TransactionRequest
 from carbonbridge.domain.registry.model import AccountState, TransactionType
 from carbonbridge.domain.registry.policy import ApprovalRule, SecurityPolicy
 from carbonbridge.entrypoints.bootstrap import build_app
-from carbonbridge.services.registry_accounts import set_account_state
-from carbonbridge.services.registry_log import verify_log
-from carbonbridge.services.registry_queries import check
+from carbonbridge.services.registry.accounts import set_account_state
+from carbonbridge.services.registry.log import verify_log
+from carbonbridge.services.registry.queries import check
+from carbonbridge.services.registry.transactions import propose
 from carbonbridge.services.registry_seed import Market, seed_market
-from carbonbridge.services.registry_transactions import propose
 
 # A million units per account, as in a real registry: with few units, 64,000 transfers would cut the
 # serial blocks down to one or two units each and every transfer would move dozens of blocks.
@@ -73,7 +74,7 @@ def _client(sessions: Any, market: Market, thread: int, outcomes: list[tuple[str
             request, invalid = _request(rng, market, f"t{thread}-{n}", market.traders[-1])
             sent.append(request)
         try:
-            result: Any = propose(sessions, request, now=market_now, policy_for=policy_for).state.value
+            result: Any = propose(SqlLedgers(sessions), request, now=market_now, policy_for=policy_for).state.value
         except RuleViolation as exc:
             result = exc.code
         outcomes.append((request.client_key, result, invalid))

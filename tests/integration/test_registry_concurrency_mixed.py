@@ -22,17 +22,18 @@ import pytest
 from sqlalchemy import text
 
 from carbonbridge.adapters.db.engine import make_engine, session_factory
+from carbonbridge.adapters.db.registry.ledger import SqlLedgers
 from carbonbridge.domain.errors import Conflict, RuleViolation
 from carbonbridge.domain.registry.commands import TransactionRequest
 from carbonbridge.domain.registry.model import ResponseCode, TransactionType
 from carbonbridge.domain.registry.policy import ApprovalRule, SecurityPolicy
 from carbonbridge.entrypoints.bootstrap import build_app
-from carbonbridge.services import registry_accounts as accounts
-from carbonbridge.services.registry_log import verify_log
-from carbonbridge.services.registry_queries import check
+from carbonbridge.services.registry import accounts
+from carbonbridge.services.registry.log import verify_log
+from carbonbridge.services.registry.queries import check
+from carbonbridge.services.registry.transactions import propose
+from carbonbridge.services.registry.workflow import approve, cancel, settle_due
 from carbonbridge.services.registry_seed import Market, seed_market
-from carbonbridge.services.registry_transactions import propose
-from carbonbridge.services.registry_workflow import approve, cancel, settle_due
 
 THREADS, OPERATIONS, ACCOUNTS, UNITS_EACH = 16, 150, 6, 1500
 SEED = int(os.environ.get("CARBONBRIDGE_STRESS_SEED", "20261201"))
@@ -79,15 +80,15 @@ def _operation(clients: Clients, rng: random.Random, thread: int, n: int) -> Any
             transaction_id, owner = rng.choice(clients.pending)
         first, second = market.representatives(owner)
         if kind == "approve":
-            return approve(sessions, transaction_id, rng.choice([second, second, first]), now=NOW,
+            return approve(SqlLedgers(sessions), transaction_id, rng.choice([second, second, first]), now=NOW,
                            policy_for=policy_for)
-        return cancel(sessions, transaction_id, rng.choice([first, second]), now=NOW)
+        return cancel(SqlLedgers(sessions), transaction_id, rng.choice([first, second]), now=NOW)
     if kind == "settle":
-        return settle_due(sessions, now=LATER, limit=50, policy_for=policy_for)
+        return settle_due(SqlLedgers(sessions), now=LATER, limit=50, policy_for=policy_for)
     if kind == "repeat" and clients.sent:
         with clients.lock:
             request = rng.choice(clients.sent)
-        return propose(sessions, request, now=NOW, policy_for=policy_for)
+        return propose(SqlLedgers(sessions), request, now=NOW, policy_for=policy_for)
     destination = clients.untrusted(source) if kind == "pending" else clients.trusted(rng, source)
     quantity, rep = rng.randint(1, 60), rep_a
     if kind == "invalid":
@@ -96,7 +97,7 @@ def _operation(clients: Clients, rng: random.Random, thread: int, n: int) -> Any
     request = TransactionRequest(key, TransactionType.TRANSFER, source, destination, market.unit_type, quantity, rep)
     with clients.lock:
         clients.sent.append(request)
-    result = propose(sessions, request, now=NOW, policy_for=policy_for)
+    result = propose(SqlLedgers(sessions), request, now=NOW, policy_for=policy_for)
     if result.state.value == "proposed":
         with clients.lock:
             clients.pending.append((result.id, source))

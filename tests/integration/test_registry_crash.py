@@ -17,8 +17,8 @@ from typing import Any
 from sqlalchemy import text
 
 from carbonbridge.domain.registry.policy import ApprovalRule, SecurityPolicy
-from carbonbridge.services.registry_log import verify_log
-from carbonbridge.services.registry_queries import check
+from carbonbridge.services.registry.log import verify_log
+from carbonbridge.services.registry.queries import check
 from carbonbridge.services.registry_seed import seed_market
 
 ROUNDS = int(os.environ.get("CARBONBRIDGE_CRASH_ROUNDS", "12"))
@@ -30,8 +30,9 @@ CHILD = textwrap.dedent(
     from carbonbridge.domain.registry.commands import TransactionRequest
     from carbonbridge.domain.registry.model import TransactionType
     from carbonbridge.domain.registry.policy import ApprovalRule, SecurityPolicy
+    from carbonbridge.adapters.db.registry.ledger import SqlLedgers
     from carbonbridge.entrypoints.bootstrap import build_app
-    from carbonbridge.services.registry_transactions import propose
+    from carbonbridge.services.registry.transactions import propose
 
     url, ack_path, round_ = sys.argv[1], sys.argv[2], int(sys.argv[3])
     policy = SecurityPolicy(approval=ApprovalRule.UNTRUSTED)
@@ -46,7 +47,7 @@ CHILD = textwrap.dedent(
             key = f"r{round_}-{n}"
             request = TransactionRequest(key, TransactionType.TRANSFER, source, destination, "BY-AL-2026",
                                          rng.randint(1, 20), source + "-rep-a")
-            propose(app.sessions, request, now=now, policy_for=lambda _: policy)
+            propose(SqlLedgers(app.sessions), request, now=now, policy_for=lambda _: policy)
             acks.write(key + "\\n")  # acknowledged only after the commit returned
             acks.flush()
             os.fsync(acks.fileno())

@@ -9,19 +9,18 @@ import pytest
 from sqlalchemy import text
 
 from carbonbridge.adapters.db.models import EmissionReportRow, InstallationRow, VerificationRow
+from carbonbridge.adapters.db.registry.ledger import SqlLedgers
 from carbonbridge.adapters.db.uow import unit_of_work
 from carbonbridge.domain.errors import Conflict, IdempotencyConflict, RuleViolation
 from carbonbridge.domain.registry.commands import TransactionRequest
 from carbonbridge.domain.registry.compliance import ComplianceStatus
 from carbonbridge.domain.registry.model import AccountState, AccountType, TransactionState, TransactionType
 from carbonbridge.domain.registry.policy import ApprovalRule, SecurityPolicy
-from carbonbridge.services import registry_accounts as accounts
-from carbonbridge.services import registry_compliance as compliance
-from carbonbridge.services import registry_queries as queries
-from carbonbridge.services.registry_log import verify_log
+from carbonbridge.services.registry import accounts, compliance, queries
+from carbonbridge.services.registry.log import verify_log
+from carbonbridge.services.registry.transactions import propose
+from carbonbridge.services.registry.workflow import approve, cancel, settle_due
 from carbonbridge.services.registry_seed import Market, seed_market
-from carbonbridge.services.registry_transactions import propose
-from carbonbridge.services.registry_workflow import approve, cancel, settle_due
 
 S = TransactionState
 FOUR_EYES = SecurityPolicy(transfer_limit_units=5000)
@@ -46,7 +45,7 @@ def transfer(app: Any, market: Market, key: str, source: int, destination: int, 
     src, dst = market.traders[source], market.traders[destination]
     request = TransactionRequest(key, TransactionType.TRANSFER, src, dst, market.unit_type, quantity,
                                  market.representatives(src)[rep])
-    return propose(app.sessions, request, now=now, policy_for=policy)
+    return propose(SqlLedgers(app.sessions), request, now=now, policy_for=policy)
 
 
 def held(app: Any, account_id: str) -> tuple[int, int]:
@@ -66,9 +65,9 @@ def test_issuance_never_exceeds_the_cap_and_a_refusal_is_recorded(app: Any, mark
     request = TransactionRequest("too-many", TransactionType.ISSUANCE, None, market.national, market.unit_type,
                                  5000, admin)
     with pytest.raises(RuleViolation, match="R09_CAP_EXCEEDED"):
-        propose(app.sessions, request, now=now)
+        propose(SqlLedgers(app.sessions), request, now=now)
     with pytest.raises(RuleViolation, match="R09_CAP_EXCEEDED"):  # the repeat gives the first answer
-        propose(app.sessions, request, now=now)
+        propose(SqlLedgers(app.sessions), request, now=now)
     assert queries.check(app.sessions).issued[market.unit_type] == 4000
     assert_ledger_sound(app)
 
@@ -76,7 +75,7 @@ def test_issuance_never_exceeds_the_cap_and_a_refusal_is_recorded(app: Any, mark
 def test_a_partial_transfer_splits_a_serial_block_and_history_traces_each_unit(
     app: Any, market: Market, now: dt.datetime
 ) -> None:
-    first = approve(app.sessions, transfer(app, market, "t1", 0, 1, 300, now).id,
+    first = approve(SqlLedgers(app.sessions), transfer(app, market, "t1", 0, 1, 300, now).id,
                     market.representatives(market.traders[0])[1], now=now, policy_for=four_eyes)
     assert first.state is S.COMPLETED
     source_blocks = queries.holdings(app.sessions, market.traders[0])[0].blocks
@@ -109,12 +108,13 @@ def test_initiator_cannot_approve_and_a_second_representative_completes(
     assert held(app, market.traders[0]) == (1000, 100)
     rep_a, rep_b = market.representatives(market.traders[0])
     with pytest.raises(RuleViolation, match="R08_SELF_APPROVAL"):
-        approve(app.sessions, proposed.id, rep_a, now=now, policy_for=four_eyes)
+        approve(SqlLedgers(app.sessions), proposed.id, rep_a, now=now, policy_for=four_eyes)
     with pytest.raises(RuleViolation, match="R06"):
-        approve(app.sessions, proposed.id, market.representatives(market.traders[1])[1], now=now, policy_for=four_eyes)
-    done = approve(app.sessions, proposed.id, rep_b, now=now, policy_for=four_eyes)
+        other = market.representatives(market.traders[1])[1]
+        approve(SqlLedgers(app.sessions), proposed.id, other, now=now, policy_for=four_eyes)
+    done = approve(SqlLedgers(app.sessions), proposed.id, rep_b, now=now, policy_for=four_eyes)
     assert (done.state, done.approver) == (S.COMPLETED, rep_b)
-    assert approve(app.sessions, proposed.id, rep_b, now=now, policy_for=four_eyes) == done
+    assert approve(SqlLedgers(app.sessions), proposed.id, rep_b, now=now, policy_for=four_eyes) == done
     assert held(app, market.traders[0]) == (900, 0)
     assert_ledger_sound(app)
     with app.engine.connect() as connection:  # one state event per command, listing its states in order
@@ -131,13 +131,13 @@ def test_transfer_to_an_untrusted_account_waits_until_noon_of_the_next_working_d
 ) -> None:
     accounts.change_trusted(app.sessions, market.traders[0], market.traders[1], add=False, now=now, actor="t")
     delayed = transfer(app, market, "untrusted", 0, 1, 50, now, policy=untrusted_four_eyes)
-    delayed = approve(app.sessions, delayed.id, market.representatives(market.traders[0])[1], now=now,
+    delayed = approve(SqlLedgers(app.sessions), delayed.id, market.representatives(market.traders[0])[1], now=now,
                       policy_for=untrusted_four_eyes)
     assert delayed.state is S.DELAYED
     assert delayed.delay_until == dt.datetime(2026, 4, 1, 9, 0, tzinfo=dt.UTC)  # noon in Minsk
-    assert settle_due(app.sessions, now=delayed.delay_until - dt.timedelta(seconds=1)) == []
+    assert settle_due(SqlLedgers(app.sessions), now=delayed.delay_until - dt.timedelta(seconds=1)) == []
     assert held(app, market.traders[1]) == (1000, 0)
-    [settled] = settle_due(app.sessions, now=delayed.delay_until, policy_for=untrusted_four_eyes)
+    [settled] = settle_due(SqlLedgers(app.sessions), now=delayed.delay_until, policy_for=untrusted_four_eyes)
     assert settled.state is S.COMPLETED
     assert held(app, market.traders[1]) == (1050, 0)
     assert_ledger_sound(app)
@@ -151,13 +151,13 @@ def test_cancel_in_the_delay_window_restores_the_holding_and_not_after(
     second = transfer(app, market, "c2", 0, 1, 30, now, policy=untrusted_four_eyes)
     assert held(app, market.traders[0]) == (1000, 100)
     rep = market.representatives(market.traders[0])[1]
-    second = approve(app.sessions, second.id, rep, now=now, policy_for=untrusted_four_eyes)
+    second = approve(SqlLedgers(app.sessions), second.id, rep, now=now, policy_for=untrusted_four_eyes)
     assert second.state is S.DELAYED
-    cancelled = cancel(app.sessions, first.id, rep, now=now + dt.timedelta(hours=1))
+    cancelled = cancel(SqlLedgers(app.sessions), first.id, rep, now=now + dt.timedelta(hours=1))
     assert (cancelled.state, cancelled.response_code.value) == (S.TERMINATED, "T01_CANCELLED")
     assert held(app, market.traders[0]) == (1000, 30)
     with pytest.raises(Conflict):
-        cancel(app.sessions, second.id, rep, now=(second.delay_until or now) + dt.timedelta(minutes=1))
+        cancel(SqlLedgers(app.sessions), second.id, rep, now=(second.delay_until or now) + dt.timedelta(minutes=1))
     assert_ledger_sound(app)
 
 
@@ -195,7 +195,7 @@ def test_a_representative_is_suspended_after_repeated_security_failures(
         request = TransactionRequest(f"steal-{n}", TransactionType.TRANSFER, market.traders[0], market.traders[1],
                                      market.unit_type, 1, intruder)
         with pytest.raises(RuleViolation, match="R06"):
-            propose(app.sessions, request, now=now, policy_for=four_eyes)
+            propose(SqlLedgers(app.sessions), request, now=now, policy_for=four_eyes)
     with pytest.raises(RuleViolation, match="R07_REPRESENTATIVE_SUSPENDED"):
         transfer(app, market, "own", 1, 0, 1, now)
     accounts.reinstate_representative(app.sessions, intruder, now=now, reason="identity re-checked")
@@ -209,13 +209,13 @@ def test_a_reversal_moves_the_units_back_by_a_compensating_transaction(
     admin = market.representatives(market.national)[0]
     request = TransactionRequest("reversal-1", TransactionType.REVERSAL, market.traders[1], market.traders[0],
                                  market.unit_type, 40, admin, reverses=done.id)
-    reversal = propose(app.sessions, request, now=now, policy_for=untrusted_four_eyes)
+    reversal = propose(SqlLedgers(app.sessions), request, now=now, policy_for=untrusted_four_eyes)
     assert reversal.state is S.COMPLETED
     assert held(app, market.traders[0]) == (1000, 0)
     again = TransactionRequest("reversal-2", TransactionType.REVERSAL, market.traders[1], market.traders[0],
                                market.unit_type, 40, admin, reverses=done.id)
     with pytest.raises(RuleViolation, match="R14_NOT_REVERSIBLE"):
-        propose(app.sessions, again, now=now, policy_for=untrusted_four_eyes)
+        propose(SqlLedgers(app.sessions), again, now=now, policy_for=untrusted_four_eyes)
     assert queries.transaction(app.sessions, done.id).state is S.COMPLETED  # history is not rewritten
     assert_ledger_sound(app)
 
@@ -250,15 +250,15 @@ def test_surrendered_units_bring_an_installation_to_status_a(app: Any, market: M
     accounts.add_representative(app.sessions, "op-rep", "Operator rep", ["BY-OHA-1"], now=now)
     issuance = TransactionRequest("issue-more", TransactionType.ISSUANCE, None, market.national, market.unit_type,
                                   150, admin_a)
-    propose(app.sessions, issuance, now=now)
+    propose(SqlLedgers(app.sessions), issuance, now=now)
     allocation = TransactionRequest("alloc-1", TransactionType.ALLOCATION, market.national, "BY-OHA-1",
                                     market.unit_type, 150, admin_a)
-    assert propose(app.sessions, allocation, now=now, policy_for=four_eyes).state is S.COMPLETED
+    assert propose(SqlLedgers(app.sessions), allocation, now=now, policy_for=four_eyes).state is S.COMPLETED
     record = compliance.enter_verified_emissions(app.sessions, "BY-INST-1", 2025, now=now)
     assert (record.verified_emissions_t, record.status) == (120, ComplianceStatus.B)
     surrender = TransactionRequest("surrender-1", TransactionType.SURRENDER, "BY-OHA-1", "BY-DELETION",
                                    market.unit_type, 120, "op-rep", installation_id="BY-INST-1", compliance_year=2025)
-    assert propose(app.sessions, surrender, now=now, policy_for=four_eyes).state is S.COMPLETED
+    assert propose(SqlLedgers(app.sessions), surrender, now=now, policy_for=four_eyes).state is S.COMPLETED
     assert compliance.compliance(app.sessions, "BY-INST-1", 2025).status is ComplianceStatus.A
     report = queries.check(app.sessions)
     assert (report.deleted[market.unit_type], report.held[market.unit_type]) == (120, 4150 - 120)

@@ -1,16 +1,20 @@
 """A Hypothesis state machine drives the real registry services against a small reference model.
 
-Invariants after every step: the database's holdings equal the model's, every holding is
+Invariants after every step: the ledger's holdings equal the model's, every holding is
 non-negative, units are conserved (held == issued), the ledger's own conservation check and the
-log's hash chains pass, and no pending transfer is ever resolved twice. Runs on SQLite and on
-PostgreSQL; each example uses a fresh unit type and fresh accounts in the test's database.
-Hypothesis prints the failing example's steps (and `--hypothesis-seed` reproduces a run).
+log's hash chains pass, and no pending transfer is ever resolved twice. The same machine runs the
+same services on three implementations of the ledger port: the in-memory fake
+(testing/memory_ledger.py), SQLite and PostgreSQL; each agrees with the model, so they agree with
+each other. On a database each example uses a fresh unit type and fresh accounts in the test's
+database; in memory a fresh ledger. Hypothesis prints the failing example's steps (and
+`--hypothesis-seed` reproduces a run).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import itertools
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,16 +24,27 @@ from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 from sqlalchemy import text
 
+from carbonbridge.adapters.db.registry.ledger import SqlLedgers
 from carbonbridge.domain.errors import Conflict, RuleViolation
 from carbonbridge.domain.registry.commands import TransactionRequest
-from carbonbridge.domain.registry.model import TransactionState, TransactionType
+from carbonbridge.domain.registry.conservation import conservation_problems
+from carbonbridge.domain.registry.model import (
+    Account,
+    AccountState,
+    AccountType,
+    TransactionState,
+    TransactionType,
+    UnitKind,
+    UnitType,
+    unit_type_code,
+)
 from carbonbridge.domain.registry.policy import ApprovalRule, SecurityPolicy
-from carbonbridge.services import registry_accounts as accounts
-from carbonbridge.services import registry_queries as queries
-from carbonbridge.services.registry_log import verify_log
-from carbonbridge.services.registry_seed import seed_market
-from carbonbridge.services.registry_transactions import issue, propose
-from carbonbridge.services.registry_workflow import approve, cancel, settle_due
+from carbonbridge.services.registry import accounts, queries
+from carbonbridge.services.registry.log import verify_log
+from carbonbridge.services.registry.transactions import issue, propose
+from carbonbridge.services.registry.workflow import approve, cancel, settle_due
+from carbonbridge.services.registry_seed import SETUP_LEAD, Market, seed_market
+from carbonbridge.testing.memory_ledger import MemoryLedgers
 
 S = TransactionState
 POLICY = SecurityPolicy(approval=ApprovalRule.UNTRUSTED, max_consecutive_failures=0)
@@ -42,6 +57,83 @@ _examples = itertools.count(1)
 
 def policy_for(_: str) -> SecurityPolicy:
     return POLICY
+
+
+class DatabaseWorld:
+    """The registry on SQLite or PostgreSQL: set up by seed_market and the account services."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.ledgers = SqlLedgers(app.sessions)
+
+    def seed(self, now: dt.datetime, example: int) -> Market:
+        market = seed_market(self.app.sessions, now=now, traders=TRADERS, units_each=UNITS_EACH,
+                             vintage=3000 + example, prefix=f"X{example}", policy_for=policy_for)
+        for source in market.traders[:3]:
+            accounts.change_trusted(self.app.sessions, source, market.traders[3], add=False, now=now, actor="model")
+        return market
+
+    def held(self, account_id: str, unit_type: str) -> tuple[int, int]:
+        found = [h for h in queries.holdings(self.app.sessions, account_id) if h.unit_type == unit_type]
+        return (found[0].quantity, found[0].reserved) if found else (0, 0)
+
+    def check(self) -> None:
+        report = queries.check(self.app.sessions)
+        assert report.ok, report.problems
+        assert verify_log(self.app.sessions).ok
+        with self.app.engine.connect() as connection:
+            twice = connection.execute(text(
+                "SELECT transaction_id FROM registry_transaction_events WHERE state IN ('completed', 'terminated') "
+                "GROUP BY transaction_id HAVING count(*) > 1"
+            )).all()
+        assert twice == [], "a transaction was resolved twice"
+
+
+class MemoryWorld:
+    """The registry on the in-memory ledger: the same market as seed_market's, set up on the fake,
+    and the units issued and handed out by the same services."""
+
+    def __init__(self) -> None:
+        self.ledgers = MemoryLedgers()
+
+    def seed(self, now: dt.datetime, example: int) -> Market:
+        setup, jurisdiction = now - SETUP_LEAD, "BY"
+        code = unit_type_code(jurisdiction, UnitKind.ALLOWANCE, 3000 + example)
+        self.ledgers.create_unit_type(
+            UnitType(code, jurisdiction, UnitKind.ALLOWANCE, 3000 + example, "", TRADERS * UNITS_EACH * 2, 0)
+        )
+        market = Market(jurisdiction, code, f"{jurisdiction}-NHA",
+                        tuple(f"{jurisdiction}-X{example}T{i:03d}" for i in range(TRADERS)))
+        for account_id in (market.national, *market.traders):
+            kind = AccountType.NATIONAL_HOLDING if account_id == market.national else AccountType.TRADING
+            self.ledgers.open_account(Account(account_id, jurisdiction, kind, AccountState.OPEN, account_id, None))
+            for rep in market.representatives(account_id):
+                self.ledgers.add_representative(rep, [account_id])
+            for other in market.traders:
+                if other != account_id:
+                    self.ledgers.change_trusted(account_id, other, add=True, effective_at=setup)
+        for source in market.traders[:3]:
+            self.ledgers.change_trusted(source, market.traders[3], add=False, effective_at=now)
+        admin = market.representatives(market.national)[0]
+        issue(self.ledgers, TransactionRequest(f"seed-issue-{code}", TransactionType.ISSUANCE, None, market.national,
+                                               code, TRADERS * UNITS_EACH, admin), now=setup)
+        for account_id in market.traders:
+            request = TransactionRequest(f"seed-{code}-{account_id}", TransactionType.TRANSFER, market.national,
+                                         account_id, code, UNITS_EACH, admin)
+            assert propose(self.ledgers, request, now=now, policy_for=policy_for).state is S.COMPLETED
+        return market
+
+    def held(self, account_id: str, unit_type: str) -> tuple[int, int]:
+        found = self.ledgers.run(lambda ledger: ledger.holdings(account_id), command="read", now=START)
+        return next(((h.quantity, h.reserved) for h in found if h.unit_type == unit_type), (0, 0))
+
+    def check(self) -> None:
+        assert conservation_problems(self.ledgers.snapshot()) == []
+        assert self.ledgers.verify_log() == []
+        assert self.ledgers.resolved_twice() == [], "a transaction was resolved twice"
+
+
+World = DatabaseWorld | MemoryWorld
 
 
 @dataclass
@@ -59,18 +151,15 @@ class Pending:
 class RegistryMachine(RuleBasedStateMachine):
     """Traders 0-2 trust each other; transfers to trader 3 need approval and wait for a window."""
 
-    app: Any = None
+    make_world: Any = None  # () -> World, set by the test
     pendings = Bundle("pendings")
 
     def __init__(self) -> None:
         super().__init__()
-        example = next(_examples)
         self.now = START
-        self.market = seed_market(self.app.sessions, now=self.now, traders=TRADERS, units_each=UNITS_EACH,
-                                  vintage=3000 + example, prefix=f"X{example}", policy_for=policy_for)
-        for source in self.market.traders[:3]:
-            accounts.change_trusted(self.app.sessions, source, self.market.traders[3], add=False, now=self.now,
-                                    actor="model")
+        self.world: World = self.make_world()
+        self.ledgers = self.world.ledgers
+        self.market = self.world.seed(self.now, next(_examples))
         self.available = [UNITS_EACH] * TRADERS
         self.reserved = [0] * TRADERS
         self.keys = itertools.count()
@@ -90,7 +179,7 @@ class RegistryMachine(RuleBasedStateMachine):
 
     def _send(self, request: TransactionRequest) -> Any:
         try:
-            result: Any = propose(self.app.sessions, request, now=self.now, policy_for=policy_for)
+            result: Any = propose(self.ledgers, request, now=self.now, policy_for=policy_for)
         except RuleViolation as exc:
             result = exc.code
         self.requests.append((request, result))
@@ -132,7 +221,7 @@ class RegistryMachine(RuleBasedStateMachine):
         src = self.market.traders[pending.source]
         approver = pending.initiator if self_approval else self.market.representatives(src)[1]
         try:
-            result = approve(self.app.sessions, pending.id, approver, now=self.now, policy_for=policy_for)
+            result = approve(self.ledgers, pending.id, approver, now=self.now, policy_for=policy_for)
         except RuleViolation as exc:
             if pending.state is S.PROPOSED:
                 assert self_approval and exc.code == "R08_SELF_APPROVAL"
@@ -153,7 +242,7 @@ class RegistryMachine(RuleBasedStateMachine):
         if pending is None:
             return
         try:
-            result = cancel(self.app.sessions, pending.id, pending.initiator, now=self.now)
+            result = cancel(self.ledgers, pending.id, pending.initiator, now=self.now)
         except Conflict:
             window_over = pending.delay_until is not None and self.now >= pending.delay_until
             assert pending.state is S.COMPLETED or window_over
@@ -171,7 +260,7 @@ class RegistryMachine(RuleBasedStateMachine):
     @rule(hours=st.sampled_from([1, 6, 24, 72]))
     def time_passes_and_due_transfers_settle(self, hours: int) -> None:
         self.now += dt.timedelta(hours=hours)
-        for view in settle_due(self.app.sessions, now=self.now, policy_for=policy_for):
+        for view in settle_due(self.ledgers, now=self.now, policy_for=policy_for):
             if view.source_account not in self.market.traders:
                 continue  # left pending by an earlier example in the same database
             assert view.state is S.COMPLETED and view.delay_until is not None and view.delay_until <= self.now
@@ -188,7 +277,7 @@ class RegistryMachine(RuleBasedStateMachine):
         request = TransactionRequest(f"{self.market.unit_type}-{next(self.keys)}", TransactionType.ISSUANCE, None,
                                      self.market.national, self.market.unit_type, quantity, admin)
         try:
-            result: Any = issue(self.app.sessions, request, now=self.now)
+            result: Any = issue(self.ledgers, request, now=self.now)
         except RuleViolation as exc:
             result = exc.code
         self.requests.append((request, result))
@@ -258,7 +347,7 @@ class RegistryMachine(RuleBasedStateMachine):
             return
         request, first = self.requests[index % len(self.requests)]
         try:
-            again: Any = propose(self.app.sessions, request, now=self.now, policy_for=policy_for)
+            again: Any = propose(self.ledgers, request, now=self.now, policy_for=policy_for)
         except RuleViolation as exc:
             again = exc.code
         if isinstance(first, str):
@@ -269,33 +358,40 @@ class RegistryMachine(RuleBasedStateMachine):
     @invariant()
     def holdings_match_the_model_and_units_are_conserved(self) -> None:
         for n, account_id in enumerate(self.market.traders):
-            [holding] = queries.holdings(self.app.sessions, account_id) or [None]
-            quantity, reserved = (holding.quantity, holding.reserved) if holding else (0, 0)
+            quantity, reserved = self.world.held(account_id, self.market.unit_type)
             assert (quantity, reserved) == (self.available[n] + self.reserved[n], self.reserved[n])
             assert quantity >= reserved >= 0
-        national = [h for h in queries.holdings(self.app.sessions, self.market.national)
-                    if h.unit_type == self.market.unit_type]  # the account serves every example's unit type
-        assert sum(h.quantity for h in national) == self.national
+        # the national account serves every example's unit type (on a database)
+        assert self.world.held(self.market.national, self.market.unit_type)[0] == self.national
         assert sum(self.available) + sum(self.reserved) + self.national + self.deleted == self.issued
 
     def teardown(self) -> None:
-        report = queries.check(self.app.sessions)
-        assert report.ok, report.problems
-        assert verify_log(self.app.sessions).ok
-        with self.app.engine.connect() as connection:
-            twice = connection.execute(text(
-                "SELECT transaction_id FROM registry_transaction_events WHERE state IN ('completed', 'terminated') "
-                "GROUP BY transaction_id HAVING count(*) > 1"
-            )).all()
-        assert twice == [], "a transaction was resolved twice"
+        self.world.check()
 
 
-@pytest.mark.parametrize("examples", [30])
-def test_registry_services_agree_with_the_reference_model(app: Any, examples: int, db_url: str) -> None:
-    RegistryMachine.app = app
-    budget = examples if db_url.startswith("sqlite") else max(4, examples // 2)
+@pytest.fixture(params=["memory", "sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def world(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """How the machine gets a fresh registry for each example: a new in-memory ledger, or a database
+    (one per test; each example then uses fresh accounts and a fresh unit type in it)."""
+    if request.param == "memory":
+        yield MemoryWorld
+        return
+    from carbonbridge.entrypoints.bootstrap import build_app
+
+    url = request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "pg_url")
+    app = build_app(url, upgrade=True)
+    yield lambda: DatabaseWorld(app)
+    app.engine.dispose()
+
+
+EXAMPLES = {"memory": 150, "sqlite": 30, "postgresql": 15}
+
+
+def test_registry_services_agree_with_the_reference_model(world: Any, request: pytest.FixtureRequest) -> None:
+    RegistryMachine.make_world = staticmethod(world)
+    backend = request.node.callspec.params["world"]
     run_state_machine_as_test(
         RegistryMachine,
-        settings=settings(max_examples=budget, stateful_step_count=25, deadline=None,
+        settings=settings(max_examples=EXAMPLES[backend], stateful_step_count=25, deadline=None,
                           suppress_health_check=list(HealthCheck)),
     )

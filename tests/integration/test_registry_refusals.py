@@ -13,16 +13,16 @@ import psycopg
 import pytest
 from sqlalchemy import text
 
+from carbonbridge.adapters.db.registry.ledger import SqlLedgers
 from carbonbridge.domain.errors import RuleViolation, StorageInvariantViolated, ValidationFailed
 from carbonbridge.domain.registry.commands import TransactionRequest
 from carbonbridge.domain.registry.model import TransactionState, TransactionType
 from carbonbridge.domain.registry.policy import ApprovalRule, SecurityPolicy
-from carbonbridge.services import registry_accounts as accounts
-from carbonbridge.services import registry_transactions as transactions
-from carbonbridge.services.registry_log import verify_log
-from carbonbridge.services.registry_queries import check, holdings
+from carbonbridge.services.registry import accounts, transactions
+from carbonbridge.services.registry.log import verify_log
+from carbonbridge.services.registry.queries import check, holdings
+from carbonbridge.services.registry.transactions import propose
 from carbonbridge.services.registry_seed import seed_market
-from carbonbridge.services.registry_transactions import propose
 
 POLICY = SecurityPolicy(approval=ApprovalRule.UNTRUSTED, max_consecutive_failures=0)
 
@@ -45,7 +45,7 @@ def _transfer(market: Any, key: str, quantity: int, *, to: int = 1, kind: Transa
 
 def _refusal(app: Any, request: TransactionRequest, now: dt.datetime) -> str:
     with pytest.raises(RuleViolation) as refused:
-        propose(app.sessions, request, now=now, policy_for=policy_for)
+        propose(SqlLedgers(app.sessions), request, now=now, policy_for=policy_for)
     return refused.value.code
 
 
@@ -69,7 +69,7 @@ def test_an_issuance_of_no_units_is_refused_with_r11(app: Any, market: Any, now:
     admin = market.representatives(market.national)[0]
     request = TransactionRequest("issue-0", TransactionType.ISSUANCE, None, market.national, market.unit_type, 0, admin)
     with pytest.raises(RuleViolation) as refused:
-        transactions.issue(app.sessions, request, now=now)
+        transactions.issue(SqlLedgers(app.sessions), request, now=now)
     assert refused.value.code == "R11_INVALID_QUANTITY"
     assert check(app.sessions).ok and verify_log(app.sessions).ok
 
@@ -85,7 +85,7 @@ def test_every_transaction_type_refuses_a_zero_quantity_first(
 def test_a_quantity_the_ledger_cannot_store_is_invalid_input_naming_the_field(app: Any, market: Any,
                                                                               now: dt.datetime) -> None:
     with pytest.raises(ValidationFailed) as invalid:
-        propose(app.sessions, _transfer(market, "huge", 2**63), now=now, policy_for=policy_for)
+        propose(SqlLedgers(app.sessions), _transfer(market, "huge", 2**63), now=now, policy_for=policy_for)
     assert [p.field for p in invalid.value.problems] == ["quantity"]
     assert _refusal(app, _transfer(market, "large", 2**63 - 1), now) == "R01_INSUFFICIENT_UNITS"
 
@@ -104,7 +104,7 @@ def test_a_constraint_firing_is_a_typed_error_naming_the_command_and_counted_in_
                 "CREATE TRIGGER ck_test_small BEFORE INSERT ON registry_postings WHEN NEW.amount >= 50 "
                 "BEGIN SELECT RAISE(ABORT, 'CHECK constraint failed: ck_test_small'); END"))
     with pytest.raises(StorageInvariantViolated) as defect:
-        propose(app.sessions, _transfer(market, "boom", 60), now=now, policy_for=policy_for)
+        propose(SqlLedgers(app.sessions), _transfer(market, "boom", 60), now=now, policy_for=policy_for)
     assert "registry transfer" in str(defect.value) and "ck_test_small" in defect.value.constraint
     assert [(h.quantity, h.reserved) for h in holdings(app.sessions, market.traders[0])] == [(100, 0)]
     report = check(app.sessions)
@@ -146,7 +146,8 @@ def test_a_transfer_queued_behind_a_pending_transfer_reads_the_reserved_units_un
 
         def run(request: TransactionRequest) -> None:
             try:
-                outcomes[request.client_key] = propose(app.sessions, request, now=now, policy_for=policy_for)
+                ledgers = SqlLedgers(app.sessions)
+                outcomes[request.client_key] = propose(ledgers, request, now=now, policy_for=policy_for)
             except Exception as exc:  # recorded and asserted below
                 outcomes[request.client_key] = exc
 

@@ -16,16 +16,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 
+from carbonbridge.adapters.db.registry.ledger import SqlLedgers
+from carbonbridge.adapters.db.registry.rows import utc
 from carbonbridge.domain.errors import Conflict, RuleViolation
 from carbonbridge.domain.registry.commands import TransactionRequest
 from carbonbridge.domain.registry.model import TransactionState, TransactionType
 from carbonbridge.domain.registry.policy import ApprovalRule, SecurityPolicy
-from carbonbridge.services import registry_accounts as accounts
-from carbonbridge.services import registry_queries as queries
-from carbonbridge.services.registry_rows import utc
+from carbonbridge.services.registry import accounts, queries
+from carbonbridge.services.registry.transactions import propose
+from carbonbridge.services.registry.workflow import approve, cancel, settle_due
 from carbonbridge.services.registry_seed import Market, seed_market
-from carbonbridge.services.registry_transactions import propose
-from carbonbridge.services.registry_workflow import approve, cancel, settle_due
 
 S = TransactionState
 START = dt.datetime(2026, 3, 31, 12, 0, tzinfo=dt.UTC)
@@ -48,7 +48,7 @@ def _propose(app: Any, market: Market, key: str, destination: int, quantity: int
     request = TransactionRequest(f"{market.unit_type}-{key}", TransactionType.TRANSFER, source,
                                  market.traders[destination], market.unit_type, quantity,
                                  market.representatives(source)[0])
-    return propose(app.sessions, request, now=at, policy_for=lambda _: POLICIES[rule])
+    return propose(SqlLedgers(app.sessions), request, now=at, policy_for=lambda _: POLICIES[rule])
 
 
 def _rows(app: Any, market: Market) -> list[Any]:
@@ -73,7 +73,7 @@ def test_no_completed_transfer_was_approved_by_its_initiator(
             "outsider": market.representatives(market.traders[1])[1]}
     for who in approvers:
         with contextlib.suppress(RuleViolation, Conflict):  # refusals are expected; the property is below
-            approve(app.sessions, pending.id, reps[who], now=START, policy_for=lambda _: POLICIES[rule])
+            approve(SqlLedgers(app.sessions), pending.id, reps[who], now=START, policy_for=lambda _: POLICIES[rule])
     for initiator, approver, state, *_ in _rows(app, market):
         if state == S.COMPLETED.value and (rule == "always" or destination == 2):
             assert approver is not None and approver != initiator
@@ -87,11 +87,11 @@ def test_no_transfer_to_an_untrusted_account_completes_before_its_window(
     market = _market(app, "untrusted")
     approved_at = START + dt.timedelta(hours=approve_after)
     pending = _propose(app, market, "t", 2, 10, "untrusted", START)
-    approve(app.sessions, pending.id, market.representatives(market.traders[0])[1], now=approved_at,
+    approve(SqlLedgers(app.sessions), pending.id, market.representatives(market.traders[0])[1], now=approved_at,
             policy_for=lambda _: POLICIES["untrusted"])
     for hours in sorted(settle_after):
         later = approved_at + dt.timedelta(hours=hours)
-        settle_due(app.sessions, now=later, policy_for=lambda _: POLICIES["untrusted"])
+        settle_due(SqlLedgers(app.sessions), now=later, policy_for=lambda _: POLICIES["untrusted"])
     for _, _, state, delay_until, resolved_at, _ in _rows(app, market):
         if state == S.COMPLETED.value:
             assert delay_until is not None and utc(resolved_at) >= utc(delay_until)  # type: ignore[operator]
@@ -118,12 +118,12 @@ def test_cancelling_in_the_delay_window_restores_the_holding(
     before = [(h.quantity, h.reserved, _merged(h.blocks)) for h in queries.holdings(app.sessions, source)]
     pending = _propose(app, market, "t", 2, quantity, "untrusted", START)
     if approve_first:
-        pending = approve(app.sessions, pending.id, market.representatives(source)[1], now=START,
+        pending = approve(SqlLedgers(app.sessions), pending.id, market.representatives(source)[1], now=START,
                           policy_for=lambda _: POLICIES["untrusted"])
     at = START + dt.timedelta(minutes=cancel_after_minutes)
     if pending.delay_until is not None and at >= pending.delay_until:
         return  # outside the window: covered by the ledger tests
-    cancelled = cancel(app.sessions, pending.id, market.representatives(source)[1], now=at)
+    cancelled = cancel(SqlLedgers(app.sessions), pending.id, market.representatives(source)[1], now=at)
     assert cancelled.state is S.TERMINATED
     after = [(h.quantity, h.reserved, _merged(h.blocks)) for h in queries.holdings(app.sessions, source)]
     assert after == before

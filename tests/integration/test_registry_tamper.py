@@ -8,14 +8,15 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
+from carbonbridge.adapters.db.registry.ledger import SqlLedgers
 from carbonbridge.domain.registry.commands import TransactionRequest
 from carbonbridge.domain.registry.log import PARTITIONS
 from carbonbridge.domain.registry.model import TransactionType
 from carbonbridge.domain.registry.policy import ApprovalRule, SecurityPolicy
-from carbonbridge.services.registry_log import verify_log
-from carbonbridge.services.registry_queries import check
+from carbonbridge.services.registry.log import verify_log
+from carbonbridge.services.registry.queries import check
+from carbonbridge.services.registry.transactions import propose
 from carbonbridge.services.registry_seed import seed_market
-from carbonbridge.services.registry_transactions import propose
 
 POLICY = SecurityPolicy(approval=ApprovalRule.UNTRUSTED)
 PIGEONHOLE = PARTITIONS + 1
@@ -28,7 +29,7 @@ def ledger(app: Any, now: dt.datetime) -> Any:
         source, destination = market.traders[n % 3], market.traders[(n + 1) % 3]
         request = TransactionRequest(f"t{n}", TransactionType.TRANSFER, source, destination, market.unit_type, 1,
                                      market.representatives(source)[0])
-        propose(app.sessions, request, now=now, policy_for=lambda _: POLICY)
+        propose(SqlLedgers(app.sessions), request, now=now, policy_for=lambda _: POLICY)
     assert verify_log(app.sessions).ok
     return app
 

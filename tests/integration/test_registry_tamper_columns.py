@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Table, text
 
+from carbonbridge.adapters.db.registry.ledger import SqlLedgers
 from carbonbridge.adapters.db.registry_models import (
     RegistryBlockMovementRow,
     RegistryHoldingRow,
@@ -34,13 +35,13 @@ from carbonbridge.domain.registry.commands import TransactionRequest
 from carbonbridge.domain.registry.log import partition_of
 from carbonbridge.domain.registry.model import TransactionState, TransactionType
 from carbonbridge.domain.registry.policy import ApprovalRule, SecurityPolicy
-from carbonbridge.services import registry_accounts as accounts
 from carbonbridge.services.market.check import check as market_check
-from carbonbridge.services.registry_log import verify_log
-from carbonbridge.services.registry_queries import check
+from carbonbridge.services.registry import accounts
+from carbonbridge.services.registry.log import verify_log
+from carbonbridge.services.registry.queries import check
+from carbonbridge.services.registry.transactions import propose
+from carbonbridge.services.registry.workflow import approve, cancel, settle_due
 from carbonbridge.services.registry_seed import seed_market
-from carbonbridge.services.registry_transactions import propose
-from carbonbridge.services.registry_workflow import approve, cancel, settle_due
 
 POLICY = SecurityPolicy(approval=ApprovalRule.UNTRUSTED, max_consecutive_failures=0)
 SURROGATE_IDS = {"registry_transaction_events": "id", "registry_postings": "id",
@@ -71,21 +72,21 @@ def ledger(app: Any, now: dt.datetime) -> tuple[Any, str]:
 
     def send(request: TransactionRequest, at: dt.datetime) -> Any:
         try:
-            return propose(sessions, request, now=at, policy_for=policy_for)
+            return propose(SqlLedgers(sessions), request, now=at, policy_for=policy_for)
         except Exception:  # the refusals are part of the history on purpose
             return None
 
     send(_request(market, "direct", 0, t1, 20), now)
     settled = send(_request(market, "four-eyes", 0, t2, 10), now)
-    approve(sessions, settled.id, market.representatives(t0)[1], now=now, policy_for=policy_for)
+    approve(SqlLedgers(sessions), settled.id, market.representatives(t0)[1], now=now, policy_for=policy_for)
     later = now + dt.timedelta(days=10)
-    [done] = settle_due(sessions, now=later, policy_for=policy_for)
+    [done] = settle_due(SqlLedgers(sessions), now=later, policy_for=policy_for)
     assert done.state is TransactionState.COMPLETED and done.approver == market.representatives(t0)[1]
     send(_request(market, "awaiting", 1, t2, 5), later)
     delayed = send(_request(market, "delayed", 1, t2, 7), later)
-    approve(sessions, delayed.id, market.representatives(t1)[1], now=later, policy_for=policy_for)
+    approve(SqlLedgers(sessions), delayed.id, market.representatives(t1)[1], now=later, policy_for=policy_for)
     cancelled = send(_request(market, "cancelled", 1, t2, 3), later)
-    cancel(sessions, cancelled.id, market.representatives(t1)[0], now=later)
+    cancel(SqlLedgers(sessions), cancelled.id, market.representatives(t1)[0], now=later)
     send(_request(market, "deleted", 0, f"{market.jurisdiction}-DELETION", 4, TransactionType.DELETION), later)
     send(_request(market, "refused-r11", 0, t1, 0), later)
     send(_request(market, "refused-r01", 0, t1, 10_000), later)

@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 from rich.console import Console
 
 from carbonbridge.adapters.db.models import EmissionReportRow, InstallationRow, VerificationRow
+from carbonbridge.adapters.db.registry.ledger import SqlLedgers
 from carbonbridge.adapters.db.uow import unit_of_work
 from carbonbridge.adapters.link_http import HttpLink
 from carbonbridge.adapters.market_config import load_market_config
@@ -38,17 +39,16 @@ from carbonbridge.domain.registry.model import AccountType, TransactionType
 from carbonbridge.domain.registry.policy import ApprovalRule, SecurityPolicy
 from carbonbridge.entrypoints.bootstrap import App, build_app, utcnow
 from carbonbridge.services import link_queries, link_reconcile, link_transfers
-from carbonbridge.services import registry_accounts as accounts
-from carbonbridge.services import registry_queries as queries
 from carbonbridge.services.link_config import load_agreement
 from carbonbridge.services.market import cash
 from carbonbridge.services.market.check import check as market_check
 from carbonbridge.services.market.exchange import TradingDay
 from carbonbridge.services.market.participants import admit, open_market
 from carbonbridge.services.market.statement import import_statement
-from carbonbridge.services.registry_compliance import compliance, enter_verified_emissions
+from carbonbridge.services.registry import accounts, queries
+from carbonbridge.services.registry.compliance import compliance, enter_verified_emissions
+from carbonbridge.services.registry.transactions import issue, propose
 from carbonbridge.services.registry_seed import SETUP_LEAD, seed_market
-from carbonbridge.services.registry_transactions import issue, propose
 
 INSTALLATION, ACCOUNT = "BY-KILN-LINK", "BY-OHA-KILN"
 VERIFIED_T, ALLOCATED = 1003, 800  # shortfall 203 t; 1/5 of 1 003 t = 200.6: 200 CN allowances at most
@@ -113,11 +113,12 @@ def _setup(urls: dict[str, str], year: int, now: dt.datetime) -> tuple[dict[str,
                                 policy_for=_policy)  # fmt: skip
     admin = market.representatives(market.national)[0]
     unit = f"BY-AL-{year}"
-    issue(by.sessions, TransactionRequest("link-demo-issue", TransactionType.ISSUANCE, None, market.national, unit,
-                                          ALLOCATED, admin), now=now)  # fmt: skip
+    issuance = TransactionRequest("link-demo-issue", TransactionType.ISSUANCE, None, market.national, unit,
+                                  ALLOCATED, admin)  # fmt: skip
+    issue(SqlLedgers(by.sessions), issuance, now=now)
     request = TransactionRequest("link-demo-alloc", TransactionType.ALLOCATION, market.national, ACCOUNT, unit,
                                  ALLOCATED, admin)  # fmt: skip
-    propose(by.sessions, request, now=now, policy_for=_policy)
+    propose(SqlLedgers(by.sessions), request, now=now, policy_for=_policy)
     return apps, markets
 
 
@@ -195,7 +196,7 @@ def _surrender(app: App, key: str, unit: str, quantity: int, year: int) -> str:
     request = TransactionRequest(key, TransactionType.SURRENDER, ACCOUNT, "BY-DELETION", unit, quantity, "kiln-a",
                                  installation_id=INSTALLATION, compliance_year=year)  # fmt: skip
     try:
-        return propose(app.sessions, request, now=utcnow(), policy_for=_policy).state.value
+        return propose(SqlLedgers(app.sessions), request, now=utcnow(), policy_for=_policy).state.value
     except RuleViolation as exc:
         return str(exc.code)
 
@@ -236,7 +237,7 @@ def run_link_demo(output: Path, *, year: int, publish: bool = True) -> dict[str,
         seller = markets["BY"].traders[0]
         domestic = TransactionRequest("link-demo-buy", TransactionType.TRANSFER, seller, ACCOUNT, by_unit, bought,
                                       markets["BY"].representatives(seller)[0])  # fmt: skip
-        propose(apps["BY"].sessions, domestic, now=utcnow(), policy_for=_policy)
+        propose(SqlLedgers(apps["BY"].sessions), domestic, now=utcnow(), policy_for=_policy)
         surrenders = {
             "allocated BY": _surrender(apps["BY"], "link-demo-s1", by_unit, ALLOCATED + bought, year),
             "CN across the link": _surrender(apps["BY"], "link-demo-s2", cn_unit, foreign, year),

@@ -26,19 +26,17 @@ import numpy as np
 import polars as pl
 
 from carbonbridge.adapters.compliance_config import load_compliance_rules
+from carbonbridge.adapters.db.registry.ledger import SqlLedgers
 from carbonbridge.demo.synthetic import SyntheticInstallation
 from carbonbridge.domain.registry.commands import TransactionRequest
 from carbonbridge.domain.registry.model import AccountState, AccountType, TransactionType, UnitKind
 from carbonbridge.entrypoints.bootstrap import App
 from carbonbridge.services import compliance
-from carbonbridge.services import registry_accounts as accounts
-from carbonbridge.services import registry_queries as queries
-from carbonbridge.services import registry_transactions as transactions
-from carbonbridge.services import registry_workflow as workflow
 from carbonbridge.services.allocation import EX_ANTE
 from carbonbridge.services.allocation_posting import post_allocation
-from carbonbridge.services.registry_compliance import enter_verified_emissions
-from carbonbridge.services.registry_log import verify_log
+from carbonbridge.services.registry import accounts, queries, transactions, workflow
+from carbonbridge.services.registry.compliance import enter_verified_emissions
+from carbonbridge.services.registry.log import verify_log
 
 ACTOR = "demo"
 UTC = dt.UTC
@@ -208,7 +206,7 @@ class MarketYear:
         request = TransactionRequest(
             key, TransactionType.ISSUANCE, None, self.national, unit, quantity, reps(self.national)[0]
         )
-        transactions.issue(self.app.sessions, request, now=at)
+        transactions.issue(SqlLedgers(self.app.sessions), request, now=at)
         self.ledger.add(self.national, unit, quantity)
 
     def transfer(self, source: str, destination: str, unit: str, quantity: int, at: dt.datetime) -> None:
@@ -217,13 +215,13 @@ class MarketYear:
         rep_a, rep_b = reps(source)
         key = f"demo:{self.code}:{self.year}:transfer:{self.transfers}"
         request = TransactionRequest(key, TransactionType.TRANSFER, source, destination, unit, quantity, rep_a)
-        proposed = transactions.propose(self.app.sessions, request, now=at)
-        workflow.approve(self.app.sessions, proposed.id, rep_b, now=at)
+        proposed = transactions.propose(SqlLedgers(self.app.sessions), request, now=at)
+        workflow.approve(SqlLedgers(self.app.sessions), proposed.id, rep_b, now=at)
         self.ledger.add(source, unit, -quantity)
         self.ledger.add(destination, unit, quantity)
 
     def settle(self, at: dt.datetime) -> None:
-        while workflow.settle_due(self.app.sessions, now=at):
+        while workflow.settle_due(SqlLedgers(self.app.sessions), now=at):
             pass
 
     def surrender(self, inst: str, unit: str, quantity: int, at: dt.datetime, tag: str) -> None:
@@ -241,7 +239,7 @@ class MarketYear:
             installation_id=inst,
             compliance_year=self.year,
         )
-        transactions.propose(self.app.sessions, request, now=at)
+        transactions.propose(SqlLedgers(self.app.sessions), request, now=at)
         self.ledger.add(account, unit, -quantity)
 
 

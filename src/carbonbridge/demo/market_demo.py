@@ -21,13 +21,13 @@ from carbonbridge.domain.errors import RuleViolation
 from carbonbridge.domain.market.book import OrderType, Side
 from carbonbridge.domain.market.money import format_minor
 from carbonbridge.domain.registry.model import AccountType
-from carbonbridge.services import registry_accounts
 from carbonbridge.services.market import auctions, cash
 from carbonbridge.services.market.check import check
 from carbonbridge.services.market.data import export, surveillance
 from carbonbridge.services.market.exchange import TradingDay
 from carbonbridge.services.market.participants import admit, open_market
 from carbonbridge.services.market.statement import import_statement
+from carbonbridge.services.registry import accounts as registry_accounts
 
 TRADERS = {"BY": ("BY-TRADER-1", "BY-TRADER-2", "BY-TRADER-3"), "CN": ("CN-TRADER-1", "CN-TRADER-2")}
 GROUP = "Synthetic Capital Group"  # the beneficial owner of both CN traders: surveillance sees their trades

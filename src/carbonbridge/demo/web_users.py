@@ -17,11 +17,11 @@ import pyotp
 from rich.console import Console
 from rich.table import Table
 
+from carbonbridge.adapters.db.registry.ledger import Sessions
 from carbonbridge.demo.market import account_of, reps
 from carbonbridge.demo.synthetic import SyntheticInstallation
 from carbonbridge.domain.auth.principal import Grant, Role
 from carbonbridge.services import auth
-from carbonbridge.services.registry_transactions import Sessions
 
 DEMO_PASSWORD = "carbonbridge-demo"
 FILE_NAME = "web-users.csv"

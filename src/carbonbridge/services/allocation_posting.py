@@ -17,21 +17,17 @@ from sqlalchemy.orm import Session
 from carbonbridge.adapters.allocation_config import allocation_design, load_benchmark_config
 from carbonbridge.adapters.db.compliance_models import AllocationEntryRow, AssessmentRow
 from carbonbridge.adapters.db.models import InstallationRow
+from carbonbridge.adapters.db.registry.ledger import Sessions, SqlLedgers
+from carbonbridge.adapters.db.registry.tables import ACCOUNTS, HOLDINGS, TRANSACTIONS, UNIT_TYPES
 from carbonbridge.adapters.db.uow import audit, unit_of_work
 from carbonbridge.domain.errors import IdempotencyConflict, NotFound, Problem, ValidationFailed
 from carbonbridge.domain.registry.commands import TransactionRequest
 from carbonbridge.domain.registry.model import AccountState, AccountType, TransactionType, UnitKind, unit_type_code
-from carbonbridge.services import registry_accounts as accounts
-from carbonbridge.services import registry_rows as rows
-from carbonbridge.services import registry_store as store
-from carbonbridge.services import registry_transactions as transactions
 from carbonbridge.services.allocation import EX_ANTE, TRUE_UP, AllocationRun, Posting, entitlements, rules_version
-from carbonbridge.services.registry_transactions import Sessions
+from carbonbridge.services.registry import accounts, transactions
 
 ENTRIES: Table = AllocationEntryRow.__table__  # type: ignore[assignment]
 ASSESSMENTS: Table = AssessmentRow.__table__  # type: ignore[assignment]
-ACCOUNTS, UNIT_TYPES, TRANSACTIONS = rows.ACCOUNTS, rows.UNIT_TYPES, rows.TRANSACTIONS
-HOLDINGS = store.HOLDINGS
 
 
 def national_account(session: Session, code: str) -> str:
@@ -158,7 +154,7 @@ def post_allocation(
     cap_t = _ensure_unit_type(sessions, code, year, design, 0 if issued_before else to_issue, now=now)
     if to_issue > 0:  # a repeat returns the first issuance (its key), never a second one
         request = TransactionRequest(issue_key, TransactionType.ISSUANCE, None, national, unit, to_issue, initiator)
-        transactions.issue(sessions, request, now=now)
+        transactions.issue(SqlLedgers(sessions), request, now=now)
     postings = []
     for inst in sorted(wanted):
         if inst in recorded:
@@ -248,13 +244,13 @@ def _post_one(
         request = TransactionRequest(
             key, TransactionType.ALLOCATION, national, account, unit, change - withheld, initiator
         )
-        ids.append(transactions.propose(sessions, request, now=now).id)
+        ids.append(transactions.propose(SqlLedgers(sessions), request, now=now).id)
         delivered = change - withheld
     elif change < 0:  # the allocation went down: take the excess back, or record it as a debt
         back = min(-change, _available(sessions, account, unit))
         if back > 0:
             request = TransactionRequest(key, TransactionType.RETURN, account, national, unit, back, initiator)
-            ids.append(transactions.propose(sessions, request, now=now).id)
+            ids.append(transactions.propose(SqlLedgers(sessions), request, now=now).id)
         delivered, debt = -back, -change - back
     posting = Posting(inst, phase, basis, change, delivered, withheld, debt)
     with unit_of_work(sessions) as session:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from carbonbridge.adapters.db.compliance_models import AllocationEntryRow
-from carbonbridge.services.registry_transactions import Sessions
+from carbonbridge.adapters.db.registry.ledger import Sessions
 
 MAX_PAGE = 200
 

@@ -16,13 +16,13 @@ from sqlalchemy.orm import Session
 
 from carbonbridge.adapters.db.compliance_models import AllocationEntryRow
 from carbonbridge.adapters.db.models import InstallationRow
+from carbonbridge.adapters.db.registry import rows
+from carbonbridge.adapters.db.registry.ledger import Sessions
+from carbonbridge.adapters.db.registry.tables import ACCOUNTS, COMPLIANCE_ENTRIES, TRANSACTIONS, TRUSTED, UNIT_TYPES
 from carbonbridge.domain.auth.policy import Target, Visibility
 from carbonbridge.domain.errors import NotFound
 from carbonbridge.domain.registry.commands import TransactionView
 from carbonbridge.domain.registry.model import Account, AccountType, TransactionState, TransactionType
-from carbonbridge.services import registry_rows as rows
-from carbonbridge.services.registry_compliance import ENTRIES as COMPLIANCE_ENTRIES
-from carbonbridge.services.registry_transactions import Sessions
 
 MAX_PAGE = 200
 INSTALLATIONS = InstallationRow.__table__
@@ -56,7 +56,7 @@ def accounts_page(
     account_type: str | None = None,
     state: str | None = None,
 ) -> list[Account]:
-    a = rows.ACCOUNTS
+    a = ACCOUNTS
     query = select(a).where(_scoped(vis, a.c.jurisdiction, a.c.id)).order_by(a.c.id).limit(min(limit, MAX_PAGE))
     for column, value in (
         (a.c.id, after),
@@ -94,7 +94,7 @@ def transactions_page(
     transaction_type: TransactionType | None = None,
     unit_type: str | None = None,
 ) -> list[TransactionView]:
-    t = rows.TRANSACTIONS
+    t = TRANSACTIONS
     query = select(t).where(_scoped(vis, t.c.jurisdiction, t.c.source_account, t.c.destination_account))
     if after is not None:
         query = query.where(t.c.id > after)
@@ -111,7 +111,7 @@ def transactions_page(
 
 
 def transaction_target(sessions: Sessions, transaction_id: str) -> Target:
-    t = rows.TRANSACTIONS
+    t = TRANSACTIONS
     with sessions() as session:
         found = session.execute(
             select(t.c.jurisdiction, t.c.source_account, t.c.destination_account, t.c.installation_id).where(
@@ -138,7 +138,7 @@ class UnitTypeView:
 def unit_types_page(
     sessions: Sessions, jurisdictions: Sequence[str], *, after: str | None, limit: int
 ) -> list[UnitTypeView]:
-    u = rows.UNIT_TYPES
+    u = UNIT_TYPES
     query = select(u).where(u.c.jurisdiction.in_(sorted(jurisdictions))).order_by(u.c.code).limit(min(limit, MAX_PAGE))
     if after is not None:
         query = query.where(u.c.code > after)
@@ -151,7 +151,7 @@ def unit_types_page(
 
 def unit_type_jurisdiction(sessions: Sessions, code: str) -> str:
     with sessions() as session:
-        found = session.scalar(select(rows.UNIT_TYPES.c.jurisdiction).where(rows.UNIT_TYPES.c.code == code))
+        found = session.scalar(select(UNIT_TYPES.c.jurisdiction).where(UNIT_TYPES.c.code == code))
     if found is None:
         raise NotFound(f"unknown unit type {code!r}")
     return str(found)
@@ -180,7 +180,7 @@ def installations_page(
 
 def installation_target(sessions: Sessions, installation_id: str) -> Target:
     """The installation with its operator holding accounts (their representatives act for it)."""
-    a = rows.ACCOUNTS
+    a = ACCOUNTS
     with sessions() as session:
         found = session.execute(
             select(INSTALLATIONS.c.jurisdiction).where(INSTALLATIONS.c.id == installation_id)
@@ -200,7 +200,7 @@ class TrustedView:
 
 def trusted_list(sessions: Sessions, account_id: str, *, now: dt.datetime) -> list[TrustedView]:
     """The account's trusted list: the latest change of each pair, additions only."""
-    t = rows.TRUSTED
+    t = TRUSTED
     latest = select(func.max(t.c.id)).where(t.c.account_id == account_id).group_by(t.c.trusted_account_id)
     with sessions() as session:
         found = session.execute(select(t).where(t.c.id.in_(latest)).order_by(t.c.trusted_account_id)).all()
@@ -227,7 +227,7 @@ class PublicInstallationYear:
 
 
 def _public_rows(session: Session, code: str | None, year: int, installation_id: str | None) -> list[Any]:
-    i, t, e, al = INSTALLATIONS, rows.TRANSACTIONS, COMPLIANCE_ENTRIES, ALLOCATIONS
+    i, t, e, al = INSTALLATIONS, TRANSACTIONS, COMPLIANCE_ENTRIES, ALLOCATIONS
     latest = select(func.max(e.c.id)).where(e.c.year == year).group_by(e.c.installation_id)
     verified = select(e.c.installation_id, e.c.verified_emissions_t).where(e.c.id.in_(latest)).subquery()
     surrendered = (

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from carbonbridge.adapters.db.auth_models import API_KEYS, GRANTS, SESSIONS, USERS
 from carbonbridge.adapters.db.autocommit import fetch_all, is_postgres
+from carbonbridge.adapters.db.registry.ledger import Sessions
 from carbonbridge.adapters.db.uow import audit, unit_of_work
 from carbonbridge.domain.auth.errors import LockedOut, Unauthenticated
 from carbonbridge.domain.auth.factors import (
@@ -38,7 +39,6 @@ from carbonbridge.domain.auth.factors import (
 )
 from carbonbridge.domain.auth.principal import Grant, Principal, Role
 from carbonbridge.domain.errors import Conflict, NotFound, Problem, ValidationFailed
-from carbonbridge.services.registry_transactions import Sessions
 
 ISSUER = "CarbonBridge"
 MIN_PASSWORD_LENGTH = 12

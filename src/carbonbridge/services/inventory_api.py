@@ -14,11 +14,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from carbonbridge.adapters.db.registry.ledger import Sessions
 from carbonbridge.domain.errors import NotFound
 from carbonbridge.services import inventory as store
 from carbonbridge.services import inventory_commands as commands
 from carbonbridge.services import inventory_crt as crt
-from carbonbridge.services.registry_transactions import Sessions
 
 MAX_PAGE = 200
 EXPORTS = {  # format -> (file of `inventory export` under its folder, media type); zip: every file

@@ -10,10 +10,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from carbonbridge.adapters.db.registry import sql
+from carbonbridge.adapters.db.registry.ledger import Sessions
 from carbonbridge.domain.link.messages import Envelope, MessageKind, sign
-from carbonbridge.services import registry_sql as sql
 from carbonbridge.services.link_config import load_agreement, signing_key
-from carbonbridge.services.registry_transactions import Sessions
 
 Transport = Callable[[str, dict[str, Any]], int]  # partner, envelope document -> HTTP status (0: no answer)
 DELIVERY_BATCH = 100

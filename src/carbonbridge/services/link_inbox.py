@@ -11,6 +11,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from carbonbridge.adapters.db.registry import rows, sql, store
+from carbonbridge.adapters.db.registry.ledger import Sessions, retrying
+from carbonbridge.adapters.db.registry.sql import Batch, Conn
 from carbonbridge.domain.link.agreement import link_account_id, origin_of
 from carbonbridge.domain.link.messages import Envelope, MalformedMessage, MessageKind, parse_envelope
 from carbonbridge.domain.link.protocol import LinkCode, LinkState, check_envelope, check_transfer_payload, reply_outcome
@@ -18,14 +21,9 @@ from carbonbridge.domain.link.serials import Range, carve
 from carbonbridge.domain.registry.blocks import SerialBlock
 from carbonbridge.domain.registry.log import canonical
 from carbonbridge.domain.registry.model import AccountState, AccountType, ResponseCode, TransactionState, UnitKind
-from carbonbridge.services import registry_rows as rows
-from carbonbridge.services import registry_sql as sql
-from carbonbridge.services import registry_store as store
 from carbonbridge.services.link_config import load_agreement
 from carbonbridge.services.link_outbox import enqueue, insert_transfer, transfer_id
 from carbonbridge.services.link_transfers import apply_reply, transfer_row
-from carbonbridge.services.registry_sql import Batch, Conn
-from carbonbridge.services.registry_transactions import Sessions, retrying
 
 S = TransactionState
 _NOT_RECEIVING = frozenset({AccountType.DELETION, AccountType.ISSUANCE, AccountType.LINK_TRANSIT})

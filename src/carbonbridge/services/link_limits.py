@@ -1,14 +1,15 @@
 """The linking agreement's limit on foreign units in a surrender, applied by the registry's
-surrender path (registry_transactions._propose) inside the proposing transaction. The rule itself
+surrender path (services.registry.transactions, through the ledger port) inside the proposing
+transaction. The rule itself
 is domain/link/agreement.foreign_surrender_allowed."""
 
 from __future__ import annotations
 
+from carbonbridge.adapters.db.registry import sql
+from carbonbridge.adapters.db.registry.sql import Conn
 from carbonbridge.domain.link.agreement import foreign_surrender_allowed
 from carbonbridge.domain.registry.model import ResponseCode, TransactionState, TransactionType
-from carbonbridge.services import registry_sql as sql
 from carbonbridge.services.link_config import load_agreement
-from carbonbridge.services.registry_sql import Conn
 
 TERMINATED = TransactionState.TERMINATED.value  # every other surrender counts (a pending one may complete)
 

@@ -8,15 +8,14 @@ import json
 import uuid
 from typing import Any
 
+from carbonbridge.adapters.db.registry import rows, sql
+from carbonbridge.adapters.db.registry.sql import Conn
 from carbonbridge.domain.errors import RuleViolation
 from carbonbridge.domain.link.agreement import link_account_id, origin_of
 from carbonbridge.domain.link.messages import MessageKind
 from carbonbridge.domain.link.protocol import LinkCode, LinkState
 from carbonbridge.domain.link.reconcile import ReconciliationStatus
-from carbonbridge.services import registry_rows as rows
-from carbonbridge.services import registry_sql as sql
 from carbonbridge.services.link_config import load_agreement
-from carbonbridge.services.registry_sql import Conn
 
 TRANSFER_COLUMNS = (
     "id",

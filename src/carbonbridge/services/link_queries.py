@@ -11,13 +11,13 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from carbonbridge.adapters.db.registry.ledger import Sessions
 from carbonbridge.domain.errors import Conflict
 from carbonbridge.domain.link.messages import QUERIES, Envelope, MalformedMessage, MessageKind, parse_envelope, sign
 from carbonbridge.domain.link.protocol import LinkCode, check_envelope
 from carbonbridge.domain.link.reconcile import Result
 from carbonbridge.services import link_inbox, link_reconcile
 from carbonbridge.services.link_config import load_agreement, signing_key
-from carbonbridge.services.registry_transactions import Sessions
 
 Query = Callable[[str, dict[str, Any]], dict[str, Any]]  # partner, envelope -> the partner's JSON answer
 

@@ -8,6 +8,9 @@ import json
 from dataclasses import asdict
 from typing import Any
 
+from carbonbridge.adapters.db.registry import rows, sql
+from carbonbridge.adapters.db.registry.ledger import Sessions
+from carbonbridge.adapters.db.registry.sql import Conn
 from carbonbridge.domain.link.agreement import link_account_id
 from carbonbridge.domain.link.flows import Flow, net_flows
 from carbonbridge.domain.link.reconcile import (
@@ -18,12 +21,8 @@ from carbonbridge.domain.link.reconcile import (
     blocks_by_unit,
     reconcile,
 )
-from carbonbridge.services import registry_rows as rows
-from carbonbridge.services import registry_sql as sql
 from carbonbridge.services.link_config import load_agreement
 from carbonbridge.services.link_outbox import latest_reconciliation
-from carbonbridge.services.registry_sql import Conn
-from carbonbridge.services.registry_transactions import Sessions
 
 
 def snapshot(sessions: Sessions, own: str) -> Snapshot:

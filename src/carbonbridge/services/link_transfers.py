@@ -13,6 +13,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from carbonbridge.adapters.db.registry import rows, sql, store
+from carbonbridge.adapters.db.registry.ledger import Sessions, SqlLedgers, retrying
+from carbonbridge.adapters.db.registry.sql import Batch, Conn
 from carbonbridge.domain.errors import Conflict, NotFound, RuleViolation
 from carbonbridge.domain.link.agreement import link_account_id
 from carbonbridge.domain.link.messages import MessageKind
@@ -26,14 +29,11 @@ from carbonbridge.domain.registry.model import (
     TransactionType,
 )
 from carbonbridge.domain.registry.rules import advance
-from carbonbridge.services import registry_rows as rows
-from carbonbridge.services import registry_sql as sql
-from carbonbridge.services import registry_store as store
 from carbonbridge.services.link_config import load_agreement
 from carbonbridge.services.link_outbox import BLOCKING, enqueue, latest_reconciliation, transfer_id
+from carbonbridge.services.registry.ports import PolicyFor
+from carbonbridge.services.registry.transactions import propose
 from carbonbridge.services.registry_policy import load_policy
-from carbonbridge.services.registry_sql import Batch, Conn
-from carbonbridge.services.registry_transactions import PolicyFor, Sessions, propose, retrying
 
 S = TransactionState
 TICK_BATCH = 200
@@ -108,7 +108,7 @@ def send(
         initiator=initiator,
         counterpart=f"{partner}/{partner_account}",
     )
-    return propose(sessions, request, now=now, policy_for=policy_for)
+    return propose(SqlLedgers(sessions), request, now=now, policy_for=policy_for)
 
 
 def transfer_row(session: Conn, record_id: str, *, lock: bool = False) -> dict[str, Any] | None:

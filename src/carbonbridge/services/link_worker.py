@@ -11,13 +11,13 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from carbonbridge.adapters.db.registry.ledger import Sessions, SqlLedgers
 from carbonbridge.domain.link.reconcile import ReconciliationStatus
 from carbonbridge.domain.registry.model import TransactionType
 from carbonbridge.services import link_delivery, link_queries, link_transfers
-from carbonbridge.services import registry_workflow as workflow
 from carbonbridge.services.link_delivery import Transport
 from carbonbridge.services.link_queries import PartnerUnavailable, Query
-from carbonbridge.services.registry_transactions import Sessions
+from carbonbridge.services.registry import workflow
 
 log = logging.getLogger("carbonbridge.link")
 RETRY_RECONCILIATION_SECONDS = 30.0
@@ -38,7 +38,7 @@ class Worker:
         now = self.clock()
         timers = link_transfers.tick(self.sessions, self.own, now=now)
         # link transfers past their delay, or held by the reconciliation gate, go out once it opens
-        workflow.settle_due(self.sessions, now=now, only=TransactionType.LINK_TRANSFER)
+        workflow.settle_due(SqlLedgers(self.sessions), now=now, only=TransactionType.LINK_TRANSFER)
         sent = link_delivery.deliver_due(self.sessions, self.own, self.transport, now=now)
         done = {**timers, "delivered": sent.delivered, "failed": sent.failed, "reconciled": 0}
         if self.reconcile_every_seconds > 0:

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from carbonbridge.adapters.db.models import InstallationRow, MonitoringPlanRow, SourceStreamRow
+from carbonbridge.adapters.db.registry.ledger import Sessions
 from carbonbridge.domain.errors import NotFound
-from carbonbridge.services.registry_transactions import Sessions
 
 MAX_PAGE = 200
 

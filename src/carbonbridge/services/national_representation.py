@@ -12,12 +12,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 
+from carbonbridge.adapters.db.registry import rows
+from carbonbridge.adapters.db.registry.ledger import Sessions
 from carbonbridge.adapters.db.uow import unit_of_work
 from carbonbridge.domain.auth.principal import Principal, Role
-from carbonbridge.services import registry_accounts as accounts
-from carbonbridge.services import registry_rows as rows
 from carbonbridge.services.allocation_posting import national_account
-from carbonbridge.services.registry_transactions import Sessions
+from carbonbridge.services.registry import accounts
 
 PREFIX = "national-admin."
 MAX_ID = 64  # registry_representatives.id

@@ -7,13 +7,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from carbonbridge.adapters.db.registry.ledger import Sessions, SqlLedgers
 from carbonbridge.domain.registry.commands import TransactionRequest
 from carbonbridge.domain.registry.model import AccountType, TransactionState, TransactionType, UnitKind
-from carbonbridge.services import registry_accounts as accounts
-from carbonbridge.services import registry_transactions as transactions
-from carbonbridge.services import registry_workflow as workflow
+from carbonbridge.services.registry import accounts, transactions, workflow
+from carbonbridge.services.registry.ports import PolicyFor
 from carbonbridge.services.registry_policy import load_policy
-from carbonbridge.services.registry_transactions import PolicyFor, Sessions
 
 SETUP_LEAD = dt.timedelta(days=30)
 
@@ -68,7 +67,7 @@ def seed_market(
                     )
     admin_a, admin_b = market.representatives(national)
     transactions.issue(
-        sessions,
+        SqlLedgers(sessions),
         TransactionRequest(
             f"seed-issue-{unit.code}",
             TransactionType.ISSUANCE,
@@ -85,9 +84,9 @@ def seed_market(
         request = TransactionRequest(
             key, TransactionType.TRANSFER, national, account_id, unit.code, units_each, admin_a
         )
-        result = transactions.propose(sessions, request, now=now, policy_for=policy_for)
+        result = transactions.propose(SqlLedgers(sessions), request, now=now, policy_for=policy_for)
         if result.state is TransactionState.PROPOSED:
-            result = workflow.approve(sessions, result.id, admin_b, now=now, policy_for=policy_for)
+            result = workflow.approve(SqlLedgers(sessions), result.id, admin_b, now=now, policy_for=policy_for)
         if result.state is TransactionState.DELAYED:
-            workflow.settle_due(sessions, now=result.delay_until or now, policy_for=policy_for)
+            workflow.settle_due(SqlLedgers(sessions), now=result.delay_until or now, policy_for=policy_for)
     return market

@@ -33,13 +33,14 @@ def _propose(
     by: str,
     **extra: Any,
 ) -> None:
+    from carbonbridge.adapters.db.registry.ledger import SqlLedgers
     from carbonbridge.domain.registry.commands import TransactionRequest
     from carbonbridge.domain.registry.model import TransactionType
-    from carbonbridge.services.registry_transactions import propose
+    from carbonbridge.services.registry.transactions import propose
 
     with cli_errors():
         request = TransactionRequest(key, TransactionType(kind), source, destination, unit, quantity, by, **extra)
-        _echo(propose(_sessions(ctx), request, now=_now()).as_dict())
+        _echo(propose(SqlLedgers(_sessions(ctx)), request, now=_now()).as_dict())
 
 
 @app.command("unit-type")
@@ -53,7 +54,7 @@ def unit_type(
 ) -> None:
     """Create a unit type with its cap (also opens the issuance and deletion accounts)."""
     from carbonbridge.domain.registry.model import UnitKind
-    from carbonbridge.services.registry_accounts import create_unit_type
+    from carbonbridge.services.registry.accounts import create_unit_type
 
     with cli_errors():
         created = create_unit_type(
@@ -73,7 +74,7 @@ def open_account(
 ) -> None:
     """Open an account (idempotent by account id)."""
     from carbonbridge.domain.registry.model import AccountType
-    from carbonbridge.services.registry_accounts import open_account as open_
+    from carbonbridge.services.registry.accounts import open_account as open_
 
     with cli_errors():
         account = open_(
@@ -97,7 +98,7 @@ def account_state(
 ) -> None:
     """Block, suspend, reopen or close an account."""
     from carbonbridge.domain.registry.model import AccountState
-    from carbonbridge.services.registry_accounts import set_account_state
+    from carbonbridge.services.registry.accounts import set_account_state
 
     with cli_errors():
         account = set_account_state(_sessions(ctx), account_id, AccountState(state), now=_now(), reason=reason)
@@ -112,7 +113,7 @@ def representative(
     account: Annotated[list[str], typer.Option("--account", help="Account to represent (repeatable)")],
 ) -> None:
     """Create a representative and authorise them for accounts."""
-    from carbonbridge.services.registry_accounts import add_representative
+    from carbonbridge.services.registry.accounts import add_representative
 
     with cli_errors():
         accounts = add_representative(_sessions(ctx), representative_id, name, account, now=_now())
@@ -122,7 +123,7 @@ def representative(
 @app.command()
 def reinstate(ctx: typer.Context, representative_id: str, reason: Reason) -> None:
     """Lift a representative's suspension."""
-    from carbonbridge.services.registry_accounts import reinstate_representative
+    from carbonbridge.services.registry.accounts import reinstate_representative
 
     with cli_errors():
         reinstate_representative(_sessions(ctx), representative_id, now=_now(), reason=reason)
@@ -138,7 +139,7 @@ def trust(
     remove: Annotated[bool, typer.Option("--remove", help="Remove from the trusted list (at once)")] = False,
 ) -> None:
     """Add an account to the trusted list (effective after N working days) or remove it."""
-    from carbonbridge.services.registry_accounts import change_trusted
+    from carbonbridge.services.registry.accounts import change_trusted
 
     with cli_errors():
         change = change_trusted(_sessions(ctx), account_id, trusted_account_id, add=not remove, now=_now(), actor=by)
@@ -227,7 +228,7 @@ def delete(
 @app.command()
 def reverse(ctx: typer.Context, transaction_id: str, by: By, key: Key) -> None:
     """Reverse a completed transfer or allocation by a compensating transaction."""
-    from carbonbridge.services.registry_queries import transaction
+    from carbonbridge.services.registry.queries import transaction
 
     with cli_errors():
         original = transaction(_sessions(ctx), transaction_id)
@@ -247,28 +248,31 @@ def reverse(ctx: typer.Context, transaction_id: str, by: By, key: Key) -> None:
 @app.command()
 def approve(ctx: typer.Context, transaction_id: str, by: By) -> None:
     """Approve a proposed transfer as a second representative."""
-    from carbonbridge.services.registry_workflow import approve as approve_
+    from carbonbridge.adapters.db.registry.ledger import SqlLedgers
+    from carbonbridge.services.registry.workflow import approve as approve_
 
     with cli_errors():
-        _echo(approve_(_sessions(ctx), transaction_id, by, now=_now()).as_dict())
+        _echo(approve_(SqlLedgers(_sessions(ctx)), transaction_id, by, now=_now()).as_dict())
 
 
 @app.command()
 def cancel(ctx: typer.Context, transaction_id: str, by: By) -> None:
     """Cancel a pending transfer before its delay window ends; the units are free again."""
-    from carbonbridge.services.registry_workflow import cancel as cancel_
+    from carbonbridge.adapters.db.registry.ledger import SqlLedgers
+    from carbonbridge.services.registry.workflow import cancel as cancel_
 
     with cli_errors():
-        _echo(cancel_(_sessions(ctx), transaction_id, by, now=_now()).as_dict())
+        _echo(cancel_(SqlLedgers(_sessions(ctx)), transaction_id, by, now=_now()).as_dict())
 
 
 @app.command()
 def settle(ctx: typer.Context) -> None:
     """Complete delayed transfers whose window has ended."""
-    from carbonbridge.services.registry_workflow import settle_due
+    from carbonbridge.adapters.db.registry.ledger import SqlLedgers
+    from carbonbridge.services.registry.workflow import settle_due
 
     with cli_errors():
-        done = settle_due(_sessions(ctx), now=_now())
+        done = settle_due(SqlLedgers(_sessions(ctx)), now=_now())
     typer.echo(f"{len(done)} transactions settled")
     for view in done:
         typer.echo(f"{view.id}: {view.state.value} {view.response_code.value}")
@@ -277,7 +281,7 @@ def settle(ctx: typer.Context) -> None:
 @app.command()
 def show(ctx: typer.Context, transaction_id: str) -> None:
     """Show one transaction."""
-    from carbonbridge.services.registry_queries import transaction
+    from carbonbridge.services.registry.queries import transaction
 
     with cli_errors():
         _echo(transaction(_sessions(ctx), transaction_id).as_dict())
@@ -286,7 +290,7 @@ def show(ctx: typer.Context, transaction_id: str) -> None:
 @app.command()
 def holdings(ctx: typer.Context, account_id: str) -> None:
     """Units held by an account, per unit type, with their serial blocks."""
-    from carbonbridge.services.registry_queries import holdings as holdings_
+    from carbonbridge.services.registry.queries import holdings as holdings_
 
     with cli_errors():
         found = holdings_(_sessions(ctx), account_id)
@@ -301,7 +305,7 @@ def holdings(ctx: typer.Context, account_id: str) -> None:
 @app.command()
 def history(ctx: typer.Context, unit: UnitArg, serial: Annotated[int, typer.Argument(help="Serial number")]) -> None:
     """Every movement of one unit since issuance."""
-    from carbonbridge.services.registry_queries import serial_history
+    from carbonbridge.services.registry.queries import serial_history
 
     with cli_errors():
         events = serial_history(_sessions(ctx), unit, serial)
@@ -315,7 +319,7 @@ def history(ctx: typer.Context, unit: UnitArg, serial: Annotated[int, typer.Argu
 @app.command("verify-log")
 def verify_log(ctx: typer.Context) -> None:
     """Recompute the hash chains of the transaction log; exit 1 on any edited, deleted or reordered entry."""
-    from carbonbridge.services.registry_log import verify_log as verify
+    from carbonbridge.services.registry.log import verify_log as verify
 
     with cli_errors():
         report = verify(_sessions(ctx))
@@ -332,7 +336,7 @@ def verify_log(ctx: typer.Context) -> None:
 @app.command()
 def check(ctx: typer.Context) -> None:
     """Conservation report: per unit type issued, deleted and held; exit 1 on any breach."""
-    from carbonbridge.services.registry_queries import check as check_
+    from carbonbridge.services.registry.queries import check as check_
 
     with cli_errors():
         report = check_(_sessions(ctx))
@@ -358,8 +362,8 @@ def compliance(
     ] = False,
 ) -> None:
     """Compliance status of an installation-year (A: surrendered >= verified emissions)."""
-    from carbonbridge.services.registry_compliance import compliance as status
-    from carbonbridge.services.registry_compliance import enter_verified_emissions
+    from carbonbridge.services.registry.compliance import compliance as status
+    from carbonbridge.services.registry.compliance import enter_verified_emissions
 
     with cli_errors():
         sessions = _sessions(ctx)

@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from fastapi import Request
 
 from carbonbridge.adapters.db.autocommit import is_postgres
+from carbonbridge.adapters.db.registry.ledger import Sessions
 from carbonbridge.domain.auth.policy import Target
 from carbonbridge.entrypoints.bootstrap import App
 from carbonbridge.entrypoints.http.ratelimit import Limiter
 from carbonbridge.entrypoints.http.settings import Settings
 from carbonbridge.services import api_queries
-from carbonbridge.services.registry_transactions import Sessions
 
 MAX_TARGETS = 50_000
 

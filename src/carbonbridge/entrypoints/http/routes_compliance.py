@@ -12,7 +12,7 @@ from carbonbridge.entrypoints.http import schemas as s
 from carbonbridge.entrypoints.http.access import Caller, Ctx, authorize
 from carbonbridge.services import api_queries as q
 from carbonbridge.services import compliance as assessments
-from carbonbridge.services import registry_compliance
+from carbonbridge.services.registry import compliance as registry_compliance
 
 router = APIRouter(tags=["compliance"], responses=s.PROBLEMS)
 Year = Annotated[int, Path(ge=2000, le=2100)]

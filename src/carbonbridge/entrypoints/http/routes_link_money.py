@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Header, Path, Query
 from pydantic import BaseModel, Field
 
+from carbonbridge.adapters.db.registry.ledger import Sessions
 from carbonbridge.domain.auth.policy import Action, Target
 from carbonbridge.domain.errors import Conflict, NotFound, Problem, RuleViolation, ValidationFailed
 from carbonbridge.entrypoints.http import schemas as s
@@ -25,7 +26,6 @@ from carbonbridge.entrypoints.http.context import Context
 from carbonbridge.services import api_queries as q
 from carbonbridge.services.market import cross_border, fx_rates, joint_auctions
 from carbonbridge.services.market.participants import participant, participant_of_account
-from carbonbridge.services.registry_transactions import Sessions
 
 router = APIRouter(tags=["link money"], responses=s.PROBLEMS)
 Jurisdiction = Annotated[str, Path(pattern="^[A-Z]{2}$")]

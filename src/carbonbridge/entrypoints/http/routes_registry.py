@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Path, Query, Response
 from starlette.concurrency import run_in_threadpool
 
+from carbonbridge.adapters.db.registry.ledger import SqlLedgers
 from carbonbridge.domain.auth.policy import Action, Target
 from carbonbridge.domain.errors import NotFound
 from carbonbridge.domain.registry.model import AccountState, AccountType, TransactionState, TransactionType, UnitKind
@@ -22,8 +23,11 @@ from carbonbridge.entrypoints.http.access import (
 )
 from carbonbridge.entrypoints.http.responses import validated
 from carbonbridge.services import api_queries as q
-from carbonbridge.services import registry_accounts, registry_api, registry_queries, registry_transactions
-from carbonbridge.services import registry_workflow as workflow
+from carbonbridge.services.registry import accounts as registry_accounts
+from carbonbridge.services.registry import api as registry_api
+from carbonbridge.services.registry import queries as registry_queries
+from carbonbridge.services.registry import transactions as registry_transactions
+from carbonbridge.services.registry import workflow
 
 router = APIRouter(tags=["registry"], responses=s.PROBLEMS)
 IdempotencyKey = Annotated[
@@ -231,7 +235,8 @@ def propose(
     target = registry_api.proposal_target(ctx.sessions, request, ctx.account_target)
     authorize(ctx, who, registry_api.ACTION_OF[kind], target, "account")
     sign(ctx, who, code)
-    return validated(s.TransactionPublic.of(registry_transactions.propose(ctx.sessions, request, now=ctx.now())))
+    done = registry_transactions.propose(SqlLedgers(ctx.sessions), request, now=ctx.now())
+    return validated(s.TransactionPublic.of(done))
 
 
 @router.get("/transactions", response_model=s.Page[s.TransactionPublic])
@@ -270,7 +275,7 @@ def approve(transaction_id: TransactionId, who: Caller, ctx: Ctx, code: OneTimeC
     """Approve as a second representative of the source account, signed with a fresh one-time code."""
     _transaction(ctx, who, Action.APPROVE, transaction_id)
     sign(ctx, who, code)
-    done = workflow.approve(ctx.sessions, transaction_id, acting_representative(who), now=ctx.now())
+    done = workflow.approve(SqlLedgers(ctx.sessions), transaction_id, acting_representative(who), now=ctx.now())
     return s.TransactionPublic.of(done)
 
 
@@ -278,7 +283,7 @@ def approve(transaction_id: TransactionId, who: Caller, ctx: Ctx, code: OneTimeC
 def cancel(transaction_id: TransactionId, who: Caller, ctx: Ctx) -> s.TransactionPublic:
     """Cancel a pending transfer before its delay window ends; the reserved units are free again."""
     _transaction(ctx, who, Action.CANCEL, transaction_id)
-    done = workflow.cancel(ctx.sessions, transaction_id, acting_representative(who), now=ctx.now())
+    done = workflow.cancel(SqlLedgers(ctx.sessions), transaction_id, acting_representative(who), now=ctx.now())
     return s.TransactionPublic.of(done)
 
 
@@ -287,7 +292,7 @@ def settle(who: Caller, ctx: Ctx) -> s.SettledPublic:
     """Complete delayed transfers whose window has ended, of the administrator's jurisdictions only."""
     authorize(ctx, who, Action.SETTLE, None)
     mine = scope_of(ctx, who, Action.SETTLE).jurisdictions
-    done = workflow.settle_due(ctx.sessions, now=ctx.now(), jurisdictions=mine)
+    done = workflow.settle_due(SqlLedgers(ctx.sessions), now=ctx.now(), jurisdictions=mine)
     return s.SettledPublic(settled=[s.TransactionPublic.of(v) for v in done])
 
 
@@ -323,7 +328,7 @@ def check(who: Caller, ctx: Ctx) -> s.ConservationPublic:
 def verify_log(who: Caller, ctx: Ctx) -> s.LogReportPublic:
     """Recompute the hash chains of the transaction log; `ok` false on any tampering."""
     authorize(ctx, who, Action.LEDGER_AUDIT, None)
-    from carbonbridge.services.registry_log import verify_log as verify
+    from carbonbridge.services.registry.log import verify_log as verify
 
     report = verify(ctx.sessions)
     return s.LogReportPublic(

@@ -19,7 +19,9 @@ from carbonbridge.entrypoints.web.render import Ctx, SignedIn, home_jurisdiction
 from carbonbridge.entrypoints.web.security import field, posted
 from carbonbridge.services import api_queries as q
 from carbonbridge.services import compliance as assessments
-from carbonbridge.services import registry_accounts, registry_log, registry_queries
+from carbonbridge.services.registry import accounts as registry_accounts
+from carbonbridge.services.registry import log as registry_log
+from carbonbridge.services.registry import queries as registry_queries
 
 router = APIRouter()
 Code = Annotated[str, Path(pattern="^(BY|CN)$")]

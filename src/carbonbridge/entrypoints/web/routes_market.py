@@ -24,9 +24,9 @@ from carbonbridge.entrypoints.web.i18n import N_
 from carbonbridge.entrypoints.web.render import Ctx, SignedIn, page
 from carbonbridge.entrypoints.web.security import field, posted
 from carbonbridge.services import api_queries as q
-from carbonbridge.services import registry_queries
 from carbonbridge.services.market import auctions, cash, order_entry, queries, views
 from carbonbridge.services.market.participants import Participant
+from carbonbridge.services.registry import queries as registry_queries
 
 router = APIRouter()
 OrderId = Annotated[str, Path(min_length=1, max_length=80)]

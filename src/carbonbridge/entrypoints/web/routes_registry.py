@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import RedirectResponse
 
+from carbonbridge.adapters.db.registry.ledger import SqlLedgers
 from carbonbridge.domain.auth.errors import SecondFactorRequired
 from carbonbridge.domain.auth.policy import Action, Decision, Target, decide
 from carbonbridge.domain.errors import Conflict, Problem, RuleViolation, ValidationFailed
@@ -19,8 +20,11 @@ from carbonbridge.entrypoints.web.i18n import N_
 from carbonbridge.entrypoints.web.render import Ctx, SignedIn, page
 from carbonbridge.entrypoints.web.security import field, posted
 from carbonbridge.services import api_queries as q
-from carbonbridge.services import registry_accounts, registry_api, registry_queries, registry_transactions
-from carbonbridge.services import registry_workflow as workflow
+from carbonbridge.services.registry import accounts as registry_accounts
+from carbonbridge.services.registry import api as registry_api
+from carbonbridge.services.registry import queries as registry_queries
+from carbonbridge.services.registry import transactions as registry_transactions
+from carbonbridge.services.registry import workflow
 
 router = APIRouter()
 AccountId = Annotated[str, Path(min_length=1, max_length=64)]
@@ -162,7 +166,7 @@ async def transfer_sign(account_id: AccountId, request: Request, who: SignedIn, 
         key = f"web:{who.user_id}:{nonce}"
         proposal = registry_api.request_for(ctx.sessions, body, key, acting_representative(who))
         sign(ctx, who, field(form, "code", 6))
-        done = registry_transactions.propose(ctx.sessions, proposal, now=ctx.now())
+        done = registry_transactions.propose(SqlLedgers(ctx.sessions), proposal, now=ctx.now())
     except SecondFactorRequired:
         errors = {"code": CODE_REFUSED}
     except (RuleViolation, ValidationFailed, Conflict) as exc:
@@ -214,7 +218,7 @@ async def approve(transaction_id: TransactionId, request: Request, who: SignedIn
     authorize(ctx, who, Action.APPROVE, q.transaction_target(ctx.sessions, transaction_id), "transaction")
     try:
         sign(ctx, who, field(form, "code", 6))
-        workflow.approve(ctx.sessions, transaction_id, acting_representative(who), now=ctx.now())
+        workflow.approve(SqlLedgers(ctx.sessions), transaction_id, acting_representative(who), now=ctx.now())
     except SecondFactorRequired:
         return _transaction_error(request, who, ctx, transaction_id, CODE_REFUSED)
     except (RuleViolation, Conflict) as exc:
@@ -241,7 +245,7 @@ def _transaction_error(request: Request, who: SignedIn, ctx: Ctx, transaction_id
 async def cancel(transaction_id: TransactionId, request: Request, who: SignedIn, ctx: Ctx) -> Response:
     await posted(request)
     authorize(ctx, who, Action.CANCEL, q.transaction_target(ctx.sessions, transaction_id), "transaction")
-    workflow.cancel(ctx.sessions, transaction_id, acting_representative(who), now=ctx.now())
+    workflow.cancel(SqlLedgers(ctx.sessions), transaction_id, acting_representative(who), now=ctx.now())
     return RedirectResponse(f"/web/transactions/{transaction_id}", status_code=303)
 
 
@@ -264,5 +268,5 @@ async def settle(request: Request, who: SignedIn, ctx: Ctx) -> Response:
     """Complete the delayed transfers whose window has ended (a registry administrator)."""
     await posted(request)
     authorize(ctx, who, Action.SETTLE, None)
-    done = workflow.settle_due(ctx.sessions, now=ctx.now())
+    done = workflow.settle_due(SqlLedgers(ctx.sessions), now=ctx.now())
     return page(request, "settled.html", who, settled=done)

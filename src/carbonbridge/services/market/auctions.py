@@ -15,6 +15,7 @@ import numpy as np
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from carbonbridge.adapters.db.registry.ledger import Sessions, retrying
 from carbonbridge.adapters.db.uow import audit
 from carbonbridge.adapters.market_config import load_market_config
 from carbonbridge.domain.errors import Conflict, NotFound, Problem, RuleViolation, ValidationFailed
@@ -24,7 +25,6 @@ from carbonbridge.domain.market.cash import CashAccountKind, CashPosting, check_
 from carbonbridge.services.market import cash
 from carbonbridge.services.market.participants import auction_account, participant
 from carbonbridge.services.market.registry_moves import move_units
-from carbonbridge.services.registry_transactions import Sessions, retrying
 
 ACTOR = "market"
 

@@ -26,13 +26,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
+from carbonbridge.adapters.db.registry.ledger import Sessions
 from carbonbridge.adapters.market_config import MarketConfig, load_market_config
 from carbonbridge.domain.market.book import Side
 from carbonbridge.domain.market.exchange import Exchange, OpenOrder, Placed
 from carbonbridge.services.market import cash
 from carbonbridge.services.market.exchange import previous_close
 from carbonbridge.services.market.settlement import change_unit_holds
-from carbonbridge.services.registry_transactions import Sessions
 
 MAX_CLOSES = 10_000
 

@@ -14,10 +14,10 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from carbonbridge.adapters.db.registry.ledger import Sessions, retrying
 from carbonbridge.adapters.db.uow import audit
 from carbonbridge.domain.errors import IdempotencyConflict, NotFound
 from carbonbridge.domain.market.cash import CashAccountKind, CashPosting, check_amount, check_available, check_postings
-from carbonbridge.services.registry_transactions import Sessions, retrying
 
 ACTOR = "market"
 

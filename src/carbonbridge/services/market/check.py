@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from carbonbridge.services import registry_queries
-from carbonbridge.services.registry_transactions import Sessions
+from carbonbridge.adapters.db.registry.ledger import Sessions
+from carbonbridge.services.registry import queries as registry_queries
 
 
 @dataclass(frozen=True)

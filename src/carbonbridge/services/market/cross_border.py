@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from carbonbridge.adapters.db.registry.ledger import Sessions, retrying
 from carbonbridge.adapters.db.uow import audit
 from carbonbridge.adapters.market_config import load_market_config
 from carbonbridge.domain.errors import Conflict, NotFound, Problem, ValidationFailed
@@ -32,7 +33,6 @@ from carbonbridge.services.market import cash
 from carbonbridge.services.market.fx_rates import fixed_for
 from carbonbridge.services.market.participants import participant
 from carbonbridge.services.market.registry_moves import send_across
-from carbonbridge.services.registry_transactions import Sessions, retrying
 
 ACTOR = "market"
 

@@ -11,11 +11,11 @@ from zoneinfo import ZoneInfo
 import polars as pl
 from sqlalchemy import text
 
+from carbonbridge.adapters.db.registry.ledger import Sessions
 from carbonbridge.adapters.market_config import load_market_config
 from carbonbridge.domain.market.marketdata import DailyBar, TradePrint, daily_bars
 from carbonbridge.domain.market.surveillance import Alert, OrderSeen, TradeSeen, alerts
 from carbonbridge.services.market.auctions import results
-from carbonbridge.services.registry_transactions import Sessions
 
 
 def _utc(value: object) -> dt.datetime:

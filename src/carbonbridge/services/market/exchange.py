@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from carbonbridge.adapters.db.registry.ledger import Sessions
 from carbonbridge.adapters.db.uow import audit, unit_of_work
 from carbonbridge.adapters.market_config import load_market_config
 from carbonbridge.domain.errors import RuleViolation
@@ -27,7 +28,6 @@ from carbonbridge.domain.market.settlement import Trade
 from carbonbridge.services.market import cash
 from carbonbridge.services.market.participants import Participant, participants
 from carbonbridge.services.market.settlement import SettlementView, change_unit_holds, jurisdiction_of, settle
-from carbonbridge.services.registry_transactions import Sessions
 
 ACTOR = "market"
 Before = tuple[dict[str, int], dict[str, int], set[str], int]

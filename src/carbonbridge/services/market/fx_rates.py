@@ -12,11 +12,11 @@ from decimal import Decimal
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from carbonbridge.adapters.db.registry.ledger import Sessions, retrying
 from carbonbridge.adapters.db.uow import audit
 from carbonbridge.adapters.link_money import calendar_of, load_money_config
 from carbonbridge.domain.errors import Conflict
 from carbonbridge.domain.market.fx import OfficialRate, fixing_date, rate_on
-from carbonbridge.services.registry_transactions import Sessions, retrying
 
 ACTOR = "market"
 _COLUMNS = "on_date, currency, base, scale, rate, source"

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from carbonbridge.adapters.db.registry.ledger import Sessions, retrying
 from carbonbridge.adapters.db.uow import audit
 from carbonbridge.adapters.link_money import load_money_config
 from carbonbridge.adapters.market_config import load_market_config
@@ -33,8 +34,7 @@ from carbonbridge.services.market import auctions, cash
 from carbonbridge.services.market.fx_rates import fixed_for
 from carbonbridge.services.market.participants import auction_account, participant
 from carbonbridge.services.market.registry_moves import move_units, send_across
-from carbonbridge.services.registry_accounts import change_trusted
-from carbonbridge.services.registry_transactions import Sessions, retrying
+from carbonbridge.services.registry.accounts import change_trusted
 
 ACTOR = "market"
 PARTNER_KIND = CashAccountKind.PARTNER

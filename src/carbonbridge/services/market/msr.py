@@ -10,9 +10,9 @@ from pathlib import Path
 
 from sqlalchemy import text
 
+from carbonbridge.adapters.db.registry.ledger import Sessions
 from carbonbridge.domain.errors import Problem, ValidationFailed
 from carbonbridge.domain.market.msr import MsrFigures, MsrPolicy, ScenarioYear, figures, scenario
-from carbonbridge.services.registry_transactions import Sessions
 
 OUT_OF_CIRCULATION = ("national_holding", "auction_delivery", "market_stability_reserve", "deletion", "issuance")
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from carbonbridge.adapters.db.registry.ledger import Sessions, retrying
 from carbonbridge.adapters.db.uow import audit
 from carbonbridge.adapters.market_config import load_market_config
 from carbonbridge.domain.errors import IdempotencyConflict, Problem, ValidationFailed
@@ -20,7 +21,6 @@ from carbonbridge.domain.market.msr import MsrFigures, apply_to_calendar, figure
 from carbonbridge.services.market.msr import registry_tnac
 from carbonbridge.services.market.participants import auction_account, reserve_account
 from carbonbridge.services.market.registry_moves import move_units
-from carbonbridge.services.registry_transactions import Sessions, retrying
 
 ACTOR = "market"
 ACTION = "market.msr.applied"

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from carbonbridge.adapters.db.registry.ledger import Sessions, retrying
 from carbonbridge.adapters.db.uow import audit
 from carbonbridge.adapters.market_config import load_market_config
 from carbonbridge.domain.errors import RuleViolation
@@ -23,7 +24,6 @@ from carbonbridge.services.market import cash
 from carbonbridge.services.market.participants import clearing_account, participants
 from carbonbridge.services.market.registry_moves import move_units
 from carbonbridge.services.market.settlement import jurisdiction_of
-from carbonbridge.services.registry_transactions import Sessions, retrying
 
 ACTOR = "market"
 

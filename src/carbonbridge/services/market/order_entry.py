@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from carbonbridge.adapters.db.registry.ledger import Sessions, retrying
 from carbonbridge.adapters.db.uow import audit
 from carbonbridge.adapters.market_config import MarketConfig
 from carbonbridge.domain.errors import IdempotencyConflict, NotFound, RuleViolation
@@ -42,7 +43,6 @@ from carbonbridge.services.market.order_reads import (
     order_view,
 )
 from carbonbridge.services.market.participants import participant
-from carbonbridge.services.registry_transactions import Sessions, retrying
 
 MAX_QUANTITY = 10**12
 

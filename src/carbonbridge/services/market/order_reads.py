@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from carbonbridge.adapters.db.registry.ledger import Sessions
 from carbonbridge.domain.errors import NotFound
 from carbonbridge.domain.market.settlement import Trade
-from carbonbridge.services.registry_transactions import Sessions
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,15 +16,15 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from carbonbridge.adapters.db.registry.ledger import Sessions
 from carbonbridge.adapters.db.uow import audit, unit_of_work
 from carbonbridge.adapters.market_config import load_market_config
 from carbonbridge.domain.errors import NotFound, Problem, ValidationFailed
 from carbonbridge.domain.market.cash import CashAccountKind
 from carbonbridge.domain.registry.idempotency import check_repeat
 from carbonbridge.domain.registry.model import AccountType
-from carbonbridge.services import registry_accounts
 from carbonbridge.services.market import cash
-from carbonbridge.services.registry_transactions import Sessions
+from carbonbridge.services.registry import accounts as registry_accounts
 
 ACTOR = "market"
 

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import text
 
+from carbonbridge.adapters.db.registry.ledger import Sessions
 from carbonbridge.services.market.participants import Participant
-from carbonbridge.services.registry_transactions import Sessions
 
 MAX_ROWS = 200
 

@@ -1,7 +1,7 @@
 """Units moving for the market, inside the caller's database transaction.
 
 Settlement must move units and cash in ONE database transaction, so the registry's public
-`registry_transactions.propose_in_unit_of_work` (the same rules as every proposal:
+`services.registry.transactions.propose_in_unit_of_work` (the same rules as every proposal:
 idempotency, checks, transaction row, serial blocks, postings, holdings, hash-chained log entry
 and audit record; it commits nothing itself) runs here on the market's session. The order or
 bid is the participant's instruction; the settlement agent
@@ -18,12 +18,13 @@ import datetime as dt
 
 from sqlalchemy.orm import Session
 
+from carbonbridge.adapters.db.registry.ledger import SqlLedger
 from carbonbridge.domain.errors import RuleViolation
 from carbonbridge.domain.registry.commands import TransactionRequest
 from carbonbridge.domain.registry.model import TransactionState, TransactionType
 from carbonbridge.domain.registry.policy import ApprovalRule, SecurityPolicy
-from carbonbridge.services import registry_transactions
 from carbonbridge.services.market.participants import agent
+from carbonbridge.services.registry import transactions as registry_transactions
 from carbonbridge.services.registry_policy import load_policy
 
 MAX_PARTS = 10_000
@@ -56,7 +57,8 @@ def move_units(
         request = TransactionRequest(
             f"{key}:{part}", TransactionType.TRANSFER, source, destination, unit_type, size, agent(jurisdiction)
         )
-        view = registry_transactions.propose_in_unit_of_work(session, request, now=now, policy_for=settlement_policy)
+        ledger = SqlLedger(session)
+        view = registry_transactions.propose_in_unit_of_work(ledger, request, now=now, policy_for=settlement_policy)
         if view.state is not TransactionState.COMPLETED:
             raise RuleViolation(
                 view.response_code.value,
@@ -100,8 +102,8 @@ def send_across(
         agent(jurisdiction),
         counterpart=f"{partner}/{partner_account}",
     )
-    request.validate()
-    view = registry_transactions._propose(session, request, now, settlement_policy)
+    ledger = SqlLedger(session)
+    view = registry_transactions.propose_in_unit_of_work(ledger, request, now=now, policy_for=settlement_policy)
     if view.state not in (TransactionState.CHECKED, TransactionState.DELAYED):
         raise RuleViolation(
             view.response_code.value,

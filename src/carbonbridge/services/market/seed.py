@@ -6,11 +6,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from carbonbridge.adapters.db.registry.ledger import Sessions
 from carbonbridge.adapters.market_config import load_market_config
 from carbonbridge.services.market import cash
 from carbonbridge.services.market.participants import admit, open_market
 from carbonbridge.services.registry_seed import SETUP_LEAD, Market, seed_market
-from carbonbridge.services.registry_transactions import Sessions
 
 
 @dataclass(frozen=True, slots=True)

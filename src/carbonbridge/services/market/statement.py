@@ -9,11 +9,11 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from carbonbridge.adapters.bank_statement import read_statement
+from carbonbridge.adapters.db.registry.ledger import Sessions, retrying
 from carbonbridge.adapters.market_config import load_market_config
 from carbonbridge.domain.errors import Problem, ValidationFailed
 from carbonbridge.domain.market.cash import CashAccountKind
 from carbonbridge.services.market import cash
-from carbonbridge.services.registry_transactions import Sessions, retrying
 
 
 @dataclass(frozen=True, slots=True)

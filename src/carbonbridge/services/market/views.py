@@ -13,12 +13,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from carbonbridge.adapters.db.registry.ledger import Sessions
 from carbonbridge.adapters.market_config import load_market_config
 from carbonbridge.domain.auth.policy import Target, Visibility
 from carbonbridge.domain.errors import NotFound
 from carbonbridge.services.market.book_store import Books, books_of, reference_close
 from carbonbridge.services.market.order_reads import ORDER_COLUMNS, OrderView, instrument_jurisdiction, order_view
-from carbonbridge.services.registry_transactions import Sessions
 
 
 def _in(name: str, values: frozenset[str] | list[str]) -> tuple[str, dict[str, str]]:

@@ -5,20 +5,19 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from carbonbridge.adapters.db.models import InstallationRow
-from carbonbridge.adapters.db.registry_models import RegistryComplianceEntryRow
+from carbonbridge.adapters.db.registry.ledger import Sessions
+from carbonbridge.adapters.db.registry.tables import COMPLIANCE_ENTRIES as ENTRIES
+from carbonbridge.adapters.db.registry.tables import TRANSACTIONS
 from carbonbridge.adapters.db.uow import audit, unit_of_work
 from carbonbridge.domain.errors import NotFound, RuleViolation
 from carbonbridge.domain.registry.compliance import ComplianceRecord
 from carbonbridge.domain.registry.model import TransactionState, TransactionType
-from carbonbridge.services import registry_rows as rows
-from carbonbridge.services.registry_transactions import Sessions
 from carbonbridge.services.reports import verified_emissions
 
-ENTRIES: Table = RegistryComplianceEntryRow.__table__  # type: ignore[assignment]
 NOT_VERIFIED = "C01_NOT_VERIFIED"
 
 
@@ -61,7 +60,7 @@ def _latest(session: Session, installation_id: str, year: int) -> int | None:
 
 def compliance(sessions: Sessions, installation_id: str, year: int) -> ComplianceRecord:
     """Verified emissions vs completed surrenders for the installation-year, with its status."""
-    t = rows.TRANSACTIONS
+    t = TRANSACTIONS
     with unit_of_work(sessions) as session:
         if session.get(InstallationRow, installation_id) is None:
             raise NotFound(f"unknown installation {installation_id!r}")

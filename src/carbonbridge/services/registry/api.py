@@ -8,14 +8,14 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from carbonbridge.adapters.db.registry.ledger import Sessions
+from carbonbridge.adapters.db.registry.tables import LINKS
 from carbonbridge.domain.auth.policy import Action, Target
 from carbonbridge.domain.errors import Problem, ValidationFailed
 from carbonbridge.domain.registry.commands import TransactionRequest
 from carbonbridge.domain.registry.model import TransactionType
 from carbonbridge.services import api_queries
-from carbonbridge.services import registry_rows as rows
-from carbonbridge.services.registry_queries import transaction
-from carbonbridge.services.registry_transactions import Sessions
+from carbonbridge.services.registry.queries import transaction
 
 ACTION_OF: dict[TransactionType, Action] = {
     TransactionType.ISSUANCE: Action.ISSUE,
@@ -104,6 +104,6 @@ def representative_targets(sessions: Sessions, representative_id: str) -> list[T
     """The accounts a representative acts for (who may manage them)."""
     with sessions() as session:
         accounts = list(
-            session.scalars(select(rows.LINKS.c.account_id).where(rows.LINKS.c.representative_id == representative_id))
+            session.scalars(select(LINKS.c.account_id).where(LINKS.c.representative_id == representative_id))
         )
     return [api_queries.account_target(sessions, a) for a in sorted(accounts)]

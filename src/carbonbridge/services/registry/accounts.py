@@ -10,6 +10,9 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from carbonbridge.adapters.db.models import InstallationRow
+from carbonbridge.adapters.db.registry import rows
+from carbonbridge.adapters.db.registry.ledger import Sessions
+from carbonbridge.adapters.db.registry.tables import ACCOUNTS, HOLDINGS, LINKS, REPS, TRUSTED, UNIT_TYPES
 from carbonbridge.adapters.db.uow import audit, unit_of_work
 from carbonbridge.domain.errors import Conflict, NotFound, Problem, RuleViolation, ValidationFailed
 from carbonbridge.domain.registry.idempotency import check_repeat
@@ -25,17 +28,15 @@ from carbonbridge.domain.registry.model import (
 )
 from carbonbridge.domain.registry.policy import SecurityPolicy
 from carbonbridge.domain.registry.rules import check_cap_change
-from carbonbridge.services import registry_rows as rows
-from carbonbridge.services import registry_store as store
+from carbonbridge.services.registry.ports import PolicyFor
 from carbonbridge.services.registry_policy import load_policy, timezone_of
-from carbonbridge.services.registry_transactions import PolicyFor, Sessions
 
 
 def _system_account(session: Session, jurisdiction: str, kind: AccountType, now: dt.datetime) -> None:
     account_id = f"{jurisdiction}-{'ISSUANCE' if kind is AccountType.ISSUANCE else 'DELETION'}"
     if not rows.accounts(session, [account_id]):
         session.execute(
-            insert(rows.ACCOUNTS).values(
+            insert(ACCOUNTS).values(
                 id=account_id,
                 jurisdiction=jurisdiction,
                 type=kind.value,
@@ -71,7 +72,7 @@ def create_unit_type(
         _system_account(session, jurisdiction, AccountType.ISSUANCE, now)
         _system_account(session, jurisdiction, AccountType.DELETION, now)
         values = {"code": code, "jurisdiction": jurisdiction, "kind": kind.value, "vintage": vintage, "origin": origin}
-        session.execute(insert(rows.UNIT_TYPES).values(**values, cap=cap, issued=0, created_at=now))
+        session.execute(insert(UNIT_TYPES).values(**values, cap=cap, issued=0, created_at=now))
         audit(session, at=now, actor=actor, action="registry.unit_type.created", subject=code, detail={"cap": cap})
         return UnitType(code, jurisdiction, kind, vintage, origin, cap, 0)
 
@@ -92,7 +93,7 @@ def set_cap(
         verdict = check_cap_change(unit, cap)
         if verdict is not ResponseCode.OK:
             raise RuleViolation(verdict.value, f"{code}: a cap of {cap:,} is below the {unit.issued:,} units issued")
-        session.execute(update(rows.UNIT_TYPES).where(rows.UNIT_TYPES.c.code == code).values(cap=cap))
+        session.execute(update(UNIT_TYPES).where(UNIT_TYPES.c.code == code).values(cap=cap))
         detail: dict[str, object] = {"cap": cap, "previous": unit.cap, "reason": reason}
         audit(session, at=now, actor=actor, action="registry.unit_type.cap_changed", subject=code, detail=detail)
         return UnitType(unit.code, unit.jurisdiction, unit.kind, unit.vintage, unit.origin, cap, unit.issued)
@@ -142,7 +143,7 @@ def open_account(
         if installation_id is not None and session.get(InstallationRow, installation_id) is None:
             raise NotFound(f"unknown installation {installation_id!r}")
         session.execute(
-            insert(rows.ACCOUNTS).values(
+            insert(ACCOUNTS).values(
                 id=account_id,
                 state=account.state.value,
                 created_at=now,
@@ -170,13 +171,13 @@ def set_account_state(
             raise Conflict(f"account {account_id} is closed")
         if state is AccountState.CLOSED:
             held = session.scalar(
-                select(func.coalesce(func.sum(store.HOLDINGS.c.quantity), 0)).where(
-                    store.HOLDINGS.c.account_id == account_id
+                select(func.coalesce(func.sum(HOLDINGS.c.quantity), 0)).where(
+                    HOLDINGS.c.account_id == account_id
                 )
             )
             if held:
                 raise Conflict(f"account {account_id} still holds {held} units")
-        session.execute(update(rows.ACCOUNTS).where(rows.ACCOUNTS.c.id == account_id).values(state=state.value))
+        session.execute(update(ACCOUNTS).where(ACCOUNTS.c.id == account_id).values(state=state.value))
         detail: dict[str, object] = {"from": account.state.value, "to": state.value, "reason": reason}
         audit(session, at=now, actor=actor, action="registry.account.state", subject=account_id, detail=detail)
         return Account(account.id, account.jurisdiction, account.type, state, account.holder, account.installation_id)
@@ -193,10 +194,10 @@ def add_representative(
 ) -> list[str]:
     """Create the representative if new and authorise them for the accounts; returns all their accounts."""
     with unit_of_work(sessions) as session:
-        existing = session.execute(select(rows.REPS.c.name).where(rows.REPS.c.id == representative_id)).first()
+        existing = session.execute(select(REPS.c.name).where(REPS.c.id == representative_id)).first()
         if existing is None:
             session.execute(
-                insert(rows.REPS).values(
+                insert(REPS).values(
                     id=representative_id,
                     name=name,
                     created_at=now,
@@ -211,12 +212,12 @@ def add_representative(
         if missing:
             raise NotFound(f"unknown accounts: {', '.join(missing)}")
         linked = set(
-            session.scalars(select(rows.LINKS.c.account_id).where(rows.LINKS.c.representative_id == representative_id))
+            session.scalars(select(LINKS.c.account_id).where(LINKS.c.representative_id == representative_id))
         )
         new = sorted(set(account_ids) - linked)
         if new:
             session.execute(
-                insert(rows.LINKS),
+                insert(LINKS),
                 [{"account_id": a, "representative_id": representative_id, "added_at": now} for a in new],
             )
             audit(
@@ -236,8 +237,8 @@ def reinstate_representative(
     """Lift a suspension (after the registry has re-identified the person)."""
     with unit_of_work(sessions) as session:
         changed = session.execute(
-            update(rows.REPS)
-            .where(rows.REPS.c.id == representative_id)
+            update(REPS)
+            .where(REPS.c.id == representative_id)
             .values(state=RepresentativeState.ACTIVE.value, consecutive_failures=0)
         ).rowcount  # type: ignore[attr-defined]
         if not changed:
@@ -280,9 +281,9 @@ def change_trusted(
         if found[account_id].jurisdiction != found[trusted_account_id].jurisdiction:
             raise ValidationFailed([Problem("a trusted account is in the same registry", field="trusted_account")])
         latest = session.execute(
-            select(rows.TRUSTED)
-            .where(rows.TRUSTED.c.account_id == account_id, rows.TRUSTED.c.trusted_account_id == trusted_account_id)
-            .order_by(rows.TRUSTED.c.id.desc())
+            select(TRUSTED)
+            .where(TRUSTED.c.account_id == account_id, TRUSTED.c.trusted_account_id == trusted_account_id)
+            .order_by(TRUSTED.c.id.desc())
             .limit(1)
         ).first()
         action = "add" if add else "remove"
@@ -298,7 +299,7 @@ def change_trusted(
             "effective_at": effective,
             "actor": actor,
         }
-        change_id = session.execute(insert(rows.TRUSTED).values(**values).returning(rows.TRUSTED.c.id)).scalar_one()
+        change_id = session.execute(insert(TRUSTED).values(**values).returning(TRUSTED.c.id)).scalar_one()
         rows.log_trusted_change(session, {"id": change_id, **values})
         audit(
             session,

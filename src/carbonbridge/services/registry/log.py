@@ -11,14 +11,14 @@ from typing import Any, TypeVar
 from sqlalchemy import Table, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from carbonbridge.adapters.db.registry_models import (
-    RegistryBlockMovementRow,
-    RegistryLogEntryRow,
-    RegistryLogHeadRow,
-    RegistryPostingRow,
-    RegistryTransactionEventRow,
-    RegistryTransactionRow,
-    RegistryTrustedChangeRow,
+from carbonbridge.adapters.db.registry.tables import (
+    EVENTS,
+    LOG_ENTRIES,
+    LOG_HEADS,
+    MOVEMENTS,
+    POSTINGS,
+    TRANSACTIONS,
+    TRUSTED,
 )
 from carbonbridge.adapters.db.uow import unit_of_work
 from carbonbridge.domain.registry.history import (
@@ -41,13 +41,6 @@ from carbonbridge.domain.registry.log import (
     verify_chain,
 )
 
-HEADS: Table = RegistryLogHeadRow.__table__  # type: ignore[assignment]
-ENTRIES: Table = RegistryLogEntryRow.__table__  # type: ignore[assignment]
-TRANSACTIONS: Table = RegistryTransactionRow.__table__  # type: ignore[assignment]
-EVENTS: Table = RegistryTransactionEventRow.__table__  # type: ignore[assignment]
-POSTINGS: Table = RegistryPostingRow.__table__  # type: ignore[assignment]
-MOVEMENTS: Table = RegistryBlockMovementRow.__table__  # type: ignore[assignment]
-TRUSTED: Table = RegistryTrustedChangeRow.__table__  # type: ignore[assignment]
 T = TypeVar("T")
 VERIFY_PAGE = 5000
 
@@ -71,9 +64,9 @@ def _chain(session: Session, partition: int) -> list[tuple[LogEntry, str]]:
     last = -1
     while True:  # paged by seq; bounded by the chain's length
         page = session.execute(
-            select(ENTRIES)
-            .where(ENTRIES.c.partition == partition, ENTRIES.c.seq > last)
-            .order_by(ENTRIES.c.seq)
+            select(LOG_ENTRIES)
+            .where(LOG_ENTRIES.c.partition == partition, LOG_ENTRIES.c.seq > last)
+            .order_by(LOG_ENTRIES.c.seq)
             .limit(VERIFY_PAGE)
         ).all()
         entries += [(LogEntry(r.partition, r.seq, r.prev_hash, r.hash, r.payload), r.transaction_id) for r in page]
@@ -147,12 +140,12 @@ def verify_log(sessions: sessionmaker[Session]) -> LogReport:
     report = LogReport()
     logged: dict[str, list[dict[str, object]]] = defaultdict(list)
     with unit_of_work(sessions) as session:
-        stored_heads = session.execute(select(HEADS)).all()
+        stored_heads = session.execute(select(LOG_HEADS)).all()
         heads = {r.partition: (r.seq, r.hash) for r in stored_heads}
         head_prev = {r.partition: r.prev_hash for r in stored_heads}
         if sorted(heads) != list(range(PARTITIONS)):
             report.problems.append(f"expected chain heads 0-{PARTITIONS - 1}, found {sorted(heads)}")
-        partitions = sorted(set(heads) | set(session.scalars(select(ENTRIES.c.partition).distinct())))
+        partitions = sorted(set(heads) | set(session.scalars(select(LOG_ENTRIES.c.partition).distinct())))
         problems: list[ChainProblem] = []
         for partition in partitions:
             stored = _chain(session, partition)

@@ -5,21 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Table
-
-from carbonbridge.adapters.db.registry_models import (
-    RegistryAccountRepresentativeRow,
-    RegistryAccountRow,
-    RegistryRepresentativeRow,
-    RegistryTransactionEventRow,
-    RegistryTransactionRow,
-    RegistryTrustedChangeRow,
-    RegistryUnitTypeRow,
-)
+from carbonbridge.adapters.db.registry import sql
+from carbonbridge.adapters.db.registry.sql import Batch, Conn
+from carbonbridge.adapters.db.registry.tables import TRANSACTIONS
 from carbonbridge.domain.registry.commands import TransactionView
 from carbonbridge.domain.registry.log import (
     LOG_FORMAT,
@@ -42,16 +33,8 @@ from carbonbridge.domain.registry.model import (
     UnitKind,
     UnitType,
 )
-from carbonbridge.services import registry_sql as sql
-from carbonbridge.services.registry_sql import Batch, Conn
+from carbonbridge.domain.registry.records import ProposalContext
 
-ACCOUNTS: Table = RegistryAccountRow.__table__  # type: ignore[assignment]
-REPS: Table = RegistryRepresentativeRow.__table__  # type: ignore[assignment]
-LINKS: Table = RegistryAccountRepresentativeRow.__table__  # type: ignore[assignment]
-TRUSTED: Table = RegistryTrustedChangeRow.__table__  # type: ignore[assignment]
-UNIT_TYPES: Table = RegistryUnitTypeRow.__table__  # type: ignore[assignment]
-TRANSACTIONS: Table = RegistryTransactionRow.__table__  # type: ignore[assignment]
-EVENTS: Table = RegistryTransactionEventRow.__table__  # type: ignore[assignment]
 TRANSACTION_COLUMNS = tuple(c.name for c in TRANSACTIONS.columns)
 _TIMES = ("proposed_at", "delay_until", "resolved_at")
 EVENT_COLUMNS = ("transaction_id", "state", "states", "response_code", "actor", "at")
@@ -86,21 +69,6 @@ def unit_type(session: Conn, code: str, *, lock: bool = False) -> UnitType | Non
     return UnitType(row[0], row[1], UnitKind(row[2]), int(row[3]), row[4], int(row[5]), int(row[6]))
 
 
-@dataclass(frozen=True, slots=True)
-class Context:
-    """What a proposal's checks read besides accounts and holdings, in one round trip."""
-
-    existing: str | None
-    source: Account | None
-    destination: Account | None
-    unit_jurisdiction: str | None
-    rep_state: RepresentativeState
-    rep_failures: int
-    rep_authorised: bool
-    trusted: bool
-    locked: dict[str, tuple[int, int]]  # holdings locked by the same query: account -> (quantity, unavailable)
-
-
 def context(
     session: Conn,
     key: str,
@@ -110,7 +78,7 @@ def context(
     pair: tuple[str, str],
     now: dt.datetime,
     lock: Sequence[str] = (),
-) -> Context:
+) -> ProposalContext:
     """One query for what a proposal reads besides serial blocks. It also locks the holdings of
     `lock` (ascending account order, FOR UPDATE in scalar subqueries, evaluated left to right);
     a missing holding row comes back as None and is created and locked by the caller."""
@@ -124,7 +92,7 @@ def context(
     )
     effective = utc(effective_at)
     locked = {a: _quantity_unavailable(held[i]) for i, a in enumerate(ordered) if held[i] is not None}
-    return Context(
+    return ProposalContext(
         existing=existing,
         source=_account(pair[0], source),
         destination=_account(pair[1], destination),

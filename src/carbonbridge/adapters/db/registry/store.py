@@ -6,7 +6,7 @@ takes and splits serial blocks (protected by those holding locks; see PICK_SQL),
 head of the transaction log, and inserts its transaction row (whose unique client key serialises
 repeats) with all other writes. A command never waits for a lock that is earlier in that order
 than one it holds, so commands cannot wait on each other in a cycle; the one remaining case (two
-commands creating the same holding row) is a detected deadlock that `retrying` repeats. On SQLite
+commands creating the same holding row) is a detected deadlock that `ledger.retrying` repeats. On SQLite
 every transaction starts with BEGIN IMMEDIATE, so writers run one at a time, and blocks are read
 and split (domain.registry.blocks.take) in Python.
 """
@@ -14,43 +14,18 @@ and split (domain.registry.blocks.take) in Python.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table
-
-from carbonbridge.adapters.db.registry_models import (
-    RegistryBlockMovementRow,
-    RegistryHoldingRow,
-    RegistryPostingRow,
-    RegistrySerialBlockRow,
-)
+from carbonbridge.adapters.db.registry import sql
+from carbonbridge.adapters.db.registry.sql import Batch, Conn
 from carbonbridge.domain.errors import Conflict
 from carbonbridge.domain.registry.blocks import SerialBlock, Take, take
-from carbonbridge.services import registry_sql as sql
-from carbonbridge.services.registry_sql import Batch, Conn
+from carbonbridge.domain.registry.records import Holding
 
-HOLDINGS: Table = RegistryHoldingRow.__table__  # type: ignore[assignment]
-BLOCKS: Table = RegistrySerialBlockRow.__table__  # type: ignore[assignment]
-POSTINGS: Table = RegistryPostingRow.__table__  # type: ignore[assignment]
-MOVEMENTS: Table = RegistryBlockMovementRow.__table__  # type: ignore[assignment]
 PAGE = 64
 FIRST_PAGE = 8
 MOVEMENT_COLUMNS = ("transaction_id", "unit_type", "start_serial", "end_serial", "from_account", "to_account")
 POSTING_COLUMNS = ("transaction_id", "account_id", "unit_type", "amount")
-
-
-@dataclass(frozen=True, slots=True)
-class Holding:
-    account_id: str
-    unit_type: str
-    quantity: int
-    reserved: int
-    market_held: int = 0  # held by the market for open sell orders, bids, unsettled trades
-
-    @property
-    def available(self) -> int:
-        return self.quantity - self.reserved - self.market_held
 
 
 def _holding(row: Sequence[Any], unit_type: str) -> Holding:
@@ -135,7 +110,7 @@ def _apply_take(batch: Batch, plan: Take, column: str, value: str, owner: str) -
 # order through ix_registry_blocks_free, one index probe per block, until `:kq` units are covered;
 # `plan` is domain.registry.blocks.take(): whole blocks move, the last one splits, keeping its first
 # serial, and its last units move as a new block (`moved_start` > `start_serial`). The agreement of
-# the two is tested (tests/integration/test_registry_blocks_sql.py).
+# the two is tested (tests/integration/test_registry_block_split_sql.py).
 _FREE = "FROM registry_serial_blocks WHERE account_id = :ksrc AND unit_type = :kunit AND reserved_by IS NULL"
 PICK_SQL = (
     f"(SELECT id, start_serial, end_serial, CAST(0 AS bigint) AS taken {_FREE} ORDER BY start_serial LIMIT 1) "

@@ -1,0 +1,170 @@
+"""Read side of the registry: holdings, a transaction, a serial's history, the conservation check."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from carbonbridge.adapters.db.autocommit import fetch_all, is_postgres
+from carbonbridge.adapters.db.registry import rows
+from carbonbridge.adapters.db.registry.ledger import Sessions
+from carbonbridge.adapters.db.registry.snapshot import integrity_errors, read_snapshot
+from carbonbridge.adapters.db.registry.tables import (
+    BLOCKS,
+    HOLDINGS,
+    MOVEMENTS,
+    TRANSACTIONS,
+)
+from carbonbridge.adapters.db.uow import unit_of_work
+from carbonbridge.domain.errors import NotFound
+from carbonbridge.domain.registry.commands import TransactionView
+from carbonbridge.domain.registry.conservation import conservation_problems, unit_totals
+
+
+@dataclass(frozen=True, slots=True)
+class HoldingView:
+    account_id: str
+    unit_type: str
+    quantity: int
+    reserved: int
+    blocks: tuple[tuple[int, int], ...]
+    market_held: int = 0  # held by the market (open sell orders, bids, unsettled trades)
+
+    @property
+    def available(self) -> int:
+        """What a new transaction may move: neither reserved nor held by the market."""
+        return self.quantity - self.reserved - self.market_held
+
+
+_HOLDINGS_PG = """
+SELECT unit_type, quantity, reserved, market_held, NULL::bigint, NULL::bigint FROM registry_holdings
+WHERE account_id = %(a)s
+UNION ALL
+SELECT unit_type, NULL, NULL, NULL, start_serial, end_serial FROM registry_serial_blocks
+WHERE account_id = %(a)s AND reserved_by IS NULL
+UNION ALL
+SELECT unit_type, NULL, NULL, NULL, start_serial, end_serial FROM registry_serial_blocks
+WHERE account_id = %(a)s AND reserved_by IS NOT NULL
+"""
+"""Holdings and blocks in one statement (one snapshot, one round trip in autocommit); the blocks
+in two branches so that each uses its partial index (free blocks, reserved blocks)."""
+
+
+def _holding_views(account_id: str, found: Sequence[tuple[Any, ...]]) -> list[HoldingView]:
+    ranges: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for unit_type, _, _, _, start, end in sorted((r for r in found if r[4] is not None), key=lambda r: r[4]):
+        ranges[unit_type].append((start, end))
+    return [
+        HoldingView(account_id, unit_type, quantity, reserved, tuple(ranges[unit_type]), market_held)
+        for unit_type, quantity, reserved, market_held, _, _ in sorted(r for r in found if r[4] is None)
+        if quantity or ranges[unit_type]
+    ]
+
+
+def holdings(sessions: Sessions, account_id: str) -> list[HoldingView]:
+    """The account's holdings per unit type with their serial ranges."""
+    engine = sessions.kw.get("bind")
+    if isinstance(engine, Engine) and is_postgres(engine):
+        found = fetch_all(engine, _HOLDINGS_PG, {"a": account_id})
+        if found:  # else: no holding, or no such account (NotFound below)
+            return _holding_views(account_id, found)
+    with unit_of_work(sessions) as session:
+        if not rows.accounts(session, [account_id]):
+            raise NotFound(f"unknown account {account_id!r}")
+        ranges: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        for b in session.execute(
+            select(BLOCKS).where(BLOCKS.c.account_id == account_id).order_by(BLOCKS.c.start_serial)
+        ):
+            ranges[b.unit_type].append((b.start_serial, b.end_serial))
+        result = session.execute(
+            select(HOLDINGS).where(HOLDINGS.c.account_id == account_id).order_by(HOLDINGS.c.unit_type)
+        )
+        return [
+            HoldingView(h.account_id, h.unit_type, h.quantity, h.reserved, tuple(ranges[h.unit_type]), h.market_held)
+            for h in result
+            if h.quantity or ranges[h.unit_type]
+        ]
+
+
+def transaction(sessions: Sessions, transaction_id: str) -> TransactionView:
+    with unit_of_work(sessions) as session:
+        row = rows.by_id(session, transaction_id)
+        if row is None:
+            raise NotFound(f"unknown transaction {transaction_id!r}")
+        return rows.view(row)
+
+
+@dataclass(frozen=True, slots=True)
+class SerialEvent:
+    transaction_id: str
+    type: str
+    at: dt.datetime
+    from_account: str | None
+    to_account: str
+    block: tuple[int, int]
+
+
+def serial_history(sessions: Sessions, unit_type: str, serial: int) -> list[SerialEvent]:
+    """Every movement of one unit, oldest first: issuance, then each transfer of a block holding it."""
+    movements = MOVEMENTS
+    with unit_of_work(sessions) as session:
+        query = (
+            select(movements, TRANSACTIONS.c.type, TRANSACTIONS.c.resolved_at)
+            .join(TRANSACTIONS, TRANSACTIONS.c.id == movements.c.transaction_id)
+            .where(
+                movements.c.unit_type == unit_type,
+                movements.c.start_serial <= serial,
+                movements.c.end_serial >= serial,
+            )
+            .order_by(movements.c.id)
+        )
+        events = [
+            SerialEvent(
+                m.transaction_id,
+                m.type,
+                rows.utc(m.resolved_at) or dt.datetime.min.replace(tzinfo=dt.UTC),
+                m.from_account,
+                m.to_account,
+                (m.start_serial, m.end_serial),
+            )
+            for m in session.execute(query)
+        ]
+    if not events:
+        raise NotFound(f"serial {serial} of {unit_type} was never issued")
+    return events
+
+
+@dataclass
+class ConservationReport:
+    """Per unit type: issued, deleted (held in deletion accounts), held elsewhere, and every breach."""
+
+    issued: dict[str, int] = field(default_factory=dict)
+    deleted: dict[str, int] = field(default_factory=dict)
+    held: dict[str, int] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+    integrity_errors: int = 0  # writes a database constraint refused (rolled back; each a defect to fix)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def check(sessions: Sessions) -> ConservationReport:
+    """Conservation and non-negativity, from three independent records: holdings, postings, blocks
+    (the rules: domain.registry.conservation)."""
+    with unit_of_work(sessions) as session:
+        ledger = read_snapshot(session)
+        refused = integrity_errors(session)
+    totals = unit_totals(ledger)
+    return ConservationReport(
+        issued={code: t.issued for code, t in totals.items()},
+        deleted={code: t.deleted for code, t in totals.items()},
+        held={code: t.held for code, t in totals.items()},
+        problems=conservation_problems(ledger),
+        integrity_errors=refused,
+    )
