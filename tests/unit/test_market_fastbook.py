@@ -62,7 +62,18 @@ def _plain_run(plain: PlainOrderBook, rows: list[tuple[int, int, int, int, int, 
             results.append((0, 0, fb.CROSSED))
             continue
         if out is not None:
-            fills += [(op, int(f.taker_order_id), int(f.maker_order_id), f.price, f.quantity) for f in out.fills]
+            fills += [
+                (
+                    op,
+                    int(f.taker_order_id),
+                    int(f.maker_order_id),
+                    f.price,
+                    f.quantity,
+                    -1 if f.maker_owner is None else int(f.maker_owner),
+                    int(plain.order(f.maker_order_id) is None),  # the fill emptied the maker
+                )
+                for f in out.fills
+            ]
             stp += [(op, int(maker), qty) for maker, qty in out.stp_cancelled]
             results.append((out.rested, out.cancelled, fb.OK))
     return fills, stp, results
@@ -87,7 +98,7 @@ def test_a_batch_continues_where_the_last_one_left_the_book() -> None:
     core = fb.FastBook()
     core.run(np.array([[fb.LIMIT, fb.SELL, 0, 100, 5, -1], [fb.LIMIT, fb.SELL, 1, 101, 5, -1]], dtype=np.int64))
     second = core.run(np.array([[fb.MARKET, fb.BUY, 2, fb.NO_PRICE, 7, -1]], dtype=np.int64))
-    assert second.fills.tolist() == [[0, 2, 0, 100, 5], [0, 2, 1, 101, 2]]
+    assert second.fills.tolist() == [[0, 2, 0, 100, 5, -1, 1], [0, 2, 1, 101, 2, -1, 0]]
     assert second.results.tolist() == [[0, 0, fb.OK]] and core.best(fb.SELL) == 101
 
 

@@ -68,10 +68,11 @@ class RestingOrder:
     remaining: int
 
 
-_KIND = {OrderType.LIMIT: core.LIMIT, OrderType.MARKET: core.MARKET, OrderType.IOC: core.IOC, OrderType.FOK: core.FOK}
 _STP = {StpMode.NONE: core.STP_NONE, StpMode.CANCEL_RESTING: core.STP_CANCEL_RESTING}
 _STP[StpMode.CANCEL_INCOMING] = core.STP_CANCEL_INCOMING
 _SIDES = (Side.BUY, Side.SELL)
+# members bound once: reading an enum member off its class costs a lookup per command on Python 3.11
+_BUY, _LIMIT, _MARKET, _IOC = Side.BUY, OrderType.LIMIT, OrderType.MARKET, OrderType.IOC
 
 
 class OrderBook:
@@ -132,7 +133,7 @@ class OrderBook:
         None for none). Raises RuleViolation for an invalid order, Conflict for a live duplicate id."""
         if quantity <= 0:
             raise RuleViolation("M01_INVALID_QUANTITY", f"order {order_id}: quantity must be positive")
-        if order_type is not OrderType.MARKET and price is None:
+        if order_type is not _MARKET and price is None:
             raise RuleViolation("M02_INVALID_PRICE", f"order {order_id}: a {order_type.value} order needs a price")
         if price is not None:
             self._check_price(order_id, price)
@@ -141,12 +142,20 @@ class OrderBook:
         slot = self._free.pop() if self._free else self._new_slot()
         self._id_of[slot] = order_id
         ticks = core.NO_PRICE if price is None else price // self.tick
-        owner_no = self._owner(owner)
+        if order_type is _LIMIT:
+            kind = core.LIMIT
+        elif order_type is _MARKET:
+            kind = core.MARKET
+        else:
+            kind = core.IOC if order_type is _IOC else core.FOK
+        owner_no = -1 if owner is None else self._owner_no.get(owner)
+        if owner_no is None:
+            owner_no = self._owner(owner)
         try:
-            result = self._step(_KIND[order_type], 0 if side is Side.BUY else 1, slot, ticks, quantity, owner_no)
-        except RuleViolation:
+            result = self.core.step(kind, 0 if side is _BUY else 1, slot, ticks, quantity, owner_no)
+        except core.PriceRangeError as exc:  # the price window would outgrow its limit: nothing was done
             self._free.append(slot)
-            raise
+            raise RuleViolation("M13_PRICE_RANGE", str(exc)) from exc
         return self._outcome(order_id, slot, side, owner, result)
 
     def restore(self, order_id: str, side: Side, price: int, remaining: int, owner: str | None = None) -> None:
@@ -176,7 +185,7 @@ class OrderBook:
         slot = self._slot_of.pop(order_id, None)
         if slot is None:
             raise NotFound(f"order {order_id} is not resting in the book")
-        _, cancelled, _, _ = self.core.step(core.CANCEL, 0, slot, 0, 0, -1)
+        _, cancelled, _, _, _ = self.core.step(core.CANCEL, 0, slot, 0, 0, -1)
         self._free.append(slot)
         return cancelled
 
@@ -209,7 +218,7 @@ class OrderBook:
 
     def _step(
         self, kind: int, side: int, slot: int, ticks: int, quantity: int, owner: int
-    ) -> tuple[int, int, int, int]:
+    ) -> tuple[int, int, int, int, int]:
         try:
             return self.core.step(kind, side, slot, ticks, quantity, owner)
         except core.PriceRangeError as exc:  # the price window would outgrow its limit: nothing was done
@@ -229,36 +238,43 @@ class OrderBook:
         return number
 
     def _outcome(
-        self, order_id: str, slot: int, side: Side, owner: str | None, result: tuple[int, int, int, int]
+        self, order_id: str, slot: int, side: Side, owner: str | None, result: tuple[int, int, int, int, int]
     ) -> Outcome:
         """The core's last step as an Outcome; slots of orders that left the book are freed."""
-        rested, cancelled, _, filled = result
-        c, tick, owners, id_of = self.core, self.tick, self._owners, self._id_of
-        orders, free, slot_of = c.orders, self._free, self._slot_of
-        fills: list[Fill] = []
-        for _op, _taker, maker, price, qty in c.fills[:filled].tolist() if filled else ():
-            maker_owner = int(orders[maker, core.OWNER])
-            maker_id = id_of[maker]
-            fills.append(
-                Fill(
-                    order_id, maker_id, price * tick, qty, side, owner, None if maker_owner < 0 else owners[maker_owner]
-                )
-            )
-            if not orders[maker, core.LIVE]:
-                del slot_of[maker_id]
-                free.append(maker)
-        stp: list[tuple[str, int]] = []
-        if self._stp is not StpMode.NONE:
-            for _op, maker, qty in c.stp[: int(c.meta[core.NSTPS])].tolist():
+        rested, cancelled, _, filled, stopped = result
+        fills: tuple[Fill, ...] = ()
+        free, slot_of = self._free, self._slot_of
+        if filled:
+            tick, owners, id_of = self.tick, self._owners, self._id_of
+            made = []
+            for _op, _taker, maker, price, qty, maker_owner, emptied in self.core.fills[:filled].tolist():
                 maker_id = id_of[maker]
-                stp.append((maker_id, qty))
-                del slot_of[maker_id]
-                free.append(maker)
+                made.append(
+                    Fill(
+                        order_id,
+                        maker_id,
+                        price * tick,
+                        qty,
+                        side,
+                        owner,
+                        None if maker_owner < 0 else owners[maker_owner],
+                    )
+                )
+                if emptied:
+                    del slot_of[maker_id]
+                    free.append(maker)
+            fills = tuple(made)
+        stp: tuple[tuple[str, int], ...] = ()
+        if stopped:
+            id_of = self._id_of
+            stp = tuple((id_of[maker], qty) for _op, maker, qty in self.core.stp[:stopped].tolist())
+            for maker_id, _qty in stp:
+                free.append(slot_of.pop(maker_id))
         if rested:
             slot_of[order_id] = slot
         else:
             free.append(slot)
-        return Outcome(tuple(fills), rested, cancelled, tuple(stp))
+        return Outcome(fills, rested, cancelled, stp)
 
     def _resting(self, slot: int) -> RestingOrder:
         qty, price, side, _next, _prev, _live, owner = self.core.orders[slot].tolist()

@@ -23,8 +23,9 @@ State:
 - levels[side, field, price - base] with fields head, tail, total quantity;
 - meta: best bid and best ask (offsets; -1 and width mean none), the number of non-empty levels per
   side, base, STP mode, fills and STP cancellations written, live orders, stop reason.
-Outputs: fills[n] = (operation, taker, maker, price in ticks, quantity); stp[n] = (operation,
-resting slot cancelled, its quantity); results[operation] = (rested, cancelled, status).
+Outputs: fills[n] = (operation, taker, maker, price in ticks, quantity, maker's owner, 1 if the
+fill emptied the maker); stp[n] = (operation, resting slot cancelled, its quantity);
+results[operation] = (rested, cancelled, status).
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ STP_NONE, STP_CANCEL_RESTING, STP_CANCEL_INCOMING = 0, 1, 2
 # order fields
 QTY, PRICE, SIDE, NEXT, PREV, LIVE, OWNER = 0, 1, 2, 3, 4, 5, 6
 ORDER_FIELDS = 7
+FILL_FIELDS = 7  # operation, taker, maker, price, quantity, maker's owner, maker emptied
 # level fields
 HEAD, TAIL, LQTY = 0, 1, 2
 # meta fields: BEST + side, NLEV + side
@@ -201,10 +203,12 @@ def _match(
             continue
         traded = min(qty, orders[maker, QTY])
         n = meta[NFILLS]
-        fills[n, 0], fills[n, 1], fills[n, 2], fills[n, 3], fills[n, 4] = op, taker, maker, price + base, traded
+        emptied = traded == orders[maker, QTY]
+        fills[n, 0], fills[n, 1], fills[n, 2], fills[n, 3] = op, taker, maker, price + base
+        fills[n, 4], fills[n, 5], fills[n, 6] = traded, orders[maker, OWNER], emptied
         meta[NFILLS] = n + 1
         qty -= traded
-        if traded == orders[maker, QTY]:
+        if emptied:
             _unlink(orders, levels, meta, maker)
         else:
             orders[maker, QTY] -= traded
@@ -365,16 +369,16 @@ def _step(
     price: int,
     qty: int,
     owner: int,
-) -> tuple[int, int, int, int, int]:
+) -> tuple[int, int, int, int, int, int]:
     """One operation called from Python (what OrderBook does per command): (stop reason, rested,
-    cancelled, status, fills written); nothing is applied when the reason is not 0. The fills and
-    STP cancellations start at row 0 of their buffers."""
+    cancelled, status, fills written, STP cancellations written); nothing is applied when the
+    reason is not 0. The fills and STP cancellations start at row 0 of their buffers."""
     meta[NFILLS], meta[NSTPS] = 0, 0
     reason = _need(orders, levels, meta, fills, stp, kind, slot, price)
     if reason != 0:
-        return reason, 0, 0, 0, 0
+        return reason, 0, 0, 0, 0, 0
     _apply(orders, levels, meta, fills, stp, out, 0, kind, side, slot, price, qty, owner)
-    return 0, out[0, RESTED], out[0, CANCELLED], out[0, STATUS], meta[NFILLS]
+    return 0, out[0, RESTED], out[0, CANCELLED], out[0, STATUS], meta[NFILLS], meta[NSTPS]
 
 
 @_njit(cache=True)  # type: ignore[untyped-decorator]
@@ -400,7 +404,7 @@ def _state(slots: int, width: int, room: int, mode: int) -> tuple[Array, Array, 
     levels[:, LQTY, :] = 0
     meta = np.zeros(META_FIELDS, dtype=np.int64)
     meta[BEST + BUY], meta[BEST + SELL], meta[STP] = -1, width, mode
-    return orders, levels, meta, np.zeros((room, 5), dtype=np.int64), np.zeros((room, 3), dtype=np.int64)
+    return orders, levels, meta, np.zeros((room, FILL_FIELDS), dtype=np.int64), np.zeros((room, 3), dtype=np.int64)
 
 
 class PriceRangeError(ValueError):
@@ -409,7 +413,8 @@ class PriceRangeError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Batch:
-    """What a batch of operations did: fills (operation, taker, maker, price in ticks, quantity)
+    """What a batch of operations did: fills (operation, taker, maker, price in ticks, quantity,
+    maker's owner, maker emptied)
     in the order they happened, STP cancellations (operation, resting slot, quantity), and per
     operation (rested, cancelled, status)."""
 
@@ -443,15 +448,15 @@ class FastBook:
         offset = int(self.meta[BEST + side])
         return None if offset < 0 or offset >= self.width else offset + self.base
 
-    def step(self, kind: int, side: int, slot: int, price: int, qty: int, owner: int) -> tuple[int, int, int, int]:
-        """One operation; (rested, cancelled, status, fills). Its fills are fills[:fills] and its STP
-        cancellations stp[:meta[NSTPS]] until the next call."""
+    def step(self, kind: int, side: int, slot: int, price: int, qty: int, owner: int) -> tuple[int, int, int, int, int]:
+        """One operation; (rested, cancelled, status, fills, STP cancellations): its fills are
+        self.fills[:fills] and its STP cancellations self.stp[:STP cancellations] until the next call."""
         while True:
-            reason, rested, cancelled, status, fills = _step(
+            reason, rested, cancelled, status, fills, stp = _step(
                 self.orders, self.levels, self.meta, self.fills, self.stp, self.one, kind, side, slot, price, qty, owner
             )
             if reason == 0:
-                return rested, cancelled, status, fills
+                return rested, cancelled, status, fills, stp
             self._grow(reason, slot, price)
 
     def run(self, ops: Array) -> Batch:
@@ -510,7 +515,7 @@ class FastBook:
             return
         while size < needed:
             size *= 2
-        fills, stp = np.zeros((size, 5), dtype=np.int64), np.zeros((size, 3), dtype=np.int64)
+        fills, stp = np.zeros((size, FILL_FIELDS), dtype=np.int64), np.zeros((size, 3), dtype=np.int64)
         fills[: len(self.fills)], stp[: len(self.stp)] = self.fills, self.stp
         self.fills, self.stp = fills, stp
 
