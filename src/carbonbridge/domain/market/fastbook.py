@@ -457,7 +457,7 @@ class FastBook:
             )
             if reason == 0:
                 return rested, cancelled, status, fills, stp
-            self._grow(reason, slot, price)
+            self.grow(reason, slot, price)
 
     def run(self, ops: Array) -> Batch:
         """Apply an array of operations (rows kind, side, slot, price, quantity, owner) in order.
@@ -473,12 +473,13 @@ class FastBook:
         while i < n:
             i = run(ops, i, n, self.orders, self.levels, self.meta, self.fills, self.stp, results)
             if i < n:
-                self._grow(int(self.meta[STOP]), int(ops[i, SLOT]), int(ops[i, OP_PRICE]))
+                self.grow(int(self.meta[STOP]), int(ops[i, SLOT]), int(ops[i, OP_PRICE]))
         return Batch(self.fills[: int(self.meta[NFILLS])].copy(), self.stp[: int(self.meta[NSTPS])].copy(), results)
 
     def reserve(self, ops: Array) -> None:
         """Grow once for a batch: slots for every id it carries, the price window for every price at
-        which it may rest, output room for the most fills it can make."""
+        which it may rest. The output buffers double when the core stops for room (a bound on the
+        fills of a whole batch, live + 2 x operations, would mostly be memory never written)."""
         if not len(ops):
             return
         self._slots(int(ops[:, SLOT].max()) + 1)
@@ -486,10 +487,9 @@ class FastBook:
         if rests.any():
             prices = ops[rests, OP_PRICE]
             self._window(int(prices.min()), int(prices.max()))
-        # a fill empties a resting order or completes its taker: at most live + 2 x operations
-        self._room(self.live + 2 * len(ops) + 1)
 
-    def _grow(self, reason: int, slot: int, price: int) -> None:
+    def grow(self, reason: int, slot: int, price: int) -> None:
+        """Make room for the operation the core stopped before (`reason`: meta[STOP])."""
         if reason == NEED_SLOTS:
             self._slots(slot + 1)
         elif reason == NEED_TICKS:
