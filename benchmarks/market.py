@@ -197,24 +197,26 @@ def _timed_runner() -> Any:
     return timed
 
 
-def run_core(ops: fb.Array, depth: int) -> tuple[float, float, float, int, int]:
+def run_core(ops: fb.Array, depth: int) -> tuple[float, float, float, float, int, int]:
     """The product's core: ops/s of the stream after the deep book as one batch (`FastBook.run`,
-    checks and growth included; median of three runs); p99 and p50 (us) of one operation timed inside the compiled loop
-    (cycle counter, converted with the cycles per second measured over the run); trades and their
-    quantity."""
+    checks and growth included; median of three runs), by the wall clock and per second of the
+    thread's CPU time (what a core of its own would do on this shared machine); p99 and p50 (us)
+    of one operation timed inside the compiled loop (cycle counter, converted with the cycles per
+    second measured over the run); trades and their quantity."""
     FastBook, mode = fb.FastBook, fb.STP_CANCEL_RESTING
     warm = FastBook(mode)  # compile (or load the cached machine code) before the clock starts
     warm.run(np.array([[fb.LIMIT, 0, 0, 3, 1, 0], [fb.MARKET, 1, 1, 2, 1, 1]], dtype=np.int64))
-    rates = []
+    rates, cpu_rates = [], []
     for _ in range(3):  # a fresh deep book each time; the median of three runs
         batch = FastBook(mode)
         batch.run(ops[:depth])
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.thread_time()
         done = batch.run(ops[depth:])
         rates.append((len(ops) - depth) / (time.perf_counter() - t0))
-    rate = statistics.median(rates)
+        cpu_rates.append((len(ops) - depth) / (time.thread_time() - c0))
+    rate, cpu_rate = statistics.median(rates), statistics.median(cpu_rates)
     if not fb.COMPILED:  # no cycle counter without numba
-        return rate, float("nan"), float("nan"), len(done.fills), int(done.fills[:, 4].sum())
+        return rate, cpu_rate, float("nan"), float("nan"), len(done.fills), int(done.fills[:, 4].sum())
     timed = _timed_runner()
     inner = FastBook(mode)
     inner.run(ops[:depth])
@@ -238,7 +240,7 @@ def run_core(ops: fb.Array, depth: int) -> tuple[float, float, float, int, int]:
     # counted cycles < all cycles: the rate is underestimated, so latencies are overstated, never understated
     cycles_per_ns = max(float(spent.sum()), 1.0) / elapsed_ns
     p99, p50 = (float(np.percentile(spent, q)) / cycles_per_ns / 1000 for q in (99, 50))
-    return rate, p99, p50, len(done.fills), int(done.fills[:, 4].sum())
+    return rate, cpu_rate, p99, p50, len(done.fills), int(done.fills[:, 4].sum())
 
 
 def auction_clearing(bids: int, seed: int) -> tuple[float, int, float, float]:
@@ -358,11 +360,12 @@ def main() -> None:
     table = Table("measure", "result", "target", "verdict", title="CarbonBridge market benchmark (one run)")
     ops, depth = stream(args.ops, args.seed, args.depth)
     engine = "numba" if fb.COMPILED else "plain Python: numba missing"
-    rate, p99, p50, trades, traded = run_core(as_array(ops), depth)
+    rate, cpu_rate, p99, p50, trades, traded = run_core(as_array(ops), depth)
     table.add_row(
         f"book: the product's matching core (fastbook, {engine}), {args.ops:,} ops on {depth:,} resting, one batch",
-        f"{rate:,.0f} ops/s (median of 3); p99 {p99:.2f} us (p50 {p50:.2f}) per op inside the core; {trades:,} trades",
-        ">= 1,000,000 ops/s, p99 < 5 us",
+        f"{rate:,.0f} ops/s by the wall clock ({cpu_rate:,.0f} per CPU second; medians of 3); "
+        f"p99 {p99:.2f} us (p50 {p50:.2f}) per op inside the core; {trades:,} trades",
+        ">= 1,000,000 ops/s (wall clock), p99 < 5 us",
         "PASS" if rate >= 1e6 and p99 < 5 else "FAIL",
     )
     book_rate, book_p99, book_trades, book_traded = run_book(OrderBook(stp=STP), ops, depth)

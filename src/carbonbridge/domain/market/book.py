@@ -172,12 +172,15 @@ class OrderBook:
         slot = self._free.pop() if self._free else self._new_slot()
         self._id_of[slot] = order_id
         try:
-            self._step(
+            status = self._step(
                 core.RESTORE, 0 if side is Side.BUY else 1, slot, price // self.tick, remaining, self._owner(owner)
-            )
+            )[2]
         except RuleViolation as exc:
             self._free.append(slot)
             raise ValueError(f"order {order_id}: {exc}") from exc
+        if status != core.OK:  # the checks above make this unreachable unless the core and facade disagree
+            self._free.append(slot)
+            raise ValueError(f"order {order_id}: the core refused to rest it (status {status})")
         self._slot_of[order_id] = slot
 
     def cancel(self, order_id: str) -> int:
