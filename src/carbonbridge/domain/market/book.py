@@ -1,20 +1,20 @@
 """A continuous double auction for one instrument: price-time priority, limit, market (with a
 price protection), IOC and FOK orders, cancel and amend, self-trade prevention, a tick size.
 
-Prices are integer minor units, quantities integer units. Each price level is a FIFO queue;
-the best level of each side is found through a heap of level prices (a price is pushed when its
-level is created and popped lazily once the level is gone). A cancelled order is marked dead
-and skipped when it reaches the head of its queue, so a cancel is O(1).
+Prices are integer minor units, quantities integer units. `OrderBook` checks each command (tick,
+quantity, duplicate or unknown ids) and hands it to the matching core, `fastbook.FastBook`
+(compiled with numba when installed): order ids and owners become integer slots, prices become
+ticks, and the core's fills become `Fill` records again. `plainbook.PlainOrderBook` is the same
+book in plain Python, kept as the reference the core is tested against.
 """
 
 from __future__ import annotations
 
-import heapq
-from collections import deque
 from dataclasses import dataclass
 from enum import StrEnum
 
 from carbonbridge.domain.errors import Conflict, NotFound, RuleViolation
+from carbonbridge.domain.market import fastbook as core
 
 
 class Side(StrEnum):
@@ -59,18 +59,6 @@ class Outcome:
     stp_cancelled: tuple[tuple[str, int], ...] = ()
 
 
-class _Order:
-    __slots__ = ("id", "live", "owner", "price", "remaining", "side")
-
-    def __init__(self, order_id: str, owner: str | None, side: Side, price: int, remaining: int) -> None:
-        self.id = order_id
-        self.owner = owner
-        self.side = side
-        self.price = price
-        self.remaining = remaining
-        self.live = True
-
-
 @dataclass(frozen=True, slots=True)
 class RestingOrder:
     id: str
@@ -80,6 +68,13 @@ class RestingOrder:
     remaining: int
 
 
+_STP = {StpMode.NONE: core.STP_NONE, StpMode.CANCEL_RESTING: core.STP_CANCEL_RESTING}
+_STP[StpMode.CANCEL_INCOMING] = core.STP_CANCEL_INCOMING
+_SIDES = (Side.BUY, Side.SELL)
+# members bound once: reading an enum member off its class costs a lookup per command on Python 3.11
+_BUY, _LIMIT, _MARKET, _IOC = Side.BUY, OrderType.LIMIT, OrderType.MARKET, OrderType.IOC
+
+
 class OrderBook:
     """One instrument's book. Not thread-safe: one sequencer feeds it."""
 
@@ -87,45 +82,42 @@ class OrderBook:
         if tick <= 0:
             raise ValueError("tick must be positive")
         self.tick = tick
-        self.stp = stp
-        self._levels: tuple[dict[int, deque[_Order]], dict[int, deque[_Order]]] = ({}, {})
-        self._level_qty: tuple[dict[int, int], dict[int, int]] = ({}, {})
-        self._heaps: tuple[list[int], list[int]] = ([], [])  # bids store -price, asks price
-        self._orders: dict[str, _Order] = {}
+        self._stp = stp
+        self.core = core.FastBook(_STP[stp])
+        self._slot_of: dict[str, int] = {}  # resting order id -> its slot in the core
+        self._id_of: list[str] = []  # slot -> the id of the order that holds (or last held) it
+        self._free: list[int] = []  # slots no live order holds
+        self._owner_no: dict[str, int] = {}
+        self._owners: list[str] = []
+
+    @property
+    def stp(self) -> StpMode:
+        return self._stp
 
     # -- queries -------------------------------------------------------------------------------
     def best(self, side: Side) -> int | None:
-        i = 0 if side is Side.BUY else 1
-        heap, levels = self._heaps[i], self._levels[i]
-        while heap:
-            price = -heap[0] if i == 0 else heap[0]
-            if price in levels:
-                return price
-            heapq.heappop(heap)
-        return None
+        price = self.core.best(0 if side is Side.BUY else 1)
+        return None if price is None else price * self.tick
 
     def depth(self, side: Side, levels: int = 5) -> list[tuple[int, int]]:
         """The best `levels` price levels of a side with their total quantity."""
         i = 0 if side is Side.BUY else 1
-        prices = sorted(self._level_qty[i], reverse=(i == 0))[:levels]
-        return [(p, self._level_qty[i][p]) for p in prices]
+        quantities = self.core.levels[i, core.LQTY]
+        offsets = quantities.nonzero()[0]
+        chosen = offsets[::-1][:levels] if i == 0 else offsets[:levels]
+        base = self.core.base
+        return [((base + int(p)) * self.tick, int(quantities[p])) for p in chosen]
 
     def resting(self) -> list[RestingOrder]:
         """Every live resting order, in priority order per side (bids first)."""
-        out: list[RestingOrder] = []
-        for i in (0, 1):
-            for price in sorted(self._levels[i], reverse=(i == 0)):
-                out += [
-                    RestingOrder(o.id, o.owner, o.side, o.price, o.remaining) for o in self._levels[i][price] if o.live
-                ]
-        return out
+        return [self._resting(int(slot)) for slot in self.core.priority()]
 
     def order(self, order_id: str) -> RestingOrder | None:
-        o = self._orders.get(order_id)
-        return RestingOrder(o.id, o.owner, o.side, o.price, o.remaining) if o is not None else None
+        slot = self._slot_of.get(order_id)
+        return None if slot is None else self._resting(slot)
 
     def __len__(self) -> int:
-        return len(self._orders)
+        return len(self._slot_of)
 
     # -- commands ------------------------------------------------------------------------------
     def submit(
@@ -141,23 +133,30 @@ class OrderBook:
         None for none). Raises RuleViolation for an invalid order, Conflict for a live duplicate id."""
         if quantity <= 0:
             raise RuleViolation("M01_INVALID_QUANTITY", f"order {order_id}: quantity must be positive")
-        if order_type is not OrderType.MARKET and price is None:
+        if order_type is not _MARKET and price is None:
             raise RuleViolation("M02_INVALID_PRICE", f"order {order_id}: a {order_type.value} order needs a price")
-        if price is not None and (price <= 0 or price % self.tick):
-            raise RuleViolation(
-                "M03_OFF_TICK", f"order {order_id}: price {price} is not a positive multiple of {self.tick}"
-            )
-        if order_id in self._orders:
+        if price is not None:
+            self._check_price(order_id, price)
+        if order_id in self._slot_of:
             raise Conflict(f"order {order_id} is already in the book")
-        buy = side is Side.BUY
-        if order_type is OrderType.FOK and self._fillable(side, price, owner) < quantity:
-            return Outcome((), 0, quantity)
-        fills, remaining, stopped, stp_cancelled = self._match(order_id, side, price, quantity, owner)
-        if remaining and order_type is OrderType.LIMIT and not stopped:
-            assert price is not None
-            self._rest(_Order(order_id, owner, Side.BUY if buy else Side.SELL, price, remaining))
-            return Outcome(tuple(fills), remaining, 0, tuple(stp_cancelled))
-        return Outcome(tuple(fills), 0, remaining, tuple(stp_cancelled))
+        slot = self._free.pop() if self._free else self._new_slot()
+        self._id_of[slot] = order_id
+        ticks = core.NO_PRICE if price is None else price // self.tick
+        if order_type is _LIMIT:
+            kind = core.LIMIT
+        elif order_type is _MARKET:
+            kind = core.MARKET
+        else:
+            kind = core.IOC if order_type is _IOC else core.FOK
+        owner_no = -1 if owner is None else self._owner_no.get(owner)
+        if owner_no is None:
+            owner_no = self._owner(owner)
+        try:
+            result = self.core.step(kind, 0 if side is _BUY else 1, slot, ticks, quantity, owner_no)
+        except core.PriceRangeError as exc:  # the price window would outgrow its limit: nothing was done
+            self._free.append(slot)
+            raise RuleViolation("M13_PRICE_RANGE", str(exc)) from exc
+        return self._outcome(order_id, slot, side, owner, result)
 
     def restore(self, order_id: str, side: Side, price: int, remaining: int, owner: str | None = None) -> None:
         """Put back an order that rested before (a book rebuilt from stored open orders, fed in
@@ -165,117 +164,127 @@ class OrderBook:
         crossed, so an order that would cross the other side is a corrupt input: ValueError."""
         if remaining <= 0 or price <= 0 or price % self.tick:
             raise ValueError(f"order {order_id}: cannot rest {remaining} at {price}")
-        if order_id in self._orders:
+        if order_id in self._slot_of:
             raise Conflict(f"order {order_id} is already in the book")
         other = self.best(Side.SELL if side is Side.BUY else Side.BUY)
         if other is not None and (price >= other if side is Side.BUY else price <= other):
             raise ValueError(f"order {order_id} at {price} would cross the book at {other}")
-        self._rest(_Order(order_id, owner, side, price, remaining))
+        slot = self._free.pop() if self._free else self._new_slot()
+        self._id_of[slot] = order_id
+        try:
+            status = self._step(
+                core.RESTORE, 0 if side is Side.BUY else 1, slot, price // self.tick, remaining, self._owner(owner)
+            )[2]
+        except RuleViolation as exc:
+            self._free.append(slot)
+            raise ValueError(f"order {order_id}: {exc}") from exc
+        if status != core.OK:  # the checks above make this unreachable unless the core and facade disagree
+            self._free.append(slot)
+            raise ValueError(f"order {order_id}: the core refused to rest it (status {status})")
+        self._slot_of[order_id] = slot
 
     def cancel(self, order_id: str) -> int:
         """Remove a resting order; returns the quantity it still had."""
-        o = self._orders.pop(order_id, None)
-        if o is None:
+        slot = self._slot_of.pop(order_id, None)
+        if slot is None:
             raise NotFound(f"order {order_id} is not resting in the book")
-        self._kill(o)
-        return o.remaining
+        _, cancelled, _, _, _ = self.core.step(core.CANCEL, 0, slot, 0, 0, -1)
+        self._free.append(slot)
+        return cancelled
 
     def amend(self, order_id: str, quantity: int | None = None, price: int | None = None) -> Outcome:
         """A size reduction at the same price keeps the order's place in the queue; a new price or a
-        larger size is a cancel and a new order (it loses priority and may trade at once)."""
-        o = self._orders.get(order_id)
-        if o is None:
+        larger size is a cancel and a new order (it loses priority and may trade at once). An invalid
+        amendment is refused with the order left as it was."""
+        slot = self._slot_of.get(order_id)
+        if slot is None:
             raise NotFound(f"order {order_id} is not resting in the book")
-        new_qty = o.remaining if quantity is None else quantity
-        new_price = o.price if price is None else price
+        orders = self.core.orders
+        new_qty = int(orders[slot, core.QTY]) if quantity is None else quantity
         if new_qty <= 0:
             raise RuleViolation("M01_INVALID_QUANTITY", f"order {order_id}: quantity must be positive")
-        if new_price == o.price and new_qty <= o.remaining:
-            i = 0 if o.side is Side.BUY else 1
-            self._level_qty[i][o.price] -= o.remaining - new_qty
-            o.remaining = new_qty
-            return Outcome((), new_qty, 0)
-        self.cancel(order_id)
-        return self.submit(order_id, o.side, OrderType.LIMIT, new_qty, new_price, o.owner)
+        if price is not None:
+            self._check_price(order_id, price)
+        ticks = self.core.base + int(orders[slot, core.PRICE]) if price is None else price // self.tick
+        side = _SIDES[int(orders[slot, core.SIDE])]
+        owner_no = int(orders[slot, core.OWNER])
+        result = self._step(core.AMEND, 0, slot, ticks, new_qty, -1)
+        del self._slot_of[order_id]  # back below if it rests
+        return self._outcome(order_id, slot, side, None if owner_no < 0 else self._owners[owner_no], result)
 
     # -- internals -----------------------------------------------------------------------------
-    def _rest(self, o: _Order) -> None:
-        i = 0 if o.side is Side.BUY else 1
-        levels = self._levels[i]
-        queue = levels.get(o.price)
-        if queue is None:
-            queue = levels[o.price] = deque()
-            self._level_qty[i][o.price] = 0
-            heapq.heappush(self._heaps[i], -o.price if i == 0 else o.price)
-        queue.append(o)
-        self._level_qty[i][o.price] += o.remaining
-        self._orders[o.id] = o
+    def _check_price(self, order_id: str, price: int) -> None:
+        if price <= 0 or price % self.tick:
+            raise RuleViolation(
+                "M03_OFF_TICK", f"order {order_id}: price {price} is not a positive multiple of {self.tick}"
+            )
 
-    def _kill(self, o: _Order) -> None:
-        i = 0 if o.side is Side.BUY else 1
-        o.live = False
-        left = self._level_qty[i][o.price] - o.remaining
-        if left:
-            self._level_qty[i][o.price] = left
-        else:  # the level holds only dead orders now: drop it (its heap entry goes lazily)
-            del self._level_qty[i][o.price]
-            del self._levels[i][o.price]
+    def _step(
+        self, kind: int, side: int, slot: int, ticks: int, quantity: int, owner: int
+    ) -> tuple[int, int, int, int, int]:
+        try:
+            return self.core.step(kind, side, slot, ticks, quantity, owner)
+        except core.PriceRangeError as exc:  # the price window would outgrow its limit: nothing was done
+            raise RuleViolation("M13_PRICE_RANGE", str(exc)) from exc
 
-    def _fillable(self, side: Side, limit: int | None, owner: str | None) -> int:
-        """Quantity the opposite side offers within `limit`, not counting the owner's own orders
-        when self-trade prevention is on."""
-        i = 1 if side is Side.BUY else 0
-        total = 0
-        for price, queue in self._levels[i].items():
-            if limit is not None and (price > limit if side is Side.BUY else price < limit):
-                continue
-            if self.stp is StpMode.NONE or owner is None:
-                total += self._level_qty[i][price]
-            else:
-                total += sum(o.remaining for o in queue if o.live and o.owner != owner)
-        return total
+    def _new_slot(self) -> int:
+        self._id_of.append("")
+        return len(self._id_of) - 1
 
-    def _match(
-        self, order_id: str, side: Side, limit: int | None, quantity: int, owner: str | None
-    ) -> tuple[list[Fill], int, bool, list[tuple[str, int]]]:
-        i = 1 if side is Side.BUY else 0
-        levels, qty = self._levels[i], self._level_qty[i]
-        fills: list[Fill] = []
-        stp_cancelled: list[tuple[str, int]] = []
-        remaining = quantity
-        while remaining:
-            best = self.best(Side.SELL if i == 1 else Side.BUY)
-            if best is None or (limit is not None and (best > limit if i == 1 else best < limit)):
-                break
-            queue = levels[best]
-            while remaining and queue:
-                maker = queue[0]
-                if not maker.live:
-                    queue.popleft()
-                    continue
-                if owner is not None and maker.owner == owner and self.stp is not StpMode.NONE:
-                    if self.stp is StpMode.CANCEL_INCOMING:
-                        return fills, remaining, True, stp_cancelled
-                    stp_cancelled.append((maker.id, maker.remaining))
-                    del self._orders[maker.id]
-                    queue.popleft()
-                    self._kill(maker)
-                    if best not in levels:
-                        break
-                    continue
-                traded = min(remaining, maker.remaining)
-                fills.append(Fill(order_id, maker.id, best, traded, side, owner, maker.owner))
-                remaining -= traded
-                maker.remaining -= traded
-                if maker.remaining == 0:
-                    queue.popleft()
-                    maker.live = False
-                    del self._orders[maker.id]
-                left = qty[best] - traded
-                if left:
-                    qty[best] = left
-                else:
-                    del qty[best]
-                    del levels[best]
-                    break
-        return fills, remaining, False, stp_cancelled
+    def _owner(self, owner: str | None) -> int:
+        if owner is None:
+            return -1
+        number = self._owner_no.get(owner)
+        if number is None:
+            number = self._owner_no[owner] = len(self._owners)
+            self._owners.append(owner)
+        return number
+
+    def _outcome(
+        self, order_id: str, slot: int, side: Side, owner: str | None, result: tuple[int, int, int, int, int]
+    ) -> Outcome:
+        """The core's last step as an Outcome; slots of orders that left the book are freed."""
+        rested, cancelled, _, filled, stopped = result
+        fills: tuple[Fill, ...] = ()
+        free, slot_of = self._free, self._slot_of
+        if filled:
+            tick, owners, id_of = self.tick, self._owners, self._id_of
+            made = []
+            for _op, _taker, maker, price, qty, maker_owner, emptied in self.core.fills[:filled].tolist():
+                maker_id = id_of[maker]
+                made.append(
+                    Fill(
+                        order_id,
+                        maker_id,
+                        price * tick,
+                        qty,
+                        side,
+                        owner,
+                        None if maker_owner < 0 else owners[maker_owner],
+                    )
+                )
+                if emptied:
+                    del slot_of[maker_id]
+                    free.append(maker)
+            fills = tuple(made)
+        stp: tuple[tuple[str, int], ...] = ()
+        if stopped:
+            id_of = self._id_of
+            stp = tuple((id_of[maker], qty) for _op, maker, qty in self.core.stp[:stopped].tolist())
+            for maker_id, _qty in stp:
+                free.append(slot_of.pop(maker_id))
+        if rested:
+            slot_of[order_id] = slot
+        else:
+            free.append(slot)
+        return Outcome(fills, rested, cancelled, stp)
+
+    def _resting(self, slot: int) -> RestingOrder:
+        qty, price, side, _next, _prev, _live, owner = self.core.orders[slot].tolist()
+        return RestingOrder(
+            self._id_of[slot],
+            None if owner < 0 else self._owners[owner],
+            _SIDES[side],
+            (self.core.base + price) * self.tick,
+            qty,
+        )
