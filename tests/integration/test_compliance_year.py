@@ -18,11 +18,11 @@ from carbonbridge.adapters.db.uow import unit_of_work
 from carbonbridge.domain.errors import IdempotencyConflict, RuleViolation, ValidationFailed
 from carbonbridge.domain.registry.commands import TransactionRequest
 from carbonbridge.domain.registry.model import AccountState, AccountType, TransactionState, TransactionType, UnitKind
-from carbonbridge.services import allocation_posting as posting
 from carbonbridge.services import compliance
 from carbonbridge.services import registry_accounts as accounts
 from carbonbridge.services import registry_queries as queries
-from carbonbridge.services.allocation import EX_ANTE, TRUE_UP
+from carbonbridge.services.allocation import EX_ANTE, TRUE_UP, posting
+from carbonbridge.services.compliance.year import ASSESSMENTS
 from carbonbridge.services.registry_log import verify_log
 from carbonbridge.services.registry_transactions import propose
 from carbonbridge.services.registry_workflow import approve, settle_due
@@ -235,7 +235,7 @@ def test_a_compliance_year_gives_the_configured_statuses_penalties_and_deduction
     again = compliance.assess_year(app.sessions, "CN", 2025, now=dt.datetime(2027, 1, 11, tzinfo=UTC))
     assert again == list(views.values())  # a repeat finds the same and appends nothing
     with unit_of_work(app.sessions) as session:
-        assert session.scalar(select(func.count()).select_from(compliance.ASSESSMENTS)) == len(UNITS)
+        assert session.scalar(select(func.count()).select_from(ASSESSMENTS)) == len(UNITS)
     blocked = accounts_state(app, "CN-C")
     assert blocked == AccountState.BLOCKED.value
 

@@ -9,9 +9,9 @@ import pytest
 
 from carbonbridge.adapters.allocation_config import load_benchmark_config
 from carbonbridge.adapters.config import load_jurisdiction
+from carbonbridge.adapters.policy_config import load_policy
 from carbonbridge.domain.errors import ValidationFailed
 from carbonbridge.domain.registry.policy import ApprovalRule
-from carbonbridge.services.registry_policy import load_policy
 
 BY = """
 code = "BY"

@@ -26,7 +26,7 @@ from carbonbridge.services import registry_accounts as accounts
 from carbonbridge.services import registry_queries as queries
 from carbonbridge.services import registry_sql as sql
 from carbonbridge.services import registry_workflow as workflow
-from carbonbridge.services.registry_compliance import enter_verified_emissions
+from carbonbridge.services.compliance import enter_verified_emissions
 from carbonbridge.services.registry_seed import Market
 from carbonbridge.services.registry_transactions import propose
 from link_world import ACKED, START, agreement_with, policy_for, registry_urls, seed_registries

@@ -15,8 +15,8 @@ from carbonbridge.domain.registry.commands import TransactionRequest
 from carbonbridge.domain.registry.compliance import ComplianceStatus
 from carbonbridge.domain.registry.model import AccountState, AccountType, TransactionState, TransactionType
 from carbonbridge.domain.registry.policy import ApprovalRule, SecurityPolicy
+from carbonbridge.services import compliance
 from carbonbridge.services import registry_accounts as accounts
-from carbonbridge.services import registry_compliance as compliance
 from carbonbridge.services import registry_queries as queries
 from carbonbridge.services.registry_log import verify_log
 from carbonbridge.services.registry_seed import Market, seed_market

@@ -40,13 +40,13 @@ from carbonbridge.entrypoints.bootstrap import App, build_app, utcnow
 from carbonbridge.services import link_queries, link_reconcile, link_transfers
 from carbonbridge.services import registry_accounts as accounts
 from carbonbridge.services import registry_queries as queries
+from carbonbridge.services.compliance import compliance, enter_verified_emissions
 from carbonbridge.services.link_config import load_agreement
 from carbonbridge.services.market import cash
 from carbonbridge.services.market.check import check as market_check
 from carbonbridge.services.market.exchange import TradingDay
 from carbonbridge.services.market.participants import admit, open_market
 from carbonbridge.services.market.statement import import_statement
-from carbonbridge.services.registry_compliance import compliance, enter_verified_emissions
 from carbonbridge.services.registry_seed import SETUP_LEAD, seed_market
 from carbonbridge.services.registry_transactions import issue, propose
 

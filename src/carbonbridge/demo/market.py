@@ -35,9 +35,8 @@ from carbonbridge.services import registry_accounts as accounts
 from carbonbridge.services import registry_queries as queries
 from carbonbridge.services import registry_transactions as transactions
 from carbonbridge.services import registry_workflow as workflow
-from carbonbridge.services.allocation import EX_ANTE
-from carbonbridge.services.allocation_posting import post_allocation
-from carbonbridge.services.registry_compliance import enter_verified_emissions
+from carbonbridge.services.allocation import EX_ANTE, post_allocation
+from carbonbridge.services.compliance import enter_verified_emissions
 from carbonbridge.services.registry_log import verify_log
 
 ACTOR = "demo"

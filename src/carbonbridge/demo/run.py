@@ -34,8 +34,7 @@ from carbonbridge.demo.web_users import create_for_demo as create_web_users
 from carbonbridge.domain.mrv.monitoring import parse_plan
 from carbonbridge.domain.mrv.verification import Opinion, materiality_pct
 from carbonbridge.entrypoints.bootstrap import App, build_app
-from carbonbridge.services.allocation import EX_ANTE, TRUE_UP
-from carbonbridge.services.allocation_posting import post_allocation
+from carbonbridge.services.allocation import EX_ANTE, TRUE_UP, post_allocation
 from carbonbridge.services.mrv import import_activity, import_cems, register_plan
 from carbonbridge.services.reports import ReportView, submit_report, verify_report
 

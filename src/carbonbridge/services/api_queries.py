@@ -21,7 +21,7 @@ from carbonbridge.domain.errors import NotFound
 from carbonbridge.domain.registry.commands import TransactionView
 from carbonbridge.domain.registry.model import Account, AccountType, TransactionState, TransactionType
 from carbonbridge.services import registry_rows as rows
-from carbonbridge.services.registry_compliance import ENTRIES as COMPLIANCE_ENTRIES
+from carbonbridge.services.compliance.entries import ENTRIES as COMPLIANCE_ENTRIES
 from carbonbridge.services.registry_transactions import Sessions
 
 MAX_PAGE = 200

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from carbonbridge.adapters.policy_config import load_policy
 from carbonbridge.domain.errors import Conflict, NotFound, RuleViolation
 from carbonbridge.domain.link.agreement import link_account_id
 from carbonbridge.domain.link.messages import MessageKind
@@ -31,7 +32,6 @@ from carbonbridge.services import registry_sql as sql
 from carbonbridge.services import registry_store as store
 from carbonbridge.services.link_config import load_agreement
 from carbonbridge.services.link_outbox import BLOCKING, enqueue, latest_reconciliation, transfer_id
-from carbonbridge.services.registry_policy import load_policy
 from carbonbridge.services.registry_sql import Batch, Conn
 from carbonbridge.services.registry_transactions import PolicyFor, Sessions, propose, retrying
 

@@ -16,7 +16,7 @@ from carbonbridge.adapters.db.uow import unit_of_work
 from carbonbridge.domain.auth.principal import Principal, Role
 from carbonbridge.services import registry_accounts as accounts
 from carbonbridge.services import registry_rows as rows
-from carbonbridge.services.allocation_posting import national_account
+from carbonbridge.services.allocation import national_account
 from carbonbridge.services.registry_transactions import Sessions
 
 PREFIX = "national-admin."

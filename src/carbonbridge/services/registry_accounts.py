@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from carbonbridge.adapters.db.models import InstallationRow
 from carbonbridge.adapters.db.uow import audit, unit_of_work
+from carbonbridge.adapters.policy_config import load_policy, timezone_of
 from carbonbridge.domain.errors import Conflict, NotFound, Problem, RuleViolation, ValidationFailed
 from carbonbridge.domain.registry.idempotency import check_repeat
 from carbonbridge.domain.registry.model import (
@@ -27,7 +28,6 @@ from carbonbridge.domain.registry.policy import SecurityPolicy
 from carbonbridge.domain.registry.rules import check_cap_change
 from carbonbridge.services import registry_rows as rows
 from carbonbridge.services import registry_store as store
-from carbonbridge.services.registry_policy import load_policy, timezone_of
 from carbonbridge.services.registry_transactions import PolicyFor, Sessions
 
 

@@ -7,12 +7,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from carbonbridge.adapters.policy_config import load_policy
 from carbonbridge.domain.registry.commands import TransactionRequest
 from carbonbridge.domain.registry.model import AccountType, TransactionState, TransactionType, UnitKind
 from carbonbridge.services import registry_accounts as accounts
 from carbonbridge.services import registry_transactions as transactions
 from carbonbridge.services import registry_workflow as workflow
-from carbonbridge.services.registry_policy import load_policy
 from carbonbridge.services.registry_transactions import PolicyFor, Sessions
 
 SETUP_LEAD = dt.timedelta(days=30)

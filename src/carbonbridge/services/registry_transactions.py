@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from carbonbridge.adapters.db.uow import audit, unit_of_work
+from carbonbridge.adapters.policy_config import load_policy, timezone_of
 from carbonbridge.domain.errors import NotFound, RuleViolation, StorageInvariantViolated
 from carbonbridge.domain.registry.blocks import SerialBlock
 from carbonbridge.domain.registry.commands import TransactionRequest, TransactionView
@@ -37,7 +38,6 @@ from carbonbridge.domain.registry.rules import (
 from carbonbridge.services import link_limits, link_outbox
 from carbonbridge.services import registry_rows as rows
 from carbonbridge.services import registry_store as store
-from carbonbridge.services.registry_policy import load_policy, timezone_of
 from carbonbridge.services.registry_sql import Batch, Conn, direct_unit_of_work
 
 Sessions = sessionmaker[Session]

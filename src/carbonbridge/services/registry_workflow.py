@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from carbonbridge.adapters.db.uow import audit
+from carbonbridge.adapters.policy_config import load_policy, timezone_of
 from carbonbridge.domain.errors import Conflict, NotFound, RuleViolation
 from carbonbridge.domain.registry.commands import TransactionView
 from carbonbridge.domain.registry.model import (
@@ -24,7 +25,6 @@ from carbonbridge.domain.registry.rules import PENDING, Proposal, advance, check
 from carbonbridge.services import link_outbox
 from carbonbridge.services import registry_rows as rows
 from carbonbridge.services import registry_store as store
-from carbonbridge.services.registry_policy import load_policy, timezone_of
 from carbonbridge.services.registry_sql import Batch
 from carbonbridge.services.registry_transactions import PolicyFor, Sessions, raise_if_terminated, retrying
 

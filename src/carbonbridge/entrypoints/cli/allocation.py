@@ -67,7 +67,7 @@ def _post(
     ctx: typer.Context, jurisdiction: str, year: int, input_file: Path, phase: str, by: str, as_json: bool
 ) -> None:
     from carbonbridge.entrypoints.bootstrap import bootstrap, utcnow
-    from carbonbridge.services.allocation_posting import post_allocation
+    from carbonbridge.services.allocation import post_allocation
 
     with cli_errors():
         run = post_allocation(

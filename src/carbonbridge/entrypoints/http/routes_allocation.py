@@ -15,7 +15,7 @@ from carbonbridge.entrypoints.http import files
 from carbonbridge.entrypoints.http import schemas as s
 from carbonbridge.entrypoints.http import schemas_reporting as r
 from carbonbridge.entrypoints.http.access import Caller, Ctx, OneTimeCode, authorize, sign
-from carbonbridge.services import allocation, allocation_posting, allocation_queries, national_representation
+from carbonbridge.services import allocation, national_representation
 
 router = APIRouter(prefix="/allocation", tags=["cap and allocation"], responses=s.PROBLEMS)
 Code = Annotated[s.Jurisdiction, Path()]
@@ -75,7 +75,7 @@ def entries(
 ) -> dict[str, object]:
     """The allocation decisions posted for the year, per installation and phase."""
     _jurisdiction(ctx, who, Action.ALLOCATION_READ, jurisdiction)
-    found = allocation_queries.entries_page(
+    found = allocation.entries_page(
         ctx.sessions,
         jurisdiction,
         year,
@@ -105,7 +105,7 @@ def post(
     sign(ctx, who, code)
     initiator = national_representation.national_initiator(ctx.sessions, who, jurisdiction, now=ctx.now())
     with saved({"input": files.read(input, "input.csv")}) as paths:
-        run = allocation_posting.post_allocation(
+        run = allocation.post_allocation(
             ctx.sessions, jurisdiction, year, paths["input"], phase, now=ctx.now(), initiator=initiator
         )
     postings = [r.PostingPublic.model_validate(asdict(p)) for p in run.postings]

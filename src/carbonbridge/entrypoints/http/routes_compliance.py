@@ -12,7 +12,6 @@ from carbonbridge.entrypoints.http import schemas as s
 from carbonbridge.entrypoints.http.access import Caller, Ctx, authorize
 from carbonbridge.services import api_queries as q
 from carbonbridge.services import compliance as assessments
-from carbonbridge.services import registry_compliance
 
 router = APIRouter(tags=["compliance"], responses=s.PROBLEMS)
 Year = Annotated[int, Path(ge=2000, le=2100)]
@@ -33,14 +32,14 @@ def _record(installation_id: str, year: int, record: ComplianceRecord) -> s.Comp
 def status(installation_id: s.Id, year: Year, who: Caller, ctx: Ctx) -> s.CompliancePublic:
     """Verified emissions, units surrendered and the status (A, B, C) of an installation-year."""
     authorize(ctx, who, Action.COMPLIANCE_READ, q.installation_target(ctx.sessions, installation_id), "installation")
-    return _record(installation_id, year, registry_compliance.compliance(ctx.sessions, installation_id, year))
+    return _record(installation_id, year, assessments.compliance(ctx.sessions, installation_id, year))
 
 
 @router.post("/compliance/{installation_id}/{year}/verified-emissions", response_model=s.CompliancePublic)
 def enter(installation_id: s.Id, year: Year, who: Caller, ctx: Ctx) -> s.CompliancePublic:
     """Enter the verified emissions of the latest verified MRV report (C01_NOT_VERIFIED otherwise)."""
     authorize(ctx, who, Action.COMPLIANCE_ENTER, q.installation_target(ctx.sessions, installation_id), "installation")
-    record = registry_compliance.enter_verified_emissions(
+    record = assessments.enter_verified_emissions(
         ctx.sessions, installation_id, year, now=ctx.now(), actor=who.id
     )
     return _record(installation_id, year, record)

@@ -20,13 +20,14 @@ from carbonbridge.adapters.compliance_config import load_compliance_rules
 from carbonbridge.adapters.db.compliance_models import AssessmentRow
 from carbonbridge.adapters.db.models import InstallationRow
 from carbonbridge.adapters.db.uow import audit, unit_of_work
+from carbonbridge.adapters.policy_config import timezone_of
 from carbonbridge.domain.allocation.intensity import obligation_t
 from carbonbridge.domain.compliance.assessment import Assessment, ComplianceCase, Surrender, assess
 from carbonbridge.domain.compliance.rules import ComplianceRules
 from carbonbridge.domain.errors import RuleViolation
 from carbonbridge.domain.registry.model import AccountState, AccountType, TransactionState, TransactionType, UnitKind
 from carbonbridge.services import registry_accounts as accounts
-from carbonbridge.services.allocation_posting import (
+from carbonbridge.services.allocation.posting import (
     ACCOUNTS,
     ENTRIES,
     HOLDINGS,
@@ -34,9 +35,8 @@ from carbonbridge.services.allocation_posting import (
     UNIT_TYPES,
     operator_accounts,
 )
-from carbonbridge.services.registry_compliance import ENTRIES as COMPLIANCE_ENTRIES
-from carbonbridge.services.registry_compliance import enter_verified_emissions
-from carbonbridge.services.registry_policy import timezone_of
+from carbonbridge.services.compliance.entries import ENTRIES as COMPLIANCE_ENTRIES
+from carbonbridge.services.compliance.entries import enter_verified_emissions
 from carbonbridge.services.registry_transactions import Sessions
 from carbonbridge.services.reports import verified_emissions
 

@@ -25,7 +25,7 @@ from carbonbridge.services import registry_accounts as accounts
 from carbonbridge.services import registry_rows as rows
 from carbonbridge.services import registry_store as store
 from carbonbridge.services import registry_transactions as transactions
-from carbonbridge.services.allocation import EX_ANTE, TRUE_UP, AllocationRun, Posting, entitlements, rules_version
+from carbonbridge.services.allocation.plan import EX_ANTE, TRUE_UP, AllocationRun, Posting, entitlements, rules_version
 from carbonbridge.services.registry_transactions import Sessions
 
 ENTRIES: Table = AllocationEntryRow.__table__  # type: ignore[assignment]
