@@ -170,7 +170,7 @@ def run_demo(output: Path, *, seed: int = 2026, year: int = 2025, console: Conso
         with _step(progress, f"CN: {year + 1} pre-allocation, shortfalls deducted"):
             next_run = post_allocation(
                 app.sessions,
-                "CN",
+                app.jurisdiction("CN"),
                 year + 1,
                 output / "input" / f"CN_outputs_{year}.csv",
                 EX_ANTE,

@@ -42,7 +42,7 @@ def cap(
     _jurisdiction(ctx, who, Action.ALLOCATION_READ, jurisdiction)
     after = s.decode_cursor(cursor)
     start = max(first, int(after) + 1) if after and after.isdigit() else first
-    found = allocation.caps(jurisdiction, start, last)[:limit] if start <= last else []
+    found = allocation.caps(ctx.core.jurisdiction(jurisdiction), start, last)[:limit] if start <= last else []
     return s.page([r.CapYearPublic(year=y, cap_t=c) for y, c in found], [str(y) for y, _ in found], limit)
 
 
@@ -57,7 +57,7 @@ def plan(
     """Free allocation per installation or unit from the uploaded table; nothing is stored."""
     _jurisdiction(ctx, who, Action.ALLOCATION_READ, jurisdiction)
     with saved({"input": files.read(input, "input.csv")}) as paths:
-        lines = allocation.plan(jurisdiction, paths["input"], year)
+        lines = allocation.plan(ctx.core.jurisdiction(jurisdiction), paths["input"], year)
     out = [r.PlanLinePublic.model_validate(asdict(line)) for line in lines]
     return r.AllocationPlanPublic(lines=out, total_t=sum(line.allocation_t for line in lines))
 
@@ -106,7 +106,13 @@ def post(
     initiator = national_representation.national_initiator(ctx.sessions, who, jurisdiction, now=ctx.now())
     with saved({"input": files.read(input, "input.csv")}) as paths:
         run = allocation.post_allocation(
-            ctx.sessions, jurisdiction, year, paths["input"], phase, now=ctx.now(), initiator=initiator
+            ctx.sessions,
+            ctx.core.jurisdiction(jurisdiction),
+            year,
+            paths["input"],
+            phase,
+            now=ctx.now(),
+            initiator=initiator,
         )
     postings = [r.PostingPublic.model_validate(asdict(p)) for p in run.postings]
     return r.AllocationRunPublic(

@@ -39,9 +39,7 @@ def status(installation_id: s.Id, year: Year, who: Caller, ctx: Ctx) -> s.Compli
 def enter(installation_id: s.Id, year: Year, who: Caller, ctx: Ctx) -> s.CompliancePublic:
     """Enter the verified emissions of the latest verified MRV report (C01_NOT_VERIFIED otherwise)."""
     authorize(ctx, who, Action.COMPLIANCE_ENTER, q.installation_target(ctx.sessions, installation_id), "installation")
-    record = assessments.enter_verified_emissions(
-        ctx.sessions, installation_id, year, now=ctx.now(), actor=who.id
-    )
+    record = assessments.enter_verified_emissions(ctx.sessions, installation_id, year, now=ctx.now(), actor=who.id)
     return _record(installation_id, year, record)
 
 
@@ -71,7 +69,9 @@ def list_assessments(
 def enter_all(jurisdiction: Code, year: Year, who: Caller, ctx: Ctx) -> s.EnteredPublic:
     """Enter the verified emissions of every installation whose latest MRV report is verified."""
     authorize(ctx, who, Action.COMPLIANCE_ENTER, Target(jurisdiction), "jurisdiction")
-    entered, missing = assessments.enter_all(ctx.sessions, jurisdiction, year, now=ctx.now(), actor=who.id)
+    entered, missing = assessments.enter_all(
+        ctx.sessions, ctx.core.jurisdiction(jurisdiction), year, now=ctx.now(), actor=who.id
+    )
     return s.EnteredPublic(entered=sorted(entered), without_verified_report=sorted(missing))
 
 
@@ -79,7 +79,9 @@ def enter_all(jurisdiction: Code, year: Year, who: Caller, ctx: Ctx) -> s.Entere
 def block_missing(jurisdiction: Code, year: Year, who: Caller, ctx: Ctx) -> s.BlockedPublic:
     """After the emissions deadline: block operator accounts with no verified emissions entered."""
     authorize(ctx, who, Action.ASSESS, Target(jurisdiction), "jurisdiction")
-    blocked = assessments.block_missing(ctx.sessions, jurisdiction, year, now=ctx.now(), actor=who.id)
+    blocked = assessments.block_missing(
+        ctx.sessions, ctx.core.jurisdiction(jurisdiction), year, now=ctx.now(), actor=who.id
+    )
     return s.BlockedPublic(blocked=sorted(blocked))
 
 
@@ -87,6 +89,8 @@ def block_missing(jurisdiction: Code, year: Year, who: Caller, ctx: Ctx) -> s.Bl
 def assess(jurisdiction: Code, year: Year, who: Caller, ctx: Ctx) -> list[s.AssessmentPublic]:
     """After the surrender deadline: assess every installation-year (status, shortfall, penalty)."""
     authorize(ctx, who, Action.ASSESS, Target(jurisdiction), "jurisdiction")
-    views = assessments.assess_year(ctx.sessions, jurisdiction, year, now=ctx.now(), actor=who.id)
+    views = assessments.assess_year(
+        ctx.sessions, ctx.core.jurisdiction(jurisdiction), year, now=ctx.now(), actor=who.id
+    )
     fields = s.AssessmentPublic.model_fields
     return [s.AssessmentPublic.model_validate({k: v for k, v in a.as_dict().items() if k in fields}) for a in views]

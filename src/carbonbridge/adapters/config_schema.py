@@ -1,0 +1,78 @@
+"""Configuration files parsed by Pydantic models (STYLE #5: one schema per file, unknown keys
+refused), and the one conversion of a Pydantic `ValidationError` into the project's located
+`Problem`s: the file's logical name, the field path as the file spells it (`registry.holidays[0]`),
+what was expected, all problems at once (`ValidationFailed`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from carbonbridge.domain.errors import Problem, ValidationFailed
+
+M = TypeVar("M", bound=BaseModel)
+
+# What a field of each Pydantic error type should hold, for a program to read (Problem.expected).
+_EXPECTED = {
+    "int_type": "integer",
+    "int_parsing": "integer",
+    "bool_type": "true or false",
+    "string_type": "text",
+    "date_type": "date (YYYY-MM-DD)",
+    "list_type": "list",
+    "dict_type": "table",
+    "model_type": "table",
+    "decimal_type": "number",
+    "decimal_parsing": "number",
+    "missing": "a value",
+    "extra_forbidden": "no such key",
+}
+
+
+class FileModel(BaseModel):
+    """Base of the models of configuration files: frozen, strict types (an integer is not a
+    string of digits, true is not 1), unknown keys refused."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+def field_path(location: tuple[int | str, ...], prefix: str = "") -> str:
+    """`("registry", "holidays", 0)` -> `registry.holidays[0]` (after `prefix`, e.g. `registry.`)."""
+    path = prefix.rstrip(".")
+    for part in location:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else str(part)
+    return path
+
+
+def problems_from(error: ValidationError, file: str, *, prefix: str = "") -> list[Problem]:
+    """One located problem per Pydantic error, in the order Pydantic found them."""
+    problems = []
+    for e in error.errors(include_url=False):
+        location = tuple(p for p in e["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+        kind = e["type"]
+        if kind == "extra_forbidden":
+            message = "unknown key"
+        elif kind == "missing":
+            message = "missing"
+        else:
+            message = str(e["msg"])
+            if kind not in ("value_error", "assertion_error") and "input" in e:
+                message += f", got {e['input']!r}"
+        expected = _EXPECTED.get(kind)
+        if kind == "literal_error":
+            expected = "one of: " + str(e.get("ctx", {}).get("expected", "")).replace("'", "").replace(" or ", ", ")
+        problems.append(Problem(message, file, field=field_path(location, prefix) or None, expected=expected))
+    return problems
+
+
+def parse_file(model: type[M], data: Mapping[str, Any], file: str, *, prefix: str = "") -> M:
+    """`data` (a parsed TOML document or table) as `model`; every problem at once."""
+    try:
+        return model.model_validate(dict(data))
+    except ValidationError as exc:
+        raise ValidationFailed(problems_from(exc, file, prefix=prefix)) from None
