@@ -92,3 +92,48 @@ def test_the_shipped_configuration_gives_each_jurisdiction_its_design_policy_and
 def test_field_paths_are_spelled_as_in_the_file() -> None:
     assert field_path(("versions", 0, "penalty", "kind")) == "versions[0].penalty.kind"
     assert field_path(("holidays", 2), "registry.") == "registry.holidays[2]"
+
+
+COMPLIANCE = """
+source = "test rules"
+
+[[versions]]
+id = "by-test"
+years = [2025, ""]
+allowance_vintage_lead = "1"
+
+[versions.deadlines]
+emissions = "03-31"
+surrender = { day = "09-31", source = "s" }
+
+[versions.offsets]
+limit_share = { value = "0", source = "Art. 11a", colour = "red" }
+"""
+
+
+def test_a_compliance_file_names_unknown_keys_wrong_types_bad_days_and_missing_tables(tmp_path: Path) -> None:
+    (tmp_path / "compliance-BY.toml").write_text(COMPLIANCE, encoding="utf-8")
+    found = _problems(tmp_path)
+    file = "$CARBONBRIDGE_CONFIG/compliance-BY.toml"
+    assert found[(file, "versions[0].allowance_vintage_lead")].startswith("Input should be a valid integer")
+    assert found[(file, "versions[0].deadlines.surrender.day")] == "expected a day as MM-DD, got '09-31'"
+    assert found[(file, "versions[0].offsets.limit_share.colour")] == "unknown key"
+    assert found[(file, "versions[0].penalty")] == "missing"
+    assert len(found) == 4
+
+
+def test_a_cited_value_still_needs_its_source_and_a_checked_one_where_it_was_read(tmp_path: Path) -> None:
+    shipped = (Path(__file__).parents[2] / "src/carbonbridge/data/compliance/BY.toml").read_text(encoding="utf-8")
+    (tmp_path / "compliance-BY.toml").write_text(
+        shipped.replace(
+            'reference_price = { value = "0", source = "not used by a per-tonne penalty" }',
+            'reference_price = { value = "0", checked = true }',
+        ),
+        encoding="utf-8",
+    )
+    found = _problems(tmp_path)
+    file = "$CARBONBRIDGE_CONFIG/compliance-BY.toml"
+    assert set(found) == {
+        (file, "versions[0].penalty.reference_price.source"),
+        (file, "versions[0].penalty.reference_price.checked_in"),
+    }

@@ -5,10 +5,12 @@ what was expected, all problems at once (`ValidationFailed`)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from decimal import Decimal
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Strict, Tag, ValidationError
 
 from carbonbridge.domain.errors import Problem, ValidationFailed
 
@@ -38,10 +40,53 @@ class FileModel(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
+def _shape(value: Any) -> str:
+    return "<table>" if isinstance(value, dict) else "<value>"
+
+
+def _left_out(value: Any) -> Any:
+    return None if value == "" else value
+
+
+# A number written as text ("0.877", exact) or a TOML number; parsed as Decimal, never float.
+Number = Annotated[Decimal, Strict(False)]
+# A date written as a TOML date or as text "YYYY-MM-DD".
+Date = Annotated[dt.date, Strict(False)]
+
+
+class Cited(FileModel):
+    """A cited value: `{ value = "0.877", unit = "t CO2/MWh", source = "...", checked = true,
+    checked_in = "..." }`; without `value` (and with a `note`) when the figure is not public or
+    was not read (domain/provenance.py)."""
+
+    value: Annotated[Number | None, BeforeValidator(_left_out)] = None
+    unit: str = ""
+    source: str = ""
+    checked: bool = False
+    checked_in: str = ""
+    note: str = ""
+
+
+# A value written bare (a user's own figure) or cited: the input's shape picks the member, so
+# that a problem is reported once, against the form the file used.
+CitedNumber = Annotated[
+    Annotated[Cited, Tag("<table>")] | Annotated[Number, Tag("<value>")],
+    Discriminator(_shape),
+]
+
+
+def as_written(value: Cited | Decimal) -> Any:
+    """A cited or bare value as the file wrote it, for the provenance reader."""
+    return value.model_dump(exclude_unset=True) if isinstance(value, Cited) else value
+
+
 def field_path(location: tuple[int | str, ...], prefix: str = "") -> str:
-    """`("registry", "holidays", 0)` -> `registry.holidays[0]` (after `prefix`, e.g. `registry.`)."""
+    """`("registry", "holidays", 0)` -> `registry.holidays[0]` (after `prefix`, e.g. `registry.`);
+    the shape tags of a bare-or-cited value (`<table>`, `<value>`) are not part of the path."""
     path = prefix.rstrip(".")
     for part in location:
+        if isinstance(part, str) and part.startswith("<"):
+            continue
         if isinstance(part, int):
             path += f"[{part}]"
         else:
@@ -59,6 +104,8 @@ def problems_from(error: ValidationError, file: str, *, prefix: str = "") -> lis
             message = "unknown key"
         elif kind == "missing":
             message = "missing"
+        elif kind == "value_error":
+            message = str(e.get("ctx", {}).get("error", e["msg"]))
         else:
             message = str(e["msg"])
             if kind not in ("value_error", "assertion_error") and "input" in e:
