@@ -137,3 +137,47 @@ def test_a_cited_value_still_needs_its_source_and_a_checked_one_where_it_was_rea
         (file, "versions[0].penalty.reference_price.source"),
         (file, "versions[0].penalty.reference_price.checked_in"),
     }
+
+
+ALLOCATION = """
+design = "intensity"
+source = "test plan"
+pre_allocation_share = "0.7"
+shortfall_cap_share = "0.2"
+heat_supply_coefficient = "0.22"
+
+[unit_types.gas]
+fuel = "oil"
+obligation = "capped_at_allocation"
+electricity_t_per_mwh = "0.392"
+colour = "blue"
+
+[[load_bands]]
+kind = "linear"
+lower = "0.8"
+upper = "x"
+a = "1"
+b = "0.0014"
+pivot = "85"
+"""
+
+
+def test_an_allocation_file_names_unknown_keys_bad_choices_bad_numbers_and_missing_values(tmp_path: Path) -> None:
+    (tmp_path / "allocation-CN.toml").write_text(ALLOCATION, encoding="utf-8")
+    found = _problems(tmp_path)
+    file = "$CARBONBRIDGE_CONFIG/allocation-CN.toml"
+    assert found[(file, "unit_types.gas.fuel")].startswith("Input should be 'coal' or 'gas'")
+    assert found[(file, "unit_types.gas.colour")] == "unknown key"
+    assert found[(file, "unit_types.gas.heat_t_per_gj")] == "missing"
+    assert found[(file, "load_bands[0].upper")].startswith("Input should be a valid decimal")
+    assert len(found) == 4
+
+
+def test_a_benchmark_override_may_write_reduction_steps_as_pairs_and_a_short_one_is_named(tmp_path: Path) -> None:
+    (tmp_path / "allocation-BY.toml").write_text(
+        '[cap]\nstart_year = 2030\nstart_cap_t = 1000\nreference_t = 1000\nreduction = [[2031, "0.1"], [2032]]\n'
+        '[free_allocation]\nclef_exposed = "1"\nclef_not_exposed = "0.3"\ncscf = "1"\n',
+        encoding="utf-8",
+    )
+    # the first step is read as {from = 2031, factor = "0.1"}; the second lacks its factor
+    assert set(_problems(tmp_path)) == {("$CARBONBRIDGE_CONFIG/allocation-BY.toml", "cap.reduction[1]")}

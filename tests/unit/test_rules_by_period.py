@@ -27,14 +27,14 @@ from typing import Any
 
 import pytest
 
-from carbonbridge.adapters.compliance_config import parse_compliance_config
-from carbonbridge.adapters.packs import load_pack
-from carbonbridge.domain.allocation.benchmark import SubInstallation, allocate_sub_installation
-from carbonbridge.domain.allocation.config import (
+from carbonbridge.adapters.allocation_config import (
     parse_benchmark_config,
     parse_industry_config,
     parse_intensity_config,
 )
+from carbonbridge.adapters.compliance_config import parse_compliance_config
+from carbonbridge.adapters.packs import load_pack
+from carbonbridge.domain.allocation.benchmark import SubInstallation, allocate_sub_installation
 from carbonbridge.domain.allocation.industry import LineOutput, pre_allocation_t
 from carbonbridge.domain.allocation.industry import allocation_t as industry_allocation_t
 from carbonbridge.domain.allocation.intensity import (

@@ -19,10 +19,19 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BeforeValidator, Discriminator, Field, Tag
+from pydantic import AfterValidator, Discriminator, Field, Tag
 
 from carbonbridge.adapters import config
-from carbonbridge.adapters.config_schema import Cited, CitedNumber, Date, FileModel, as_written, parse_file
+from carbonbridge.adapters.config_schema import (
+    Cited,
+    CitedNumber,
+    Date,
+    FileModel,
+    Years,
+    as_written,
+    parse_file,
+    shape,
+)
 from carbonbridge.domain.compliance.assessment import OffsetRules, PenaltyRules
 from carbonbridge.domain.compliance.rules import ComplianceConfig, ComplianceRules, Deadline, Milestone
 from carbonbridge.domain.errors import NotFound
@@ -63,25 +72,6 @@ def _month_day(text: str) -> str:
 MonthDay = Annotated[str, AfterValidator(_month_day)]
 
 
-def _years(value: Any) -> tuple[int | None, int | None] | None:
-    """`years = [first, last]`, '' for an open end."""
-    if value is None:
-        return None
-    if (
-        not isinstance(value, list)
-        or len(value) != 2
-        or not all(y == "" or (isinstance(y, int) and not isinstance(y, bool)) for y in value)
-    ):
-        raise ValueError("expected years = [first, last] ('' for an open end)")
-    first, last = (y if isinstance(y, int) else None for y in value)
-    if first is not None and last is not None and last < first:
-        raise ValueError("the last year is before the first")
-    return first, last
-
-
-Years = Annotated[tuple[int | None, int | None] | None, BeforeValidator(_years)]
-
-
 class MilestoneTable(FileModel):
     share: NonNegative
     date: Date
@@ -104,13 +94,9 @@ class DeadlineTable(FileModel):
     note: str = ""
 
 
-def _shape(value: Any) -> str:
-    return "<table>" if isinstance(value, dict) else "<value>"
-
-
 # "MM-DD", or a table with the dates a notice fixed (the input's shape picks the form).
 DeadlineSpec = Annotated[
-    Annotated[DeadlineTable, Tag("<table>")] | Annotated[MonthDay, Tag("<value>")], Discriminator(_shape)
+    Annotated[DeadlineTable, Tag("<table>")] | Annotated[MonthDay, Tag("<value>")], Discriminator(shape)
 ]
 
 

@@ -40,7 +40,8 @@ class FileModel(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
-def _shape(value: Any) -> str:
+def shape(value: Any) -> str:
+    """The tag of a value written either as a table or bare (a discriminator)."""
     return "<table>" if isinstance(value, dict) else "<value>"
 
 
@@ -71,8 +72,27 @@ class Cited(FileModel):
 # that a problem is reported once, against the form the file used.
 CitedNumber = Annotated[
     Annotated[Cited, Tag("<table>")] | Annotated[Number, Tag("<value>")],
-    Discriminator(_shape),
+    Discriminator(shape),
 ]
+
+
+def _years(value: Any) -> tuple[int | None, int | None] | None:
+    """`years = [first, last]`, '' for an open end."""
+    if value is None:
+        return None
+    if (
+        not isinstance(value, list)
+        or len(value) != 2
+        or not all(y == "" or (isinstance(y, int) and not isinstance(y, bool)) for y in value)
+    ):
+        raise ValueError("expected years = [first, last] ('' for an open end)")
+    first, last = (y if isinstance(y, int) else None for y in value)
+    if first is not None and last is not None and last < first:
+        raise ValueError("the last year is before the first")
+    return first, last
+
+
+Years = Annotated[tuple[int | None, int | None] | None, BeforeValidator(_years)]
 
 
 def as_written(value: Cited | Decimal) -> Any:
