@@ -34,7 +34,9 @@ transfer_limit_units = 5000
 @pytest.fixture
 def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv("CARBONBRIDGE_CONFIG", str(tmp_path))
+    load_policy.cache_clear()  # the registry's policy lookup is cached per code
     yield tmp_path
+    load_policy.cache_clear()
 
 
 def test_an_override_file_replaces_the_shipped_jurisdiction_and_its_registry_policy(config: Path) -> None:

@@ -161,16 +161,17 @@ def load_config(override_dir: Path | None) -> Config:
 
 
 @cache
-def _config_under(override_dir: Path | None) -> Config:
-    return load_config(override_dir)
+def _config_named(override: str | None) -> Config:
+    return load_config(Path(override) if override else None)
 
 
 def load_jurisdiction(code: str) -> Jurisdiction:
     """The jurisdiction under the process's override folder (read once per folder), for callers
-    not yet handed a `Jurisdiction` by the composition root."""
+    not yet handed a `Jurisdiction` by the composition root (the registry reads its policy here
+    on every command: a cached lookup)."""
     if code.upper() not in JURISDICTION_CODES:
         raise NotFound(f"unknown jurisdiction {code!r}; shipped: {', '.join(JURISDICTION_CODES)}")
-    return _config_under(config_override_dir()).jurisdiction(code)
+    return _config_named(os.environ.get(OVERRIDE_VARIABLE) or None).jurisdiction(code)
 
 
 def jurisdiction_codes() -> list[str]:

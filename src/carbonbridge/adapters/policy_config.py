@@ -1,11 +1,13 @@
 """Per-jurisdiction registry security policy: the `[registry]` table of the jurisdiction's TOML,
 parsed by `RegistryTable` (unknown keys refused). `load_policy` and `timezone_of` read the
 process's configuration (`adapters/config.load_jurisdiction`) for the registry commands that take
-a policy function rather than a `Jurisdiction` (their default `policy_for`)."""
+a policy function rather than a `Jurisdiction` (their default `policy_for`); cached per code, as
+the registry asks on every command."""
 
 from __future__ import annotations
 
 import datetime as dt
+from functools import cache
 from typing import Annotated, Literal
 
 from pydantic import Field
@@ -47,6 +49,7 @@ def parse_policy(table: dict[str, object], *, file: str = "<config>") -> Securit
     return parse_file(RegistryTable, table, file, prefix="registry.").policy()
 
 
+@cache
 def load_policy(code: str) -> SecurityPolicy:
     """The jurisdiction's policy; defaults (four eyes, 4 working days, noon next working day) if
     unset, or for a jurisdiction that is not configured."""
@@ -57,6 +60,7 @@ def load_policy(code: str) -> SecurityPolicy:
     return config.load_jurisdiction(code).registry
 
 
+@cache
 def timezone_of(code: str) -> dt.tzinfo:
     from carbonbridge.adapters import config
 
