@@ -157,13 +157,7 @@ def post_allocation(
         for inst, change in changes.items()
     }
     to_issue = sum(d.allocate_t for d in allocated.values())
-    issue_key = f"allocation:{code}:{year}:{phase}:issue"
-    with unit_of_work(sessions) as session:
-        issued_before = session.scalar(select(TRANSACTIONS.c.id).where(TRANSACTIONS.c.client_key == issue_key))
-    cap_t = _ensure_unit_type(sessions, jurisdiction, year, 0 if issued_before else to_issue, now=now)
-    if to_issue > 0:  # a repeat returns the first issuance (its key), never a second one
-        request = TransactionRequest(issue_key, TransactionType.ISSUANCE, None, national, unit, to_issue, initiator)
-        transactions.issue(sessions, request, now=now)
+    cap_t = _issue(sessions, jurisdiction, year, phase, national, to_issue, initiator=initiator, now=now)
     postings = []
     for inst in sorted(wanted):
         if inst in recorded:
@@ -191,6 +185,29 @@ def post_allocation(
     follows = isinstance(design, IntensityDesign) and phase == TRUE_UP
     intensity_cap = sum(total for total, _ in wanted.values()) if follows else None
     return AllocationRun(code, year, phase, unit, cap_t, intensity_cap, postings, rules_version(jurisdiction, year))
+
+
+def _issue(
+    sessions: Sessions,
+    j: Jurisdiction,
+    year: int,
+    phase: str,
+    national: str,
+    to_issue: int,
+    *,
+    initiator: str,
+    now: dt.datetime,
+) -> int:
+    """Issue what the phase allocates into the national account, once; the unit type's cap after it."""
+    unit = unit_type_code(j.code, UnitKind.ALLOWANCE, year)
+    issue_key = f"allocation:{j.code}:{year}:{phase}:issue"
+    with unit_of_work(sessions) as session:
+        issued_before = session.scalar(select(TRANSACTIONS.c.id).where(TRANSACTIONS.c.client_key == issue_key))
+    cap_t = _ensure_unit_type(sessions, j, year, 0 if issued_before else to_issue, now=now)
+    if to_issue > 0:  # a repeat returns the first issuance (its key), never a second one
+        request = TransactionRequest(issue_key, TransactionType.ISSUANCE, None, national, unit, to_issue, initiator)
+        transactions.issue(sessions, request, now=now)
+    return cap_t
 
 
 def _refuse_other_figures(

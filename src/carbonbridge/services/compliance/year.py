@@ -212,6 +212,53 @@ def obligation_of(
             return verified
 
 
+@dataclass(frozen=True, slots=True)
+class _YearFacts:
+    """What the registry and the allocation records hold for a jurisdiction-year."""
+
+    operators: dict[str, str]  # installation -> operator holding account
+    entered: dict[str, tuple[int, dt.date]]  # verified emissions, local date first entered
+    surrenders: dict[str, list[Surrender]]
+    allocations: dict[str, tuple[int, int, str]]  # allocation, debt, basis
+    previous: dict[str, AssessmentRow]  # last year's latest assessments
+
+
+def _year_facts(sessions: Sessions, j: Jurisdiction, year: int) -> _YearFacts:
+    with unit_of_work(sessions) as session:
+        return _YearFacts(
+            operator_accounts(session, j.code),
+            _emissions_entered(session, j, year),
+            _surrenders(session, j, year),
+            _allocations(session, j.code, year),
+            _latest_assessments(session, j.code, year - 1),
+        )
+
+
+Outcome = tuple[Assessment, int | None, int | None, int]  # assessment, verified, obligation, allocated
+
+
+def _assess_all(j: Jurisdiction, rules: ComplianceRules, year: int, price: Decimal, f: _YearFacts) -> list[Outcome]:
+    outcomes: list[Outcome] = []
+    for inst in sorted(f.operators):
+        verified, on = f.entered.get(inst, (None, None))
+        allocated, debt, basis = f.allocations.get(inst, (0, 0, ""))
+        obligation = obligation_of(j, verified, allocated, basis, year)
+        case = ComplianceCase(
+            inst,
+            year,
+            obligation,
+            on,
+            tuple(f.surrenders.get(inst, [])),
+            rules.emissions_deadline.for_year(year),
+            rules.surrender_deadline.for_year(year),
+            carried_make_good_t=f.previous[inst].carried_forward_t if inst in f.previous else 0,
+            latest_allowance_vintage=rules.latest_allowance_vintage(year),
+            allocation_debt_t=debt,
+        )
+        outcomes.append((assess(case, rules.offsets, rules.penalties, price), verified, obligation, allocated))
+    return outcomes
+
+
 def assess_year(
     sessions: Sessions,
     jurisdiction: Jurisdiction,
@@ -230,37 +277,13 @@ def assess_year(
     if jurisdiction.local_date(now) <= deadline:
         raise RuleViolation("before_deadline", f"{code} {year}: surrender is due by {deadline}; assess after it")
     price = rules.reference_price if reference_price is None else reference_price
-    with unit_of_work(sessions) as session:
-        operators = operator_accounts(session, code)
-        entered = _emissions_entered(session, jurisdiction, year)
-        surrenders = _surrenders(session, jurisdiction, year)
-        allocations = _allocations(session, code, year)
-        previous = _latest_assessments(session, code, year - 1)
-    outcomes: list[tuple[Assessment, int | None, int | None, int]] = []
-    for inst in sorted(operators):
-        verified, on = entered.get(inst, (None, None))
-        allocated, debt, basis = allocations.get(inst, (0, 0, ""))
-        obligation = obligation_of(jurisdiction, verified, allocated, basis, year)
-        case = ComplianceCase(
-            inst,
-            year,
-            obligation,
-            on,
-            tuple(surrenders.get(inst, [])),
-            rules.emissions_deadline.for_year(year),
-            deadline,
-            carried_make_good_t=previous[inst].carried_forward_t if inst in previous else 0,
-            latest_allowance_vintage=rules.latest_allowance_vintage(year),
-            allocation_debt_t=debt,
-        )
-        result = assess(case, rules.offsets, rules.penalties, price)
-        outcomes.append((result, verified, obligation, allocated))
-    if any(a.block_account for a, *_ in outcomes) and jurisdiction.local_date(now) > rules.emissions_deadline.for_year(
-        year
-    ):
+    facts = _year_facts(sessions, jurisdiction, year)
+    outcomes = _assess_all(jurisdiction, rules, year, price, facts)
+    after_emissions_deadline = jurisdiction.local_date(now) > rules.emissions_deadline.for_year(year)
+    if any(a.block_account for a, *_ in outcomes) and after_emissions_deadline:
         block_missing(sessions, jurisdiction, year, now=now, actor=actor)
     with unit_of_work(sessions) as session:
-        banked = _banked(session, code, operators)
+        banked = _banked(session, code, facts.operators)
         latest = _latest_assessments(session, code, year)
         views = [
             _store(
