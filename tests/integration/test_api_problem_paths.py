@@ -10,6 +10,7 @@ import pytest
 
 from api_world import ACTIVITY_HEADER, World, activity_row, add_plan, make_world
 from carbonbridge.client import ApiError
+from carbonbridge.domain.errors import ValidationFailed
 from server_paths import server_paths_in
 
 HAL = "installation_id,product,historical_activity_level,carbon_leakage_exposed\nINST-1,grey_cement_clinker,1000,true\n"
@@ -40,12 +41,17 @@ def test_a_figure_missing_from_the_shipped_allocation_rules_is_named_by_the_file
 
 
 def test_a_broken_override_of_the_allocation_rules_is_named_under_carbonbridge_config(
-    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from carbonbridge.entrypoints.bootstrap import build_app
+
+    # The configuration is read once, when the application is built: a broken file stops the start.
     (tmp_path / "allocation-BY.toml").write_text("design = \n", encoding="utf-8")
     monkeypatch.setenv("CARBONBRIDGE_CONFIG", str(tmp_path))
-    problem = _refused(world.as_user("admin").allocation_plan, "BY", "hal.csv", HAL.encode(), 2026)
-    assert [p["file"] for p in problem["problems"]] == ["$CARBONBRIDGE_CONFIG/allocation-BY.toml"]  # type: ignore[index]
+    with pytest.raises(ValidationFailed) as info:
+        build_app(sqlite_url, upgrade=True)
+    assert [p.file for p in info.value.problems] == ["$CARBONBRIDGE_CONFIG/allocation-BY.toml"]
+    assert server_paths_in(str(info.value)) == []
 
 
 @pytest.mark.parametrize(

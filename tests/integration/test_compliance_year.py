@@ -19,9 +19,9 @@ from carbonbridge.adapters.db.uow import unit_of_work
 from carbonbridge.domain.errors import IdempotencyConflict, RuleViolation, ValidationFailed
 from carbonbridge.domain.registry.commands import TransactionRequest
 from carbonbridge.domain.registry.model import AccountState, AccountType, TransactionState, TransactionType, UnitKind
-from carbonbridge.services import allocation_posting as posting
 from carbonbridge.services import compliance
-from carbonbridge.services.allocation import EX_ANTE, TRUE_UP
+from carbonbridge.services.allocation import EX_ANTE, TRUE_UP, posting
+from carbonbridge.services.compliance.year import ASSESSMENTS
 from carbonbridge.services.registry import accounts, queries
 from carbonbridge.services.registry.log import verify_log
 from carbonbridge.services.registry.transactions import propose
@@ -111,13 +111,14 @@ def test_a_compliance_year_gives_the_configured_statuses_penalties_and_deduction
     cn: Any, tmp_path: Path, add_verified_report: Any
 ) -> None:
     app, unit = cn, "CN-AL-2025"
+    china = app.jurisdiction("CN")  # the configuration the composition root built
     # Pre-allocation 2025: 70 % of 2024 output x benchmark (water cooling, no heat, load rate 1: factors 1).
     # A 1,000,000 x 0.877 = 877,000 -> 613,900; B 500,000 x 0.392 = 196,000 -> 137,200;
     # C 500,000 x 0.979 = 489,500 -> 342,650; D and E 400,000 x 0.877 = 350,800 -> 245,560.
     mwh_2024 = {"CN-A": 1_000_000, "CN-B": 500_000, "CN-C": 500_000, "CN-D": 400_000, "CN-E": 400_000}
     run = posting.post_allocation(
         app.sessions,
-        "CN",
+        china,
         2025,
         outputs(tmp_path, "o2024.csv", mwh_2024),
         EX_ANTE,
@@ -129,7 +130,7 @@ def test_a_compliance_year_gives_the_configured_statuses_penalties_and_deduction
     assert run.cap_t == 1_584_870  # the intensity cap follows what was pre-allocated
     again = posting.post_allocation(
         app.sessions,
-        "CN",
+        china,
         2025,
         outputs(tmp_path, "o2024.csv", mwh_2024),
         EX_ANTE,
@@ -140,7 +141,7 @@ def test_a_compliance_year_gives_the_configured_statuses_penalties_and_deduction
     with pytest.raises(IdempotencyConflict, match="allocation_t"):
         posting.post_allocation(
             app.sessions,
-            "CN",
+            china,
             2025,
             outputs(tmp_path, "x.csv", {**mwh_2024, "CN-A": 1}),
             EX_ANTE,
@@ -163,7 +164,7 @@ def test_a_compliance_year_gives_the_configured_statuses_penalties_and_deduction
     mwh_2025 = {"CN-A": 1_100_000, "CN-B": 150_000, "CN-C": 500_000, "CN-D": 400_000, "CN-E": 400_000}
     run = posting.post_allocation(
         app.sessions,
-        "CN",
+        china,
         2025,
         outputs(tmp_path, "o2025.csv", mwh_2025),
         TRUE_UP,
@@ -185,11 +186,11 @@ def test_a_compliance_year_gives_the_configured_statuses_penalties_and_deduction
     # Verified emissions by 30 June 2026 (C never gets one); D buys 9,200 and E 100,000 from A.
     for inst, tonnes in (("CN-A", 1_000_000), ("CN-B", 70_000), ("CN-D", 360_000), ("CN-E", 500_000)):
         add_verified_report(app.sessions, inst, tonnes, dt.datetime(2026, 5, 1, tzinfo=UTC), pack="cn-mee-power-2022")
-    entered, missing = compliance.enter_all(app.sessions, "CN", 2025, now=dt.datetime(2026, 6, 1, 9, tzinfo=UTC))
+    entered, missing = compliance.enter_all(app.sessions, china, 2025, now=dt.datetime(2026, 6, 1, 9, tzinfo=UTC))
     assert (entered, missing) == (["CN-A", "CN-B", "CN-D", "CN-E"], ["CN-C"])
     with pytest.raises(RuleViolation, match="before_deadline"):
-        compliance.block_missing(app.sessions, "CN", 2025, now=dt.datetime(2026, 6, 30, 12, tzinfo=UTC))
-    assert compliance.block_missing(app.sessions, "CN", 2025, now=dt.datetime(2026, 7, 1, 9, tzinfo=UTC)) == ["CN-C"]
+        compliance.block_missing(app.sessions, china, 2025, now=dt.datetime(2026, 6, 30, 12, tzinfo=UTC))
+    assert compliance.block_missing(app.sessions, china, 2025, now=dt.datetime(2026, 7, 1, 9, tzinfo=UTC)) == ["CN-C"]
     move(app, "a-to-d", "CN-A", "CN-D", unit, 9_200, dt.datetime(2026, 9, 1, 9, tzinfo=UTC))
     move(app, "a-to-e", "CN-A", "CN-E", unit, 100_000, dt.datetime(2026, 9, 1, 9, tzinfo=UTC))
 
@@ -203,10 +204,10 @@ def test_a_compliance_year_gives_the_configured_statuses_penalties_and_deduction
     surrender(app, "s-d-late", "CN-D", unit, 20_000, dt.datetime(2027, 1, 5, 3, tzinfo=UTC))
     surrender(app, "s-e", "CN-E", unit, 450_800, on_time)
     with pytest.raises(RuleViolation, match="before_deadline"):
-        compliance.assess_year(app.sessions, "CN", 2025, now=dt.datetime(2026, 12, 31, 12, tzinfo=UTC))
+        compliance.assess_year(app.sessions, china, 2025, now=dt.datetime(2026, 12, 31, 12, tzinfo=UTC))
     views = {
         v.installation_id: v
-        for v in compliance.assess_year(app.sessions, "CN", 2025, now=dt.datetime(2027, 1, 10, 9, tzinfo=UTC))
+        for v in compliance.assess_year(app.sessions, china, 2025, now=dt.datetime(2027, 1, 10, 9, tzinfo=UTC))
     }
 
     a, b, c, d, e = (views[i] for i in UNITS)
@@ -232,10 +233,10 @@ def test_a_compliance_year_gives_the_configured_statuses_penalties_and_deduction
     assert (d.status, d.shortfall_at_deadline_t, d.shortfall_t, d.penalty) == ("late", 20_000, 0, Decimal("9500000.00"))
     assert (e.status, e.obligation_t, e.penalty) == ("compliant", 450_800, Decimal("0.00"))
     assert [v.installation_id for v in compliance.assessments(app.sessions, "CN", 2025)] == list(UNITS)
-    again = compliance.assess_year(app.sessions, "CN", 2025, now=dt.datetime(2027, 1, 11, tzinfo=UTC))
+    again = compliance.assess_year(app.sessions, china, 2025, now=dt.datetime(2027, 1, 11, tzinfo=UTC))
     assert again == list(views.values())  # a repeat finds the same and appends nothing
     with unit_of_work(app.sessions) as session:
-        assert session.scalar(select(func.count()).select_from(compliance.ASSESSMENTS)) == len(UNITS)
+        assert session.scalar(select(func.count()).select_from(ASSESSMENTS)) == len(UNITS)
     blocked = accounts_state(app, "CN-C")
     assert blocked == AccountState.BLOCKED.value
 
@@ -243,7 +244,7 @@ def test_a_compliance_year_gives_the_configured_statuses_penalties_and_deduction
     # B 0.7 x 58,800 = 41,160, all withheld, 58,840 still owed.
     run = posting.post_allocation(
         app.sessions,
-        "CN",
+        china,
         2026,
         outputs(tmp_path, "o2025.csv", mwh_2025),
         EX_ANTE,
@@ -270,7 +271,7 @@ def test_allocation_input_naming_unknown_installations_writes_nothing(cn: Any, t
     path = tmp_path / "bad.csv"
     path.write_text(HEADER + "CN-A,coal_above_300mw,1000,0,water,0,1\nCN-ZZ,gas,1000,0,water,0,1\n")
     with pytest.raises(ValidationFailed) as caught:
-        posting.post_allocation(cn.sessions, "CN", 2025, path, EX_ANTE, now=SETUP, initiator=ADMIN)
+        posting.post_allocation(cn.sessions, cn.jurisdiction("CN"), 2025, path, EX_ANTE, now=SETUP, initiator=ADMIN)
     assert [p.field for p in caught.value.problems] == ["CN-ZZ"]
     assert queries.check(cn.sessions).ok
     assert queries.holdings(cn.sessions, "CN-A") == []

@@ -1,4 +1,6 @@
-"""CARBONBRIDGE_CONFIG: a folder whose files replace the shipped jurisdiction and allocation files."""
+"""CARBONBRIDGE_CONFIG: a folder whose files replace the shipped jurisdiction and allocation files.
+The composition root reads it (`load_config(override_dir)`); `load_jurisdiction` and `load_policy`
+serve the callers not yet handed a `Jurisdiction`."""
 
 from __future__ import annotations
 
@@ -7,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from carbonbridge.adapters.allocation_config import load_benchmark_config
-from carbonbridge.adapters.config import load_jurisdiction
+from carbonbridge.adapters.config import load_config, load_jurisdiction
+from carbonbridge.adapters.policy_config import load_policy
+from carbonbridge.domain.allocation.design import BenchmarkDesign
 from carbonbridge.domain.errors import ValidationFailed
 from carbonbridge.domain.registry.policy import ApprovalRule
-from carbonbridge.services.registry_policy import load_policy
+from carbonbridge.entrypoints.bootstrap import build_app
 
 BY = """
 code = "BY"
@@ -31,7 +34,7 @@ transfer_limit_units = 5000
 @pytest.fixture
 def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv("CARBONBRIDGE_CONFIG", str(tmp_path))
-    load_policy.cache_clear()
+    load_policy.cache_clear()  # the registry's policy lookup is cached per code
     yield tmp_path
     load_policy.cache_clear()
 
@@ -45,16 +48,33 @@ def test_an_override_file_replaces_the_shipped_jurisdiction_and_its_registry_pol
     assert load_jurisdiction("CN").currency == "CNY"  # no override: the shipped file
 
 
-def test_allocation_rules_are_overridden_by_allocation_code_toml(config: Path) -> None:
-    shipped_cap, _ = load_benchmark_config("BY")
-    (config / "allocation-BY.toml").write_text(
+def test_allocation_rules_are_overridden_by_allocation_code_toml(tmp_path: Path) -> None:
+    shipped = load_config(tmp_path).jurisdiction("BY").allocation
+    (tmp_path / "allocation-BY.toml").write_text(
         '[cap]\nstart_year = 2030\nstart_cap_t = 1000\nreference_t = 1000\nreduction = [[2031, "0.1"]]\n'
         '[free_allocation]\nclef_exposed = "1"\nclef_not_exposed = "0.3"\ncscf = "1"\n',
         encoding="utf-8",
     )
-    cap, rules = load_benchmark_config("BY")
-    assert (cap.cap(2031), rules.benchmarks) == (900, {})
-    assert shipped_cap.start_year == 2025
+    design = load_config(tmp_path).jurisdiction("BY").allocation
+    assert isinstance(design, BenchmarkDesign) and isinstance(shipped, BenchmarkDesign)
+    assert (design.cap.cap(2031), design.rules(2031).benchmarks) == (900, {})
+    assert shipped.cap.start_year == 2025
+
+
+def test_the_application_carries_the_configuration_of_its_override_folder(config: Path, sqlite_url: str) -> None:
+    (config / "BY.toml").write_text(BY, encoding="utf-8")
+    app = build_app(sqlite_url, upgrade=True)
+    assert app.jurisdiction("BY").registry.approval is ApprovalRule.UNTRUSTED
+    assert app.jurisdiction("CN").registry.approval is ApprovalRule.ALWAYS
+    app.engine.dispose()
+
+
+def test_a_broken_override_refuses_to_start_the_application(config: Path, sqlite_url: str) -> None:
+    (config / "compliance-CN.toml").write_text('[penalty]\nkind = "per_day"\n', encoding="utf-8")
+    with pytest.raises(ValidationFailed) as info:
+        build_app(sqlite_url, upgrade=True)
+    assert {p.file for p in info.value.problems} == {"$CARBONBRIDGE_CONFIG/compliance-CN.toml"}
+    assert "penalty.kind" in {p.field for p in info.value.problems}
 
 
 def test_a_broken_override_is_reported_by_its_name_under_carbonbridge_config(config: Path) -> None:

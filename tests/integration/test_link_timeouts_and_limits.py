@@ -24,8 +24,8 @@ from carbonbridge.domain.registry.model import AccountType, TransactionState, Tr
 from carbonbridge.domain.registry.policy import ApprovalRule
 from carbonbridge.entrypoints.bootstrap import App
 from carbonbridge.services import link_delivery, link_inbox, link_reconcile, link_transfers
+from carbonbridge.services.compliance import enter_verified_emissions
 from carbonbridge.services.registry import accounts, queries, workflow
-from carbonbridge.services.registry.compliance import enter_verified_emissions
 from carbonbridge.services.registry.transactions import propose
 from carbonbridge.services.registry_seed import Market
 from link_world import ACKED, START, agreement_with, policy_for, registry_urls, seed_registries

@@ -16,7 +16,8 @@ from carbonbridge.domain.registry.commands import TransactionRequest
 from carbonbridge.domain.registry.compliance import ComplianceStatus
 from carbonbridge.domain.registry.model import AccountState, AccountType, TransactionState, TransactionType
 from carbonbridge.domain.registry.policy import ApprovalRule, SecurityPolicy
-from carbonbridge.services.registry import accounts, compliance, queries
+from carbonbridge.services import compliance
+from carbonbridge.services.registry import accounts, queries
 from carbonbridge.services.registry.log import verify_log
 from carbonbridge.services.registry.transactions import propose
 from carbonbridge.services.registry.workflow import approve, cancel, settle_due

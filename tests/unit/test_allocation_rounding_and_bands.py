@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from carbonbridge.adapters.allocation_config import parse_benchmark_rules, parse_intensity_rules
 from carbonbridge.domain.allocation.benchmark import (
     AllocationLine,
     BenchmarkRules,
@@ -23,7 +24,6 @@ from carbonbridge.domain.allocation.benchmark import (
     allocate_sub_installation,
     uniform_cscf,
 )
-from carbonbridge.domain.allocation.config import parse_benchmark_rules, parse_intensity_rules
 from carbonbridge.domain.allocation.intensity import (
     IntensityRules,
     LoadBand,

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from carbonbridge.adapters.allocation_config import parse_benchmark_rules, parse_intensity_rules
 from carbonbridge.domain.allocation.benchmark import SubInstallation, allocate, allocate_sub_installation, uniform_cscf
-from carbonbridge.domain.allocation.config import parse_benchmark_rules, parse_intensity_rules
 from carbonbridge.domain.allocation.intensity import (
     UnitOutput,
     allocation_t,

@@ -124,7 +124,7 @@ def test_allowances_of_a_later_vintage_do_not_count_and_an_allocation_debt_adds_
 
 
 def test_compliance_configuration_is_parsed_and_every_bad_field_is_named() -> None:
-    from carbonbridge.domain.compliance.rules import parse_compliance_rules
+    from carbonbridge.adapters.compliance_config import parse_compliance_rules
     from carbonbridge.domain.errors import ValidationFailed
 
     good = {

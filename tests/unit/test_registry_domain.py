@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from carbonbridge.domain.errors import Conflict, IdempotencyConflict, ValidationFailed
+from carbonbridge.domain.errors import Conflict, IdempotencyConflict
 from carbonbridge.domain.registry import log
 from carbonbridge.domain.registry.blocks import SerialBlock, overlapping, take
 from carbonbridge.domain.registry.compliance import ComplianceStatus, compliance_status
@@ -23,7 +23,7 @@ from carbonbridge.domain.registry.model import (
     TransactionState,
     TransactionType,
 )
-from carbonbridge.domain.registry.policy import ApprovalRule, SecurityPolicy, parse_policy
+from carbonbridge.domain.registry.policy import ApprovalRule, SecurityPolicy
 from carbonbridge.domain.registry.rules import Proposal, advance, check_approval, check_proposal, route
 
 MINSK = ZoneInfo("Europe/Minsk")
@@ -80,20 +80,6 @@ def test_trusted_account_addition_takes_effect_after_four_working_days() -> None
     monday = dt.datetime(2026, 4, 6, 9, 30, tzinfo=MINSK)
     effective = SecurityPolicy().trusted_effective_at(monday, MINSK)
     assert effective.astimezone(MINSK) == dt.datetime(2026, 4, 10, 9, 30, tzinfo=MINSK)
-
-
-def test_policy_file_problems_are_reported_together() -> None:
-    with pytest.raises(ValidationFailed) as caught:
-        parse_policy({"approval": "sometimes", "transfer_limit_units": -1, "colour": "red"})
-    fields = {p.field for p in caught.value.problems}
-    assert fields == {"approval", "transfer_limit_units", "colour"}
-
-
-def test_policy_file_sets_the_controls() -> None:
-    policy = parse_policy({"approval": "untrusted", "transfer_limit_units": 500, "holidays": [dt.date(2026, 1, 1)]})
-    assert policy.approval is ApprovalRule.UNTRUSTED
-    assert policy.transfer_limit_units == 500
-    assert not policy.is_working_day(dt.date(2026, 1, 1))
 
 
 @pytest.mark.parametrize(

@@ -27,13 +27,14 @@ from typing import Any
 
 import pytest
 
-from carbonbridge.adapters.packs import load_pack
-from carbonbridge.domain.allocation.benchmark import SubInstallation, allocate_sub_installation
-from carbonbridge.domain.allocation.config import (
+from carbonbridge.adapters.allocation_config import (
     parse_benchmark_config,
     parse_industry_config,
     parse_intensity_config,
 )
+from carbonbridge.adapters.compliance_config import parse_compliance_config
+from carbonbridge.adapters.packs import load_pack
+from carbonbridge.domain.allocation.benchmark import SubInstallation, allocate_sub_installation
 from carbonbridge.domain.allocation.industry import LineOutput, pre_allocation_t
 from carbonbridge.domain.allocation.industry import allocation_t as industry_allocation_t
 from carbonbridge.domain.allocation.intensity import (
@@ -45,7 +46,6 @@ from carbonbridge.domain.allocation.intensity import (
     unit_load_factor,
 )
 from carbonbridge.domain.compliance.assessment import ComplianceCase, Status, Surrender, assess, milestone_met
-from carbonbridge.domain.compliance.rules import parse_compliance_config
 from carbonbridge.domain.errors import RuleViolation, ValidationFailed
 from carbonbridge.domain.mrv.calculation import Calculator
 from carbonbridge.domain.mrv.records import ActivityRecord

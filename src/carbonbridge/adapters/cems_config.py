@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import Field
 
 from carbonbridge.adapters.config import config_document
+from carbonbridge.adapters.config_schema import FileModel, parse_file
 from carbonbridge.domain.cems.rules import RuleSet, parse_rule_set
-from carbonbridge.domain.errors import NotFound, Problem, ValidationFailed
+from carbonbridge.domain.errors import NotFound
 
-PARAMETERS = ("co2", "flow")
+PARAMETERS = ("co2", "flow")  # the parameters a CEMS data set keeps (Hj212Code.parameter)
 
 
 def load_rule_set(code: str) -> RuleSet:
@@ -27,18 +31,22 @@ class CodeMapping:
     factor: float
 
 
+class Hj212Code(FileModel):
+    """One `[codes.<code>]` table: the data set's parameter, the station's unit, the factor to ours."""
+
+    parameter: Literal["co2", "flow"]
+    unit: str = ""
+    factor: float | int
+
+
+class Hj212File(FileModel):
+    codes: dict[str, Hj212Code] = Field(default_factory=dict)
+
+
 def load_hj212_codes() -> dict[str, CodeMapping]:
     found = config_document("cems", "hj212.toml", override_name="cems-hj212.toml")
     if found is None:
         raise NotFound("data/cems/hj212.toml is missing")
     data, path = found
-    out: dict[str, CodeMapping] = {}
-    problems = []
-    for code, entry in data.get("codes", {}).items():
-        if entry.get("parameter") not in PARAMETERS or not isinstance(entry.get("factor"), int | float):
-            problems.append(Problem(f"code {code}: parameter must be one of {PARAMETERS} with a numeric factor", path))
-            continue
-        out[code] = CodeMapping(code, entry["parameter"], str(entry.get("unit", "")), float(entry["factor"]))
-    if problems:
-        raise ValidationFailed(problems)
-    return out
+    codes = parse_file(Hj212File, data, path).codes
+    return {code: CodeMapping(code, c.parameter, c.unit, float(c.factor)) for code, c in codes.items()}

@@ -16,9 +16,13 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from carbonbridge.adapters.allocation_config import (
+    parse_benchmark_config,
+    parse_industry_config,
+    parse_intensity_config,
+)
+from carbonbridge.adapters.compliance_config import parse_compliance_config
 from carbonbridge.adapters.packs import available_packs, load_activities
-from carbonbridge.domain.allocation.config import parse_benchmark_config, parse_industry_config, parse_intensity_config
-from carbonbridge.domain.compliance.rules import parse_compliance_config
 from carbonbridge.domain.mrv.factors import build_pack
 from carbonbridge.domain.provenance import Provenance
 

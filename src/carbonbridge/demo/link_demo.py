@@ -39,6 +39,7 @@ from carbonbridge.domain.registry.model import AccountType, TransactionType
 from carbonbridge.domain.registry.policy import ApprovalRule, SecurityPolicy
 from carbonbridge.entrypoints.bootstrap import App, build_app, utcnow
 from carbonbridge.services import link_queries, link_reconcile, link_transfers
+from carbonbridge.services.compliance import compliance, enter_verified_emissions
 from carbonbridge.services.link_config import load_agreement
 from carbonbridge.services.market import cash
 from carbonbridge.services.market.check import check as market_check
@@ -46,7 +47,6 @@ from carbonbridge.services.market.exchange import TradingDay
 from carbonbridge.services.market.participants import admit, open_market
 from carbonbridge.services.market.statement import import_statement
 from carbonbridge.services.registry import accounts, queries
-from carbonbridge.services.registry.compliance import compliance, enter_verified_emissions
 from carbonbridge.services.registry.transactions import issue, propose
 from carbonbridge.services.registry_seed import SETUP_LEAD, seed_market
 

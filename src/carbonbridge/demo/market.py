@@ -32,10 +32,9 @@ from carbonbridge.domain.registry.commands import TransactionRequest
 from carbonbridge.domain.registry.model import AccountState, AccountType, TransactionType, UnitKind
 from carbonbridge.entrypoints.bootstrap import App
 from carbonbridge.services import compliance
-from carbonbridge.services.allocation import EX_ANTE
-from carbonbridge.services.allocation_posting import post_allocation
+from carbonbridge.services.allocation import EX_ANTE, post_allocation
+from carbonbridge.services.compliance import enter_verified_emissions
 from carbonbridge.services.registry import accounts, queries, transactions, workflow
-from carbonbridge.services.registry.compliance import enter_verified_emissions
 from carbonbridge.services.registry.log import verify_log
 
 ACTOR = "demo"
@@ -192,7 +191,13 @@ class MarketYear:
 
     def allocate(self, path: Path, phase: str, at: dt.datetime) -> dict[str, int]:
         run = post_allocation(
-            self.app.sessions, self.code, self.year, path, phase, now=at, initiator=reps(self.national)[0]
+            self.app.sessions,
+            self.app.jurisdiction(self.code),
+            self.year,
+            path,
+            phase,
+            now=at,
+            initiator=reps(self.national)[0],
         )
         for p in run.postings:
             self.ledger.add(account_of(p.installation_id), self.allowance, p.delivered_t)
@@ -281,7 +286,7 @@ def run_compliance_year(
         if failures.get(inst) != "missing":
             enter_verified_emissions(s, inst, year, now=entry_day, actor=ACTOR)
     after_deadline = entry_day + dt.timedelta(days=1, hours=3)
-    blocked = compliance.block_missing(s, code, year, now=after_deadline, actor=ACTOR)
+    blocked = compliance.block_missing(s, market.app.jurisdiction(code), year, now=after_deadline, actor=ACTOR)
     late_entry = entry_day + dt.timedelta(days=20)
     for inst in sorted(i for i, how in failures.items() if how == "missing"):
         enter_verified_emissions(s, inst, year, now=late_entry, actor=ACTOR)  # verified late: unblocked
@@ -289,7 +294,7 @@ def run_compliance_year(
             s, account_of(inst), AccountState.OPEN, now=late_entry, reason="verified emissions entered", actor=ACTOR
         )
     obligations = {
-        i: compliance.obligation_of(code, t, allocation.get(i, 0), basis.get(i, ""), year) or 0
+        i: compliance.obligation_of(market.app.jurisdiction(code), t, allocation.get(i, 0), basis.get(i, ""), year) or 0
         for i, t in verified.items()
     }
     trade_day = dt.datetime.combine(surrender_deadline - dt.timedelta(days=45), dt.time(9), tzinfo=UTC)
@@ -307,7 +312,7 @@ def run_compliance_year(
     progress(f"{code}: surrenders")
     _surrender_all(market, obligations, offsets, surrender_deadline)
     assessed_at = dt.datetime.combine(surrender_deadline + dt.timedelta(days=15), dt.time(9), tzinfo=UTC)
-    views = compliance.assess_year(s, code, year, now=assessed_at, actor=ACTOR)
+    views = compliance.assess_year(s, market.app.jurisdiction(code), year, now=assessed_at, actor=ACTOR)
     return {
         "blocked": blocked,
         "obligations": obligations,

@@ -34,8 +34,7 @@ from carbonbridge.demo.web_users import create_for_demo as create_web_users
 from carbonbridge.domain.mrv.monitoring import parse_plan
 from carbonbridge.domain.mrv.verification import Opinion, materiality_pct
 from carbonbridge.entrypoints.bootstrap import App, build_app
-from carbonbridge.services.allocation import EX_ANTE, TRUE_UP
-from carbonbridge.services.allocation_posting import post_allocation
+from carbonbridge.services.allocation import EX_ANTE, TRUE_UP, post_allocation
 from carbonbridge.services.mrv import import_activity, import_cems, register_plan
 from carbonbridge.services.reports import ReportView, submit_report, verify_report
 
@@ -171,7 +170,7 @@ def run_demo(output: Path, *, seed: int = 2026, year: int = 2025, console: Conso
         with _step(progress, f"CN: {year + 1} pre-allocation, shortfalls deducted"):
             next_run = post_allocation(
                 app.sessions,
-                "CN",
+                app.jurisdiction("CN"),
                 year + 1,
                 output / "input" / f"CN_outputs_{year}.csv",
                 EX_ANTE,

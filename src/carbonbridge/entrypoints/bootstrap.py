@@ -1,4 +1,6 @@
-"""The one composition root: database URL -> engine -> sessions, with a schema check."""
+"""The one composition root: database URL -> engine -> sessions, with a schema check; and the
+configuration of every jurisdiction, read once here (CARBONBRIDGE_CONFIG names the override
+folder) and handed to the use cases as a `Jurisdiction`."""
 
 from __future__ import annotations
 
@@ -9,7 +11,9 @@ from functools import cache
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from carbonbridge.adapters.config import config_override_dir, load_config
 from carbonbridge.domain.errors import CarbonBridgeError
+from carbonbridge.domain.jurisdiction import Config, Jurisdiction
 
 
 class SchemaOutOfDate(CarbonBridgeError):
@@ -21,6 +25,16 @@ class App:
     url: str
     engine: Engine
     sessions: sessionmaker[Session]
+    config: Config
+
+    def jurisdiction(self, code: str) -> Jurisdiction:
+        """The configured jurisdiction (NotFound for an unknown code)."""
+        return self.config.jurisdiction(code)
+
+
+def configuration() -> Config:
+    """The jurisdictions' configuration, for a command that needs no database (a plan, the caps)."""
+    return load_config(config_override_dir())
 
 
 def utcnow() -> dt.datetime:
@@ -35,11 +49,19 @@ def bootstrap(url: str | None = None, *, upgrade: bool = False, check: bool = Tr
 
 
 def build_app(
-    url: str | None = None, *, upgrade: bool = False, check: bool = True, pool_size: int | None = None
+    url: str | None = None,
+    *,
+    upgrade: bool = False,
+    check: bool = True,
+    pool_size: int | None = None,
+    config: Config | None = None,
 ) -> App:
     """Engine and sessions for `url`; migrate first (`upgrade`) or refuse an old schema (`check`).
     `pool_size`: connections the pool keeps (a server with many threads keeps more, so that a busy
-    moment does not open and close a connection per request)."""
+    moment does not open and close a connection per request). `config`: the jurisdictions'
+    configuration; by default read from the shipped files and the CARBONBRIDGE_CONFIG folder, so
+    that a broken file is refused at start-up (ValidationFailed naming every file and field)."""
+    config = config or configuration()
     from carbonbridge.adapters.db import migrate
     from carbonbridge.adapters.db.engine import database_url, make_engine, session_factory
 
@@ -54,4 +76,4 @@ def build_app(
                 f"database {engine.url.render_as_string(hide_password=True)} is not at the current schema; "
                 "run 'carbonbridge db upgrade' (with the same --db)"
             )
-    return App(resolved, engine, session_factory(engine))
+    return App(resolved, engine, session_factory(engine), config)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from carbonbridge.adapters.db.registry import rows, sql, store
 from carbonbridge.adapters.db.registry.ledger import Sessions, SqlLedgers, retrying
 from carbonbridge.adapters.db.registry.sql import Batch, Conn
+from carbonbridge.adapters.policy_config import load_policy
 from carbonbridge.domain.errors import Conflict, NotFound, RuleViolation
 from carbonbridge.domain.link.agreement import link_account_id
 from carbonbridge.domain.link.messages import MessageKind
@@ -33,7 +34,6 @@ from carbonbridge.services.link_config import load_agreement
 from carbonbridge.services.link_outbox import BLOCKING, enqueue, latest_reconciliation, transfer_id
 from carbonbridge.services.registry.ports import PolicyFor
 from carbonbridge.services.registry.transactions import propose
-from carbonbridge.services.registry_policy import load_policy
 
 S = TransactionState
 TICK_BATCH = 200

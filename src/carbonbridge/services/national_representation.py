@@ -16,7 +16,7 @@ from carbonbridge.adapters.db.registry import rows
 from carbonbridge.adapters.db.registry.ledger import Sessions
 from carbonbridge.adapters.db.uow import unit_of_work
 from carbonbridge.domain.auth.principal import Principal, Role
-from carbonbridge.services.allocation_posting import national_account
+from carbonbridge.services.allocation import national_account
 from carbonbridge.services.registry import accounts
 
 PREFIX = "national-admin."

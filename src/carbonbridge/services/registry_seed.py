@@ -8,11 +8,11 @@ import datetime as dt
 from dataclasses import dataclass
 
 from carbonbridge.adapters.db.registry.ledger import Sessions, SqlLedgers
+from carbonbridge.adapters.policy_config import load_policy
 from carbonbridge.domain.registry.commands import TransactionRequest
 from carbonbridge.domain.registry.model import AccountType, TransactionState, TransactionType, UnitKind
 from carbonbridge.services.registry import accounts, transactions, workflow
 from carbonbridge.services.registry.ports import PolicyFor
-from carbonbridge.services.registry_policy import load_policy
 
 SETUP_LEAD = dt.timedelta(days=30)
 

@@ -9,11 +9,8 @@ addition takes effect only after some working days while a removal takes effect 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-
-from carbonbridge.domain.errors import Problem, ValidationFailed
 
 
 class ApprovalRule(StrEnum):
@@ -61,47 +58,3 @@ class SecurityPolicy:
         day = self.add_working_days(local.date(), self.delay_working_days)
         release = dt.datetime.combine(day, dt.time(self.delay_release_hour), tzinfo=tz)
         return release.astimezone(dt.UTC)
-
-
-_INT_FIELDS = (
-    "trusted_activation_working_days",
-    "delay_working_days",
-    "delay_release_hour",
-    "max_consecutive_failures",
-)
-
-
-def parse_policy(data: Mapping[str, object], *, file: str = "<config>") -> SecurityPolicy:
-    """Read a `[registry]` table of a jurisdiction file; every problem is reported at once."""
-    problems: list[Problem] = []
-    values: dict[str, object] = {}
-    known = {*_INT_FIELDS, "approval", "transfer_limit_units", "holidays"}
-    problems += [Problem("unknown setting", file, field=k) for k in data if k not in known]
-    for name in _INT_FIELDS:
-        if name in data:
-            value = data[name]
-            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                problems.append(Problem("must be a non-negative integer", file, field=name))
-            else:
-                values[name] = value
-    if "delay_release_hour" in values and int(str(values["delay_release_hour"])) > 23:
-        problems.append(Problem("must be an hour 0-23", file, field="delay_release_hour"))
-    if "approval" in data:
-        try:
-            values["approval"] = ApprovalRule(str(data["approval"]))
-        except ValueError:
-            problems.append(Problem("must be always, untrusted or never", file, field="approval"))
-    limit = data.get("transfer_limit_units")
-    if limit is not None:
-        if not isinstance(limit, int) or isinstance(limit, bool) or limit <= 0:
-            problems.append(Problem("must be a positive integer", file, field="transfer_limit_units"))
-        else:
-            values["transfer_limit_units"] = limit
-    holidays = data.get("holidays", [])
-    if not isinstance(holidays, list) or not all(isinstance(d, dt.date) for d in holidays):
-        problems.append(Problem("must be a list of dates", file, field="holidays"))
-    else:
-        values["holidays"] = frozenset(holidays)
-    if problems:
-        raise ValidationFailed(problems)
-    return SecurityPolicy(**values)  # type: ignore[arg-type]

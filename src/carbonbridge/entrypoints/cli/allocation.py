@@ -20,10 +20,11 @@ def cap(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """The absolute cap per year (linear reduction factor); an intensity cap follows output."""
+    from carbonbridge.entrypoints.bootstrap import configuration
     from carbonbridge.services.allocation import caps
 
     with cli_errors():
-        rows = caps(jurisdiction, first, last)
+        rows = caps(configuration().jurisdiction(jurisdiction), first, last)
     if as_json:
         typer.echo(json.dumps([{"year": y, "cap_t": c} for y, c in rows]))
         return
@@ -44,10 +45,11 @@ def plan(
     """Free allocation per installation or unit, with the next year's ex-ante pre-allocation (CN)."""
     import polars as pl
 
+    from carbonbridge.entrypoints.bootstrap import configuration
     from carbonbridge.services.allocation import plan as make_plan
 
     with cli_errors():
-        lines = make_plan(jurisdiction, input_file, year)
+        lines = make_plan(configuration().jurisdiction(jurisdiction), input_file, year)
     rows = [asdict(line) for line in lines]
     if out is not None:
         pl.DataFrame(rows).write_csv(out)
@@ -67,11 +69,12 @@ def _post(
     ctx: typer.Context, jurisdiction: str, year: int, input_file: Path, phase: str, by: str, as_json: bool
 ) -> None:
     from carbonbridge.entrypoints.bootstrap import bootstrap, utcnow
-    from carbonbridge.services.allocation_posting import post_allocation
+    from carbonbridge.services.allocation import post_allocation
 
     with cli_errors():
+        app = bootstrap(ctx.obj["db"])
         run = post_allocation(
-            bootstrap(ctx.obj["db"]).sessions, jurisdiction, year, input_file, phase, now=utcnow(), initiator=by
+            app.sessions, app.jurisdiction(jurisdiction), year, input_file, phase, now=utcnow(), initiator=by
         )
     if as_json:
         typer.echo(json.dumps({**asdict(run), "delivered_t": run.delivered_t}))

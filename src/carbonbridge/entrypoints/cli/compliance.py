@@ -19,13 +19,20 @@ Year = Annotated[int, typer.Argument(help="Compliance year")]
 AsJson = Annotated[bool, typer.Option("--json")]
 
 
+def _jurisdiction(ctx: typer.Context, code: str) -> Any:
+    """The configured jurisdiction, from the application of the root command's database."""
+    from carbonbridge.entrypoints.bootstrap import bootstrap
+
+    return bootstrap(ctx.obj["db"]).jurisdiction(code)
+
+
 @app.command("enter")
 def enter(ctx: typer.Context, jurisdiction: Jurisdiction, year: Year) -> None:
     """Enter the verified emissions of every installation whose latest MRV report is verified."""
     from carbonbridge.services.compliance import enter_all
 
     with cli_errors():
-        entered, missing = enter_all(_sessions(ctx), jurisdiction, year, now=_now())
+        entered, missing = enter_all(_sessions(ctx), _jurisdiction(ctx, jurisdiction), year, now=_now())
     typer.echo(f"entered {len(entered)} installations; without a verified report: {', '.join(missing) or 'none'}")
 
 
@@ -35,7 +42,7 @@ def block(ctx: typer.Context, jurisdiction: Jurisdiction, year: Year) -> None:
     from carbonbridge.services.compliance import block_missing
 
     with cli_errors():
-        blocked = block_missing(_sessions(ctx), jurisdiction, year, now=_now())
+        blocked = block_missing(_sessions(ctx), _jurisdiction(ctx, jurisdiction), year, now=_now())
     typer.echo(f"blocked {len(blocked)} accounts" + (f": {', '.join(blocked)}" if blocked else ""))
 
 
@@ -62,7 +69,7 @@ def assess(
                 raise ValidationFailed(
                     [Problem(f"expected a decimal number, got {reference_price!r}", field="--reference-price")]
                 ) from None
-        views = assess_year(_sessions(ctx), jurisdiction, year, now=_now(), reference_price=price)
+        views = assess_year(_sessions(ctx), _jurisdiction(ctx, jurisdiction), year, now=_now(), reference_price=price)
     _print(views, as_json)
 
 

@@ -362,8 +362,8 @@ def compliance(
     ] = False,
 ) -> None:
     """Compliance status of an installation-year (A: surrendered >= verified emissions)."""
-    from carbonbridge.services.registry.compliance import compliance as status
-    from carbonbridge.services.registry.compliance import enter_verified_emissions
+    from carbonbridge.services.compliance import compliance as status
+    from carbonbridge.services.compliance import enter_verified_emissions
 
     with cli_errors():
         sessions = _sessions(ctx)

@@ -15,7 +15,7 @@ from carbonbridge.entrypoints.http import files
 from carbonbridge.entrypoints.http import schemas as s
 from carbonbridge.entrypoints.http import schemas_reporting as r
 from carbonbridge.entrypoints.http.access import Caller, Ctx, OneTimeCode, authorize, sign
-from carbonbridge.services import allocation, allocation_posting, allocation_queries, national_representation
+from carbonbridge.services import allocation, national_representation
 
 router = APIRouter(prefix="/allocation", tags=["cap and allocation"], responses=s.PROBLEMS)
 Code = Annotated[s.Jurisdiction, Path()]
@@ -42,7 +42,7 @@ def cap(
     _jurisdiction(ctx, who, Action.ALLOCATION_READ, jurisdiction)
     after = s.decode_cursor(cursor)
     start = max(first, int(after) + 1) if after and after.isdigit() else first
-    found = allocation.caps(jurisdiction, start, last)[:limit] if start <= last else []
+    found = allocation.caps(ctx.core.jurisdiction(jurisdiction), start, last)[:limit] if start <= last else []
     return s.page([r.CapYearPublic(year=y, cap_t=c) for y, c in found], [str(y) for y, _ in found], limit)
 
 
@@ -57,7 +57,7 @@ def plan(
     """Free allocation per installation or unit from the uploaded table; nothing is stored."""
     _jurisdiction(ctx, who, Action.ALLOCATION_READ, jurisdiction)
     with saved({"input": files.read(input, "input.csv")}) as paths:
-        lines = allocation.plan(jurisdiction, paths["input"], year)
+        lines = allocation.plan(ctx.core.jurisdiction(jurisdiction), paths["input"], year)
     out = [r.PlanLinePublic.model_validate(asdict(line)) for line in lines]
     return r.AllocationPlanPublic(lines=out, total_t=sum(line.allocation_t for line in lines))
 
@@ -75,7 +75,7 @@ def entries(
 ) -> dict[str, object]:
     """The allocation decisions posted for the year, per installation and phase."""
     _jurisdiction(ctx, who, Action.ALLOCATION_READ, jurisdiction)
-    found = allocation_queries.entries_page(
+    found = allocation.entries_page(
         ctx.sessions,
         jurisdiction,
         year,
@@ -105,8 +105,14 @@ def post(
     sign(ctx, who, code)
     initiator = national_representation.national_initiator(ctx.sessions, who, jurisdiction, now=ctx.now())
     with saved({"input": files.read(input, "input.csv")}) as paths:
-        run = allocation_posting.post_allocation(
-            ctx.sessions, jurisdiction, year, paths["input"], phase, now=ctx.now(), initiator=initiator
+        run = allocation.post_allocation(
+            ctx.sessions,
+            ctx.core.jurisdiction(jurisdiction),
+            year,
+            paths["input"],
+            phase,
+            now=ctx.now(),
+            initiator=initiator,
         )
     postings = [r.PostingPublic.model_validate(asdict(p)) for p in run.postings]
     return r.AllocationRunPublic(

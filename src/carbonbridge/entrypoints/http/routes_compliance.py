@@ -12,7 +12,6 @@ from carbonbridge.entrypoints.http import schemas as s
 from carbonbridge.entrypoints.http.access import Caller, Ctx, authorize
 from carbonbridge.services import api_queries as q
 from carbonbridge.services import compliance as assessments
-from carbonbridge.services.registry import compliance as registry_compliance
 
 router = APIRouter(tags=["compliance"], responses=s.PROBLEMS)
 Year = Annotated[int, Path(ge=2000, le=2100)]
@@ -33,16 +32,14 @@ def _record(installation_id: str, year: int, record: ComplianceRecord) -> s.Comp
 def status(installation_id: s.Id, year: Year, who: Caller, ctx: Ctx) -> s.CompliancePublic:
     """Verified emissions, units surrendered and the status (A, B, C) of an installation-year."""
     authorize(ctx, who, Action.COMPLIANCE_READ, q.installation_target(ctx.sessions, installation_id), "installation")
-    return _record(installation_id, year, registry_compliance.compliance(ctx.sessions, installation_id, year))
+    return _record(installation_id, year, assessments.compliance(ctx.sessions, installation_id, year))
 
 
 @router.post("/compliance/{installation_id}/{year}/verified-emissions", response_model=s.CompliancePublic)
 def enter(installation_id: s.Id, year: Year, who: Caller, ctx: Ctx) -> s.CompliancePublic:
     """Enter the verified emissions of the latest verified MRV report (C01_NOT_VERIFIED otherwise)."""
     authorize(ctx, who, Action.COMPLIANCE_ENTER, q.installation_target(ctx.sessions, installation_id), "installation")
-    record = registry_compliance.enter_verified_emissions(
-        ctx.sessions, installation_id, year, now=ctx.now(), actor=who.id
-    )
+    record = assessments.enter_verified_emissions(ctx.sessions, installation_id, year, now=ctx.now(), actor=who.id)
     return _record(installation_id, year, record)
 
 
@@ -72,7 +69,9 @@ def list_assessments(
 def enter_all(jurisdiction: Code, year: Year, who: Caller, ctx: Ctx) -> s.EnteredPublic:
     """Enter the verified emissions of every installation whose latest MRV report is verified."""
     authorize(ctx, who, Action.COMPLIANCE_ENTER, Target(jurisdiction), "jurisdiction")
-    entered, missing = assessments.enter_all(ctx.sessions, jurisdiction, year, now=ctx.now(), actor=who.id)
+    entered, missing = assessments.enter_all(
+        ctx.sessions, ctx.core.jurisdiction(jurisdiction), year, now=ctx.now(), actor=who.id
+    )
     return s.EnteredPublic(entered=sorted(entered), without_verified_report=sorted(missing))
 
 
@@ -80,7 +79,9 @@ def enter_all(jurisdiction: Code, year: Year, who: Caller, ctx: Ctx) -> s.Entere
 def block_missing(jurisdiction: Code, year: Year, who: Caller, ctx: Ctx) -> s.BlockedPublic:
     """After the emissions deadline: block operator accounts with no verified emissions entered."""
     authorize(ctx, who, Action.ASSESS, Target(jurisdiction), "jurisdiction")
-    blocked = assessments.block_missing(ctx.sessions, jurisdiction, year, now=ctx.now(), actor=who.id)
+    blocked = assessments.block_missing(
+        ctx.sessions, ctx.core.jurisdiction(jurisdiction), year, now=ctx.now(), actor=who.id
+    )
     return s.BlockedPublic(blocked=sorted(blocked))
 
 
@@ -88,6 +89,8 @@ def block_missing(jurisdiction: Code, year: Year, who: Caller, ctx: Ctx) -> s.Bl
 def assess(jurisdiction: Code, year: Year, who: Caller, ctx: Ctx) -> list[s.AssessmentPublic]:
     """After the surrender deadline: assess every installation-year (status, shortfall, penalty)."""
     authorize(ctx, who, Action.ASSESS, Target(jurisdiction), "jurisdiction")
-    views = assessments.assess_year(ctx.sessions, jurisdiction, year, now=ctx.now(), actor=who.id)
+    views = assessments.assess_year(
+        ctx.sessions, ctx.core.jurisdiction(jurisdiction), year, now=ctx.now(), actor=who.id
+    )
     fields = s.AssessmentPublic.model_fields
     return [s.AssessmentPublic.model_validate({k: v for k, v in a.as_dict().items() if k in fields}) for a in views]

@@ -99,13 +99,13 @@ async def run(code: Code, year: Year, request: Request, who: SignedIn, ctx: Ctx)
     command = field(form, "command", 16)
     if command == "enter":
         authorize(ctx, who, Action.COMPLIANCE_ENTER, Target(code), "jurisdiction")
-        assessments.enter_all(ctx.sessions, code, year, now=ctx.now(), actor=who.id)
+        assessments.enter_all(ctx.sessions, ctx.core.jurisdiction(code), year, now=ctx.now(), actor=who.id)
     elif command == "block":
         authorize(ctx, who, Action.ASSESS, Target(code), "jurisdiction")
-        assessments.block_missing(ctx.sessions, code, year, now=ctx.now(), actor=who.id)
+        assessments.block_missing(ctx.sessions, ctx.core.jurisdiction(code), year, now=ctx.now(), actor=who.id)
     elif command == "assess":
         authorize(ctx, who, Action.ASSESS, Target(code), "jurisdiction")
-        assessments.assess_year(ctx.sessions, code, year, now=ctx.now(), actor=who.id)
+        assessments.assess_year(ctx.sessions, ctx.core.jurisdiction(code), year, now=ctx.now(), actor=who.id)
     return RedirectResponse(f"/web/compliance/{code}/{year}", status_code=303)
 
 

@@ -23,8 +23,7 @@ from carbonbridge.entrypoints.web.i18n import N_
 from carbonbridge.entrypoints.web.render import Ctx, SignedIn, page
 from carbonbridge.entrypoints.web.security import field, posted
 from carbonbridge.services import api_queries as q
-from carbonbridge.services import mrv, reports
-from carbonbridge.services.registry import compliance as registry_compliance
+from carbonbridge.services import compliance, mrv, reports
 
 router = APIRouter()
 InstallationId = Annotated[str, Path(min_length=1, max_length=64)]
@@ -82,7 +81,7 @@ def installation(
     history = reports.report_history(ctx.sessions, installation_id)
     record = None
     if decide(who, Action.COMPLIANCE_READ, target) is Decision.ALLOW:
-        record = registry_compliance.compliance(ctx.sessions, installation_id, year)
+        record = compliance.compliance(ctx.sessions, installation_id, year)
     return page(
         request,
         "installation.html",

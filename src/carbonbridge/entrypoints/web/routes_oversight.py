@@ -16,7 +16,7 @@ from carbonbridge.domain.errors import NotFound
 from carbonbridge.entrypoints.http.access import authorize
 from carbonbridge.entrypoints.web.i18n import N_
 from carbonbridge.entrypoints.web.render import Ctx, SignedIn, home_jurisdiction, page
-from carbonbridge.services import allocation_queries, link_reconcile, link_transfers
+from carbonbridge.services import allocation, link_reconcile, link_transfers
 
 router = APIRouter()
 Code = Annotated[str, Path(pattern="^(BY|CN)$")]
@@ -103,7 +103,7 @@ def allocation_table(
     """The allocation decisions posted for the year, per installation and phase, a page at a time."""
     authorize(ctx, who, Action.ALLOCATION_READ, Target(code), "jurisdiction")
     _served(ctx, code)
-    entries = allocation_queries.entries_page(ctx.sessions, code, year, after=after, limit=ENTRIES_PER_PAGE)
+    entries = allocation.entries_page(ctx.sessions, code, year, after=after, limit=ENTRIES_PER_PAGE)
     totals: dict[str, Any] = {
         name: sum(getattr(e, name) for e in entries) for name in ("allocation_t", "delivered_t", "deducted_t", "debt_t")
     }

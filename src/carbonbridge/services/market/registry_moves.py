@@ -19,13 +19,13 @@ import datetime as dt
 from sqlalchemy.orm import Session
 
 from carbonbridge.adapters.db.registry.ledger import SqlLedger
+from carbonbridge.adapters.policy_config import load_policy
 from carbonbridge.domain.errors import RuleViolation
 from carbonbridge.domain.registry.commands import TransactionRequest
 from carbonbridge.domain.registry.model import TransactionState, TransactionType
 from carbonbridge.domain.registry.policy import ApprovalRule, SecurityPolicy
 from carbonbridge.services.market.participants import agent
 from carbonbridge.services.registry import transactions as registry_transactions
-from carbonbridge.services.registry_policy import load_policy
 
 MAX_PARTS = 10_000
 

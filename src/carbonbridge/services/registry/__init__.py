@@ -1,8 +1,8 @@
 """The registry's use cases (Union Registry model): unit types, accounts, representatives and
 trusted lists; transactions proposed, approved, cancelled and settled; the read side and the
 checks of the ledger and its log. `import carbonbridge.services.registry as registry;
-registry.propose(ledgers, request, now=...)`. (An installation-year's compliance record:
-`registry.compliance.compliance`, the module keeping its name.) Transactions run on a `ports.Ledgers`
+registry.propose(ledgers, request, now=...)`. (Verified emissions entered and an installation-year's
+compliance record: `services.compliance`.) Transactions run on a `ports.Ledgers`
 (adapters/db/registry/ledger.SqlLedgers, or testing/memory_ledger.MemoryLedgers)."""
 
 from carbonbridge.services.registry.accounts import (
@@ -14,7 +14,6 @@ from carbonbridge.services.registry.accounts import (
     set_account_state,
     set_cap,
 )
-from carbonbridge.services.registry.compliance import enter_verified_emissions
 from carbonbridge.services.registry.log import verify_log
 from carbonbridge.services.registry.queries import check, holdings, serial_history, transaction
 from carbonbridge.services.registry.transactions import issue, propose, propose_in_unit_of_work
@@ -27,7 +26,6 @@ __all__ = [
     "change_trusted",
     "check",
     "create_unit_type",
-    "enter_verified_emissions",
     "holdings",
     "issue",
     "open_account",

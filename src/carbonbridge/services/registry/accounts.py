@@ -14,6 +14,7 @@ from carbonbridge.adapters.db.registry import rows
 from carbonbridge.adapters.db.registry.ledger import Sessions
 from carbonbridge.adapters.db.registry.tables import ACCOUNTS, HOLDINGS, LINKS, REPS, TRUSTED, UNIT_TYPES
 from carbonbridge.adapters.db.uow import audit, unit_of_work
+from carbonbridge.adapters.policy_config import load_policy, timezone_of
 from carbonbridge.domain.errors import Conflict, NotFound, Problem, RuleViolation, ValidationFailed
 from carbonbridge.domain.registry.idempotency import check_repeat
 from carbonbridge.domain.registry.model import (
@@ -29,7 +30,6 @@ from carbonbridge.domain.registry.model import (
 from carbonbridge.domain.registry.policy import SecurityPolicy
 from carbonbridge.domain.registry.rules import check_cap_change
 from carbonbridge.services.registry.ports import PolicyFor
-from carbonbridge.services.registry_policy import load_policy, timezone_of
 
 
 def _system_account(session: Session, jurisdiction: str, kind: AccountType, now: dt.datetime) -> None:

@@ -9,6 +9,7 @@ import datetime as dt
 import uuid
 from dataclasses import replace
 
+from carbonbridge.adapters.policy_config import load_policy, timezone_of
 from carbonbridge.domain.errors import NotFound, RuleViolation
 from carbonbridge.domain.registry.blocks import SerialBlock
 from carbonbridge.domain.registry.commands import TransactionRequest, TransactionView
@@ -30,7 +31,6 @@ from carbonbridge.domain.registry.rules import (
     route,
 )
 from carbonbridge.services.registry.ports import Ledger, Ledgers, PolicyFor
-from carbonbridge.services.registry_policy import load_policy, timezone_of
 
 S = TransactionState
 

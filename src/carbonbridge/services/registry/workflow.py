@@ -7,6 +7,7 @@ import datetime as dt
 from collections.abc import Collection
 from typing import Any
 
+from carbonbridge.adapters.policy_config import load_policy, timezone_of
 from carbonbridge.domain.errors import Conflict, NotFound, RuleViolation
 from carbonbridge.domain.registry.commands import TransactionView
 from carbonbridge.domain.registry.model import (
@@ -20,7 +21,6 @@ from carbonbridge.domain.registry.records import TransactionRecord
 from carbonbridge.domain.registry.rules import PENDING, Proposal, advance, check_approval, check_proposal, next_failures
 from carbonbridge.services.registry.ports import Ledger, Ledgers, PolicyFor
 from carbonbridge.services.registry.transactions import raise_if_terminated
-from carbonbridge.services.registry_policy import load_policy, timezone_of
 
 S = TransactionState
 SETTLE_BATCH = 500

@@ -4,7 +4,9 @@ and the true-up against verified output, which issues the rest or takes the exce
 Every registry transaction carries a client key derived from (jurisdiction, year, phase,
 installation), so a run that stopped half-way is resumed by running it again: postings already
 made are returned, not repeated. A decision is recorded once per installation-year and phase;
-running the same phase again with other figures is refused (IdempotencyConflict)."""
+running the same phase again with other figures is refused (IdempotencyConflict). What each
+posting withholds, takes back or records as a debt, and the cap, are decided by
+`domain/allocation/posting.py`; this module reads the facts, calls it and stores the outcome."""
 
 from __future__ import annotations
 
@@ -14,16 +16,18 @@ from pathlib import Path
 from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session
 
-from carbonbridge.adapters.allocation_config import allocation_design, load_benchmark_config
 from carbonbridge.adapters.db.compliance_models import AllocationEntryRow, AssessmentRow
 from carbonbridge.adapters.db.models import InstallationRow
 from carbonbridge.adapters.db.registry.ledger import Sessions, SqlLedgers
 from carbonbridge.adapters.db.registry.tables import ACCOUNTS, HOLDINGS, TRANSACTIONS, UNIT_TYPES
 from carbonbridge.adapters.db.uow import audit, unit_of_work
+from carbonbridge.domain.allocation.design import IntensityDesign
+from carbonbridge.domain.allocation.posting import PostingDecision, decide, raised_cap, unit_type_cap
 from carbonbridge.domain.errors import IdempotencyConflict, NotFound, Problem, ValidationFailed
+from carbonbridge.domain.jurisdiction import Jurisdiction
 from carbonbridge.domain.registry.commands import TransactionRequest
 from carbonbridge.domain.registry.model import AccountState, AccountType, TransactionType, UnitKind, unit_type_code
-from carbonbridge.services.allocation import EX_ANTE, TRUE_UP, AllocationRun, Posting, entitlements, rules_version
+from carbonbridge.services.allocation.plan import EX_ANTE, TRUE_UP, AllocationRun, Posting, entitlements, rules_version
 from carbonbridge.services.registry import accounts, transactions
 
 ENTRIES: Table = AllocationEntryRow.__table__  # type: ignore[assignment]
@@ -121,7 +125,7 @@ def _check_holders(session: Session, code: str, holders: list[str], operators: d
 
 def post_allocation(
     sessions: Sessions,
-    code: str,
+    jurisdiction: Jurisdiction,
     year: int,
     path: Path,
     phase: str,
@@ -130,9 +134,8 @@ def post_allocation(
     initiator: str,
 ) -> AllocationRun:
     """Ex ante (phase EX_ANTE) or true-up (TRUE_UP) from the plan's input table (see `plan`)."""
-    code = code.upper()
-    design = allocation_design(code)
-    wanted = entitlements(code, path, phase, year)  # validates the whole table before anything is written
+    code, design = jurisdiction.code, jurisdiction.allocation
+    wanted = entitlements(jurisdiction, path, phase, year)  # validates the whole table before anything is written
     unit = unit_type_code(code, UnitKind.ALLOWANCE, year)
     with unit_of_work(sessions) as session:
         national = national_account(session, code)
@@ -143,18 +146,14 @@ def post_allocation(
         recorded = _recorded(session, code, year, phase)
     changes = {inst: total - so_far.get(inst, 0) for inst, (total, _) in wanted.items()}
     _refuse_other_figures(recorded, changes, code, year, phase)
-    withheld = {  # as first decided for a recorded installation, so a repeat issues the same total
-        inst: recorded[inst].deducted_t if inst in recorded else max(0, min(owed.get(inst, 0), change))
+    # What is allocated does not depend on the account (available_t only limits a take-back);
+    # a recorded installation keeps what was first withheld, so a repeat issues the same total.
+    allocated = {
+        inst: decide(change, owed.get(inst, 0), 0, recorded[inst].deducted_t if inst in recorded else None)
         for inst, change in changes.items()
     }
-    to_issue = sum(max(0, change) - withheld[inst] for inst, change in changes.items())
-    issue_key = f"allocation:{code}:{year}:{phase}:issue"
-    with unit_of_work(sessions) as session:
-        issued_before = session.scalar(select(TRANSACTIONS.c.id).where(TRANSACTIONS.c.client_key == issue_key))
-    cap_t = _ensure_unit_type(sessions, code, year, design, 0 if issued_before else to_issue, now=now)
-    if to_issue > 0:  # a repeat returns the first issuance (its key), never a second one
-        request = TransactionRequest(issue_key, TransactionType.ISSUANCE, None, national, unit, to_issue, initiator)
-        transactions.issue(SqlLedgers(sessions), request, now=now)
+    to_issue = sum(d.allocate_t for d in allocated.values())
+    cap_t = _issue(sessions, jurisdiction, year, phase, national, to_issue, initiator=initiator, now=now)
     postings = []
     for inst in sorted(wanted):
         if inst in recorded:
@@ -163,7 +162,6 @@ def post_allocation(
                 Posting(inst, phase, row.basis, row.allocation_t, row.delivered_t, row.deducted_t, row.debt_t)
             )
             continue
-        change = changes[inst]
         posting = _post_one(
             sessions,
             code,
@@ -171,8 +169,8 @@ def post_allocation(
             phase,
             inst,
             wanted[inst][1],
-            change,
-            withheld[inst],
+            changes[inst],
+            owed.get(inst, 0),
             national,
             operators[inst],
             unit,
@@ -180,8 +178,32 @@ def post_allocation(
             now=now,
         )
         postings.append(posting)
-    intensity_cap = sum(total for total, _ in wanted.values()) if design == "intensity" and phase == TRUE_UP else None
-    return AllocationRun(code, year, phase, unit, cap_t, intensity_cap, postings, rules_version(code, year))
+    follows = isinstance(design, IntensityDesign) and phase == TRUE_UP
+    intensity_cap = sum(total for total, _ in wanted.values()) if follows else None
+    return AllocationRun(code, year, phase, unit, cap_t, intensity_cap, postings, rules_version(jurisdiction, year))
+
+
+def _issue(
+    sessions: Sessions,
+    j: Jurisdiction,
+    year: int,
+    phase: str,
+    national: str,
+    to_issue: int,
+    *,
+    initiator: str,
+    now: dt.datetime,
+) -> int:
+    """Issue what the phase allocates into the national account, once; the unit type's cap after it."""
+    unit = unit_type_code(j.code, UnitKind.ALLOWANCE, year)
+    issue_key = f"allocation:{j.code}:{year}:{phase}:issue"
+    with unit_of_work(sessions) as session:
+        issued_before = session.scalar(select(TRANSACTIONS.c.id).where(TRANSACTIONS.c.client_key == issue_key))
+    cap_t = _ensure_unit_type(sessions, j, year, 0 if issued_before else to_issue, now=now)
+    if to_issue > 0:  # a repeat returns the first issuance (its key), never a second one
+        request = TransactionRequest(issue_key, TransactionType.ISSUANCE, None, national, unit, to_issue, initiator)
+        transactions.issue(SqlLedgers(sessions), request, now=now)
+    return cap_t
 
 
 def _refuse_other_figures(
@@ -193,21 +215,21 @@ def _refuse_other_figures(
         raise IdempotencyConflict(f"allocation:{code}:{year}:{phase} ({names})", ["allocation_t"])
 
 
-def _ensure_unit_type(sessions: Sessions, code: str, year: int, design: str, to_issue: int, *, now: dt.datetime) -> int:
-    """The year's allowance unit type and its cap: the absolute cap of the year (EU style; issuing
-    beyond it is refused), or, China style, a cap that follows the allocations: raised to what the
-    pre-allocation and then the true-up against verified output need."""
-    unit = unit_type_code(code, UnitKind.ALLOWANCE, year)
+def _ensure_unit_type(sessions: Sessions, j: Jurisdiction, year: int, to_issue: int, *, now: dt.datetime) -> int:
+    """The year's allowance unit type and its cap (`domain/allocation/posting.unit_type_cap`): the
+    absolute cap of the year (EU style; issuing beyond it is refused), or, China style, a cap that
+    follows the allocations: raised to what the pre-allocation and then the true-up need."""
+    unit = unit_type_code(j.code, UnitKind.ALLOWANCE, year)
     with unit_of_work(sessions) as session:
         row = session.execute(select(UNIT_TYPES.c.cap, UNIT_TYPES.c.issued).where(UNIT_TYPES.c.code == unit)).first()
-    issued = int(row[1]) if row else 0
-    cap = load_benchmark_config(code)[0].cap(year) if design == "benchmark" else max(1, issued + to_issue)
     if row is None:
-        accounts.create_unit_type(sessions, code, UnitKind.ALLOWANCE, year, cap, now=now)
+        cap = unit_type_cap(j.allocation, year, 0, to_issue)
+        accounts.create_unit_type(sessions, j.code, UnitKind.ALLOWANCE, year, cap, now=now)
         return cap
-    if design == "intensity" and cap > int(row[0]):
-        accounts.set_cap(sessions, unit, cap, now=now, reason=f"{year}: the intensity cap follows the allocations")
-        return cap
+    raised = raised_cap(j.allocation, int(row[0]), year, int(row[1]), to_issue)
+    if raised is not None:
+        accounts.set_cap(sessions, unit, raised, now=now, reason=f"{year}: the intensity cap follows the allocations")
+        return raised
     return int(row[0])
 
 
@@ -229,7 +251,7 @@ def _post_one(
     inst: str,
     basis: str,
     change: int,
-    withheld: int,
+    owed: int,
     national: str,
     account: str,
     unit: str,
@@ -238,20 +260,16 @@ def _post_one(
     now: dt.datetime,
 ) -> Posting:
     key = f"allocation:{code}:{year}:{phase}:{inst}"
-    delivered = debt = 0
+    available = _available(sessions, account, unit) if change < 0 else 0  # read only for a take-back
+    d: PostingDecision = decide(change, owed, available)
     ids: list[str] = []
-    if change - withheld > 0:
-        request = TransactionRequest(
-            key, TransactionType.ALLOCATION, national, account, unit, change - withheld, initiator
-        )
+    if d.allocate_t > 0:
+        request = TransactionRequest(key, TransactionType.ALLOCATION, national, account, unit, d.allocate_t, initiator)
         ids.append(transactions.propose(SqlLedgers(sessions), request, now=now).id)
-        delivered = change - withheld
-    elif change < 0:  # the allocation went down: take the excess back, or record it as a debt
-        back = min(-change, _available(sessions, account, unit))
-        if back > 0:
-            request = TransactionRequest(key, TransactionType.RETURN, account, national, unit, back, initiator)
-            ids.append(transactions.propose(SqlLedgers(sessions), request, now=now).id)
-        delivered, debt = -back, -change - back
+    if d.take_back_t > 0:  # the allocation went down: take the excess back (the rest is a debt)
+        request = TransactionRequest(key, TransactionType.RETURN, account, national, unit, d.take_back_t, initiator)
+        ids.append(transactions.propose(SqlLedgers(sessions), request, now=now).id)
+    delivered, withheld, debt = d.delivered_t, d.withheld_t, d.debt_t
     posting = Posting(inst, phase, basis, change, delivered, withheld, debt)
     with unit_of_work(sessions) as session:
         session.add(

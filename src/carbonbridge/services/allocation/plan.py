@@ -1,5 +1,6 @@
-"""Cap setting and allocation plans from configuration and production data. A plan for a year
-uses the rule version in force for that year and names it on every line (`rules`)."""
+"""Cap setting and allocation plans from the jurisdiction's allocation design and production
+data. A plan for a year uses the rule version in force for that year and names it on every line
+(`rules`). The design is a type (`BenchmarkDesign | IntensityDesign`), matched, never compared as text."""
 
 from __future__ import annotations
 
@@ -7,13 +8,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from carbonbridge.adapters.allocation_config import (
-    allocation_design,
-    load_benchmark_config,
-    load_intensity_config,
-)
 from carbonbridge.adapters.tables import read_typed_rows
 from carbonbridge.domain.allocation.benchmark import SubInstallation, allocate_sub_installation
+from carbonbridge.domain.allocation.design import BenchmarkDesign, IntensityDesign
 from carbonbridge.domain.allocation.intensity import (
     IntensityRules,
     UnitOutput,
@@ -24,6 +21,7 @@ from carbonbridge.domain.allocation.intensity import (
     whole,
 )
 from carbonbridge.domain.errors import Problem, RuleViolation, ValidationFailed
+from carbonbridge.domain.jurisdiction import Jurisdiction
 
 BENCHMARK_COLUMNS: dict[str, type] = {
     "installation_id": str,
@@ -59,29 +57,33 @@ class PlanLine:
     rules: str = ""  # the rule version used (e.g. cn-power-2019-2020)
 
 
-def caps(code: str, first_year: int, last_year: int) -> list[tuple[int, int]]:
+def caps(jurisdiction: Jurisdiction, first_year: int, last_year: int) -> list[tuple[int, int]]:
     """The absolute cap of each year (benchmark design only: an intensity cap follows output)."""
-    if allocation_design(code) != "benchmark":
-        raise RuleViolation("intensity_cap", f"{code} sets its cap from output: run 'allocate plan' with outputs")
+    design = jurisdiction.allocation
+    if not isinstance(design, BenchmarkDesign):
+        raise RuleViolation(
+            "intensity_cap", f"{jurisdiction.code} sets its cap from output: run 'allocate plan' with outputs"
+        )
     if last_year < first_year or last_year - first_year > 100:
         raise ValidationFailed([Problem("give 0-100 years, first <= last", field="years")])
-    cap, _ = load_benchmark_config(code)
-    return [(year, cap.cap(year)) for year in range(first_year, last_year + 1)]
+    return [(year, design.cap.cap(year)) for year in range(first_year, last_year + 1)]
 
 
-def plan(code: str, path: Path, year: int | None = None) -> list[PlanLine]:
+def plan(jurisdiction: Jurisdiction, path: Path, year: int | None = None) -> list[PlanLine]:
     """Free allocation per installation (benchmark) or per unit (intensity) from a table, under
     the rules in force for `year` (the latest version when no year is given)."""
     try:
-        if allocation_design(code) == "benchmark":
-            return _benchmark_plan(code, path, year)
-        return _intensity_plan(code, path, year)
+        match jurisdiction.allocation:
+            case BenchmarkDesign() as benchmark:
+                return _benchmark_plan(benchmark, path, year)
+            case IntensityDesign() as intensity:
+                return _intensity_plan(intensity, path, year)
     except RuleViolation as exc:
         raise ValidationFailed([Problem(str(exc), str(path))]) from None
 
 
-def _benchmark_plan(code: str, path: Path, year: int | None) -> list[PlanLine]:
-    _, rules = load_benchmark_config(code, year)
+def _benchmark_plan(design: BenchmarkDesign, path: Path, year: int | None) -> list[PlanLine]:
+    rules = design.rules(year)
     lines = []
     for row in read_typed_rows(path, BENCHMARK_COLUMNS):
         sub = SubInstallation(
@@ -105,9 +107,9 @@ def _benchmark_plan(code: str, path: Path, year: int | None) -> list[PlanLine]:
     return lines
 
 
-def _intensity_plan(code: str, path: Path, year: int | None) -> list[PlanLine]:
-    rules = load_intensity_config(code, year)
-    following = load_intensity_config(code, None if year is None else year + 1)
+def _intensity_plan(design: IntensityDesign, path: Path, year: int | None) -> list[PlanLine]:
+    rules = design.rules(year)
+    following = design.rules(None if year is None else year + 1)
     lines = []
     for row in read_typed_rows(path, INTENSITY_COLUMNS, optional=INTENSITY_DEFAULTS):
         output = UnitOutput(**row)  # type: ignore[arg-type]
@@ -172,21 +174,22 @@ class AllocationRun:
         return sum(p.delivered_t for p in self.postings)
 
 
-def rules_version(code: str, year: int) -> str:
+def rules_version(jurisdiction: Jurisdiction, year: int) -> str:
     """The id of the allocation rule version in force for `year`."""
-    if allocation_design(code) == "intensity":
-        return load_intensity_config(code, year).version
-    return load_benchmark_config(code, year)[1].version
+    return jurisdiction.allocation.rules(year).version
 
 
-def entitlements(code: str, path: Path, phase: str, year: int | None = None) -> dict[str, tuple[int, str]]:
+def entitlements(
+    jurisdiction: Jurisdiction, path: Path, phase: str, year: int | None = None
+) -> dict[str, tuple[int, str]]:
     """Allocation per installation and its basis for `year`: ex ante, the benchmark allocation (EU)
     or the pre-allocated share of the previous year's output (China, under `year`'s rules); at
     true-up, the final allocation."""
-    if phase == EX_ANTE and allocation_design(code) == "intensity":
-        rows = [(line.holder, line.basis, line.allocation_t) for line in _ex_ante_lines(code, path, year)]
+    design = jurisdiction.allocation
+    if phase == EX_ANTE and isinstance(design, IntensityDesign):
+        rows = [(line.holder, line.basis, line.allocation_t) for line in _ex_ante_lines(design, path, year)]
     else:
-        rows = [(line.holder, line.basis, line.allocation_t) for line in plan(code, path, year)]
+        rows = [(line.holder, line.basis, line.allocation_t) for line in plan(jurisdiction, path, year)]
     totals: dict[str, tuple[int, str]] = {}
     for holder, line_basis, value in rows:
         before, basis = totals.get(holder, (0, ""))
@@ -194,9 +197,9 @@ def entitlements(code: str, path: Path, phase: str, year: int | None = None) -> 
     return totals
 
 
-def _ex_ante_lines(code: str, path: Path, year: int | None) -> list[PlanLine]:
+def _ex_ante_lines(design: IntensityDesign, path: Path, year: int | None) -> list[PlanLine]:
     """China style: the pre-allocation of `year` from the previous year's output in the table."""
-    rules = load_intensity_config(code, year)
+    rules = design.rules(year)
     lines = []
     try:
         for row in read_typed_rows(path, INTENSITY_COLUMNS, optional=INTENSITY_DEFAULTS):

@@ -2,9 +2,10 @@
 that have none by the deadline, assess every installation-year (status, offsets counted,
 penalty, make-good or deduction, banked surplus) and read the assessments back.
 
-The rules are configuration (`adapters/compliance_config.py`, data/compliance/<CODE>.toml) and
-the arithmetic is `domain/compliance/assessment.py`; this module gathers the facts from the
-registry and the allocation records and stores the outcome (append-only, audited)."""
+The rules come in with the `Jurisdiction` (its compliance rules and allocation design, parsed
+once at the composition root); the decisions are the domain's (`domain/compliance/assessment.py`,
+`domain/compliance/blocking.py`); this module gathers the facts from the registry and the
+allocation records, calls them and stores the outcome (append-only, audited)."""
 
 from __future__ import annotations
 
@@ -15,22 +16,22 @@ from decimal import Decimal
 from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session
 
-from carbonbridge.adapters.allocation_config import allocation_design, load_intensity_config
-from carbonbridge.adapters.compliance_config import load_compliance_rules
 from carbonbridge.adapters.db.compliance_models import AssessmentRow
 from carbonbridge.adapters.db.models import InstallationRow
 from carbonbridge.adapters.db.registry.ledger import Sessions
 from carbonbridge.adapters.db.registry.tables import ACCOUNTS, COMPLIANCE_ENTRIES, HOLDINGS, TRANSACTIONS, UNIT_TYPES
 from carbonbridge.adapters.db.uow import audit, unit_of_work
+from carbonbridge.domain.allocation.design import IntensityDesign
 from carbonbridge.domain.allocation.intensity import obligation_t
 from carbonbridge.domain.compliance.assessment import Assessment, ComplianceCase, Surrender, assess
+from carbonbridge.domain.compliance.blocking import accounts_to_block
 from carbonbridge.domain.compliance.rules import ComplianceRules
 from carbonbridge.domain.errors import RuleViolation
+from carbonbridge.domain.jurisdiction import Jurisdiction
 from carbonbridge.domain.registry.model import AccountState, AccountType, TransactionState, TransactionType, UnitKind
-from carbonbridge.services.allocation_posting import ENTRIES, operator_accounts
+from carbonbridge.services.allocation.posting import ENTRIES, operator_accounts
+from carbonbridge.services.compliance.entries import enter_verified_emissions
 from carbonbridge.services.registry import accounts
-from carbonbridge.services.registry.compliance import enter_verified_emissions
-from carbonbridge.services.registry_policy import timezone_of
 from carbonbridge.services.reports import verified_emissions
 
 ASSESSMENTS: Table = AssessmentRow.__table__  # type: ignore[assignment]
@@ -62,22 +63,17 @@ class AssessmentView:
         return {**asdict(self), "penalty": str(self.penalty)}
 
 
-def _local_date(moment: dt.datetime, code: str) -> dt.date:
-    aware = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-    return aware.astimezone(timezone_of(code)).date()
-
-
 def _installations(session: Session, code: str) -> list[str]:
     return sorted(session.scalars(select(InstallationRow.id).where(InstallationRow.jurisdiction == code)))
 
 
 def enter_all(
-    sessions: Sessions, code: str, year: int, *, now: dt.datetime, actor: str = "registry"
+    sessions: Sessions, jurisdiction: Jurisdiction, year: int, *, now: dt.datetime, actor: str = "registry"
 ) -> tuple[list[str], list[str]]:
     """Enter the verified emissions of every installation of the jurisdiction that has a verified
     report; returns (entered, without a verified report)."""
     with unit_of_work(sessions) as session:
-        installations = _installations(session, code.upper())
+        installations = _installations(session, jurisdiction.code)
     entered, missing = [], []
     for inst in installations:
         if verified_emissions(sessions, inst, year) is None:
@@ -88,7 +84,7 @@ def enter_all(
     return entered, missing
 
 
-def _emissions_entered(session: Session, code: str, year: int) -> dict[str, tuple[int, dt.date]]:
+def _emissions_entered(session: Session, j: Jurisdiction, year: int) -> dict[str, tuple[int, dt.date]]:
     """installation -> (latest verified emissions, local date the first entry was made)."""
     e = COMPLIANCE_ENTRIES
     rows = session.execute(
@@ -96,21 +92,22 @@ def _emissions_entered(session: Session, code: str, year: int) -> dict[str, tupl
     )
     found: dict[str, tuple[int, dt.date]] = {}
     for inst, tonnes, at in rows:
-        first = found[inst][1] if inst in found else _local_date(at, code)
+        first = found[inst][1] if inst in found else j.local_date(at)
         found[str(inst)] = (int(tonnes), first)
     return found
 
 
-def block_missing(sessions: Sessions, code: str, year: int, *, now: dt.datetime, actor: str = "registry") -> list[str]:
+def block_missing(
+    sessions: Sessions, jurisdiction: Jurisdiction, year: int, *, now: dt.datetime, actor: str = "registry"
+) -> list[str]:
     """After the emissions deadline, block every open operator account whose installation has no
-    verified emissions entered by then (Directive 2003/87/EC Art. 15: no transfers until verified)."""
-    code = code.upper()
-    rules = load_compliance_rules(code, year)
-    deadline = rules.emissions_deadline.for_year(year)
-    if _local_date(now, code) <= deadline:
+    verified emissions entered by then (`domain/compliance/blocking.accounts_to_block`)."""
+    code = jurisdiction.code
+    deadline = jurisdiction.compliance_rules(year).emissions_deadline.for_year(year)
+    if jurisdiction.local_date(now) <= deadline:
         raise RuleViolation("before_deadline", f"{code} {year}: verified emissions are due by {deadline}; not yet")
     with unit_of_work(sessions) as session:
-        entered = _emissions_entered(session, code, year)
+        entered = _emissions_entered(session, jurisdiction, year)
         open_accounts = dict(
             session.execute(
                 select(ACCOUNTS.c.installation_id, ACCOUNTS.c.id).where(
@@ -120,10 +117,9 @@ def block_missing(sessions: Sessions, code: str, year: int, *, now: dt.datetime,
                 )
             ).all()
         )
-    blocked = []
-    for inst, account in sorted(open_accounts.items()):
-        if inst in entered and entered[inst][1] <= deadline:
-            continue
+    first_entered_on = {inst: on for inst, (_, on) in entered.items()}
+    blocked = accounts_to_block(open_accounts, first_entered_on, deadline)
+    for account in blocked:
         accounts.set_account_state(
             sessions,
             account,
@@ -132,17 +128,16 @@ def block_missing(sessions: Sessions, code: str, year: int, *, now: dt.datetime,
             reason=f"no verified emissions for {year} entered by {deadline}",
             actor=actor,
         )
-        blocked.append(account)
     return blocked
 
 
-def _surrenders(session: Session, code: str, year: int) -> dict[str, list[Surrender]]:
+def _surrenders(session: Session, j: Jurisdiction, year: int) -> dict[str, list[Surrender]]:
     t, u = TRANSACTIONS, UNIT_TYPES
     rows = session.execute(
         select(t.c.installation_id, t.c.resolved_at, t.c.quantity, u.c.kind, u.c.vintage, u.c.origin)
         .join(u, u.c.code == t.c.unit_type)
         .where(
-            t.c.jurisdiction == code,
+            t.c.jurisdiction == j.code,
             t.c.type == TransactionType.SURRENDER.value,
             t.c.state == TransactionState.COMPLETED.value,
             t.c.compliance_year == year,
@@ -152,7 +147,7 @@ def _surrenders(session: Session, code: str, year: int) -> dict[str, list[Surren
     found: dict[str, list[Surrender]] = {}
     for inst, at, quantity, kind, vintage, origin in rows:
         found.setdefault(str(inst), []).append(
-            Surrender(_local_date(at, code), int(quantity), str(kind), int(vintage), str(origin or ""))
+            Surrender(j.local_date(at), int(quantity), str(kind), int(vintage), str(origin or ""))
         )
     return found
 
@@ -194,21 +189,72 @@ def _banked(session: Session, code: str, operators: dict[str, str]) -> dict[str,
     return {inst: held.get(account, 0) for inst, account in operators.items()}
 
 
-def obligation_of(code: str, verified: int | None, allocated: int, basis: str, year: int | None = None) -> int | None:
+def obligation_of(
+    jurisdiction: Jurisdiction, verified: int | None, allocated: int, basis: str, year: int | None = None
+) -> int | None:
     """Units to surrender for verified emissions: as they are (benchmark design), or after the
     intensity design's obligation caps of the year's rules for the unit type allocated (gas capped
     at allocation, coal's shortfall capped at a share of verified emissions)."""
-    if verified is None or allocation_design(code) != "intensity":
-        return verified
-    rules = load_intensity_config(code, year)
-    if basis not in rules.unit_types:
-        return verified
-    return obligation_t(basis, verified, allocated, rules)
+    match jurisdiction.allocation:
+        case IntensityDesign() as design if verified is not None:
+            rules = design.rules(year)
+            if basis in rules.unit_types:
+                return obligation_t(basis, verified, allocated, rules)
+            return verified
+        case _:
+            return verified
+
+
+@dataclass(frozen=True, slots=True)
+class _YearFacts:
+    """What the registry and the allocation records hold for a jurisdiction-year."""
+
+    operators: dict[str, str]  # installation -> operator holding account
+    entered: dict[str, tuple[int, dt.date]]  # verified emissions, local date first entered
+    surrenders: dict[str, list[Surrender]]
+    allocations: dict[str, tuple[int, int, str]]  # allocation, debt, basis
+    previous: dict[str, AssessmentRow]  # last year's latest assessments
+
+
+def _year_facts(sessions: Sessions, j: Jurisdiction, year: int) -> _YearFacts:
+    with unit_of_work(sessions) as session:
+        return _YearFacts(
+            operator_accounts(session, j.code),
+            _emissions_entered(session, j, year),
+            _surrenders(session, j, year),
+            _allocations(session, j.code, year),
+            _latest_assessments(session, j.code, year - 1),
+        )
+
+
+Outcome = tuple[Assessment, int | None, int | None, int]  # assessment, verified, obligation, allocated
+
+
+def _assess_all(j: Jurisdiction, rules: ComplianceRules, year: int, price: Decimal, f: _YearFacts) -> list[Outcome]:
+    outcomes: list[Outcome] = []
+    for inst in sorted(f.operators):
+        verified, on = f.entered.get(inst, (None, None))
+        allocated, debt, basis = f.allocations.get(inst, (0, 0, ""))
+        obligation = obligation_of(j, verified, allocated, basis, year)
+        case = ComplianceCase(
+            inst,
+            year,
+            obligation,
+            on,
+            tuple(f.surrenders.get(inst, [])),
+            rules.emissions_deadline.for_year(year),
+            rules.surrender_deadline.for_year(year),
+            carried_make_good_t=f.previous[inst].carried_forward_t if inst in f.previous else 0,
+            latest_allowance_vintage=rules.latest_allowance_vintage(year),
+            allocation_debt_t=debt,
+        )
+        outcomes.append((assess(case, rules.offsets, rules.penalties, price), verified, obligation, allocated))
+    return outcomes
 
 
 def assess_year(
     sessions: Sessions,
-    code: str,
+    jurisdiction: Jurisdiction,
     year: int,
     *,
     now: dt.datetime,
@@ -218,41 +264,19 @@ def assess_year(
 ) -> list[AssessmentView]:
     """Assess every installation of the jurisdiction with an operator account, after the surrender
     deadline; blocks the accounts of installations with missing emissions; stores the outcome."""
-    code = code.upper()
-    rules = rules or load_compliance_rules(code, year)
+    code = jurisdiction.code
+    rules = rules or jurisdiction.compliance_rules(year)
     deadline = rules.surrender_deadline.for_year(year)
-    if _local_date(now, code) <= deadline:
+    if jurisdiction.local_date(now) <= deadline:
         raise RuleViolation("before_deadline", f"{code} {year}: surrender is due by {deadline}; assess after it")
     price = rules.reference_price if reference_price is None else reference_price
+    facts = _year_facts(sessions, jurisdiction, year)
+    outcomes = _assess_all(jurisdiction, rules, year, price, facts)
+    after_emissions_deadline = jurisdiction.local_date(now) > rules.emissions_deadline.for_year(year)
+    if any(a.block_account for a, *_ in outcomes) and after_emissions_deadline:
+        block_missing(sessions, jurisdiction, year, now=now, actor=actor)
     with unit_of_work(sessions) as session:
-        operators = operator_accounts(session, code)
-        entered = _emissions_entered(session, code, year)
-        surrenders = _surrenders(session, code, year)
-        allocations = _allocations(session, code, year)
-        previous = _latest_assessments(session, code, year - 1)
-    outcomes: list[tuple[Assessment, int | None, int | None, int]] = []
-    for inst in sorted(operators):
-        verified, on = entered.get(inst, (None, None))
-        allocated, debt, basis = allocations.get(inst, (0, 0, ""))
-        obligation = obligation_of(code, verified, allocated, basis, year)
-        case = ComplianceCase(
-            inst,
-            year,
-            obligation,
-            on,
-            tuple(surrenders.get(inst, [])),
-            rules.emissions_deadline.for_year(year),
-            deadline,
-            carried_make_good_t=previous[inst].carried_forward_t if inst in previous else 0,
-            latest_allowance_vintage=rules.latest_allowance_vintage(year),
-            allocation_debt_t=debt,
-        )
-        result = assess(case, rules.offsets, rules.penalties, price)
-        outcomes.append((result, verified, obligation, allocated))
-    if any(a.block_account for a, *_ in outcomes) and _local_date(now, code) > rules.emissions_deadline.for_year(year):
-        block_missing(sessions, code, year, now=now, actor=actor)
-    with unit_of_work(sessions) as session:
-        banked = _banked(session, code, operators)
+        banked = _banked(session, code, facts.operators)
         latest = _latest_assessments(session, code, year)
         views = [
             _store(
