@@ -20,6 +20,7 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar
 
+from carbonbridge.adapters.policy_config import load_policy, timezone_of
 from carbonbridge.domain.errors import Conflict
 from carbonbridge.domain.registry.blocks import SerialBlock, take
 from carbonbridge.domain.registry.commands import TransactionRequest, TransactionView
@@ -46,6 +47,7 @@ from carbonbridge.domain.registry.model import (
     TransactionType,
     UnitType,
 )
+from carbonbridge.domain.registry.policy import SecurityPolicy
 from carbonbridge.domain.registry.records import Holding, ProposalContext, TransactionRecord
 
 T = TypeVar("T")
@@ -120,6 +122,13 @@ class MemoryLedger:
 
     def __init__(self, state: LedgerState) -> None:
         self.state = state
+
+    # -- configuration: the same shipped configuration as the SQL ledger's, so both agree -------
+    def policy(self, jurisdiction: str) -> SecurityPolicy:
+        return load_policy(jurisdiction)
+
+    def timezone(self, jurisdiction: str) -> dt.tzinfo:
+        return timezone_of(jurisdiction)
 
     # -- reads ---------------------------------------------------------------------------------
     def context(self, request: TransactionRequest, authorising: Sequence[str], now: dt.datetime) -> ProposalContext:

@@ -30,11 +30,20 @@ from carbonbridge.domain.registry.records import Holding, ProposalContext, Trans
 
 T = TypeVar("T")
 PolicyFor = Callable[[str], SecurityPolicy]
-"""The security policy of a jurisdiction (services/registry_policy.load_policy by default)."""
+"""The security policy of a jurisdiction; a use case given none asks its ledger (`Ledger.policy`)."""
 
 
 class Ledger(Protocol):
     """One registry command's view of the ledger, inside one database transaction."""
+
+    # -- configuration -------------------------------------------------------------------------
+    def policy(self, jurisdiction: str) -> SecurityPolicy:
+        """The jurisdiction's registry security policy (the process's configuration)."""
+        ...
+
+    def timezone(self, jurisdiction: str) -> dt.tzinfo:
+        """The jurisdiction's time zone, for the delay window's working days."""
+        ...
 
     # -- reads ---------------------------------------------------------------------------------
     def context(self, request: TransactionRequest, authorising: Sequence[str], now: dt.datetime) -> ProposalContext:

@@ -9,7 +9,6 @@ import datetime as dt
 import uuid
 from dataclasses import replace
 
-from carbonbridge.adapters.policy_config import load_policy, timezone_of
 from carbonbridge.domain.errors import NotFound, RuleViolation
 from carbonbridge.domain.registry.blocks import SerialBlock
 from carbonbridge.domain.registry.commands import TransactionRequest, TransactionView
@@ -74,7 +73,7 @@ def _command(request: TransactionRequest) -> str:
 
 
 def propose(
-    ledgers: Ledgers, request: TransactionRequest, *, now: dt.datetime, policy_for: PolicyFor = load_policy
+    ledgers: Ledgers, request: TransactionRequest, *, now: dt.datetime, policy_for: PolicyFor | None = None
 ) -> TransactionView:
     """Propose a transfer-like transaction; returns the first result for a repeated client key.
     A refused proposal is committed as terminated(code) and then raised as RuleViolation."""
@@ -86,7 +85,7 @@ def propose(
 
 
 def propose_in_unit_of_work(
-    ledger: Ledger, request: TransactionRequest, *, now: dt.datetime, policy_for: PolicyFor = load_policy
+    ledger: Ledger, request: TransactionRequest, *, now: dt.datetime, policy_for: PolicyFor | None = None
 ) -> TransactionView:
     """Propose a transfer-like transaction inside the CALLER's unit of work (database transaction),
     for a use case that must move units atomically with its own writes (the market's delivery
@@ -106,7 +105,9 @@ def propose_in_unit_of_work(
     return _propose(ledger, request, now, policy_for)
 
 
-def _propose(ledger: Ledger, request: TransactionRequest, now: dt.datetime, policy_for: PolicyFor) -> TransactionView:
+def _propose(
+    ledger: Ledger, request: TransactionRequest, now: dt.datetime, policy_for: PolicyFor | None
+) -> TransactionView:
     ctx = ledger.context(request, _authorising_accounts(ledger, request), now)
     if ctx.existing is not None and (repeat := _repeat(ledger, request)) is not None:
         return repeat
@@ -115,7 +116,7 @@ def _propose(ledger: Ledger, request: TransactionRequest, now: dt.datetime, poli
         raise NotFound(f"unknown accounts {request.source_account!r} and {request.destination_account!r}")
     jurisdiction = (source or destination).jurisdiction  # type: ignore[union-attr]
     request = _resolve_reversal(ledger, request)
-    policy = policy_for(jurisdiction)
+    policy = (policy_for or ledger.policy)(jurisdiction)
     if (refusal := check_quantity(request.quantity)) is not ResponseCode.OK:  # before any holding row is made
         return _finish(ledger, _new(request, jurisdiction, now), [S.PROPOSED, S.TERMINATED], refusal, now)
     holders = [a.id for a in (source, destination) if a is not None]
@@ -160,7 +161,7 @@ def _propose(ledger: Ledger, request: TransactionRequest, now: dt.datetime, poli
             ledger.reserve(tx)
         if plan.needs_approval:
             return _finish(ledger, tx, [S.PROPOSED], code, now)
-        delayed = replace(tx, delay_until=policy.delay_until(now, timezone_of(jurisdiction)))
+        delayed = replace(tx, delay_until=policy.delay_until(now, ledger.timezone(jurisdiction)))
         return _finish(ledger, delayed, [S.PROPOSED, S.DELAYED], code, now)
     ledger.move_free(tx)
     return _finish(ledger, tx, [S.PROPOSED, S.CHECKED, S.COMPLETED], code, now)

@@ -7,7 +7,6 @@ import datetime as dt
 from collections.abc import Collection
 from typing import Any
 
-from carbonbridge.adapters.policy_config import load_policy, timezone_of
 from carbonbridge.domain.errors import Conflict, NotFound, RuleViolation
 from carbonbridge.domain.registry.commands import TransactionView
 from carbonbridge.domain.registry.model import (
@@ -49,7 +48,7 @@ def _resolve(
     return ledger.append(tx.with_state(current, code, now, **values), states, actor, now, new=False)
 
 
-def _recheck(ledger: Ledger, tx: TransactionRecord, policy_for: PolicyFor) -> ResponseCode:
+def _recheck(ledger: Ledger, tx: TransactionRecord, policy_for: PolicyFor | None) -> ResponseCode:
     """The log's checks again at completion: accounts may have been blocked in the meantime."""
     found = ledger.accounts([tx.source_account, tx.destination_account])
     ledger.lock_holdings(tx.unit_type, [tx.source_account or "", tx.destination_account])
@@ -65,7 +64,7 @@ def _recheck(ledger: Ledger, tx: TransactionRecord, policy_for: PolicyFor) -> Re
         ledger.representative(tx.initiator, [tx.source_account or ""])[0],
         tx.installation_id,
     )
-    return check_proposal(proposal, policy_for(tx.jurisdiction))
+    return check_proposal(proposal, (policy_for or ledger.policy)(tx.jurisdiction))
 
 
 def _complete_or_terminate(
@@ -74,7 +73,7 @@ def _complete_or_terminate(
     before: list[S],
     actor: str,
     now: dt.datetime,
-    policy_for: PolicyFor,
+    policy_for: PolicyFor | None,
     **values: Any,
 ) -> TransactionView:
     code = _recheck(ledger, tx, policy_for)
@@ -103,7 +102,7 @@ def _wait_for_gate(
 
 
 def approve(
-    ledgers: Ledgers, transaction_id: str, approver: str, *, now: dt.datetime, policy_for: PolicyFor = load_policy
+    ledgers: Ledgers, transaction_id: str, approver: str, *, now: dt.datetime, policy_for: PolicyFor | None = None
 ) -> TransactionView:
     """A second representative of the source account approves; the transfer then completes at once
     (trusted destination) or waits for its delay window. Repeating an approval returns the result."""
@@ -115,14 +114,14 @@ def approve(
 
 
 def _approve(
-    ledger: Ledger, transaction_id: str, approver: str, now: dt.datetime, policy_for: PolicyFor
+    ledger: Ledger, transaction_id: str, approver: str, now: dt.datetime, policy_for: PolicyFor | None
 ) -> TransactionView | ResponseCode:
     tx = _pending(ledger, transaction_id)
     if tx.state is not S.PROPOSED:
         if tx.approver == approver:
             return tx.view()
         raise Conflict(f"transaction {transaction_id} is {tx.state.value}, not awaiting approval")
-    policy = policy_for(tx.jurisdiction)
+    policy = (policy_for or ledger.policy)(tx.jurisdiction)
     source = tx.source_account or ""
     state, authorised, failures = ledger.representative(approver, [source])
     code = check_approval(tx.initiator, approver, authorised, state)
@@ -135,7 +134,7 @@ def _approve(
         return code
     if ledger.is_trusted(source, tx.destination_account, now):
         return _complete_or_terminate(ledger, tx, [S.APPROVED], approver, now, policy_for, approver=approver)
-    until = policy.delay_until(now, timezone_of(tx.jurisdiction))
+    until = policy.delay_until(now, ledger.timezone(tx.jurisdiction))
     ledger.lock_holdings(tx.unit_type, [source, tx.destination_account])
     states = [S.APPROVED, S.DELAYED]
     return _resolve(ledger, tx, states, ResponseCode.OK, approver, now, approver=approver, delay_until=until)
@@ -177,7 +176,7 @@ def settle_due(
     *,
     now: dt.datetime,
     limit: int = SETTLE_BATCH,
-    policy_for: PolicyFor = load_policy,
+    policy_for: PolicyFor | None = None,
     jurisdictions: Collection[str] | None = None,
     only: TransactionType | None = None,
 ) -> list[TransactionView]:
@@ -196,7 +195,7 @@ def settle_due(
     ]
 
 
-def _settle_one(ledger: Ledger, transaction_id: str, now: dt.datetime, policy_for: PolicyFor) -> TransactionView:
+def _settle_one(ledger: Ledger, transaction_id: str, now: dt.datetime, policy_for: PolicyFor | None) -> TransactionView:
     tx = _pending(ledger, transaction_id)
     until = tx.delay_until
     if tx.state is not S.DELAYED or until is None or until > now:

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from carbonbridge.adapters.db.registry import rows, sql, store
 from carbonbridge.adapters.db.registry.sql import Batch, Conn, direct_unit_of_work
 from carbonbridge.adapters.db.uow import audit, unit_of_work
+from carbonbridge.adapters.policy_config import load_policy, timezone_of
 from carbonbridge.domain.errors import StorageInvariantViolated
 from carbonbridge.domain.registry.blocks import SerialBlock
 from carbonbridge.domain.registry.commands import TransactionRequest, TransactionView
@@ -35,6 +36,7 @@ from carbonbridge.domain.registry.model import (
     TransactionType,
     UnitType,
 )
+from carbonbridge.domain.registry.policy import SecurityPolicy
 from carbonbridge.domain.registry.records import Holding, ProposalContext, TransactionRecord
 
 Sessions: TypeAlias = sessionmaker[Session]
@@ -54,6 +56,13 @@ class SqlLedger:
     def __init__(self, conn: Conn) -> None:
         self._conn = conn
         self._batch = Batch()
+
+    # -- configuration: the process's parsed configuration (adapters/config), cached per code ----
+    def policy(self, jurisdiction: str) -> SecurityPolicy:
+        return load_policy(jurisdiction)
+
+    def timezone(self, jurisdiction: str) -> dt.tzinfo:
+        return timezone_of(jurisdiction)
 
     # -- reads ---------------------------------------------------------------------------------
     def context(self, request: TransactionRequest, authorising: Sequence[str], now: dt.datetime) -> ProposalContext:
