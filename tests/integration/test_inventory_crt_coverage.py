@@ -11,7 +11,7 @@ import pytest
 
 from carbonbridge.domain.inventory.notation import NotationKey
 from carbonbridge.domain.inventory.records import EmissionRecord
-from carbonbridge.services.inventory_crt import crt_coverage, load_catalog
+from carbonbridge.services.inventory.crt import crt_coverage, load_catalog
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "crt"
 REAL = os.environ.get("CARBONBRIDGE_CRT_METADATA")

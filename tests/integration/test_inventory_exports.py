@@ -11,7 +11,7 @@ import pytest
 
 from carbonbridge.adapters.inventory_primap import read_interchange, write_interchange
 from carbonbridge.domain.inventory.records import EmissionRecord
-from carbonbridge.services.inventory_export import export_inventory
+from carbonbridge.services.inventory.export import export_inventory
 
 RECORDS = [
     EmissionRecord("1.A.1", "CO2", 1990, 0.1 + 0.2),  # 0.30000000000000004: needs exact round trip

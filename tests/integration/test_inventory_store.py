@@ -19,7 +19,7 @@ from carbonbridge.adapters.db.models import (
 )
 from carbonbridge.adapters.db.uow import unit_of_work
 from carbonbridge.domain.errors import NotFound, ValidationFailed
-from carbonbridge.services import inventory as service
+from carbonbridge.services.inventory import compile as service
 
 NOW = dt.datetime(2026, 4, 15, 12, 0, tzinfo=dt.UTC)
 

@@ -22,7 +22,7 @@ from carbonbridge.adapters.cems_config import load_hj212_codes, load_rule_set
 from carbonbridge.adapters.cems_receiver import Receiver, Stack
 from carbonbridge.domain.cems import hj212
 from carbonbridge.domain.cems.hj212 import Reading
-from carbonbridge.services.cems import annual, import_file
+from carbonbridge.services.mrv.cems import annual, import_file
 
 PLANTS = {"CN-PLANT-A": ["A1", "A2"], "CN-PLANT-B": ["B1"], "CN-PLANT-C": ["C1"]}
 LIVE_HOURS = 24 * 3

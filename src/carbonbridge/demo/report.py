@@ -8,7 +8,7 @@ from typing import Any
 
 import polars as pl
 
-from carbonbridge.services.reports import ReportView
+from carbonbridge.services.mrv.reports import ReportView
 
 
 def _table(views: list[ReportView], kinds: dict[str, str]) -> pl.DataFrame:

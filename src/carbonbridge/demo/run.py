@@ -36,8 +36,9 @@ from carbonbridge.domain.mrv.verification import Opinion, materiality_pct
 from carbonbridge.entrypoints.bootstrap import App, build_app
 from carbonbridge.services.allocation import EX_ANTE, TRUE_UP
 from carbonbridge.services.allocation_posting import post_allocation
-from carbonbridge.services.mrv import import_activity, import_cems, register_plan
-from carbonbridge.services.reports import ReportView, submit_report, verify_report
+from carbonbridge.services.mrv.imports import import_activity, import_cems
+from carbonbridge.services.mrv.plans import register_plan
+from carbonbridge.services.mrv.reports import ReportView, submit_report, verify_report
 
 ACTOR = "demo"
 
@@ -270,7 +271,7 @@ def _reconcile(app: App, output: Path) -> list[dict[str, Any]]:
     """Verified installation emissions against the inventory's categories (DESIGN section 2)."""
     from dataclasses import asdict
 
-    from carbonbridge.services.inventory import reconcile_with_mrv
+    from carbonbridge.services.inventory.compile import reconcile_with_mrv
 
     rows = [asdict(r) for r in reconcile_with_mrv(app.sessions, "BY", None, gwp_set="AR5GWP100")]
     pl.DataFrame(rows).with_columns(pl.col("flags").list.join(" ")).write_csv(

@@ -34,11 +34,11 @@ from carbonbridge.services.allocation_posting import (
     UNIT_TYPES,
     operator_accounts,
 )
+from carbonbridge.services.mrv.reports import verified_emissions
 from carbonbridge.services.registry_compliance import ENTRIES as COMPLIANCE_ENTRIES
 from carbonbridge.services.registry_compliance import enter_verified_emissions
 from carbonbridge.services.registry_policy import timezone_of
 from carbonbridge.services.registry_transactions import Sessions
-from carbonbridge.services.reports import verified_emissions
 
 ASSESSMENTS: Table = AssessmentRow.__table__  # type: ignore[assignment]
 

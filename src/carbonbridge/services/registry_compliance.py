@@ -15,8 +15,8 @@ from carbonbridge.domain.errors import NotFound, RuleViolation
 from carbonbridge.domain.registry.compliance import ComplianceRecord
 from carbonbridge.domain.registry.model import TransactionState, TransactionType
 from carbonbridge.services import registry_rows as rows
+from carbonbridge.services.mrv.reports import verified_emissions
 from carbonbridge.services.registry_transactions import Sessions
-from carbonbridge.services.reports import verified_emissions
 
 ENTRIES: Table = RegistryComplianceEntryRow.__table__  # type: ignore[assignment]
 NOT_VERIFIED = "C01_NOT_VERIFIED"

@@ -287,7 +287,7 @@ def inventory_inputs(
 ) -> tuple[list[EmissionRecord], list[NotationKey], str]:
     """Records of a stored submission (or a records CSV) and the notation keys of a CSV, with a label."""
     from carbonbridge.adapters.inventory_notation_files import read_notation_keys
-    from carbonbridge.services.inventory_commands import _records
+    from carbonbridge.services.inventory.commands import _records
 
     records = _records(sessions, None if records_file else jurisdiction, version, records_file)
     keys = read_notation_keys(keys_file) if keys_file is not None else []
@@ -376,7 +376,7 @@ def tables_command(
 ) -> dict[str, Any]:
     """`crt tables`: the inventory, the previous submission (for Table 8) and the explanations."""
     from carbonbridge.adapters.inventory_notation_files import read_explanations
-    from carbonbridge.services.inventory_commands import _records
+    from carbonbridge.services.inventory.commands import _records
 
     records, keys, label = inventory_inputs(
         sessions, jurisdiction, version=version, records_file=records_file, keys_file=keys_file

@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from carbonbridge.adapters.inventory_files import read_category_table, read_records, read_uncertainty_table
 from carbonbridge.domain.errors import Problem, ValidationFailed
 from carbonbridge.domain.inventory.records import EmissionRecord, years
-from carbonbridge.services import inventory as store
-from carbonbridge.services import inventory_analysis as analysis
-from carbonbridge.services.inventory_export import export_inventory
+from carbonbridge.services.inventory import analysis
+from carbonbridge.services.inventory import compile as store
+from carbonbridge.services.inventory.export import export_inventory
 
 Sessions = sessionmaker[Session]
 

@@ -15,10 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from carbonbridge.domain.errors import NotFound
-from carbonbridge.services import inventory as store
-from carbonbridge.services import inventory_commands as commands
-from carbonbridge.services import inventory_crt as crt
-from carbonbridge.services.registry_transactions import Sessions
+from carbonbridge.services.inventory import commands, crt
+from carbonbridge.services.inventory import compile as store
+from carbonbridge.services.inventory.compile import Sessions
 
 MAX_PAGE = 200
 EXPORTS = {  # format -> (file of `inventory export` under its folder, media type); zip: every file

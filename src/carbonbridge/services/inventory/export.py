@@ -11,7 +11,7 @@ from carbonbridge.adapters import inventory_charts as charts
 from carbonbridge.adapters import inventory_tables as tables
 from carbonbridge.adapters.inventory_primap import ISO3, write_interchange
 from carbonbridge.domain.inventory.records import EmissionRecord, years
-from carbonbridge.services.inventory_analysis import Key, kca_report, latest_and_base, records_estimates
+from carbonbridge.services.inventory.analysis import Key, kca_report, latest_and_base, records_estimates
 
 Table = list[list[Any]]
 

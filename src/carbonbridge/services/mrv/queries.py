@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from carbonbridge.adapters.db.models import InstallationRow, MonitoringPlanRow, SourceStreamRow
 from carbonbridge.domain.errors import NotFound
-from carbonbridge.services.registry_transactions import Sessions
+from carbonbridge.services.mrv.plans import Sessions
 
 MAX_PAGE = 200
 

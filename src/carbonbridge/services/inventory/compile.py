@@ -22,7 +22,7 @@ from carbonbridge.domain.inventory.compile import compile_inventory
 from carbonbridge.domain.inventory.reconcile import ReconciliationRow, reconcile
 from carbonbridge.domain.inventory.records import EmissionRecord, aggregate, total_co2e_t
 from carbonbridge.domain.inventory.versions import Change, diff
-from carbonbridge.services.inventory_mrv import mrv_records
+from carbonbridge.services.inventory.from_mrv import mrv_records
 
 Sessions = sessionmaker[Session]
 # Categories where every emitter is a regulated installation: a lower MRV share needs explaining.
