@@ -76,7 +76,7 @@ def main() -> None:
     from carbonbridge.services import link_transfers
     from carbonbridge.services import registry_accounts as accounts
     from carbonbridge.services import registry_sql as sql
-    from carbonbridge.services.registry_seed import SETUP_LEAD, seed_market
+    from carbonbridge.testing.market import SETUP_LEAD, seed_market
 
     def policy_for(code: str) -> SecurityPolicy:
         return SecurityPolicy(approval=ApprovalRule.NEVER, linked_origins=frozenset({PARTNER[code]}))

@@ -20,7 +20,7 @@ from carbonbridge.entrypoints.bootstrap import App, utcnow
 from carbonbridge.services import link_delivery, link_queries, link_transfers
 from carbonbridge.services import registry_queries as queries
 from carbonbridge.services import registry_sql as sql
-from carbonbridge.services.registry_seed import Market
+from carbonbridge.testing.market import Market
 from link_world import PARTNER, agreement_with, policy_for, registry_urls, seed_registries
 
 pytestmark = pytest.mark.postgres

@@ -12,7 +12,7 @@ from api_world import UNIT, World, fund, make_world
 from carbonbridge.client import ApiError
 from carbonbridge.services import link_delivery, link_transfers
 from carbonbridge.services import registry_workflow as workflow
-from carbonbridge.services.registry_seed import SETUP_LEAD
+from carbonbridge.testing.market import SETUP_LEAD
 
 
 @pytest.fixture

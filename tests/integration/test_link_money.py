@@ -27,10 +27,10 @@ from carbonbridge.services import registry_queries as queries
 from carbonbridge.services.market import cash, fx_rates, joint_auctions
 from carbonbridge.services.market.check import check as market_check
 from carbonbridge.services.market.participants import auction_account
-from carbonbridge.services.market.seed import SeededMarket, seed_trading
 from carbonbridge.services.registry_accounts import change_trusted
-from carbonbridge.services.registry_seed import SETUP_LEAD
 from carbonbridge.services.registry_transactions import issue
+from carbonbridge.testing.market import SETUP_LEAD
+from carbonbridge.testing.trading import SeededMarket, seed_trading
 from link_world import ACKED, registry_urls
 
 START = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)

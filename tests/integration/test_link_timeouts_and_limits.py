@@ -27,8 +27,8 @@ from carbonbridge.services import registry_queries as queries
 from carbonbridge.services import registry_sql as sql
 from carbonbridge.services import registry_workflow as workflow
 from carbonbridge.services.registry_compliance import enter_verified_emissions
-from carbonbridge.services.registry_seed import Market
 from carbonbridge.services.registry_transactions import propose
+from carbonbridge.testing.market import Market
 from link_world import ACKED, START, agreement_with, policy_for, registry_urls, seed_registries
 
 KINDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]

@@ -13,7 +13,7 @@ from carbonbridge.services import registry_queries
 from carbonbridge.services.market import cash
 from carbonbridge.services.market.check import check
 from carbonbridge.services.market.one_way import sell_one_way
-from carbonbridge.services.market.seed import seed_trading
+from carbonbridge.testing.trading import seed_trading
 
 NOW = dt.datetime(2026, 3, 3, 6, 0, tzinfo=dt.UTC)
 

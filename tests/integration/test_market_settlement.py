@@ -17,8 +17,8 @@ from carbonbridge.services import registry_accounts, registry_queries
 from carbonbridge.services.market import cash
 from carbonbridge.services.market.check import check
 from carbonbridge.services.market.exchange import TradingDay
-from carbonbridge.services.market.seed import seed_trading
 from carbonbridge.services.market.settlement import settle
+from carbonbridge.testing.trading import seed_trading
 
 NOW = dt.datetime(2026, 3, 3, 2, 0, tzinfo=dt.UTC)  # 10:00 in Shanghai, a Tuesday
 

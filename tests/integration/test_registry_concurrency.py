@@ -27,8 +27,8 @@ from carbonbridge.entrypoints.bootstrap import build_app
 from carbonbridge.services.registry_accounts import set_account_state
 from carbonbridge.services.registry_log import verify_log
 from carbonbridge.services.registry_queries import check
-from carbonbridge.services.registry_seed import Market, seed_market
 from carbonbridge.services.registry_transactions import propose
+from carbonbridge.testing.market import Market, seed_market
 
 # A million units per account, as in a real registry: with few units, 64,000 transfers would cut the
 # serial blocks down to one or two units each and every transfer would move dozens of blocks.

@@ -30,9 +30,9 @@ from carbonbridge.entrypoints.bootstrap import build_app
 from carbonbridge.services import registry_accounts as accounts
 from carbonbridge.services.registry_log import verify_log
 from carbonbridge.services.registry_queries import check
-from carbonbridge.services.registry_seed import Market, seed_market
 from carbonbridge.services.registry_transactions import propose
 from carbonbridge.services.registry_workflow import approve, cancel, settle_due
+from carbonbridge.testing.market import Market, seed_market
 
 THREADS, OPERATIONS, ACCOUNTS, UNITS_EACH = 16, 150, 6, 1500
 SEED = int(os.environ.get("CARBONBRIDGE_STRESS_SEED", "20261201"))

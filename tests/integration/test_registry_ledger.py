@@ -19,9 +19,9 @@ from carbonbridge.services import registry_accounts as accounts
 from carbonbridge.services import registry_compliance as compliance
 from carbonbridge.services import registry_queries as queries
 from carbonbridge.services.registry_log import verify_log
-from carbonbridge.services.registry_seed import Market, seed_market
 from carbonbridge.services.registry_transactions import propose
 from carbonbridge.services.registry_workflow import approve, cancel, settle_due
+from carbonbridge.testing.market import Market, seed_market
 
 S = TransactionState
 FOUR_EYES = SecurityPolicy(transfer_limit_units=5000)

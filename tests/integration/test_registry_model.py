@@ -27,9 +27,9 @@ from carbonbridge.domain.registry.policy import ApprovalRule, SecurityPolicy
 from carbonbridge.services import registry_accounts as accounts
 from carbonbridge.services import registry_queries as queries
 from carbonbridge.services.registry_log import verify_log
-from carbonbridge.services.registry_seed import seed_market
 from carbonbridge.services.registry_transactions import issue, propose
 from carbonbridge.services.registry_workflow import approve, cancel, settle_due
+from carbonbridge.testing.market import seed_market
 
 S = TransactionState
 POLICY = SecurityPolicy(approval=ApprovalRule.UNTRUSTED, max_consecutive_failures=0)

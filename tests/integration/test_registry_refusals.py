@@ -21,8 +21,8 @@ from carbonbridge.services import registry_accounts as accounts
 from carbonbridge.services import registry_transactions as transactions
 from carbonbridge.services.registry_log import verify_log
 from carbonbridge.services.registry_queries import check, holdings
-from carbonbridge.services.registry_seed import seed_market
 from carbonbridge.services.registry_transactions import propose
+from carbonbridge.testing.market import seed_market
 
 POLICY = SecurityPolicy(approval=ApprovalRule.UNTRUSTED, max_consecutive_failures=0)
 

@@ -23,9 +23,9 @@ from carbonbridge.domain.registry.policy import ApprovalRule, SecurityPolicy
 from carbonbridge.services import registry_accounts as accounts
 from carbonbridge.services import registry_queries as queries
 from carbonbridge.services.registry_rows import utc
-from carbonbridge.services.registry_seed import Market, seed_market
 from carbonbridge.services.registry_transactions import propose
 from carbonbridge.services.registry_workflow import approve, cancel, settle_due
+from carbonbridge.testing.market import Market, seed_market
 
 S = TransactionState
 START = dt.datetime(2026, 3, 31, 12, 0, tzinfo=dt.UTC)

@@ -14,8 +14,8 @@ from carbonbridge.domain.registry.model import TransactionType
 from carbonbridge.domain.registry.policy import ApprovalRule, SecurityPolicy
 from carbonbridge.services.registry_log import verify_log
 from carbonbridge.services.registry_queries import check
-from carbonbridge.services.registry_seed import seed_market
 from carbonbridge.services.registry_transactions import propose
+from carbonbridge.testing.market import seed_market
 
 POLICY = SecurityPolicy(approval=ApprovalRule.UNTRUSTED)
 PIGEONHOLE = PARTITIONS + 1

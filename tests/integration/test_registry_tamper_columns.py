@@ -38,9 +38,9 @@ from carbonbridge.services import registry_accounts as accounts
 from carbonbridge.services.market.check import check as market_check
 from carbonbridge.services.registry_log import verify_log
 from carbonbridge.services.registry_queries import check
-from carbonbridge.services.registry_seed import seed_market
 from carbonbridge.services.registry_transactions import propose
 from carbonbridge.services.registry_workflow import approve, cancel, settle_due
+from carbonbridge.testing.market import seed_market
 
 POLICY = SecurityPolicy(approval=ApprovalRule.UNTRUSTED, max_consecutive_failures=0)
 SURROGATE_IDS = {"registry_transaction_events": "id", "registry_postings": "id",

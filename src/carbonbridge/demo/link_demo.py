@@ -47,8 +47,8 @@ from carbonbridge.services.market.exchange import TradingDay
 from carbonbridge.services.market.participants import admit, open_market
 from carbonbridge.services.market.statement import import_statement
 from carbonbridge.services.registry_compliance import compliance, enter_verified_emissions
-from carbonbridge.services.registry_seed import SETUP_LEAD, seed_market
 from carbonbridge.services.registry_transactions import issue, propose
+from carbonbridge.testing.market import SETUP_LEAD, seed_market
 
 INSTALLATION, ACCOUNT = "BY-KILN-LINK", "BY-OHA-KILN"
 VERIFIED_T, ALLOCATED = 1003, 800  # shortfall 203 t; 1/5 of 1 003 t = 200.6: 200 CN allowances at most

@@ -1,4 +1,4 @@
-"""A small, clearly synthetic market for demos, tests and benchmarks: one jurisdiction, a
+"""A small, clearly synthetic registry market for demos, tests and benchmarks: one jurisdiction, a
 national holding account, N trading accounts with two representatives each, full trusted lists
 (effective in the past), and units issued and handed out through the real use cases."""
 

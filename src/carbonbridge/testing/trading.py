@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from carbonbridge.adapters.market_config import load_market_config
 from carbonbridge.services.market import cash
 from carbonbridge.services.market.participants import admit, open_market
-from carbonbridge.services.registry_seed import SETUP_LEAD, Market, seed_market
 from carbonbridge.services.registry_transactions import Sessions
+from carbonbridge.testing.market import SETUP_LEAD, Market, seed_market
 
 
 @dataclass(frozen=True, slots=True)
