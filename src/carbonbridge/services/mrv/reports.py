@@ -22,7 +22,7 @@ from carbonbridge.adapters.db.uow import audit, unit_of_work
 from carbonbridge.domain.errors import Conflict, NotFound, Problem, ValidationFailed
 from carbonbridge.domain.gwp import gwp
 from carbonbridge.domain.mrv.monitoring import installation_category
-from carbonbridge.domain.mrv.reporting import StreamEmissions, totals
+from carbonbridge.domain.mrv.reporting import ReportHead, ReportInputs, StreamEmissions, next_version, totals
 from carbonbridge.domain.mrv.verification import Opinion, assess
 
 Sessions = sessionmaker[Session]
@@ -97,6 +97,14 @@ def _latest_report(session: Session, installation_id: str, year: int) -> Emissio
     ).first()
 
 
+def _head(session: Session, latest: EmissionReportRow | None) -> ReportHead | None:
+    if latest is None:
+        return None
+    verification = _latest_verification(session, latest.id)
+    inputs = ReportInputs.from_record(latest.by_source_stream.get("_provenance"))
+    return ReportHead(latest.version, latest.gwp_set, inputs, bool(verification and verification.verified))
+
+
 def submit_report(
     sessions: Sessions,
     installation_id: str,
@@ -139,25 +147,16 @@ def submit_report(
             for m in measurements
         ]
         result = totals(parts, gwp_set)
-        provenance = {"dataset_id": dataset.id if dataset else None, "measurement_ids": [m.id for m in measurements]}
+        inputs = ReportInputs(dataset.id if dataset else None, tuple(m.id for m in measurements))
         latest = _latest_report(session, installation_id, year)
-        if (
-            latest is not None
-            and latest.gwp_set == gwp_set
-            and latest.by_source_stream.get("_provenance") == provenance
-        ):
+        version = next_version(_head(session, latest), inputs, gwp_set, reason)
+        if version is None:
+            assert latest is not None  # next_version stands by an existing version only
             return _view(session, latest)
-        previous_verified = (
-            latest is not None and (v := _latest_verification(session, latest.id)) is not None and v.verified
-        )
-        if previous_verified and not reason.strip():
-            raise ValidationFailed(
-                [Problem("the latest report is verified: a corrected version needs --reason", field="reason")]
-            )
         report = EmissionReportRow(
             installation_id=installation_id,
             year=year,
-            version=(latest.version + 1) if latest else 1,
+            version=version,
             dataset_id=dataset.id if dataset else None,
             gwp_set=gwp_set,
             method_pack=dataset.method_pack if dataset else "measurement",
@@ -166,7 +165,7 @@ def submit_report(
             n2o_t=result.n2o_t,
             co2e_t=result.co2e_t,
             category=installation_category(result.co2e_t),
-            by_source_stream={**result.by_stream, "_provenance": provenance},
+            by_source_stream={**result.by_stream, "_provenance": inputs.as_record()},
             reason=reason,
             submitted_at=now,
         )
