@@ -70,13 +70,13 @@ def main() -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from carbonbridge.demo.link_pair import LinkPair
     from carbonbridge.domain.registry.policy import ApprovalRule, SecurityPolicy
     from carbonbridge.entrypoints.bootstrap import build_app, utcnow
     from carbonbridge.services import link_transfers
     from carbonbridge.services import registry_accounts as accounts
     from carbonbridge.services import registry_sql as sql
     from carbonbridge.testing.market import SETUP_LEAD, seed_market
+    from carbonbridge_demo.link_pair import LinkPair
 
     def policy_for(code: str) -> SecurityPolicy:
         return SecurityPolicy(approval=ApprovalRule.NEVER, linked_origins=frozenset({PARTNER[code]}))

@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 from carbonbridge.adapters.link_http import HttpLink
-from carbonbridge.demo.link_pair import LinkPair
 from carbonbridge.domain.link.agreement import link_account_id
 from carbonbridge.domain.link.reconcile import ReconciliationStatus
 from carbonbridge.entrypoints.bootstrap import App, utcnow
@@ -21,6 +20,7 @@ from carbonbridge.services import link_delivery, link_queries, link_transfers
 from carbonbridge.services import registry_queries as queries
 from carbonbridge.services import registry_sql as sql
 from carbonbridge.testing.market import Market
+from carbonbridge_demo.link_pair import LinkPair
 from link_world import PARTNER, agreement_with, policy_for, registry_urls, seed_registries
 
 pytestmark = pytest.mark.postgres

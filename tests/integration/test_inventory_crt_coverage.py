@@ -45,8 +45,8 @@ def test_a_real_metadata_file_loads_and_the_demo_coverage_is_reported(capsys: py
 
     from carbonbridge.adapters.inventory_files import default_factor_table, read_national_data
     from carbonbridge.adapters.packs import load_pack
-    from carbonbridge.demo.inventory import write_synthetic_inputs
     from carbonbridge.domain.inventory.compile import compile_inventory
+    from carbonbridge_demo.inventory import write_synthetic_inputs
 
     path = Path(str(REAL))
     catalog = load_catalog(path, None, "")  # raises ValidationFailed on any unparsable variable name

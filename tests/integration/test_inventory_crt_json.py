@@ -39,8 +39,8 @@ def demo_records() -> tuple[EmissionRecord, ...]:
 
     from carbonbridge.adapters.inventory_files import default_factor_table, read_national_data
     from carbonbridge.adapters.packs import load_pack
-    from carbonbridge.demo.inventory import write_synthetic_inputs
     from carbonbridge.domain.inventory.compile import compile_inventory
+    from carbonbridge_demo.inventory import write_synthetic_inputs
 
     folder = Path(tempfile.mkdtemp(prefix="crt-demo-"))
     records = compile_inventory(

@@ -106,8 +106,8 @@ def test_primap2_reads_the_whole_synthetic_inventory_back_exactly(tmp_path: Path
 
     from carbonbridge.adapters.inventory_files import default_factor_table, read_national_data
     from carbonbridge.adapters.packs import load_pack
-    from carbonbridge.demo.inventory import write_synthetic_inputs
     from carbonbridge.domain.inventory.compile import compile_inventory
+    from carbonbridge_demo.inventory import write_synthetic_inputs
 
     inputs = write_synthetic_inputs(tmp_path / "in", seed=5)
     records = compile_inventory(read_national_data(inputs), load_pack(), default_factor_table()).records

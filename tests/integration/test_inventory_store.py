@@ -133,7 +133,7 @@ def test_verified_mrv_replaces_tier1_in_the_chosen_categories(app: Any, tmp_path
 
 
 def test_the_demo_stores_its_inventory_when_given_a_database(app: Any, tmp_path: Path) -> None:
-    from carbonbridge.demo.inventory import LATEST_YEAR, run_inventory_demo
+    from carbonbridge_demo.inventory import LATEST_YEAR, run_inventory_demo
 
     summary = run_inventory_demo(tmp_path, seed=3, sessions=app.sessions)
     stored = service.submission(app.sessions, "BY")

@@ -16,7 +16,6 @@ import numpy as np
 import polars as pl
 
 from carbonbridge.adapters.market_config import load_market_config
-from carbonbridge.demo.market import UTC, MarketYear, account_of
 from carbonbridge.domain.errors import RuleViolation
 from carbonbridge.domain.market.book import OrderType, Side
 from carbonbridge.domain.market.money import format_minor
@@ -28,6 +27,7 @@ from carbonbridge.services.market.data import export, surveillance
 from carbonbridge.services.market.exchange import TradingDay
 from carbonbridge.services.market.participants import admit, open_market
 from carbonbridge.services.market.statement import import_statement
+from carbonbridge_demo.market import UTC, MarketYear, account_of
 
 TRADERS = {"BY": ("BY-TRADER-1", "BY-TRADER-2", "BY-TRADER-3"), "CN": ("CN-TRADER-1", "CN-TRADER-2")}
 GROUP = "Synthetic Capital Group"  # the beneficial owner of both CN traders: surveillance sees their trades

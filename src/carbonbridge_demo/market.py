@@ -20,16 +20,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
 
 from carbonbridge.adapters.compliance_config import load_compliance_rules
-from carbonbridge.demo.synthetic import SyntheticInstallation
 from carbonbridge.domain.registry.commands import TransactionRequest
 from carbonbridge.domain.registry.model import AccountState, AccountType, TransactionType, UnitKind
-from carbonbridge.entrypoints.bootstrap import App
 from carbonbridge.services import compliance
 from carbonbridge.services import registry_accounts as accounts
 from carbonbridge.services import registry_queries as queries
@@ -39,6 +37,10 @@ from carbonbridge.services.allocation import EX_ANTE
 from carbonbridge.services.allocation_posting import post_allocation
 from carbonbridge.services.registry_compliance import enter_verified_emissions
 from carbonbridge.services.registry_log import verify_log
+from carbonbridge_demo.synthetic import SyntheticInstallation
+
+if TYPE_CHECKING:
+    from carbonbridge.entrypoints.bootstrap import App
 
 ACTOR = "demo"
 UTC = dt.UTC

@@ -1,6 +1,6 @@
 """Demo users of the web application, one per role, on the demo's registry: created by the demo,
 written with their TOTP seeds to `web-users.csv` (synthetic data: the seeds of a demo only), and
-printed. `python -m carbonbridge.demo.web_users demo-output/web-users.csv USER` prints the user's
+printed. `python -m carbonbridge_demo.web_users demo-output/web-users.csv USER` prints the user's
 current one-time code (what an authenticator app would show for the seed)."""
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ import pyotp
 from rich.console import Console
 from rich.table import Table
 
-from carbonbridge.demo.market import account_of, reps
-from carbonbridge.demo.synthetic import SyntheticInstallation
 from carbonbridge.domain.auth.principal import Grant, Role
 from carbonbridge.services import auth
 from carbonbridge.services.registry_transactions import Sessions
+from carbonbridge_demo.market import account_of, reps
+from carbonbridge_demo.synthetic import SyntheticInstallation
 
 DEMO_PASSWORD = "carbonbridge-demo"
 FILE_NAME = "web-users.csv"
@@ -90,7 +90,7 @@ def create(
         table.add_row(u.user_id, u.role, u.jurisdiction, u.scope or "-")
     console.print(table)
     console.print(
-        f"One-time code of a user: python -m carbonbridge.demo.web_users {output / FILE_NAME} USER "
+        f"One-time code of a user: python -m carbonbridge_demo.web_users {output / FILE_NAME} USER "
         "(or add the seed to an authenticator app)"
     )
     return made
@@ -120,5 +120,5 @@ def current_code(users_file: Path, user_id: str, at: dt.datetime | None = None) 
 
 if __name__ == "__main__":  # pragma: no cover - a convenience for the README's walk-through
     if len(sys.argv) != 3:
-        sys.exit("usage: python -m carbonbridge.demo.web_users demo-output/web-users.csv USER")
+        sys.exit("usage: python -m carbonbridge_demo.web_users demo-output/web-users.csv USER")
     print(current_code(Path(sys.argv[1]), sys.argv[2]))

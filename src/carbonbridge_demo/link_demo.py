@@ -18,7 +18,7 @@ import json
 import shutil
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from rich.console import Console
@@ -27,8 +27,6 @@ from carbonbridge.adapters.db.models import EmissionReportRow, InstallationRow, 
 from carbonbridge.adapters.db.uow import unit_of_work
 from carbonbridge.adapters.link_http import HttpLink
 from carbonbridge.adapters.market_config import load_market_config
-from carbonbridge.demo.link_pair import PARTNER, LinkPair
-from carbonbridge.demo.market_report import append_to_report
 from carbonbridge.domain.errors import RuleViolation
 from carbonbridge.domain.link.agreement import foreign_surrender_allowed, link_account_id
 from carbonbridge.domain.market.book import OrderType, Side
@@ -36,7 +34,6 @@ from carbonbridge.domain.market.money import format_minor
 from carbonbridge.domain.registry.commands import TransactionRequest
 from carbonbridge.domain.registry.model import AccountType, TransactionType
 from carbonbridge.domain.registry.policy import ApprovalRule, SecurityPolicy
-from carbonbridge.entrypoints.bootstrap import App, build_app, utcnow
 from carbonbridge.services import link_queries, link_reconcile, link_transfers
 from carbonbridge.services import registry_accounts as accounts
 from carbonbridge.services import registry_queries as queries
@@ -49,6 +46,12 @@ from carbonbridge.services.market.statement import import_statement
 from carbonbridge.services.registry_compliance import compliance, enter_verified_emissions
 from carbonbridge.services.registry_transactions import issue, propose
 from carbonbridge.testing.market import SETUP_LEAD, seed_market
+from carbonbridge_demo.link_pair import PARTNER, LinkPair
+from carbonbridge_demo.market_report import append_to_report
+
+if TYPE_CHECKING:
+    from carbonbridge.entrypoints.bootstrap import App
+    from carbonbridge.entrypoints.cli.plugins import Host
 
 INSTALLATION, ACCOUNT = "BY-KILN-LINK", "BY-OHA-KILN"
 VERIFIED_T, ALLOCATED = 1003, 800  # shortfall 203 t; 1/5 of 1 003 t = 200.6: 200 CN allowances at most
@@ -93,10 +96,12 @@ def _installation(app: App, year: int, now: dt.datetime) -> None:
     accounts.add_representative(app.sessions, "kiln-a", "kiln-a", [ACCOUNT], now=setup)
 
 
-def _setup(urls: dict[str, str], year: int, now: dt.datetime) -> tuple[dict[str, App], dict[str, Any]]:
+def _setup(
+    host: Host, urls: dict[str, str], year: int, now: dt.datetime
+) -> tuple[dict[str, App], dict[str, Any]]:
     apps, markets = {}, {}
     for code, url in urls.items():
-        apps[code] = build_app(url, upgrade=True)
+        apps[code] = host.build_app(url, upgrade=True)
         markets[code] = seed_market(
             apps[code].sessions, now=now, jurisdiction=code, traders=1, units_each=1000, vintage=year,
             policy_for=_policy,
@@ -191,26 +196,26 @@ def _buy_on_cn_exchange(
     }
 
 
-def _surrender(app: App, key: str, unit: str, quantity: int, year: int) -> str:
+def _surrender(app: App, key: str, unit: str, quantity: int, year: int, now: dt.datetime) -> str:
     request = TransactionRequest(key, TransactionType.SURRENDER, ACCOUNT, "BY-DELETION", unit, quantity, "kiln-a",
                                  installation_id=INSTALLATION, compliance_year=year)  # fmt: skip
     try:
-        return propose(app.sessions, request, now=utcnow(), policy_for=_policy).state.value
+        return propose(app.sessions, request, now=now, policy_for=_policy).state.value
     except RuleViolation as exc:
         return str(exc.code)
 
 
-def run_link_demo(output: Path, *, year: int, publish: bool = True) -> dict[str, Any]:
+def run_link_demo(output: Path, host: Host, *, year: int, publish: bool = True) -> dict[str, Any]:
     """Run the cross-border surrender; writes output/link/link.json and (`publish`) the report: see
     `publish_link_demo` (the main demo runs this in a thread and publishes when its report exists)."""
     folder = output / "link"
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     urls = {code: f"sqlite:///{folder / f'{code}.db'}" for code in ("BY", "CN")}
-    trade_day = _last_cn_trading_day(utcnow())
+    trade_day = _last_cn_trading_day(host.utcnow())
     # the registries are set up an hour before the CN trading day opens (accounts 30 days before)
     start = dt.datetime.combine(trade_day, dt.time(8, 30), tzinfo=ZoneInfo("Asia/Shanghai")).astimezone(dt.UTC)
-    apps, markets = _setup(urls, year, start)
+    apps, markets = _setup(host, urls, year, start)
     share = load_agreement().foreign_surrender_limit["BY"]
     limit = next(q for q in range(VERIFIED_T, -1, -1) if foreign_surrender_allowed(VERIFIED_T, 0, q, share))
     shortfall = VERIFIED_T - ALLOCATED
@@ -223,32 +228,33 @@ def run_link_demo(output: Path, *, year: int, publish: bool = True) -> dict[str,
         sent = link_transfers.send(
             apps["CN"].sessions, "CN", client_key="link-demo-send", source_account=BUYER_ACCOUNT,
             partner_account=ACCOUNT, unit_type=cn_unit, quantity=purchase["bought"],
-            initiator=f"{BUYER_ACCOUNT}-rep-a", now=utcnow(), policy_for=_policy,
+            initiator=f"{BUYER_ACCOUNT}-rep-a", now=host.utcnow(), policy_for=_policy,
         )  # fmt: skip
         deadline = time.monotonic() + 30
         while link_transfers.local_status(apps["CN"].sessions, "CN", sent.id).get("state") != "completed":
             if time.monotonic() > deadline:
-                health = link_transfers.health(apps["CN"].sessions, "CN", now=utcnow())
+                health = link_transfers.health(apps["CN"].sessions, "CN", now=host.utcnow())
                 raise RuntimeError(f"the link transfer did not complete: {health}")
             time.sleep(0.1)
-        refused = _surrender(apps["BY"], "link-demo-s0", cn_unit, foreign + 1, year)  # one beyond the limit
+        beyond = foreign + 1  # one beyond the limit
+        refused = _surrender(apps["BY"], "link-demo-s0", cn_unit, beyond, year, host.utcnow())
         bought = shortfall - foreign  # the rest: BY allowances bought from a BY holder
         seller = markets["BY"].traders[0]
         domestic = TransactionRequest("link-demo-buy", TransactionType.TRANSFER, seller, ACCOUNT, by_unit, bought,
                                       markets["BY"].representatives(seller)[0])  # fmt: skip
-        propose(apps["BY"].sessions, domestic, now=utcnow(), policy_for=_policy)
+        propose(apps["BY"].sessions, domestic, now=host.utcnow(), policy_for=_policy)
         surrenders = {
-            "allocated BY": _surrender(apps["BY"], "link-demo-s1", by_unit, ALLOCATED + bought, year),
-            "CN across the link": _surrender(apps["BY"], "link-demo-s2", cn_unit, foreign, year),
+            "allocated BY": _surrender(apps["BY"], "link-demo-s1", by_unit, ALLOCATED + bought, year, host.utcnow()),
+            "CN across the link": _surrender(apps["BY"], "link-demo-s2", cn_unit, foreign, year, host.utcnow()),
         }
         reconciliations = {
             own: link_queries.reconcile_with_partner(
-                apps[own].sessions, own, HttpLink(pair.base(PARTNER[own])).query, now=utcnow()
+                apps[own].sessions, own, HttpLink(pair.base(PARTNER[own])).query, now=host.utcnow()
             ).status.value
             for own in ("BY", "CN")
         }
     record = compliance(apps["BY"].sessions, INSTALLATION, year)
-    flow_year = utcnow().year
+    flow_year = host.utcnow().year
     flows = {
         code: [
             {"unit_type": f.unit_type, "out": f.transferred_out, "acquired": f.acquired, "net": f.net_acquired}

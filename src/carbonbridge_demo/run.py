@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
@@ -22,23 +22,26 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 
 from carbonbridge.adapters.allocation_config import load_benchmark_config
-from carbonbridge.demo import market, market_demo
-from carbonbridge.demo.cems_demo import run_cems_demo
-from carbonbridge.demo.compliance_report import write_compliance_report
-from carbonbridge.demo.inventory import run_inventory_demo
-from carbonbridge.demo.link_demo import publish_link_demo, run_link_demo
-from carbonbridge.demo.market_report import append_to_report, section
-from carbonbridge.demo.report import write_mrv_report
-from carbonbridge.demo.synthetic import SyntheticInstallation, belarus, china
-from carbonbridge.demo.web_users import create_for_demo as create_web_users
 from carbonbridge.domain.mrv.monitoring import parse_plan
 from carbonbridge.domain.mrv.verification import Opinion, materiality_pct
-from carbonbridge.entrypoints.bootstrap import App, build_app
 from carbonbridge.services.allocation import EX_ANTE, TRUE_UP
 from carbonbridge.services.allocation_posting import post_allocation
 from carbonbridge.services.mrv.imports import import_activity, import_cems
 from carbonbridge.services.mrv.plans import register_plan
 from carbonbridge.services.mrv.reports import ReportView, submit_report, verify_report
+from carbonbridge_demo import market, market_demo
+from carbonbridge_demo.cems_demo import run_cems_demo
+from carbonbridge_demo.compliance_report import write_compliance_report
+from carbonbridge_demo.inventory import run_inventory_demo
+from carbonbridge_demo.link_demo import publish_link_demo, run_link_demo
+from carbonbridge_demo.market_report import append_to_report, section
+from carbonbridge_demo.report import write_mrv_report
+from carbonbridge_demo.synthetic import SyntheticInstallation, belarus, china
+from carbonbridge_demo.web_users import create_for_demo as create_web_users
+
+if TYPE_CHECKING:
+    from carbonbridge.entrypoints.bootstrap import App
+    from carbonbridge.entrypoints.cli.plugins import Host
 
 ACTOR = "demo"
 
@@ -99,7 +102,10 @@ def _import_correction(app: App, folder: Path, inst: SyntheticInstallation, year
     import_activity(app.sessions, path, year=year, now=now, actor=ACTOR)
 
 
-def run_demo(output: Path, *, seed: int = 2026, year: int = 2025, console: Console | None = None) -> dict[str, Any]:
+def run_demo(
+    output: Path, host: Host, *, seed: int = 2026, year: int = 2025, console: Console | None = None
+) -> dict[str, Any]:
+    """The whole demo into `output` (emptied first); `host` hands in the application and the clock."""
     console = console or Console()
     if output.exists():
         shutil.rmtree(output)
@@ -111,12 +117,12 @@ def run_demo(output: Path, *, seed: int = 2026, year: int = 2025, console: Conso
     market_rng = np.random.default_rng([seed, 2])  # its own stream: the MRV data do not depend on it
     hal = market.benchmark_activity(systems["BY"], market_rng)
     outputs, outputs_before = market.unit_outputs(systems["CN"], market_rng)
-    app = build_app(f"sqlite:///{output / 'carbonbridge.db'}", upgrade=True)
+    app = host.build_app(f"sqlite:///{output / 'carbonbridge.db'}", upgrade=True)
     # the link part (two registries, two serve processes, HTTP) mostly waits on its processes: it runs
     # on its own databases in a thread alongside the rest and publishes once the report exists; it
     # starts after this migration (Alembic's context is process-global: one migration at a time)
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="link-demo")
-    link = pool.submit(run_link_demo, output, year=year, publish=False)
+    link = pool.submit(run_link_demo, output, host, year=year, publish=False)
     views: list[ReportView] = []
     with Progress(
         TextColumn("{task.description:<44}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
