@@ -11,6 +11,7 @@ from typing import Any
 
 import polars as pl
 
+from carbonbridge.adapters.reports.compliance_html import render_compliance_report
 from carbonbridge.services.allocation import AllocationRun
 
 STATUS_ORDER = ("compliant", "late", "under_surrendered", "missing_emissions")
@@ -244,22 +245,13 @@ def write_compliance_report(
     markdown = _markdown(year, summaries, table, extra)
     (folder / "report.md").write_text(markdown, encoding="utf-8")
     _png(table, folder / "compliance.png")
-    rows = "".join(
-        f"<tr><td>{s['jurisdiction']}</td><td>{s['installations']}</td><td>{s['allocation_t']:,}</td>"
-        f"<td>{s['verified_t']:,}</td><td>{s['statuses']['compliant']}</td><td>{s['statuses']['late']}</td>"
-        f"<td>{s['statuses']['under_surrendered']}</td><td>{s['statuses']['missing_emissions']}</td>"
-        f"<td>{Decimal(s['penalties']):,} {s['currency']}</td></tr>"
-        for s in summaries
+    page = render_compliance_report(
+        summaries,
+        ledger_ok=extra["ledger_ok"],
+        log_ok=extra["log_ok"],
+        charts_html=_charts(table),
+        title=f"CarbonBridge compliance {year}",
+        heading=f"Compliance year {year} (synthetic data)",
     )
-    (folder / "report.html").write_text(
-        f"<!doctype html><html><head><meta charset='utf-8'><title>CarbonBridge compliance {year}</title>"
-        "<style>body{font-family:sans-serif;margin:2em}td,th{padding:4px 10px;text-align:right}</style></head><body>"
-        f"<h1>Compliance year {year} (synthetic data)</h1><table><tr><th></th><th>installations</th>"
-        "<th>allocation (t)</th><th>verified (t)</th><th>compliant</th><th>late</th><th>under-surrendered</th>"
-        f"<th>missing emissions</th><th>penalties</th></tr>{rows}</table>"
-        f"<p>Registry conservation {'holds' if extra['ledger_ok'] else 'FAILS'}; transaction log "
-        f"{'verifies' if extra['log_ok'] else 'FAILS'}. Details: assessments.csv, report.md.</p>"
-        f"{_charts(table)}</body></html>",
-        encoding="utf-8",
-    )
+    (folder / "report.html").write_text(page, encoding="utf-8")
     return {"summaries": summaries, **extra, "problems": conservation["problems"]}

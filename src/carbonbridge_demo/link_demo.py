@@ -27,6 +27,7 @@ from carbonbridge.adapters.db.models import EmissionReportRow, InstallationRow, 
 from carbonbridge.adapters.db.uow import unit_of_work
 from carbonbridge.adapters.link_http import HttpLink
 from carbonbridge.adapters.market_config import load_market_config
+from carbonbridge.adapters.reports.sections import append_to_report, render_link_section
 from carbonbridge.domain.errors import RuleViolation
 from carbonbridge.domain.link.agreement import foreign_surrender_allowed, link_account_id
 from carbonbridge.domain.market.book import OrderType, Side
@@ -47,7 +48,6 @@ from carbonbridge.services.registry_compliance import compliance, enter_verified
 from carbonbridge.services.registry_transactions import issue, propose
 from carbonbridge.testing.market import SETUP_LEAD, seed_market
 from carbonbridge_demo.link_pair import PARTNER, LinkPair
-from carbonbridge_demo.market_report import append_to_report
 
 if TYPE_CHECKING:
     from carbonbridge.entrypoints.bootstrap import App
@@ -340,17 +340,5 @@ def _section(s: dict[str, Any]) -> tuple[str, str]:
           "| registry | unit type | transferred out | acquired | net acquired |", "|---|---|---:|---:|---:|",
           *(f"| {c} | {f['unit_type']} | {f['out']} | {f['acquired']} | {f['net']} |" for c, f in flows),
           ""]  # fmt: skip
-    html = (
-        "<h2>Link BY-CN: a cross-border surrender</h2><table>"
-        + "".join(f"<tr><td>{k}</td><td>{v}</td></tr>" for k, v in rows)
-        + "</table><table><tr><th>trade</th><th>quantity</th><th>price</th></tr>"
-        + "".join(f"<tr><td>{t['id']}</td><td>{t['quantity']}</td><td>{t['price']}</td></tr>" for t in p["trades"])
-        + f"<tr><td>paid ({p['currency']})</td><td>{p['bought']}</td><td>{p['paid_by_buyer']}</td></tr>"
-        + "</table><table><tr><th>registry</th><th>unit type</th><th>out</th><th>acquired</th><th>net</th></tr>"
-        + "".join(
-            f"<tr><td>{c}</td><td>{f['unit_type']}</td><td>{f['out']}</td><td>{f['acquired']}</td><td>{f['net']}</td></tr>"
-            for c, f in flows
-        )
-        + "</table>"
-    )
+    html = render_link_section(rows, p["trades"], (p["currency"], p["bought"], p["paid_by_buyer"]), flows)
     return "\n".join(md), html

@@ -3,13 +3,13 @@ close and volumes, cash positions, surveillance alerts and the market check."""
 
 from __future__ import annotations
 
-import html
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
+from carbonbridge.adapters.reports.sections import markdown_section_html
 from carbonbridge.domain.market.money import format_minor
 
 
@@ -79,40 +79,4 @@ def section(market: dict[str, Any], auctions: dict[str, Any], folder: Path) -> t
         f"depth_snapshots).",
     ]
     markdown = "\n".join(md) + "\n"
-    return markdown, _html(markdown)
-
-
-def _html(markdown: str) -> str:
-    """The section's tables as HTML (a tiny converter for the pipe tables written above)."""
-    out, table = [], False
-    for line in markdown.splitlines():
-        if line.startswith("|---"):
-            continue
-        if line.startswith("|"):
-            cells = [html.escape(c.strip()) for c in line.strip("|").split("|")]
-            tag = "th" if not table else "td"
-            out.append(
-                ("<table>" if not table else "") + "<tr>" + "".join(f"<{tag}>{c}</{tag}>" for c in cells) + "</tr>"
-            )
-            table = True
-            continue
-        if table:
-            out.append("</table>")
-            table = False
-        if line.startswith("### "):
-            out.append(f"<h3>{html.escape(line[4:])}</h3>")
-        elif line.startswith("## "):
-            out.append(f"<h2>{html.escape(line[3:])}</h2>")
-        elif line.strip():
-            out.append(f"<p>{html.escape(line)}</p>")
-    if table:
-        out.append("</table>")
-    return "\n".join(out)
-
-
-def append_to_report(report_folder: Path, markdown: str, fragment: str) -> None:
-    md = report_folder / "report.md"
-    md.write_text(md.read_text(encoding="utf-8") + markdown, encoding="utf-8")
-    page = report_folder / "report.html"
-    text = page.read_text(encoding="utf-8")
-    page.write_text(text.replace("</body></html>", fragment + "</body></html>"), encoding="utf-8")
+    return markdown, markdown_section_html(markdown)

@@ -8,6 +8,7 @@ from typing import Any
 
 import polars as pl
 
+from carbonbridge.adapters.reports.mrv_html import render_mrv_report
 from carbonbridge.services.mrv.reports import ReportView
 
 
@@ -128,20 +129,13 @@ def write_mrv_report(folder: Path, views: list[ReportView], kinds: dict[str, str
     ]
     (folder / "report.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     chart = _charts(table, folder)
-    rows = "".join(
-        f"<tr><td>{r['jurisdiction']}</td><td>{r['kind']}</td><td>{r['installations']}</td>"
-        f"<td>{r['co2e_t']:,.0f}</td><td>{r['verified_t']:,}</td><td>{r['corrected']}</td></tr>"
-        for r in by_kind
+    page = render_mrv_report(
+        by_kind,
+        chart,
+        title=f"CarbonBridge demo {year}",
+        heading=f"Verified emissions {year} (synthetic data)",
     )
-    (folder / "report.html").write_text(
-        f"<!doctype html><html><head><meta charset='utf-8'><title>CarbonBridge demo {year}</title>"
-        "<style>body{font-family:sans-serif;margin:2em}td,th{padding:4px 10px;text-align:right}</style></head><body>"
-        f"<h1>Verified emissions {year} (synthetic data)</h1><table><tr><th>jurisdiction</th><th>kind</th>"
-        f"<th>installations</th><th>CO2e (t)</th><th>verified (t)</th><th>corrected</th></tr>{rows}</table>"
-        "<p>Verified emissions are whole tonnes per installation, so the sums differ from CO2e by the rounding.</p>"
-        f"{chart}</body></html>",
-        encoding="utf-8",
-    )
+    (folder / "report.html").write_text(page, encoding="utf-8")
     return {
         "year": year,
         "reports": table.height,

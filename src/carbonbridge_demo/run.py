@@ -22,6 +22,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 
 from carbonbridge.adapters.allocation_config import load_benchmark_config
+from carbonbridge.adapters.reports.sections import append_to_report
 from carbonbridge.domain.mrv.monitoring import parse_plan
 from carbonbridge.domain.mrv.verification import Opinion, materiality_pct
 from carbonbridge.services.allocation import EX_ANTE, TRUE_UP
@@ -34,7 +35,7 @@ from carbonbridge_demo.cems_demo import run_cems_demo
 from carbonbridge_demo.compliance_report import write_compliance_report
 from carbonbridge_demo.inventory import run_inventory_demo
 from carbonbridge_demo.link_demo import publish_link_demo, run_link_demo
-from carbonbridge_demo.market_report import append_to_report, section
+from carbonbridge_demo.market_report import section
 from carbonbridge_demo.report import write_mrv_report
 from carbonbridge_demo.synthetic import SyntheticInstallation, belarus, china
 from carbonbridge_demo.web_users import create_for_demo as create_web_users
