@@ -1,6 +1,7 @@
 """`carbonbridge demo`, added to the product's CLI through the entry point group
-`carbonbridge.commands` (see carbonbridge.entrypoints.cli.plugins). Only Typer is imported here:
-the CLI loads this module at start-up; the demo itself loads when the command runs."""
+`carbonbridge.commands` (see carbonbridge.entrypoints.cli.plugins). Only Typer is imported here
+the CLI loads this module at start-up (with the plug-in interface, `Host`); the demo itself loads
+when the command runs."""
 
 from pathlib import Path
 from typing import Annotated

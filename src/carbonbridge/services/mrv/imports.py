@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import polars as pl
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
+from carbonbridge.adapters.cems_file import read_hourly_series
 from carbonbridge.adapters.config import load_jurisdiction
 from carbonbridge.adapters.db.models import ActivityDatasetRow, ActivityRecordRow, MeasurementResultRow
 from carbonbridge.adapters.db.uow import audit, unit_of_work
@@ -20,7 +20,7 @@ from carbonbridge.adapters.packs import load_pack
 from carbonbridge.adapters.tables import read_table, sha256_of
 from carbonbridge.domain.errors import NotFound, Problem, ValidationFailed, one_of
 from carbonbridge.domain.mrv import cems
-from carbonbridge.domain.mrv.bulk import TableSource, records_from_frame, validate_frame
+from carbonbridge.domain.mrv.bulk import records_from_frame, validate_frame
 from carbonbridge.domain.mrv.calculation import Calculator
 from carbonbridge.domain.mrv.monitoring import Method, check_records_against_plan
 from carbonbridge.domain.mrv.records import ActivityRecord
@@ -212,35 +212,6 @@ def _store_datasets(
 # --- measurement (CEMS) -----------------------------------------------------------------
 
 
-def _hour_problems(hours: pl.Series, source: TableSource) -> list[Problem]:
-    """Each hour of the year once: a blank or repeated hour would count a stack twice or not at all."""
-    column = source.columns.index("hour") + 1
-    text = hours.str.strip_chars().replace("", None)
-    problems = [
-        Problem("missing hour", source.file, source.line(i), column, "hour", "text unique in the file")
-        for i in text.is_null().arg_true().to_list()[:500]
-    ]
-    repeated = text.is_duplicated() & text.is_not_null()
-    problems += [
-        Problem(
-            f"hour {text[i]!r} appears more than once",
-            source.file,
-            source.line(i),
-            column,
-            "hour",
-            "text unique in the file",
-        )
-        for i in repeated.arg_true().to_list()[:500]
-    ]
-    if hours.len() > cems.MAX_HOURS_PER_YEAR:
-        problems.append(
-            Problem(
-                f"{hours.len()} hours is more than a year has ({cems.MAX_HOURS_PER_YEAR})", source.file, field="hour"
-            )
-        )
-    return problems
-
-
 def import_cems(
     sessions: Sessions,
     path: Path,
@@ -270,35 +241,9 @@ def import_cems(
                 )
             ]
         )
-    raw, source = read_table(path)
-    missing = [c for c in ("hour", "concentration", "flow") if c not in raw.columns]
-    if missing:
-        raise ValidationFailed([Problem(f"missing required column '{c}'", source.file, 1, None, c) for c in missing])
-    problems: list[Problem] = []
-    arrays = {}
-    for name in ("concentration", "flow"):
-        text = raw.get_column(name).str.strip_chars().replace("", None)
-        values = text.cast(pl.Float64, strict=False)
-        # A blank cell marks a missing hour; 'nan' or 'inf' is no measurement and is refused.
-        bad = (text.is_not_null() & (values.is_null() | values.is_nan() | values.is_infinite())).arg_true().to_list()
-        problems += [
-            Problem(
-                f"expected a number or blank, got {text[i]!r}",
-                source.file,
-                source.line(i),
-                source.columns.index(name) + 1,
-                name,
-                "number or blank",
-            )
-            for i in bad[:500]
-        ]
-        arrays[name] = values.fill_null(float("nan")).to_numpy().astype(np.float64)
-    problems += _hour_problems(raw.get_column("hour"), source)
-    if problems:
-        raise ValidationFailed(sorted(problems, key=lambda p: (p.line or 0, p.column or 0)))
+    concentration, flow = read_hourly_series(path)
     result = cems.measured_emissions(
-        arrays["concentration"] * cems.CONCENTRATION_UNITS[concentration_unit],
-        arrays["flow"] * cems.FLOW_UNITS[flow_unit],
+        concentration * cems.CONCENTRATION_UNITS[concentration_unit], flow * cems.FLOW_UNITS[flow_unit]
     )
     with unit_of_work(sessions) as session:
         found = latest_plan(session, installation_id)
