@@ -214,8 +214,7 @@ def run_inventory_demo(
     from carbonbridge.adapters.packs import load_pack
     from carbonbridge.domain.inventory.compile import compile_inventory
     from carbonbridge.domain.inventory.records import total_co2e_t
-    from carbonbridge.services.inventory import analysis
-    from carbonbridge.services.inventory.export import export_inventory
+    from carbonbridge.services.inventory import analysis, export_inventory
 
     root = output_dir / "inventory"
     inputs = write_synthetic_inputs(root / "input", seed=seed, latest_year=latest_year)

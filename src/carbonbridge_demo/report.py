@@ -9,7 +9,7 @@ from typing import Any
 import polars as pl
 
 from carbonbridge.adapters.reports.mrv_html import render_mrv_report
-from carbonbridge.services.mrv.reports import ReportView
+from carbonbridge.services.mrv import ReportView
 
 
 def _table(views: list[ReportView], kinds: dict[str, str]) -> pl.DataFrame:

@@ -27,9 +27,14 @@ from carbonbridge.domain.mrv.monitoring import parse_plan
 from carbonbridge.domain.mrv.verification import Opinion, materiality_pct
 from carbonbridge.services.allocation import EX_ANTE, TRUE_UP
 from carbonbridge.services.allocation_posting import post_allocation
-from carbonbridge.services.mrv.imports import import_activity, import_cems
-from carbonbridge.services.mrv.plans import register_plan
-from carbonbridge.services.mrv.reports import ReportView, submit_report, verify_report
+from carbonbridge.services.mrv import (
+    ReportView,
+    import_activity,
+    import_cems,
+    register_plan,
+    submit_report,
+    verify_report,
+)
 from carbonbridge_demo import market, market_demo
 from carbonbridge_demo.cems_demo import run_cems_demo
 from carbonbridge_demo.compliance_report import write_compliance_report
@@ -278,7 +283,7 @@ def _reconcile(app: App, output: Path) -> list[dict[str, Any]]:
     """Verified installation emissions against the inventory's categories (DESIGN section 2)."""
     from dataclasses import asdict
 
-    from carbonbridge.services.inventory.compile import reconcile_with_mrv
+    from carbonbridge.services.inventory import reconcile_with_mrv
 
     rows = [asdict(r) for r in reconcile_with_mrv(app.sessions, "BY", None, gwp_set="AR5GWP100")]
     pl.DataFrame(rows).with_columns(pl.col("flags").list.join(" ")).write_csv(
