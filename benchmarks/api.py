@@ -68,7 +68,7 @@ def seed(url: str, clients: int) -> list[str]:
     from carbonbridge.entrypoints.bootstrap import build_app
     from carbonbridge.services import auth
     from carbonbridge.services.registry.accounts import add_representative
-    from carbonbridge.services.registry_seed import seed_market
+    from carbonbridge.testing.market import seed_market
 
     app = build_app(url, upgrade=True)
     setup = SecurityPolicy(approval=ApprovalRule.UNTRUSTED)  # the hand-out exceeds the per-transfer limit

@@ -23,9 +23,9 @@ from pathlib import Path
 
 from carbonbridge.adapters import cems_duckdb
 from carbonbridge.adapters.cems_config import load_rule_set
-from carbonbridge.demo.cems_synthetic import write_synthetic
 from carbonbridge.domain.cems.annual import StackYear
 from carbonbridge.domain.cems.partials import MonthPartial, stack_year_from_partials
+from carbonbridge_demo.cems_synthetic import write_synthetic
 
 YEAR = 2025
 

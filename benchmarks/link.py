@@ -71,12 +71,12 @@ def main() -> None:
     from rich.table import Table
 
     from carbonbridge.adapters.db.registry import sql
-    from carbonbridge.demo.link_pair import LinkPair
     from carbonbridge.domain.registry.policy import ApprovalRule, SecurityPolicy
     from carbonbridge.entrypoints.bootstrap import build_app, utcnow
     from carbonbridge.services import link_transfers
     from carbonbridge.services.registry import accounts
-    from carbonbridge.services.registry_seed import SETUP_LEAD, seed_market
+    from carbonbridge.testing.market import SETUP_LEAD, seed_market
+    from carbonbridge_demo.link_pair import LinkPair
 
     def policy_for(code: str) -> SecurityPolicy:
         return SecurityPolicy(approval=ApprovalRule.NEVER, linked_origins=frozenset({PARTNER[code]}))

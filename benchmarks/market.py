@@ -289,8 +289,8 @@ def settlement(admin: str, trades: int) -> tuple[float, bool, int]:
     from carbonbridge.entrypoints.bootstrap import build_app
     from carbonbridge.services.market import cash
     from carbonbridge.services.market.check import check
-    from carbonbridge.services.market.seed import seed_trading
     from carbonbridge.services.market.settlement import change_unit_holds, settle
+    from carbonbridge.testing.trading import seed_trading
 
     name = f"cb_bench_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(admin, autocommit=True) as conn:

@@ -46,7 +46,7 @@ def _seed(url: str, traders: int) -> tuple[str, list[tuple[str, str]]]:
     from carbonbridge.domain.auth.principal import Grant, Role
     from carbonbridge.entrypoints.bootstrap import build_app
     from carbonbridge.services import auth
-    from carbonbridge.services.market.seed import seed_trading
+    from carbonbridge.testing.trading import seed_trading
 
     core = build_app(url, upgrade=True)
     now = dt.datetime.now(dt.UTC)

@@ -27,7 +27,7 @@ from carbonbridge.domain.market.book import OrderType, Side
 from carbonbridge.entrypoints.bootstrap import build_app
 from carbonbridge.services.market import order_entry
 from carbonbridge.services.market.check import check
-from carbonbridge.services.market.seed import seed_trading
+from carbonbridge.testing.trading import seed_trading
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 NOW = dt.datetime(2026, 3, 3, 2, 0, tzinfo=dt.UTC)  # 10:00 in Shanghai, a Tuesday

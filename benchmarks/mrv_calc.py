@@ -51,7 +51,7 @@ from carbonbridge.adapters.packs import load_pack
 from carbonbridge.adapters.tables import read_table
 from carbonbridge.domain.mrv.bulk import calculate_frame, validate_and_calculate, validate_frame
 from carbonbridge.domain.mrv.factors import ActivityKind, MethodPack
-from carbonbridge.services.calc import CATEGORICAL_INPUT, calculate_file
+from carbonbridge.services.mrv.calc import CATEGORICAL_INPUT, calculate_file
 
 PACK = "ipcc2006"
 GWP_SET = "AR5GWP100"

@@ -85,7 +85,7 @@ def registry_tps(url: str, clients: int, seconds: float) -> float:
 
 def seed(url: str) -> None:
     from carbonbridge.entrypoints.bootstrap import build_app
-    from carbonbridge.services.registry_seed import seed_market
+    from carbonbridge.testing.market import seed_market
 
     app = build_app(url, upgrade=True)
     setup = SecurityPolicy(approval=ApprovalRule.UNTRUSTED)  # the hand-out exceeds the per-transfer limit

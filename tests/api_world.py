@@ -231,7 +231,7 @@ def activity_row(installation_id: str, quantity: float = 1000, record: str = "ga
 def add_plan(sessions: Any, installation_id: str, code: str, at: dt.datetime) -> int:
     """A monitoring plan with one natural gas source stream, as `mrv plan` registers it."""
     from carbonbridge.domain.mrv.monitoring import parse_plan
-    from carbonbridge.services.mrv import register_plan
+    from carbonbridge.services.mrv.plans import register_plan
 
     data = {**GAS_PLAN, "installation_id": installation_id, "jurisdiction": code}
     data |= {"name": f"Plant {installation_id}", "operator": "Operator LLC"}

@@ -25,7 +25,7 @@ from carbonbridge.domain.registry.policy import ApprovalRule, SecurityPolicy
 from carbonbridge.entrypoints.bootstrap import App, build_app
 from carbonbridge.services import link_inbox, link_transfers
 from carbonbridge.services.registry import accounts
-from carbonbridge.services.registry_seed import SETUP_LEAD, Market, seed_market
+from carbonbridge.testing.market import SETUP_LEAD, Market, seed_market
 
 PARTNER = {"BY": "CN", "CN": "BY"}
 START = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)

@@ -207,7 +207,7 @@ def test_fx_years_that_are_not_years_exit_2(tmp_path: Path, inputs: tuple[Path, 
 
 
 def test_tables_from_two_stored_versions_explain_the_recalculation(tmp_path: Path) -> None:
-    from carbonbridge.demo.inventory import write_synthetic_inputs
+    from carbonbridge_demo.inventory import write_synthetic_inputs
 
     db = f"sqlite:///{tmp_path / 'cb.db'}"
     assert _run("--db", db, "db", "upgrade")[0] == 0

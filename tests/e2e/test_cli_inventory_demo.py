@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from carbonbridge.demo.inventory import FIRST_YEAR, run_inventory_demo
+from carbonbridge_demo.inventory import FIRST_YEAR, run_inventory_demo
 
 
 def test_the_demo_compiles_a_belarus_sized_inventory_and_publishes_it(tmp_path: Path) -> None:

@@ -53,7 +53,7 @@ def _assert_link(folder: Path) -> None:
 
 def _assert_compliance_year(folder: Path) -> None:
     """The compliance year ends as FAILURES prescribes, and the ledger and log hold."""
-    from carbonbridge.demo.market import FAILURES
+    from carbonbridge_demo.market import FAILURES
 
     table = pl.read_csv(folder / "compliance" / "assessments.csv")
     assert table.height == 250

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from carbonbridge.demo.cems_demo import PLANTS, run_cems_demo
+from carbonbridge_demo.cems_demo import PLANTS, run_cems_demo
 
 
 def test_the_cems_section_receives_refuses_and_reports(tmp_path: Path) -> None:

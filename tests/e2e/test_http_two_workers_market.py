@@ -47,7 +47,7 @@ def market(pg_url: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
     from carbonbridge.domain.auth.principal import Grant, Role
     from carbonbridge.entrypoints.bootstrap import build_app
     from carbonbridge.services import auth
-    from carbonbridge.services.market.seed import seed_trading
+    from carbonbridge.testing.trading import seed_trading
 
     core = build_app(pg_url, upgrade=True)
     now = dt.datetime.now(dt.UTC)

@@ -14,13 +14,13 @@ import pytest
 
 from carbonbridge.adapters.db.registry import sql
 from carbonbridge.adapters.link_http import HttpLink
-from carbonbridge.demo.link_pair import LinkPair
 from carbonbridge.domain.link.agreement import link_account_id
 from carbonbridge.domain.link.reconcile import ReconciliationStatus
 from carbonbridge.entrypoints.bootstrap import App, utcnow
 from carbonbridge.services import link_delivery, link_queries, link_transfers
 from carbonbridge.services.registry import queries
-from carbonbridge.services.registry_seed import Market
+from carbonbridge.testing.market import Market
+from carbonbridge_demo.link_pair import LinkPair
 from link_world import PARTNER, agreement_with, policy_for, registry_urls, seed_registries
 
 pytestmark = pytest.mark.postgres

@@ -1000,7 +1000,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
         add_plan(w.core.sessions, installation, "CN" if installation.startswith("CN") else "BY", w.clock.now)
     folder = tmp_path_factory.mktemp("matrix-data")
     add_inventory(w.core.sessions, folder / "inventory", w.clock.now)
-    from carbonbridge.services.mrv import import_activity
+    from carbonbridge.services.mrv.imports import import_activity
 
     (folder / "activity.csv").write_text(ACTIVITY_HEADER + activity_row("INST-1"), encoding="utf-8")
     import_activity(w.core.sessions, folder / "activity.csv", year=None, now=w.clock.now)

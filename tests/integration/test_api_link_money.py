@@ -28,9 +28,9 @@ from carbonbridge.services.market import cash, fx_rates
 from carbonbridge.services.market.cross_border import CrossBorderTrade, settle
 from carbonbridge.services.market.joint_auctions import place_bid
 from carbonbridge.services.market.participants import admit, open_market
-from carbonbridge.services.market.seed import SeededMarket, seed_trading
 from carbonbridge.services.registry.transactions import issue
-from carbonbridge.services.registry_seed import SETUP_LEAD
+from carbonbridge.testing.market import SETUP_LEAD
+from carbonbridge.testing.trading import SeededMarket, seed_trading
 
 AUCTION = "2026-04-02"  # a Thursday: the rate is fixed on Wednesday 1 April
 RATES = [

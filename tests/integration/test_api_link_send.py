@@ -13,7 +13,7 @@ from carbonbridge.adapters.db.registry.ledger import SqlLedgers
 from carbonbridge.client import ApiError
 from carbonbridge.services import link_delivery, link_transfers
 from carbonbridge.services.registry import workflow
-from carbonbridge.services.registry_seed import SETUP_LEAD
+from carbonbridge.testing.market import SETUP_LEAD
 
 
 @pytest.fixture

@@ -11,9 +11,9 @@ import pytest
 from carbonbridge.adapters import cems_duckdb
 from carbonbridge.adapters.cems_config import load_rule_set
 from carbonbridge.adapters.cems_store import write_values
-from carbonbridge.demo.cems_synthetic import write_synthetic
 from carbonbridge.domain.cems.partials import stack_year_from_partials
 from carbonbridge.domain.cems.quality import plausibility
+from carbonbridge_demo.cems_synthetic import write_synthetic
 from cems_world import reference_years
 
 BY = load_rule_set("BY")

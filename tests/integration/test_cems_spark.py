@@ -11,8 +11,8 @@ import pytest
 
 from carbonbridge.adapters import cems_duckdb
 from carbonbridge.adapters.cems_config import load_rule_set
-from carbonbridge.demo.cems_synthetic import write_synthetic
 from carbonbridge.domain.cems.partials import stack_year_from_partials
+from carbonbridge_demo.cems_synthetic import write_synthetic
 
 pytestmark = [pytest.mark.spark, pytest.mark.xdist_group("spark")]
 BY = load_rule_set("BY")

@@ -17,7 +17,7 @@ import pytest
 from carbonbridge.domain.errors import ValidationFailed
 from carbonbridge.domain.inventory.notation import NotationKey
 from carbonbridge.domain.inventory.records import EmissionRecord
-from carbonbridge.services.inventory_crt import export_crt, read_crt, validate_crt
+from carbonbridge.services.inventory.crt import export_crt, read_crt, validate_crt
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "crt"
 METADATA = FIXTURES / "synthetic_metadata.json"

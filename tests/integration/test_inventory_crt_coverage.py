@@ -11,7 +11,7 @@ import pytest
 
 from carbonbridge.domain.inventory.notation import NotationKey
 from carbonbridge.domain.inventory.records import EmissionRecord
-from carbonbridge.services.inventory_crt import crt_coverage, load_catalog
+from carbonbridge.services.inventory.crt import crt_coverage, load_catalog
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "crt"
 REAL = os.environ.get("CARBONBRIDGE_CRT_METADATA")
@@ -45,8 +45,8 @@ def test_a_real_metadata_file_loads_and_the_demo_coverage_is_reported(capsys: py
 
     from carbonbridge.adapters.inventory_files import default_factor_table, read_national_data
     from carbonbridge.adapters.packs import load_pack
-    from carbonbridge.demo.inventory import write_synthetic_inputs
     from carbonbridge.domain.inventory.compile import compile_inventory
+    from carbonbridge_demo.inventory import write_synthetic_inputs
 
     path = Path(str(REAL))
     catalog = load_catalog(path, None, "")  # raises ValidationFailed on any unparsable variable name

@@ -23,7 +23,7 @@ from carbonbridge.domain.inventory.crt_metadata import build_catalog
 from carbonbridge.domain.inventory.crt_rules import repair, validate
 from carbonbridge.domain.inventory.notation import NotationKey
 from carbonbridge.domain.inventory.records import EmissionRecord
-from carbonbridge.services.inventory_crt import export_crt, read_crt, validate_crt
+from carbonbridge.services.inventory.crt import export_crt, read_crt, validate_crt
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "crt"
 METADATA = FIXTURES / "synthetic_metadata.json"
@@ -39,8 +39,8 @@ def demo_records() -> tuple[EmissionRecord, ...]:
 
     from carbonbridge.adapters.inventory_files import default_factor_table, read_national_data
     from carbonbridge.adapters.packs import load_pack
-    from carbonbridge.demo.inventory import write_synthetic_inputs
     from carbonbridge.domain.inventory.compile import compile_inventory
+    from carbonbridge_demo.inventory import write_synthetic_inputs
 
     folder = Path(tempfile.mkdtemp(prefix="crt-demo-"))
     records = compile_inventory(

@@ -11,7 +11,7 @@ import pytest
 
 from carbonbridge.adapters.inventory_primap import read_interchange, write_interchange
 from carbonbridge.domain.inventory.records import EmissionRecord
-from carbonbridge.services.inventory_export import export_inventory
+from carbonbridge.services.inventory.export import export_inventory
 
 RECORDS = [
     EmissionRecord("1.A.1", "CO2", 1990, 0.1 + 0.2),  # 0.30000000000000004: needs exact round trip
@@ -106,8 +106,8 @@ def test_primap2_reads_the_whole_synthetic_inventory_back_exactly(tmp_path: Path
 
     from carbonbridge.adapters.inventory_files import default_factor_table, read_national_data
     from carbonbridge.adapters.packs import load_pack
-    from carbonbridge.demo.inventory import write_synthetic_inputs
     from carbonbridge.domain.inventory.compile import compile_inventory
+    from carbonbridge_demo.inventory import write_synthetic_inputs
 
     inputs = write_synthetic_inputs(tmp_path / "in", seed=5)
     records = compile_inventory(read_national_data(inputs), load_pack(), default_factor_table()).records

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import event
 
-from carbonbridge.services import inventory as store
+from carbonbridge.services.inventory import compile as store
 
 ENERGY = "year,category,fuel,amount,unit\n2019,1.A.1,natural_gas,1000,TJ\n2020,1.A.1,natural_gas,{tj},TJ\n"
 SINK = "year,category,gas,mass_t,method\n2019,3.B.1.a,CO2,-20000,synthetic\n2020,3.B.1.a,CO2,-21000,synthetic\n"

@@ -19,7 +19,7 @@ from carbonbridge.adapters.db.models import (
 )
 from carbonbridge.adapters.db.uow import unit_of_work
 from carbonbridge.domain.errors import NotFound, ValidationFailed
-from carbonbridge.services import inventory as service
+from carbonbridge.services.inventory import compile as service
 
 NOW = dt.datetime(2026, 4, 15, 12, 0, tzinfo=dt.UTC)
 
@@ -133,7 +133,7 @@ def test_verified_mrv_replaces_tier1_in_the_chosen_categories(app: Any, tmp_path
 
 
 def test_the_demo_stores_its_inventory_when_given_a_database(app: Any, tmp_path: Path) -> None:
-    from carbonbridge.demo.inventory import LATEST_YEAR, run_inventory_demo
+    from carbonbridge_demo.inventory import LATEST_YEAR, run_inventory_demo
 
     summary = run_inventory_demo(tmp_path, seed=3, sessions=app.sessions)
     stored = service.submission(app.sessions, "BY")

@@ -27,11 +27,11 @@ from carbonbridge.services import link_delivery, link_inbox, link_transfers
 from carbonbridge.services.market import cash, fx_rates, joint_auctions
 from carbonbridge.services.market.check import check as market_check
 from carbonbridge.services.market.participants import auction_account
-from carbonbridge.services.market.seed import SeededMarket, seed_trading
 from carbonbridge.services.registry import queries
 from carbonbridge.services.registry.accounts import change_trusted
 from carbonbridge.services.registry.transactions import issue
-from carbonbridge.services.registry_seed import SETUP_LEAD
+from carbonbridge.testing.market import SETUP_LEAD
+from carbonbridge.testing.trading import SeededMarket, seed_trading
 from link_world import ACKED, registry_urls
 
 START = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)

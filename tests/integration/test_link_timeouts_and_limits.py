@@ -27,7 +27,7 @@ from carbonbridge.services import link_delivery, link_inbox, link_reconcile, lin
 from carbonbridge.services.compliance import enter_verified_emissions
 from carbonbridge.services.registry import accounts, queries, workflow
 from carbonbridge.services.registry.transactions import propose
-from carbonbridge.services.registry_seed import Market
+from carbonbridge.testing.market import Market
 from link_world import ACKED, START, agreement_with, policy_for, registry_urls, seed_registries
 
 KINDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]

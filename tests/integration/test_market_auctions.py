@@ -15,8 +15,8 @@ from carbonbridge.domain.market.auction import AuctionCode, AuctionStatus
 from carbonbridge.services.market import auctions, cash
 from carbonbridge.services.market.check import check
 from carbonbridge.services.market.participants import auction_account
-from carbonbridge.services.market.seed import seed_trading
 from carbonbridge.services.registry import queries as registry_queries
+from carbonbridge.testing.trading import seed_trading
 
 NOW = dt.datetime(2026, 3, 3, 9, 0, tzinfo=dt.UTC)
 

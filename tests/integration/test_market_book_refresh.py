@@ -13,7 +13,7 @@ from carbonbridge.domain.market.book import OrderType, Side
 from carbonbridge.entrypoints.bootstrap import build_app
 from carbonbridge.services.market import book_store, order_entry, order_reads
 from carbonbridge.services.market.check import check
-from carbonbridge.services.market.seed import seed_trading
+from carbonbridge.testing.trading import seed_trading
 
 NOW = dt.datetime(2026, 3, 3, 2, 0, tzinfo=dt.UTC)  # 10:00 in Shanghai, a Tuesday
 STEPS = 160

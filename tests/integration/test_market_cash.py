@@ -12,8 +12,8 @@ import pytest
 from carbonbridge.domain.errors import IdempotencyConflict, RuleViolation, ValidationFailed
 from carbonbridge.services.market import cash
 from carbonbridge.services.market.check import check
-from carbonbridge.services.market.seed import seed_trading
 from carbonbridge.services.market.statement import import_statement
+from carbonbridge.testing.trading import seed_trading
 
 NOW = dt.datetime(2026, 3, 3, 9, 0, tzinfo=dt.UTC)
 HEADER = "value_date,bank_reference,participant,currency,direction,amount\n"

@@ -21,8 +21,8 @@ from sqlalchemy import text
 
 from carbonbridge.services.market.check import check
 from carbonbridge.services.market.exchange import recover
-from carbonbridge.services.market.seed import seed_trading
 from carbonbridge.services.registry.log import verify_log
+from carbonbridge.testing.trading import seed_trading
 
 ROUNDS = int(os.environ.get("CARBONBRIDGE_MARKET_CRASH_ROUNDS", "8"))
 SEED = int(os.environ.get("CARBONBRIDGE_MARKET_CRASH_SEED", "1212"))

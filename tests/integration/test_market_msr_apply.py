@@ -17,9 +17,9 @@ from carbonbridge.services.market import auctions
 from carbonbridge.services.market.check import check
 from carbonbridge.services.market.msr_apply import apply_msr
 from carbonbridge.services.market.participants import auction_account, reserve_account
-from carbonbridge.services.market.seed import seed_trading
 from carbonbridge.services.registry import queries as registry_queries
 from carbonbridge.services.registry.transactions import issue
+from carbonbridge.testing.trading import seed_trading
 
 NOW = dt.datetime(2026, 3, 3, 9, 0, tzinfo=dt.UTC)
 DATES = [(2026, 9, 10), (2026, 9, 24), (2026, 11, 10), (2027, 1, 10), (2027, 6, 10), (2027, 8, 20), (2027, 9, 10)]

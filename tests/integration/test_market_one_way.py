@@ -12,8 +12,8 @@ from carbonbridge.domain.market.auction import OneWayBid
 from carbonbridge.services.market import cash
 from carbonbridge.services.market.check import check
 from carbonbridge.services.market.one_way import sell_one_way
-from carbonbridge.services.market.seed import seed_trading
 from carbonbridge.services.registry import queries as registry_queries
+from carbonbridge.testing.trading import seed_trading
 
 NOW = dt.datetime(2026, 3, 3, 6, 0, tzinfo=dt.UTC)
 

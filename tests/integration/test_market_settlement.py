@@ -16,10 +16,10 @@ from carbonbridge.domain.registry.model import AccountState
 from carbonbridge.services.market import cash
 from carbonbridge.services.market.check import check
 from carbonbridge.services.market.exchange import TradingDay
-from carbonbridge.services.market.seed import seed_trading
 from carbonbridge.services.market.settlement import settle
 from carbonbridge.services.registry import accounts as registry_accounts
 from carbonbridge.services.registry import queries as registry_queries
+from carbonbridge.testing.trading import seed_trading
 
 NOW = dt.datetime(2026, 3, 3, 2, 0, tzinfo=dt.UTC)  # 10:00 in Shanghai, a Tuesday
 

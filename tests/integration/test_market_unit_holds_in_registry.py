@@ -19,9 +19,9 @@ from carbonbridge.domain.registry.model import ResponseCode, TransactionType
 from carbonbridge.entrypoints.bootstrap import build_app
 from carbonbridge.services.market.check import check
 from carbonbridge.services.market.exchange import TradingDay
-from carbonbridge.services.market.seed import SeededMarket, seed_trading
 from carbonbridge.services.registry import queries as registry_queries
 from carbonbridge.services.registry.transactions import propose
+from carbonbridge.testing.trading import SeededMarket, seed_trading
 
 NOW = dt.datetime(2026, 3, 3, 2, 0, tzinfo=dt.UTC)  # 10:00 in Shanghai, a Tuesday
 

@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 from carbonbridge.adapters.db.models import MeasurementResultRow
 from carbonbridge.domain.errors import ValidationFailed
 from carbonbridge.domain.mrv.monitoring import parse_plan
-from carbonbridge.services.mrv import import_cems, register_plan
+from carbonbridge.services.mrv.imports import import_cems
+from carbonbridge.services.mrv.plans import register_plan
 
 PLAN = {
     "installation_id": "BY-9001",

@@ -14,8 +14,9 @@ from carbonbridge.adapters.db.models import ActivityDatasetRow, ActivityRecordRo
 from carbonbridge.domain.errors import Conflict, NotFound, RuleViolation, ValidationFailed
 from carbonbridge.domain.mrv.monitoring import parse_plan
 from carbonbridge.domain.mrv.verification import Opinion
-from carbonbridge.services.mrv import import_activity, import_cems, register_plan
-from carbonbridge.services.reports import report_history, submit_report, verified_emissions, verify_report
+from carbonbridge.services.mrv.imports import import_activity, import_cems
+from carbonbridge.services.mrv.plans import register_plan
+from carbonbridge.services.mrv.reports import report_history, submit_report, verified_emissions, verify_report
 
 PLAN = """
 installation_id = "BY-GRODNO-1"

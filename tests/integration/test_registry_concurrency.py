@@ -29,7 +29,7 @@ from carbonbridge.services.registry.accounts import set_account_state
 from carbonbridge.services.registry.log import verify_log
 from carbonbridge.services.registry.queries import check
 from carbonbridge.services.registry.transactions import propose
-from carbonbridge.services.registry_seed import Market, seed_market
+from carbonbridge.testing.market import Market, seed_market
 
 # A million units per account, as in a real registry: with few units, 64,000 transfers would cut the
 # serial blocks down to one or two units each and every transfer would move dozens of blocks.

@@ -33,7 +33,7 @@ from carbonbridge.services.registry.log import verify_log
 from carbonbridge.services.registry.queries import check
 from carbonbridge.services.registry.transactions import propose
 from carbonbridge.services.registry.workflow import approve, cancel, settle_due
-from carbonbridge.services.registry_seed import Market, seed_market
+from carbonbridge.testing.market import Market, seed_market
 
 THREADS, OPERATIONS, ACCOUNTS, UNITS_EACH = 16, 150, 6, 1500
 SEED = int(os.environ.get("CARBONBRIDGE_STRESS_SEED", "20261201"))

@@ -19,7 +19,7 @@ from sqlalchemy import text
 from carbonbridge.domain.registry.policy import ApprovalRule, SecurityPolicy
 from carbonbridge.services.registry.log import verify_log
 from carbonbridge.services.registry.queries import check
-from carbonbridge.services.registry_seed import seed_market
+from carbonbridge.testing.market import seed_market
 
 ROUNDS = int(os.environ.get("CARBONBRIDGE_CRASH_ROUNDS", "12"))
 SEED = int(os.environ.get("CARBONBRIDGE_CRASH_SEED", "4242"))

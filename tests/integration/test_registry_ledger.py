@@ -21,7 +21,7 @@ from carbonbridge.services.registry import accounts, queries
 from carbonbridge.services.registry.log import verify_log
 from carbonbridge.services.registry.transactions import propose
 from carbonbridge.services.registry.workflow import approve, cancel, settle_due
-from carbonbridge.services.registry_seed import Market, seed_market
+from carbonbridge.testing.market import Market, seed_market
 
 S = TransactionState
 FOUR_EYES = SecurityPolicy(transfer_limit_units=5000)

@@ -43,7 +43,7 @@ from carbonbridge.services.registry import accounts, queries
 from carbonbridge.services.registry.log import verify_log
 from carbonbridge.services.registry.transactions import issue, propose
 from carbonbridge.services.registry.workflow import approve, cancel, settle_due
-from carbonbridge.services.registry_seed import SETUP_LEAD, Market, seed_market
+from carbonbridge.testing.market import SETUP_LEAD, Market, seed_market
 from carbonbridge.testing.memory_ledger import MemoryLedgers
 
 S = TransactionState

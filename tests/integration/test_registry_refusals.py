@@ -22,7 +22,7 @@ from carbonbridge.services.registry import accounts, transactions
 from carbonbridge.services.registry.log import verify_log
 from carbonbridge.services.registry.queries import check, holdings
 from carbonbridge.services.registry.transactions import propose
-from carbonbridge.services.registry_seed import seed_market
+from carbonbridge.testing.market import seed_market
 
 POLICY = SecurityPolicy(approval=ApprovalRule.UNTRUSTED, max_consecutive_failures=0)
 

@@ -25,7 +25,7 @@ from carbonbridge.domain.registry.policy import ApprovalRule, SecurityPolicy
 from carbonbridge.services.registry import accounts, queries
 from carbonbridge.services.registry.transactions import propose
 from carbonbridge.services.registry.workflow import approve, cancel, settle_due
-from carbonbridge.services.registry_seed import Market, seed_market
+from carbonbridge.testing.market import Market, seed_market
 
 S = TransactionState
 START = dt.datetime(2026, 3, 31, 12, 0, tzinfo=dt.UTC)

@@ -16,7 +16,7 @@ from carbonbridge.domain.registry.policy import ApprovalRule, SecurityPolicy
 from carbonbridge.services.registry.log import verify_log
 from carbonbridge.services.registry.queries import check
 from carbonbridge.services.registry.transactions import propose
-from carbonbridge.services.registry_seed import seed_market
+from carbonbridge.testing.market import seed_market
 
 POLICY = SecurityPolicy(approval=ApprovalRule.UNTRUSTED)
 PIGEONHOLE = PARTITIONS + 1

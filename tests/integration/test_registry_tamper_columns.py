@@ -41,7 +41,7 @@ from carbonbridge.services.registry.log import verify_log
 from carbonbridge.services.registry.queries import check
 from carbonbridge.services.registry.transactions import propose
 from carbonbridge.services.registry.workflow import approve, cancel, settle_due
-from carbonbridge.services.registry_seed import seed_market
+from carbonbridge.testing.market import seed_market
 
 POLICY = SecurityPolicy(approval=ApprovalRule.UNTRUSTED, max_consecutive_failures=0)
 SURROGATE_IDS = {"registry_transaction_events": "id", "registry_postings": "id",

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from rich.console import Console
 
-from carbonbridge.demo.web_users import DEMO_PASSWORD, FILE_NAME, create, current_code
 from carbonbridge.domain.auth.principal import Role
 from carbonbridge.services import auth
+from carbonbridge_demo.web_users import DEMO_PASSWORD, FILE_NAME, create, current_code
 
 
 def test_each_demo_user_signs_in_with_the_code_from_the_users_file(app: object, tmp_path: Path) -> None:

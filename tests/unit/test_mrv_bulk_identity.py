@@ -20,7 +20,7 @@ from carbonbridge.domain.mrv.bulk import (
 )
 from carbonbridge.domain.mrv.calculation import Calculator
 from carbonbridge.domain.mrv.records import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
-from carbonbridge.services.calc import CATEGORICAL_INPUT
+from carbonbridge.services.mrv.calc import CATEGORICAL_INPUT
 
 IPCC_FUELS = (
     "natural_gas",

@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 
-from carbonbridge.services.cems import annual
+from carbonbridge.services.mrv.cems import annual
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,1 +1,1 @@
-"""Test doubles and fixtures that tests and benchmarks import (not used by the product itself)."""
+"""Test doubles and fixtures for tests, benchmarks and the demo; not product API."""

@@ -10,7 +10,7 @@ import typer
 from carbonbridge.entrypoints.cli.errors import cli_errors
 
 if TYPE_CHECKING:
-    from carbonbridge.services.cems import AnnualResult
+    from carbonbridge.services.mrv.cems import AnnualResult
 
 app = typer.Typer(help="Continuous emissions monitoring: HJ 212 ingest, data quality, annual emissions.",
                   no_args_is_help=True)
@@ -31,7 +31,7 @@ def receive(
     = None,
 ) -> None:
     """Receive HJ 212-2017 uploads over TCP until interrupted; refused packets go to DATA/receive.log."""
-    from carbonbridge.services.cems_receive import serve_forever
+    from carbonbridge.services.mrv.cems_receive import serve_forever
 
     with cli_errors():
         asyncio.run(serve_forever(data, jurisdiction.upper(), host, port, stacks))
@@ -47,7 +47,7 @@ def import_(
     """Import plant data files (installation_id, stack_id, time, parameter, value[, flag, qn])."""
     from rich.progress import Progress
 
-    from carbonbridge.services.cems import import_file
+    from carbonbridge.services.mrv.cems import import_file
 
     with cli_errors(), Progress() as progress:
         task = progress.add_task("import", total=len(files))
@@ -62,7 +62,7 @@ def _run(data: Path, jurisdiction: str, year: int, engine: str, memory_limit: st
          with_findings: bool, calculated: Path | None = None) -> "AnnualResult":
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from carbonbridge.services.cems import annual, read_calculated
+    from carbonbridge.services.mrv.cems import annual, read_calculated
 
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn()) as progress:
         task = progress.add_task("start", total=None)

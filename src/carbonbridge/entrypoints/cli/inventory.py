@@ -76,7 +76,7 @@ def kca(
     as_json: JsonOption = False,
 ) -> None:
     """Key category analysis: Approach 1 level and trend (95 %), Approach 2 where uncertainties are known (90 %)."""
-    from carbonbridge.services import inventory_commands as commands
+    from carbonbridge.services.inventory import commands
 
     with cli_errors():
         if csv_file is not None:
@@ -116,7 +116,7 @@ def uncertainty(
     as_json: JsonOption = False,
 ) -> None:
     """Uncertainty: Approach 1 (propagation) and Approach 2 (Monte Carlo, 2.5-97.5 % interval)."""
-    from carbonbridge.services import inventory_commands as commands
+    from carbonbridge.services.inventory import commands
 
     with cli_errors():
         if csv_file is not None:
@@ -165,7 +165,7 @@ def export(
     as_json: JsonOption = False,
 ) -> None:
     """Write primap2 interchange files, Summary 1 / Table 10 CSV + XLSX and the charts."""
-    from carbonbridge.services import inventory_commands as commands
+    from carbonbridge.services.inventory import commands
 
     with cli_errors():
         sessions = _sessions(ctx) if records is None else None
@@ -195,7 +195,7 @@ def diff(
     as_json: JsonOption = False,
 ) -> None:
     """What a recalculation changed: category, gas and year, in t and t CO2e."""
-    from carbonbridge.services.inventory import diff_versions
+    from carbonbridge.services.inventory.compile import diff_versions
 
     with cli_errors():
         changes = diff_versions(_sessions(ctx), jurisdiction, old, new, gwp_set=gwp)
@@ -228,7 +228,7 @@ def reconcile(
     """Verified installation emissions against the inventory, per category and year, with flags."""
     from dataclasses import asdict
 
-    from carbonbridge.services.inventory import reconcile_with_mrv
+    from carbonbridge.services.inventory.compile import reconcile_with_mrv
 
     with cli_errors():
         rows = [asdict(r) for r in reconcile_with_mrv(_sessions(ctx), jurisdiction, version, gwp_set=gwp)]
@@ -271,7 +271,7 @@ def crt_export(
 ) -> None:
     """Fill the template with the inventory; nothing is written while any problem remains."""
     from carbonbridge.entrypoints.bootstrap import utcnow
-    from carbonbridge.services import inventory_crt as crt
+    from carbonbridge.services.inventory import crt
 
     with cli_errors():
         sessions = _sessions(ctx) if records is None else None
@@ -314,7 +314,7 @@ def crt_coverage(
     as_json: JsonOption = False,
 ) -> None:
     """Report, without writing, where each CRT category and gas would go and which rows stay empty."""
-    from carbonbridge.services import inventory_crt as crt
+    from carbonbridge.services.inventory import crt
 
     with cli_errors():
         sessions = _sessions(ctx) if records is None else None
@@ -337,7 +337,7 @@ def crt_validate(
     as_json: JsonOption = False,
 ) -> None:
     """Check every import rule; exit 2 with one located problem per line if any is broken."""
-    from carbonbridge.services.inventory_crt import validate_crt
+    from carbonbridge.services.inventory.crt import validate_crt
 
     with cli_errors():
         result = validate_crt(file, metadata)
@@ -354,7 +354,7 @@ def crt_read(
     as_json: JsonOption = False,
 ) -> None:
     """Read the emissions and notation keys back, converted to IPCC 2006 categories."""
-    from carbonbridge.services.inventory_crt import read_to_files
+    from carbonbridge.services.inventory.crt import read_to_files
 
     with cli_errors():
         result = read_to_files(file, metadata, records_out=records_out, keys_out=keys_out, gwp_set=gwp)
@@ -379,7 +379,7 @@ def crt_tables(
     as_json: JsonOption = False,
 ) -> None:
     """CRT-like workbooks for people, one per year (not an import file)."""
-    from carbonbridge.services.inventory_crt import tables_command
+    from carbonbridge.services.inventory.crt import tables_command
 
     with cli_errors():
         sessions = _sessions(ctx) if records is None or previous_version is not None else None

@@ -1,6 +1,5 @@
 """Root of the `carbonbridge` command: global options and the capability sub-commands."""
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -21,6 +20,7 @@ from carbonbridge.entrypoints.cli import (
 from carbonbridge.entrypoints.cli import cems as cems_cli
 from carbonbridge.entrypoints.cli import link as link_cli
 from carbonbridge.entrypoints.cli.errors import cli_errors
+from carbonbridge.entrypoints.cli.plugins import register_plugins
 
 app = typer.Typer(
     name="carbonbridge",
@@ -74,17 +74,7 @@ def main(
     ctx.obj = {"db": database}
 
 
-@app.command()
-def demo(
-    output: Annotated[Path, typer.Option("--output", "-o", help="Folder for the reports")] = Path("demo-output"),
-    seed: Annotated[int, typer.Option(help="Seed of the synthetic data")] = 2026,
-    year: Annotated[int, typer.Option(help="Reporting year")] = 2025,
-) -> None:
-    """Generate a synthetic (clearly fictitious) year for BY and CN, compute, verify and report."""
-    from carbonbridge.demo.run import run_demo
-
-    with cli_errors():
-        run_demo(output, seed=seed, year=year)
+register_plugins(app)  # `carbonbridge demo` and any other add-on's commands (entry points)
 
 
 @app.command()

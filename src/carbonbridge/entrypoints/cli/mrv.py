@@ -80,7 +80,7 @@ def calc(
     engine: Annotated[str, typer.Option(help="bulk (columnar) or record (per-record reference path)")] = "bulk",
 ) -> None:
     """Calculate emissions for a file, statelessly; nothing is written on any problem."""
-    from carbonbridge.services.calc import calculate_file
+    from carbonbridge.services.mrv.calc import calculate_file
 
     with cli_errors():
         summary = calculate_file(input_file, out, pack_name=pack, gwp_set=gwp, default_year=year, engine=engine)
@@ -94,7 +94,7 @@ def calc(
 @app.command()
 def plan(ctx: typer.Context, plan_file: Annotated[Path, typer.Argument(metavar="PLAN.toml")]) -> None:
     """Register an installation and a new version of its monitoring plan (TOML or JSON)."""
-    from carbonbridge.services.mrv import read_plan_file, register_plan
+    from carbonbridge.services.mrv.plans import read_plan_file, register_plan
 
     with cli_errors():
         monitoring_plan = read_plan_file(plan_file)
@@ -114,7 +114,7 @@ def import_(
     """Import a year of activity data: all-or-nothing, one dataset version per installation-year."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from carbonbridge.services.mrv import import_activity
+    from carbonbridge.services.mrv.imports import import_activity
 
     with (
         cli_errors(),
@@ -146,7 +146,7 @@ def cems(
     flow_unit: Annotated[str, typer.Option()] = "Nm3/h",
 ) -> None:
     """Measurement-based emissions of one source for a year, with EU MRR Art. 45 substitution."""
-    from carbonbridge.services.mrv import import_cems
+    from carbonbridge.services.mrv.imports import import_cems
 
     with cli_errors():
         result = import_cems(
@@ -189,7 +189,7 @@ def report(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Compile the annual emissions report (a new immutable version when anything changed)."""
-    from carbonbridge.services.reports import submit_report
+    from carbonbridge.services.mrv.reports import submit_report
 
     with cli_errors():
         view = submit_report(_app(ctx).sessions, installation, year, gwp_set=gwp, reason=reason, now=_now())
@@ -210,7 +210,7 @@ def verify(
     """Record the verifier's opinion on the latest report version (AVR Art. 23 materiality)."""
     from carbonbridge.domain.errors import Problem, ValidationFailed
     from carbonbridge.domain.mrv.verification import Opinion
-    from carbonbridge.services.reports import verify_report
+    from carbonbridge.services.mrv.reports import verify_report
 
     with cli_errors():
         try:
@@ -244,7 +244,7 @@ def show(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Show every report version of an installation (and year) with its verification status."""
-    from carbonbridge.services.reports import report_history
+    from carbonbridge.services.mrv.reports import report_history
 
     with cli_errors():
         views = report_history(_app(ctx).sessions, installation, year)

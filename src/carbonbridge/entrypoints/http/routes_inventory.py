@@ -19,8 +19,9 @@ from carbonbridge.entrypoints.http import files
 from carbonbridge.entrypoints.http import schemas as s
 from carbonbridge.entrypoints.http import schemas_reporting as r
 from carbonbridge.entrypoints.http.access import Caller, Ctx, authorize
-from carbonbridge.services import inventory as store
-from carbonbridge.services import inventory_api, inventory_commands
+from carbonbridge.services.inventory import api as inventory_api
+from carbonbridge.services.inventory import commands as inventory_commands
+from carbonbridge.services.inventory import compile as store
 
 router = APIRouter(prefix="/inventory", tags=["national inventory"], responses=s.PROBLEMS)
 Code = Annotated[s.Jurisdiction, Path()]

@@ -16,8 +16,8 @@ from carbonbridge.entrypoints.http import schemas as s
 from carbonbridge.entrypoints.http import schemas_reporting as r
 from carbonbridge.entrypoints.http.access import Caller, Ctx
 from carbonbridge.entrypoints.http.routes_inventory import Code, GwpF, Keys, Version, YearF, read_scope
-from carbonbridge.services import inventory_api
-from carbonbridge.services import inventory_crt as crt
+from carbonbridge.services.inventory import api as inventory_api
+from carbonbridge.services.inventory import crt
 
 router = APIRouter(prefix="/inventory", tags=["national inventory"], responses=s.PROBLEMS)
 Metadata = Annotated[UploadFile, File(description="The CRT metadata JSON published by UNFCCC (user-supplied)")]

@@ -18,7 +18,9 @@ from carbonbridge.entrypoints.http import schemas as s
 from carbonbridge.entrypoints.http import schemas_reporting as r
 from carbonbridge.entrypoints.http.access import Caller, Ctx, authorize
 from carbonbridge.services import api_queries as q
-from carbonbridge.services import mrv, mrv_queries, reports
+from carbonbridge.services import mrv
+from carbonbridge.services.mrv import queries as mrv_queries
+from carbonbridge.services.mrv import reports
 
 router = APIRouter(prefix="/mrv", tags=["monitoring, reporting, verification"], responses=s.PROBLEMS)
 Year = Annotated[int, Path(ge=2000, le=2100)]

@@ -15,7 +15,7 @@ from carbonbridge.domain.inventory.records import total_co2e_t
 from carbonbridge.entrypoints.http.access import authorize
 from carbonbridge.entrypoints.web.render import Ctx, SignedIn, home_jurisdiction, page
 from carbonbridge.services import inventory
-from carbonbridge.services.inventory_analysis import kca_report, records_estimates
+from carbonbridge.services.inventory.analysis import kca_report, records_estimates
 
 router = APIRouter()
 Code = Annotated[str, Path(pattern="^(BY|CN)$")]

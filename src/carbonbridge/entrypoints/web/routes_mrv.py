@@ -23,7 +23,8 @@ from carbonbridge.entrypoints.web.i18n import N_
 from carbonbridge.entrypoints.web.render import Ctx, SignedIn, page
 from carbonbridge.entrypoints.web.security import field, posted
 from carbonbridge.services import api_queries as q
-from carbonbridge.services import compliance, mrv, reports
+from carbonbridge.services import compliance, mrv
+from carbonbridge.services.mrv import reports
 
 router = APIRouter()
 InstallationId = Annotated[str, Path(min_length=1, max_length=64)]

@@ -16,7 +16,7 @@ from carbonbridge.adapters.db.uow import audit, unit_of_work
 from carbonbridge.domain.errors import NotFound, RuleViolation
 from carbonbridge.domain.registry.compliance import ComplianceRecord
 from carbonbridge.domain.registry.model import TransactionState, TransactionType
-from carbonbridge.services.reports import verified_emissions
+from carbonbridge.services.mrv.reports import verified_emissions
 
 NOT_VERIFIED = "C01_NOT_VERIFIED"
 

@@ -31,8 +31,8 @@ from carbonbridge.domain.jurisdiction import Jurisdiction
 from carbonbridge.domain.registry.model import AccountState, AccountType, TransactionState, TransactionType, UnitKind
 from carbonbridge.services.allocation.posting import ENTRIES, operator_accounts
 from carbonbridge.services.compliance.entries import enter_verified_emissions
+from carbonbridge.services.mrv.reports import verified_emissions
 from carbonbridge.services.registry import accounts
-from carbonbridge.services.reports import verified_emissions
 
 ASSESSMENTS: Table = AssessmentRow.__table__  # type: ignore[assignment]
 
