@@ -230,7 +230,7 @@ def activity_row(installation_id: str, quantity: float = 1000, record: str = "ga
 
 def add_plan(sessions: Any, installation_id: str, code: str, at: dt.datetime) -> int:
     """A monitoring plan with one natural gas source stream, as `mrv plan` registers it."""
-    from carbonbridge.domain.mrv.monitoring import parse_plan
+    from carbonbridge.adapters.monitoring_plan_file import parse_plan
     from carbonbridge.services.mrv.plans import register_plan
 
     data = {**GAS_PLAN, "installation_id": installation_id, "jurisdiction": code}

@@ -22,8 +22,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 
 from carbonbridge.adapters.allocation_config import load_benchmark_config
+from carbonbridge.adapters.monitoring_plan_file import parse_plan
 from carbonbridge.adapters.reports.sections import append_to_report
-from carbonbridge.domain.mrv.monitoring import parse_plan
 from carbonbridge.domain.mrv.verification import Opinion, materiality_pct
 from carbonbridge.services.allocation import EX_ANTE, TRUE_UP, post_allocation
 from carbonbridge.services.mrv import (

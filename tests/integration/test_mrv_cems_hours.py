@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import func, select
 
 from carbonbridge.adapters.db.models import MeasurementResultRow
+from carbonbridge.adapters.monitoring_plan_file import parse_plan
 from carbonbridge.domain.errors import ValidationFailed
-from carbonbridge.domain.mrv.monitoring import parse_plan
 from carbonbridge.services.mrv.imports import import_cems
 from carbonbridge.services.mrv.plans import register_plan
 

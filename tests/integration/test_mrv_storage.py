@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import func, select
 
 from carbonbridge.adapters.db.models import ActivityDatasetRow, ActivityRecordRow, EmissionReportRow, VerificationRow
+from carbonbridge.adapters.monitoring_plan_file import parse_plan
 from carbonbridge.domain.errors import Conflict, NotFound, RuleViolation, ValidationFailed
-from carbonbridge.domain.mrv.monitoring import parse_plan
 from carbonbridge.domain.mrv.verification import Opinion
 from carbonbridge.services.mrv.imports import import_activity, import_cems
 from carbonbridge.services.mrv.plans import register_plan

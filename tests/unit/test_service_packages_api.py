@@ -8,7 +8,7 @@ import pytest
 PINNED = {
     "carbonbridge.services.mrv": [
         "CalcSummary", "ImportedDataset", "PlanView", "ReportView", "SourceStreamView", "calculate_file",
-        "import_activity", "import_cems", "monitoring_plan", "plan_versions", "read_plan_file", "register_plan",
+        "import_activity", "import_cems", "monitoring_plan", "plan_versions", "register_plan",
         "report_history", "submit_report", "verified_emissions", "verify_report",
     ],
     "carbonbridge.services.inventory": [

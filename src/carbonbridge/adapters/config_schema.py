@@ -131,6 +131,8 @@ def problems_from(error: ValidationError, file: str, *, prefix: str = "") -> lis
             if kind not in ("value_error", "assertion_error") and "input" in e:
                 message += f", got {e['input']!r}"
         expected = _EXPECTED.get(kind)
+        if kind in ("string_too_short", "too_short") and e.get("ctx", {}).get("min_length") == 1:
+            expected = "non-empty text" if kind == "string_too_short" else "a non-empty list"
         if kind == "literal_error":
             expected = "one of: " + str(e.get("ctx", {}).get("expected", "")).replace("'", "").replace(" or ", ", ")
         problems.append(Problem(message, file, field=field_path(location, prefix) or None, expected=expected))

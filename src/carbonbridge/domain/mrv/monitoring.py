@@ -3,16 +3,17 @@
 Category thresholds are EU MRR 2018/2066 Art. 19(2) (installations) and Art. 19(3) (source
 streams); tier names are those of Annex II. The consistency rule checked on import: a
 parameter monitored at a site-specific tier (NCV/EF tier 2b or 3, EU MRR Annex II 2.1-2.2 and
-Art. 32-35 analyses) must come with a site-specific value in each record.
+Art. 32-35 analyses) must come with a site-specific value in each record. Plan files are parsed
+in adapters/monitoring_plan_file.py.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from carbonbridge.domain.errors import Problem, ValidationFailed
+from carbonbridge.domain.errors import Problem
 from carbonbridge.domain.mrv.records import ActivityRecord
 from carbonbridge.domain.units import Dimension, UnitError, dimension_of
 
@@ -72,80 +73,6 @@ class MonitoringPlan:
 
     def stream(self, name: str) -> SourceStream | None:
         return next((s for s in self.source_streams if s.name == name), None)
-
-
-def parse_plan(data: Mapping[str, object], *, file: str = "<plan>") -> MonitoringPlan:
-    """Build a plan from a parsed TOML/JSON document, collecting every problem by field."""
-    problems: list[Problem] = []
-
-    def text(key: str, source: Mapping[str, object], where: str, default: str | None = None) -> str:
-        value = source.get(key, default)
-        if not isinstance(value, str) or not value.strip():
-            problems.append(Problem(f"expected a non-empty text for '{key}'", file, field=f"{where}{key}"))
-            return ""
-        return value.strip()
-
-    streams: list[SourceStream] = []
-    raw_streams = data.get("source_streams")
-    if not isinstance(raw_streams, list) or not raw_streams:
-        problems.append(Problem("expected a non-empty list of [[source_streams]]", file, field="source_streams"))
-        raw_streams = []
-    for i, raw in enumerate(raw_streams):
-        where = f"source_streams[{i}]."
-        if not isinstance(raw, Mapping):
-            problems.append(Problem("expected a table", file, field=where.rstrip(".")))
-            continue
-        try:
-            method = Method(raw.get("method", "calculation"))
-        except ValueError as exc:
-            problems.append(Problem(str(exc), file, field=f"{where}method"))
-            continue
-        try:
-            category = StreamCategory(raw.get("category", "major"))
-        except ValueError as exc:
-            problems.append(Problem(str(exc), file, field=f"{where}category"))
-            continue
-        tiers = {}
-        for parameter, allowed in TIERS.items():
-            tier = str(raw.get(f"tier_{parameter}", "1"))
-            if tier not in allowed:
-                problems.append(
-                    Problem(f"tier {tier!r} is not one of {', '.join(allowed)}", file, field=f"{where}tier_{parameter}")
-                )
-            tiers[parameter] = tier
-        streams.append(
-            SourceStream(
-                text("name", raw, where),
-                text("activity", raw, where),
-                method,
-                category,
-                tiers["activity"],
-                tiers["ncv"],
-                tiers["ef"],
-                tiers["oxidation"],
-            )
-        )
-    names = [s.name for s in streams]
-    problems += [
-        Problem(f"duplicate source stream {n!r}", file, field="source_streams")
-        for n in sorted({n for n in names if names.count(n) > 1})
-    ]
-    installation_cat = str(data.get("category", "A"))
-    if installation_cat not in ("A", "B", "C"):
-        problems.append(Problem("category must be A, B or C (EU MRR Art. 19(2))", file, field="category"))
-    plan = MonitoringPlan(
-        installation_id=text("installation_id", data, ""),
-        jurisdiction=text("jurisdiction", data, ""),
-        name=text("name", data, ""),
-        operator=text("operator", data, ""),
-        sector=text("sector", data, "", default="energy_industries"),
-        category=installation_cat,
-        method_pack=text("method_pack", data, "", default="ipcc2006"),
-        source_streams=tuple(streams),
-    )
-    if problems:
-        raise ValidationFailed(problems)
-    return plan
 
 
 def _is_energy(unit: str) -> bool:

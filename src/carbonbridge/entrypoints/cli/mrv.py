@@ -94,7 +94,8 @@ def calc(
 @app.command()
 def plan(ctx: typer.Context, plan_file: Annotated[Path, typer.Argument(metavar="PLAN.toml")]) -> None:
     """Register an installation and a new version of its monitoring plan (TOML or JSON)."""
-    from carbonbridge.services.mrv.plans import read_plan_file, register_plan
+    from carbonbridge.adapters.monitoring_plan_file import read_plan_file
+    from carbonbridge.services.mrv.plans import register_plan
 
     with cli_errors():
         monitoring_plan = read_plan_file(plan_file)

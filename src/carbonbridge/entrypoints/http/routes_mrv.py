@@ -8,10 +8,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Path, Query, UploadFile
 
+from carbonbridge.adapters.monitoring_plan_file import parse_plan
 from carbonbridge.adapters.uploads import saved
 from carbonbridge.domain.auth.policy import Action, Target
 from carbonbridge.domain.errors import NotFound
-from carbonbridge.domain.mrv.monitoring import parse_plan
 from carbonbridge.domain.mrv.verification import Opinion
 from carbonbridge.entrypoints.http import files
 from carbonbridge.entrypoints.http import schemas as s

@@ -8,7 +8,7 @@ annual, quality) and `cems_receive` (the HJ 212 receiver)."""
 
 from carbonbridge.services.mrv.calc import CalcSummary, calculate_file
 from carbonbridge.services.mrv.imports import ImportedDataset, import_activity, import_cems
-from carbonbridge.services.mrv.plans import monitoring_plan, read_plan_file, register_plan
+from carbonbridge.services.mrv.plans import monitoring_plan, register_plan
 from carbonbridge.services.mrv.queries import PlanView, SourceStreamView, plan_versions
 from carbonbridge.services.mrv.reports import (
     ReportView,
@@ -29,7 +29,6 @@ __all__ = [
     "import_cems",
     "monitoring_plan",
     "plan_versions",
-    "read_plan_file",
     "register_plan",
     "report_history",
     "submit_report",

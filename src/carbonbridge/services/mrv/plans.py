@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
-import tomllib
-from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -15,20 +12,9 @@ from carbonbridge.adapters.db.models import InstallationRow, MonitoringPlanRow, 
 from carbonbridge.adapters.db.uow import audit, unit_of_work
 from carbonbridge.adapters.packs import load_pack
 from carbonbridge.domain.errors import Conflict, Problem, ValidationFailed
-from carbonbridge.domain.mrv.monitoring import Method, MonitoringPlan, SourceStream, StreamCategory, parse_plan
+from carbonbridge.domain.mrv.monitoring import Method, MonitoringPlan, SourceStream, StreamCategory
 
 Sessions = sessionmaker[Session]
-
-
-def read_plan_file(path: Path) -> MonitoringPlan:
-    try:
-        text = path.read_text(encoding="utf-8")
-        data = json.loads(text) if path.suffix.lower() == ".json" else tomllib.loads(text)
-    except FileNotFoundError:
-        raise ValidationFailed([Problem("file not found", str(path))]) from None
-    except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
-        raise ValidationFailed([Problem(f"cannot parse: {exc}", str(path))]) from None
-    return parse_plan(data, file=str(path))
 
 
 def register_plan(sessions: Sessions, plan: MonitoringPlan, *, now: dt.datetime, actor: str = "cli") -> int:
