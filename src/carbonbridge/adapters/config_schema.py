@@ -6,11 +6,12 @@ what was expected, all problems at once (`ValidationFailed`)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Strict, Tag, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Discriminator, Strict, Tag, ValidationError
+from pydantic_core import PydanticCustomError
 
 from carbonbridge.domain.errors import Problem, ValidationFailed
 
@@ -23,6 +24,9 @@ _EXPECTED = {
     "bool_type": "true or false",
     "string_type": "text",
     "date_type": "date (YYYY-MM-DD)",
+    "date_parsing": "date (YYYY-MM-DD)",
+    "date_from_datetime_parsing": "date (YYYY-MM-DD)",
+    "time_type": "time (HH:MM)",
     "list_type": "list",
     "dict_type": "table",
     "model_type": "table",
@@ -31,6 +35,9 @@ _EXPECTED = {
     "missing": "a value",
     "extra_forbidden": "no such key",
 }
+# The bound a number broke, as Problem.expected says it: `number >= 1`.
+_BOUNDS = {"greater_than": ("gt", ">"), "greater_than_equal": ("ge", ">="), "less_than": ("lt", "<")}
+_BOUNDS["less_than_equal"] = ("le", "<=")
 
 
 class FileModel(BaseModel):
@@ -74,6 +81,37 @@ CitedNumber = Annotated[
     Annotated[Cited, Tag("<table>")] | Annotated[Number, Tag("<value>")],
     Discriminator(shape),
 ]
+
+
+def _time(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return dt.time.fromisoformat(value)
+        except ValueError:
+            raise PydanticCustomError("time_type", "expected a time HH:MM") from None
+    return value
+
+
+# A time of day written as a TOML time or as text "HH:MM" (never a number of seconds).
+Time = Annotated[dt.time, BeforeValidator(_time)]
+
+
+def one_of(choices: Iterable[str], why: str = "") -> AfterValidator:
+    """A text that must be one of `choices` (an enumeration's values, the domain's tier names...),
+    reported as Pydantic reports a literal: the message lists the choices, `Problem.expected` is
+    `one of: ...`; `why` cites the rule."""
+    allowed = tuple(choices)
+    quoted = repr(allowed[-1])
+    if len(allowed) > 1:  # Pydantic's own form, as `problems_from` reads it: 'a', 'b' or 'c'
+        quoted = ", ".join(repr(c) for c in allowed[:-1]) + f" or {quoted}"
+    message = f"must be one of {', '.join(allowed)}" + (f" ({why})" if why else "")
+
+    def check(value: str) -> str:
+        if value not in allowed:
+            raise PydanticCustomError("literal_error", message, {"expected": quoted})
+        return value
+
+    return AfterValidator(check)
 
 
 def _years(value: Any) -> tuple[int | None, int | None] | None:
@@ -131,6 +169,8 @@ def problems_from(error: ValidationError, file: str, *, prefix: str = "") -> lis
             if kind not in ("value_error", "assertion_error") and "input" in e:
                 message += f", got {e['input']!r}"
         expected = _EXPECTED.get(kind)
+        if kind in _BOUNDS and _BOUNDS[kind][0] in e.get("ctx", {}):
+            expected = f"number {_BOUNDS[kind][1]} {e['ctx'][_BOUNDS[kind][0]]}"
         if kind in ("string_too_short", "too_short") and e.get("ctx", {}).get("min_length") == 1:
             expected = "non-empty text" if kind == "string_too_short" else "a non-empty list"
         if kind == "literal_error":

@@ -10,37 +10,18 @@ from __future__ import annotations
 
 import json
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints, ValidationError
-from pydantic_core import PydanticCustomError
+from pydantic import BeforeValidator, Field, StringConstraints, ValidationError
 
-from carbonbridge.adapters.config_schema import FileModel, problems_from
+from carbonbridge.adapters.config_schema import FileModel, one_of, problems_from
 from carbonbridge.domain.errors import Problem, ValidationFailed
 from carbonbridge.domain.mrv.monitoring import TIERS, Method, MonitoringPlan, SourceStream, StreamCategory
 
 # Text with something in it; surrounding blanks are not part of the value.
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
-
-
-def _one_of(choices: Iterable[str], why: str = "") -> AfterValidator:
-    """A text that must be one of `choices`, reported as Pydantic reports a literal (the message
-    lists the choices, `Problem.expected` is `one of: ...`); `why` cites the rule."""
-    allowed = tuple(choices)
-    listed = ", ".join(allowed)
-    quoted = repr(allowed[-1])
-    if len(allowed) > 1:  # Pydantic's own form, as `problems_from` reads it: 'a', 'b' or 'c'
-        quoted = ", ".join(repr(c) for c in allowed[:-1]) + f" or {quoted}"
-    message = f"must be one of {listed}" + (f" ({why})" if why else "")
-
-    def check(value: str) -> str:
-        if value not in allowed:
-            raise PydanticCustomError("literal_error", message, {"expected": quoted})
-        return value
-
-    return AfterValidator(check)
 
 
 def _tier_text(value: Any) -> Any:
@@ -49,10 +30,10 @@ def _tier_text(value: Any) -> Any:
 
 
 ANNEX_II = "EU MRR Annex II tiers"
-ActivityTier = Annotated[str, BeforeValidator(_tier_text), _one_of(TIERS["activity"], ANNEX_II)]
-NcvTier = Annotated[str, BeforeValidator(_tier_text), _one_of(TIERS["ncv"], ANNEX_II)]
-EfTier = Annotated[str, BeforeValidator(_tier_text), _one_of(TIERS["ef"], ANNEX_II)]
-OxidationTier = Annotated[str, BeforeValidator(_tier_text), _one_of(TIERS["oxidation"], ANNEX_II)]
+ActivityTier = Annotated[str, BeforeValidator(_tier_text), one_of(TIERS["activity"], ANNEX_II)]
+NcvTier = Annotated[str, BeforeValidator(_tier_text), one_of(TIERS["ncv"], ANNEX_II)]
+EfTier = Annotated[str, BeforeValidator(_tier_text), one_of(TIERS["ef"], ANNEX_II)]
+OxidationTier = Annotated[str, BeforeValidator(_tier_text), one_of(TIERS["oxidation"], ANNEX_II)]
 
 
 class SourceStreamTable(FileModel):
@@ -60,8 +41,8 @@ class SourceStreamTable(FileModel):
 
     name: Text
     activity: Text
-    method: Annotated[str, _one_of(m.value for m in Method)] = Method.CALCULATION.value
-    category: Annotated[str, _one_of(c.value for c in StreamCategory)] = StreamCategory.MAJOR.value
+    method: Annotated[str, one_of(m.value for m in Method)] = Method.CALCULATION.value
+    category: Annotated[str, one_of(c.value for c in StreamCategory)] = StreamCategory.MAJOR.value
     tier_activity: ActivityTier = "1"
     tier_ncv: NcvTier = "1"
     tier_ef: EfTier = "1"
@@ -88,7 +69,7 @@ class PlanFile(FileModel):
     name: Text
     operator: Text
     sector: Text = "energy_industries"
-    category: Annotated[str, _one_of(("A", "B", "C"), "installation category, EU MRR Art. 19(2)")] = "A"
+    category: Annotated[str, one_of(("A", "B", "C"), "installation category, EU MRR Art. 19(2)")] = "A"
     method_pack: Text = "ipcc2006"
     source_streams: Annotated[list[SourceStreamTable], Field(min_length=1)]
 
