@@ -228,14 +228,15 @@ def activity_row(installation_id: str, quantity: float = 1000, record: str = "ga
     )
 
 
-def add_plan(sessions: Any, installation_id: str, code: str, at: dt.datetime) -> int:
-    """A monitoring plan with one natural gas source stream, as `mrv plan` registers it."""
+def add_plan(core: Any, installation_id: str, code: str, at: dt.datetime) -> int:
+    """A monitoring plan with one natural gas source stream, as `mrv plan` registers it (`core`:
+    the application, for its database and configuration)."""
     from carbonbridge.adapters.monitoring_plan_file import parse_plan
     from carbonbridge.services.mrv.plans import register_plan
 
     data = {**GAS_PLAN, "installation_id": installation_id, "jurisdiction": code}
     data |= {"name": f"Plant {installation_id}", "operator": "Operator LLC"}
-    return register_plan(sessions, parse_plan(data), now=at)
+    return register_plan(core.sessions, parse_plan(data), config=core.config, now=at)
 
 
 def add_inventory(sessions: Any, folder: Any, at: dt.datetime) -> int:

@@ -104,7 +104,7 @@ def _import_correction(app: App, folder: Path, inst: SyntheticInstallation, year
     corrected = [{**r, "quantity": round(r["quantity"] * 0.96, 4)} for r in inst.records]
     path = folder / f"{inst.plan['installation_id']}_corrected_{year}.csv"
     pl.DataFrame(corrected, infer_schema_length=None).write_csv(path)
-    import_activity(app.sessions, path, year=year, now=now, actor=ACTOR)
+    import_activity(app.sessions, path, config=app.config, year=year, now=now, actor=ACTOR)
 
 
 def run_demo(
@@ -136,7 +136,7 @@ def run_demo(
         for code, installations in systems.items():
             task = progress.add_task(f"{code}: monitoring plans, registry accounts", total=len(installations))
             for inst in installations:
-                register_plan(app.sessions, parse_plan(inst.plan), now=plans_at, actor=ACTOR)
+                register_plan(app.sessions, parse_plan(inst.plan), config=app.config, now=plans_at, actor=ACTOR)
                 progress.advance(task)
             markets[code] = market.open_market(app, code, year, [i.plan["installation_id"] for i in installations])
         with _step(progress, "BY: benchmark allocation ex ante, auction volume"):
@@ -236,7 +236,9 @@ def _mrv_year(
     def advance(done: int, total: int, task: TaskID = task) -> None:
         progress.update(task, completed=done, total=total)
 
-    import_activity(app.sessions, activity_file, year=year, now=now, actor=ACTOR, progress=advance)
+    import_activity(
+        app.sessions, activity_file, config=app.config, year=year, now=now, actor=ACTOR, progress=advance
+    )
     for inst in installations:
         for source in inst.cems:
             import_cems(
@@ -251,7 +253,9 @@ def _mrv_year(
     views = []
     task = progress.add_task(f"{code}: report and verify", total=len(installations))
     for index, inst in enumerate(installations):
-        view = submit_report(app.sessions, inst.plan["installation_id"], year, now=now, actor=ACTOR)
+        view = submit_report(
+            app.sessions, inst.plan["installation_id"], year, config=app.config, now=now, actor=ACTOR
+        )
         view = _verify(app, rng, view, now, index)
         if not view.verified:  # the operator corrects its data and the verifier confirms
             _import_correction(app, output / "input", inst, year, now)
@@ -259,6 +263,7 @@ def _mrv_year(
                 app.sessions,
                 view.installation_id,
                 year,
+                config=app.config,
                 now=now,
                 actor=ACTOR,
                 reason="corrected fuel metering after verification",

@@ -137,7 +137,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     world.objects.update(fund(world))
     plan_file = folder / "plan.toml"
     plan_file.write_text(PLAN)
-    mrv.register_plan(core.sessions, read_plan_file(plan_file), now=world.clock.now)
+    mrv.register_plan(core.sessions, read_plan_file(plan_file), config=core.config, now=world.clock.now)
     add_report(core.sessions, "INST-1", 250.0, 2025, world.clock.now)
     admit_trader(core.sessions, world.clock.now)
     post_allocations(core.sessions, 2025, {"INST-1": 1200, "INST-2": 800}, world.clock.now)

@@ -997,13 +997,13 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     w = make_world(build_app(url, upgrade=True))
     for installation in ("INST-1", "INST-2", "CN-INST-1"):
         add_report(w.core.sessions, installation, 120.0, 2025, w.clock.now)
-        add_plan(w.core.sessions, installation, "CN" if installation.startswith("CN") else "BY", w.clock.now)
+        add_plan(w.core, installation, "CN" if installation.startswith("CN") else "BY", w.clock.now)
     folder = tmp_path_factory.mktemp("matrix-data")
     add_inventory(w.core.sessions, folder / "inventory", w.clock.now)
     from carbonbridge.services.mrv.imports import import_activity
 
     (folder / "activity.csv").write_text(ACTIVITY_HEADER + activity_row("INST-1"), encoding="utf-8")
-    import_activity(w.core.sessions, folder / "activity.csv", year=None, now=w.clock.now)
+    import_activity(w.core.sessions, folder / "activity.csv", year=None, config=w.core.config, now=w.clock.now)
     done = fund(w)
     t1 = w.as_user("trader").propose(
         "transfer",

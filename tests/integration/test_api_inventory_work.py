@@ -42,7 +42,7 @@ def world(sqlite_url: str) -> World:
 
     w = make_world(build_app(sqlite_url, upgrade=True))
     for installation in ("INST-1", "INST-2"):
-        add_plan(w.core.sessions, installation, "BY", w.clock.now)
+        add_plan(w.core, installation, "BY", w.clock.now)
     return w
 
 

@@ -21,7 +21,7 @@ def world(sqlite_url: str) -> World:
 
     w = make_world(build_app(sqlite_url, upgrade=True))
     for installation in ("INST-1", "INST-2"):
-        add_plan(w.core.sessions, installation, "BY", w.clock.now)
+        add_plan(w.core, installation, "BY", w.clock.now)
     return w
 
 
@@ -131,7 +131,7 @@ def test_a_report_sent_back_and_a_verified_one_are_corrected_by_new_versions(wor
 
 def test_the_upload_writes_nothing_on_postgresql_either_when_one_line_is_wrong(app: Any) -> None:
     w = make_world(app)
-    add_plan(w.core.sessions, "INST-1", "BY", w.clock.now)
+    add_plan(w.core, "INST-1", "BY", w.clock.now)
     text = ACTIVITY_HEADER + activity_row("INST-1") + activity_row("INST-1", quantity=-5, record="gas-2")
     with pytest.raises(ApiError) as refused:
         w.as_user("operator").upload_activity("a.csv", text.encode())

@@ -21,7 +21,7 @@ def world(sqlite_url: str) -> World:
     from carbonbridge.entrypoints.bootstrap import build_app
 
     w = make_world(build_app(sqlite_url, upgrade=True))
-    add_plan(w.core.sessions, "INST-1", "BY", w.clock.now)
+    add_plan(w.core, "INST-1", "BY", w.clock.now)
     return w
 
 

@@ -28,7 +28,7 @@ PLAN = {
 
 
 def test_blank_and_repeated_hours_are_refused_and_nothing_is_stored(app: Any, tmp_path: Path, now: dt.datetime) -> None:
-    register_plan(app.sessions, parse_plan(PLAN), now=now)
+    register_plan(app.sessions, parse_plan(PLAN), config=app.config, now=now)
     source = tmp_path / "hours.csv"
     source.write_text("hour,concentration,flow\n0,150,200000\n1,,200000\n1,151,\n,152,200001\n3,150,199000\n")
     with pytest.raises(ValidationFailed) as info:

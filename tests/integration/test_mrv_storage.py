@@ -59,11 +59,17 @@ def write(path: Path, text: str) -> Path:
     return path
 
 
-def scenario(sessions: Any, folder: Path, now: dt.datetime, acid_t: float = 1_000) -> None:
-    register_plan(sessions, plan(), now=now)
-    import_activity(sessions, write(folder / "activity.csv", HEADER + GAS + ACID.format(t=acid_t)), year=None, now=now)
+def scenario(app: Any, folder: Path, now: dt.datetime, acid_t: float = 1_000) -> None:
+    register_plan(app.sessions, plan(), config=app.config, now=now)
+    import_activity(
+        app.sessions,
+        write(folder / "activity.csv", HEADER + GAS + ACID.format(t=acid_t)),
+        year=None,
+        config=app.config,
+        now=now,
+    )
     import_cems(
-        sessions,
+        app.sessions,
         write(folder / "stack.csv", CEMS),
         installation_id="BY-GRODNO-1",
         year=2025,
@@ -78,8 +84,8 @@ def count(sessions: Any, row: type) -> int:
 
 
 def test_report_totals_follow_the_hand_calculation(app: Any, tmp_path: Path, now: dt.datetime) -> None:
-    scenario(app.sessions, tmp_path, now)
-    view = submit_report(app.sessions, "BY-GRODNO-1", 2025, now=now)
+    scenario(app, tmp_path, now)
+    view = submit_report(app.sessions, "BY-GRODNO-1", 2025, config=app.config, now=now)
     # gas: 34 TJ x 56,100 kg CO2, 1 kg CH4, 0.1 kg N2O per TJ (IPCC 2006 Vol 2 Tables 1.4, 2.2)
     # acid: 1,000 t HNO3 x 9 kg N2O/t (Vol 3 Table 3.3, high pressure)
     # stack: CEMS 112.6 t CO2 with two hours of each series substituted (mean + 2 sigma)
@@ -91,7 +97,7 @@ def test_report_totals_follow_the_hand_calculation(app: Any, tmp_path: Path, now
     assert view.by_source_stream["stack"]["method"] == "measurement"
     assert view.by_source_stream["stack"]["co2_t"] == pytest.approx(112.6, rel=1e-12)
     assert view.by_source_stream["acid"]["n2o_t"] == pytest.approx(9.0, rel=1e-12)
-    ar4 = submit_report(app.sessions, "BY-GRODNO-1", 2025, now=now, gwp_set="AR4GWP100")
+    ar4 = submit_report(app.sessions, "BY-GRODNO-1", 2025, config=app.config, now=now, gwp_set="AR4GWP100")
     assert ar4.version == 2
     assert ar4.co2e_t == pytest.approx(2020.0 + 0.034 * 25 + 9.0034 * 298, rel=1e-12)
 
@@ -99,7 +105,7 @@ def test_report_totals_follow_the_hand_calculation(app: Any, tmp_path: Path, now
 def test_cems_import_counts_substituted_hours_and_versions_the_result(
     app: Any, tmp_path: Path, now: dt.datetime
 ) -> None:
-    register_plan(app.sessions, plan(), now=now)
+    register_plan(app.sessions, plan(), config=app.config, now=now)
     path = write(tmp_path / "stack.csv", CEMS)
     first = import_cems(app.sessions, path, installation_id="BY-GRODNO-1", year=2025, emission_source="stack", now=now)
     assert first.emissions_t == pytest.approx(112.6, rel=1e-12)
@@ -107,11 +113,13 @@ def test_cems_import_counts_substituted_hours_and_versions_the_result(
     assert (first.hours_substituted_concentration, first.hours_substituted_flow) == (2, 2)
     full = write(tmp_path / "full.csv", "hour,concentration,flow\n1,200,1000\n2,200,1000\n")
     import_cems(app.sessions, full, installation_id="BY-GRODNO-1", year=2025, emission_source="stack", now=now)
-    assert submit_report(app.sessions, "BY-GRODNO-1", 2025, now=now).co2_t == pytest.approx(0.4, rel=1e-12)
+    assert submit_report(app.sessions, "BY-GRODNO-1", 2025, config=app.config, now=now).co2_t == pytest.approx(
+        0.4, rel=1e-12
+    )
 
 
 def test_cems_import_rejects_bad_hours_and_unknown_sources(app: Any, tmp_path: Path, now: dt.datetime) -> None:
-    register_plan(app.sessions, plan(), now=now)
+    register_plan(app.sessions, plan(), config=app.config, now=now)
     bad = write(tmp_path / "bad.csv", "hour,concentration,flow\n1,200,1000\n2,lots,1000\n3,200,-\n4,nan,inf\n")
     with pytest.raises(ValidationFailed) as failed:
         import_cems(app.sessions, bad, installation_id="BY-GRODNO-1", year=2025, emission_source="stack", now=now)
@@ -153,24 +161,32 @@ def test_cems_import_rejects_bad_hours_and_unknown_sources(app: Any, tmp_path: P
 
 
 def test_monitoring_plan_versions_increase(app: Any, now: dt.datetime) -> None:
-    assert register_plan(app.sessions, plan(), now=now) == 1
-    assert register_plan(app.sessions, plan(), now=now) == 2
+    assert register_plan(app.sessions, plan(), config=app.config, now=now) == 1
+    assert register_plan(app.sessions, plan(), config=app.config, now=now) == 2
     with pytest.raises(ValidationFailed):
-        register_plan(app.sessions, plan(PLAN.replace('activity = "nitric_acid"', 'activity = "unobtainium"')), now=now)
+        register_plan(
+            app.sessions,
+            plan(PLAN.replace('activity = "nitric_acid"', 'activity = "unobtainium"')),
+            config=app.config,
+            now=now,
+        )
     with pytest.raises(Conflict):
-        register_plan(app.sessions, plan(PLAN.replace('"BY"', '"CN"')), now=now)
+        register_plan(app.sessions, plan(PLAN.replace('"BY"', '"CN"')), config=app.config, now=now)
 
 
 def test_tier_3_emission_factor_requires_site_specific_values(app: Any, tmp_path: Path, now: dt.datetime) -> None:
     register_plan(
-        app.sessions, plan(PLAN.replace('activity = "nitric_acid"', 'activity = "nitric_acid"\ntier_ef = "3"')), now=now
+        app.sessions,
+        plan(PLAN.replace('activity = "nitric_acid"', 'activity = "nitric_acid"\ntier_ef = "3"')),
+        config=app.config,
+        now=now,
     )
     path = write(
         tmp_path / "a.csv",
         HEADER.rstrip() + ",emission_factor,ef_unit\n" + GAS.rstrip() + ",,\n" + ACID.format(t=1000).rstrip() + ",,\n",
     )
     with pytest.raises(ValidationFailed) as failed:
-        import_activity(app.sessions, path, year=None, now=now)
+        import_activity(app.sessions, path, year=None, config=app.config, now=now)
     assert [p.render() for p in failed.value.problems] == [
         f"{path}:3:12: source stream 'acid' is monitored at EF tier 3: a site-specific emission_factor or "
         "carbon_content is required"
@@ -185,15 +201,15 @@ def test_tier_3_emission_factor_requires_site_specific_values(app: Any, tmp_path
         + ACID.format(t=1000).rstrip()
         + ",1.5,kg N2O/t\n",
     )
-    (dataset,) = import_activity(app.sessions, path, year=None, now=now)
+    (dataset,) = import_activity(app.sessions, path, year=None, config=app.config, now=now)
     assert dataset.records == 2
 
 
 def test_tier_2b_ncv_requires_a_site_specific_ncv(app: Any, tmp_path: Path, now: dt.datetime) -> None:
-    register_plan(app.sessions, plan(), now=now)
+    register_plan(app.sessions, plan(), config=app.config, now=now)
     path = write(tmp_path / "a.csv", HEADER + "gas-1,BY-GRODNO-1,gas,natural_gas,5,t,2025,manufacturing,,,\n")
     with pytest.raises(ValidationFailed) as failed:
-        import_activity(app.sessions, path, year=None, now=now)
+        import_activity(app.sessions, path, year=None, config=app.config, now=now)
     assert [p.render() for p in failed.value.problems] == [
         f"{path}:2:9: source stream 'gas' is monitored at NCV tier 2b: a site-specific ncv is required"
     ]
@@ -205,28 +221,28 @@ def test_tier_2b_ncv_needs_no_ncv_for_a_quantity_already_in_energy(
     app: Any, tmp_path: Path, now: dt.datetime, unit: str
 ) -> None:
     # The calculation refuses an ncv on an energy quantity, so the tier rule must not demand one.
-    register_plan(app.sessions, plan(), now=now)
+    register_plan(app.sessions, plan(), config=app.config, now=now)
     path = write(tmp_path / "a.csv", HEADER + f"gas-1,BY-GRODNO-1,gas,natural_gas,5,{unit},2025,manufacturing,,,\n")
-    (dataset,) = import_activity(app.sessions, path, year=None, now=now)
+    (dataset,) = import_activity(app.sessions, path, year=None, config=app.config, now=now)
     assert dataset.records == 1
 
 
 def test_records_on_a_measurement_based_source_are_refused(app: Any, tmp_path: Path, now: dt.datetime) -> None:
     # Otherwise its calculated and its measured emissions would share (and overwrite) one report line.
-    register_plan(app.sessions, plan(), now=now)
+    register_plan(app.sessions, plan(), config=app.config, now=now)
     path = write(tmp_path / "a.csv", HEADER + "s-1,BY-GRODNO-1,stack,natural_gas,5,TJ,2025,manufacturing,,,\n")
     with pytest.raises(ValidationFailed) as failed:
-        import_activity(app.sessions, path, year=None, now=now)
+        import_activity(app.sessions, path, year=None, config=app.config, now=now)
     assert [p.render() for p in failed.value.problems] == [
         f"{path}:2:3: source stream 'stack' is measurement-based: import its hourly data with 'mrv cems'"
     ]
 
 
 def test_a_failed_import_writes_nothing(app: Any, tmp_path: Path, now: dt.datetime) -> None:
-    register_plan(app.sessions, plan(), now=now)
+    register_plan(app.sessions, plan(), config=app.config, now=now)
     bad = write(tmp_path / "bad.csv", HEADER + GAS + "acid-1,BY-GRODNO-1,acid,nitric_acid,-3,t,2025,,,,high_pressure\n")
     with pytest.raises(ValidationFailed):
-        import_activity(app.sessions, bad, year=None, now=now)
+        import_activity(app.sessions, bad, year=None, config=app.config, now=now)
     assert (count(app.sessions, ActivityDatasetRow), count(app.sessions, ActivityRecordRow)) == (0, 0)
 
 
@@ -242,8 +258,8 @@ def test_a_failed_import_writes_nothing(app: Any, tmp_path: Path, now: dt.dateti
 def test_materiality_5_percent_up_to_500_kt_and_2_percent_above(
     app: Any, tmp_path: Path, now: dt.datetime, acid_t: float, misstatement_share: float, material: bool
 ) -> None:
-    scenario(app.sessions, tmp_path, now, acid_t=acid_t)
-    report = submit_report(app.sessions, "BY-GRODNO-1", 2025, now=now)
+    scenario(app, tmp_path, now, acid_t=acid_t)
+    report = submit_report(app.sessions, "BY-GRODNO-1", 2025, config=app.config, now=now)
     misstatement = report.co2e_t * misstatement_share
     if material:
         with pytest.raises(RuleViolation) as refused:
@@ -287,9 +303,10 @@ def test_materiality_5_percent_up_to_500_kt_and_2_percent_above(
 def test_a_verified_report_is_never_changed_and_a_correction_needs_a_reason(
     app: Any, tmp_path: Path, now: dt.datetime
 ) -> None:
-    scenario(app.sessions, tmp_path, now)
-    first = submit_report(app.sessions, "BY-GRODNO-1", 2025, now=now)
-    assert submit_report(app.sessions, "BY-GRODNO-1", 2025, now=now).version == 1  # nothing changed: same version
+    scenario(app, tmp_path, now)
+    first = submit_report(app.sessions, "BY-GRODNO-1", 2025, config=app.config, now=now)
+    again = submit_report(app.sessions, "BY-GRODNO-1", 2025, config=app.config, now=now)
+    assert again.version == 1  # nothing changed: same version
     verified = verify_report(
         app.sessions, "BY-GRODNO-1", 2025, verifier="V", opinion=Opinion.SATISFACTORY, misstatement_t=0.0, now=now
     )
@@ -299,11 +316,19 @@ def test_a_verified_report_is_never_changed_and_a_correction_needs_a_reason(
             app.sessions, "BY-GRODNO-1", 2025, verifier="V2", opinion=Opinion.SATISFACTORY, misstatement_t=0.0, now=now
         )
 
-    import_activity(app.sessions, write(tmp_path / "fix.csv", HEADER + GAS + ACID.format(t=1_100)), year=None, now=now)
+    import_activity(
+        app.sessions,
+        write(tmp_path / "fix.csv", HEADER + GAS + ACID.format(t=1_100)),
+        year=None,
+        config=app.config,
+        now=now,
+    )
     with pytest.raises(ValidationFailed) as failed:
-        submit_report(app.sessions, "BY-GRODNO-1", 2025, now=now)
+        submit_report(app.sessions, "BY-GRODNO-1", 2025, config=app.config, now=now)
     assert "needs --reason" in failed.value.problems[0].message
-    corrected = submit_report(app.sessions, "BY-GRODNO-1", 2025, now=now, reason="meter recalibrated")
+    corrected = submit_report(
+        app.sessions, "BY-GRODNO-1", 2025, config=app.config, now=now, reason="meter recalibrated"
+    )
     assert corrected.version == 2 and not corrected.verified
     assert corrected.n2o_t == pytest.approx(0.0034 + 9.9, rel=1e-12)
 
@@ -321,10 +346,10 @@ def test_a_verified_report_is_never_changed_and_a_correction_needs_a_reason(
 
 def test_reports_need_data_and_a_known_installation(app: Any, now: dt.datetime) -> None:
     with pytest.raises(NotFound):
-        submit_report(app.sessions, "BY-NOWHERE", 2025, now=now)
-    register_plan(app.sessions, plan(), now=now)
+        submit_report(app.sessions, "BY-NOWHERE", 2025, config=app.config, now=now)
+    register_plan(app.sessions, plan(), config=app.config, now=now)
     with pytest.raises(NotFound):
-        submit_report(app.sessions, "BY-GRODNO-1", 2025, now=now)
+        submit_report(app.sessions, "BY-GRODNO-1", 2025, config=app.config, now=now)
     with pytest.raises(NotFound):
         verify_report(
             app.sessions, "BY-GRODNO-1", 2025, verifier="V", opinion=Opinion.SATISFACTORY, misstatement_t=0, now=now
@@ -343,7 +368,7 @@ def test_sqlite_and_postgresql_give_identical_reports(
         folder = tmp_path / name
         folder.mkdir()
         try:
-            scenario(application.sessions, folder, now, acid_t=123_456.789)
+            scenario(application, folder, now, acid_t=123_456.789)
             # many records so that summation order matters if the sums were naive
             rows = "".join(
                 f"g{i},BY-GRODNO-1,gas,natural_gas,{1 + i * 0.1},thousand m3,2025,energy_industries,"
@@ -351,9 +376,13 @@ def test_sqlite_and_postgresql_give_identical_reports(
                 for i in range(400)
             )
             import_activity(
-                application.sessions, write(folder / "many.csv", HEADER + rows + ACID.format(t=0.1)), year=None, now=now
+                application.sessions,
+                write(folder / "many.csv", HEADER + rows + ACID.format(t=0.1)),
+                year=None,
+                config=application.config,
+                now=now,
             )
-            submit_report(application.sessions, "BY-GRODNO-1", 2025, now=now)
+            submit_report(application.sessions, "BY-GRODNO-1", 2025, config=application.config, now=now)
             verify_report(
                 application.sessions,
                 "BY-GRODNO-1",

@@ -99,7 +99,8 @@ def plan(ctx: typer.Context, plan_file: Annotated[Path, typer.Argument(metavar="
 
     with cli_errors():
         monitoring_plan = read_plan_file(plan_file)
-        version = register_plan(_app(ctx).sessions, monitoring_plan, now=_now())
+        app = _app(ctx)
+        version = register_plan(app.sessions, monitoring_plan, config=app.config, now=_now())
     typer.echo(
         f"{monitoring_plan.installation_id}: monitoring plan v{version} "
         f"({len(monitoring_plan.source_streams)} source streams)"
@@ -124,9 +125,11 @@ def import_(
         ) as progress,
     ):
         task = progress.add_task("import", total=None)
+        app = _app(ctx)
         datasets = import_activity(
-            _app(ctx).sessions,
+            app.sessions,
             input_file,
+            config=app.config,
             year=year,
             now=_now(),
             progress=lambda done, total: progress.update(task, completed=done, total=total),
@@ -193,7 +196,10 @@ def report(
     from carbonbridge.services.mrv.reports import submit_report
 
     with cli_errors():
-        view = submit_report(_app(ctx).sessions, installation, year, gwp_set=gwp, reason=reason, now=_now())
+        app = _app(ctx)
+        view = submit_report(
+            app.sessions, installation, year, config=app.config, gwp_set=gwp, reason=reason, now=_now()
+        )
     _print_report(view, as_json)
 
 

@@ -44,7 +44,7 @@ def register_plan(body: r.PlanCreate, who: Caller, ctx: Ctx) -> r.PlanPublic:
         target = Target(body.jurisdiction, (), body.installation_id)
     authorize(ctx, who, Action.PLAN_REGISTER, target, "installation")
     plan = parse_plan(body.model_dump(), file="<request>")
-    version = mrv.register_plan(ctx.sessions, plan, now=ctx.now(), actor=who.id)
+    version = mrv.register_plan(ctx.sessions, plan, config=ctx.core.config, now=ctx.now(), actor=who.id)
     return _plan_out(mrv_queries.plan_versions(ctx.sessions, plan.installation_id, version=version)[0])
 
 
@@ -91,7 +91,15 @@ def upload_activity(
             authorize(ctx, who, Action.ACTIVITY_UPLOAD, target, "installation")
 
     with saved({"activity": files.read(file, "activity.csv")}) as paths:
-        done = mrv.import_activity(ctx.sessions, paths["activity"], year=year, now=ctx.now(), actor=who.id, admit=admit)
+        done = mrv.import_activity(
+            ctx.sessions,
+            paths["activity"],
+            config=ctx.core.config,
+            year=year,
+            now=ctx.now(),
+            actor=who.id,
+            admit=admit,
+        )
     return r.ImportPublic(datasets=[r.DatasetPublic.model_validate(d) for d in done])
 
 
@@ -153,7 +161,14 @@ def submit_report(installation_id: s.Id, year: Year, body: r.ReportCreate, who: 
     needs a `reason`; a report the verifier sent back (not satisfactory) is corrected the same way."""
     _installation(ctx, who, Action.REPORT_SUBMIT, installation_id)
     view = reports.submit_report(
-        ctx.sessions, installation_id, year, now=ctx.now(), gwp_set=body.gwp_set, reason=body.reason, actor=who.id
+        ctx.sessions,
+        installation_id,
+        year,
+        config=ctx.core.config,
+        now=ctx.now(),
+        gwp_set=body.gwp_set,
+        reason=body.reason,
+        actor=who.id,
     )
     return s.ReportPublic.model_validate(view)
 

@@ -149,7 +149,9 @@ async def upload_activity(installation_id: InstallationId, request: Request, who
             path = FilePath(folder) / (name if name.endswith(".csv") else name + ".csv")
             path.write_bytes(content)
             try:
-                stored = mrv.import_activity(ctx.sessions, path, year=None, now=ctx.now(), actor=who.id)
+                stored = mrv.import_activity(
+                    ctx.sessions, path, config=ctx.core.config, year=None, now=ctx.now(), actor=who.id
+                )
             except ValidationFailed as exc:
                 problems = list(exc.problems)
     return _upload_page(

@@ -13,12 +13,12 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from carbonbridge.adapters.cems_file import read_hourly_series
-from carbonbridge.adapters.config import load_jurisdiction
 from carbonbridge.adapters.db.models import ActivityDatasetRow, ActivityRecordRow, MeasurementResultRow
 from carbonbridge.adapters.db.uow import audit, unit_of_work
 from carbonbridge.adapters.packs import load_pack
 from carbonbridge.adapters.tables import read_table, sha256_of
 from carbonbridge.domain.errors import NotFound, Problem, ValidationFailed, one_of
+from carbonbridge.domain.jurisdiction import Config
 from carbonbridge.domain.mrv import cems
 from carbonbridge.domain.mrv.bulk import records_from_frame, validate_frame
 from carbonbridge.domain.mrv.calculation import Calculator
@@ -76,6 +76,7 @@ def import_activity(
     sessions: Sessions,
     path: Path,
     *,
+    config: Config,
     year: int | None,
     now: dt.datetime,
     actor: str = "cli",
@@ -85,7 +86,8 @@ def import_activity(
     """Validate a whole file against the factor pack and each installation's monitoring plan,
     then store one new dataset version per installation-year in a single transaction.
     `admit` is shown the installations the file names before anything else is checked and raises
-    to refuse the whole file (an API principal may import only its own installations)."""
+    to refuse the whole file (an API principal may import only its own installations). `config`:
+    the jurisdictions' configuration (the GWP set of each installation's jurisdiction)."""
     raw, source = read_table(path)
     ids = (
         raw.get_column("installation_id").drop_nulls().str.strip_chars().unique().sort().to_list()
@@ -142,7 +144,7 @@ def import_activity(
                 sorted(problems, key=lambda p: (p.line or 0, p.column or 0))[:1000],
                 truncated=max(0, len(problems) - 1000),
             )
-        return _store_datasets(session, records, plans, pack_name, path, now, actor, progress)
+        return _store_datasets(session, records, plans, pack_name, path, now, actor, progress, config)
 
 
 def _store_datasets(
@@ -154,6 +156,7 @@ def _store_datasets(
     now: dt.datetime,
     actor: str,
     progress: Progress | None,
+    config: Config,
 ) -> list[ImportedDataset]:
     groups: dict[tuple[str, int], list[ActivityRecord]] = {}
     for record in records:
@@ -163,7 +166,7 @@ def _store_datasets(
     done, imported = 0, []
     for (installation_id, year), group in sorted(groups.items()):
         plan_row, plan = plans[installation_id]
-        calculator = Calculator(load_pack(pack_name), load_jurisdiction(plan.jurisdiction).gwp_set)
+        calculator = Calculator(load_pack(pack_name), config.jurisdiction(plan.jurisdiction).gwp_set)
         version = (
             session.scalar(
                 select(func.max(ActivityDatasetRow.version)).where(

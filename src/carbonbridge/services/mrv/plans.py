@@ -7,19 +7,22 @@ import datetime as dt
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from carbonbridge.adapters.config import load_jurisdiction
 from carbonbridge.adapters.db.models import InstallationRow, MonitoringPlanRow, SourceStreamRow
 from carbonbridge.adapters.db.uow import audit, unit_of_work
 from carbonbridge.adapters.packs import load_pack
 from carbonbridge.domain.errors import Conflict, Problem, ValidationFailed
+from carbonbridge.domain.jurisdiction import Config
 from carbonbridge.domain.mrv.monitoring import Method, MonitoringPlan, SourceStream, StreamCategory
 
 Sessions = sessionmaker[Session]
 
 
-def register_plan(sessions: Sessions, plan: MonitoringPlan, *, now: dt.datetime, actor: str = "cli") -> int:
-    """Register an installation (or update it) with a new monitoring plan version."""
-    load_jurisdiction(plan.jurisdiction)
+def register_plan(
+    sessions: Sessions, plan: MonitoringPlan, *, config: Config, now: dt.datetime, actor: str = "cli"
+) -> int:
+    """Register an installation (or update it) with a new monitoring plan version; its jurisdiction
+    must be one of `config` (the configuration the composition root read)."""
+    config.jurisdiction(plan.jurisdiction)
     pack = load_pack(plan.method_pack)
     problems = [
         Problem(f"unknown activity {s.activity!r} in method pack {pack.name}", field=f"source_streams.{s.name}")

@@ -9,7 +9,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from carbonbridge.adapters.config import load_jurisdiction
 from carbonbridge.adapters.db.models import (
     ActivityDatasetRow,
     ActivityRecordRow,
@@ -21,6 +20,7 @@ from carbonbridge.adapters.db.models import (
 from carbonbridge.adapters.db.uow import audit, unit_of_work
 from carbonbridge.domain.errors import Conflict, NotFound, Problem, ValidationFailed
 from carbonbridge.domain.gwp import gwp
+from carbonbridge.domain.jurisdiction import Config
 from carbonbridge.domain.mrv.monitoring import installation_category
 from carbonbridge.domain.mrv.reporting import ReportHead, ReportInputs, StreamEmissions, next_version, totals
 from carbonbridge.domain.mrv.verification import Opinion, assess
@@ -110,6 +110,7 @@ def submit_report(
     installation_id: str,
     year: int,
     *,
+    config: Config,
     now: dt.datetime,
     gwp_set: str | None = None,
     reason: str = "",
@@ -123,7 +124,7 @@ def submit_report(
         installation = session.get(InstallationRow, installation_id)
         if installation is None:
             raise NotFound(f"unknown installation {installation_id!r}")
-        gwp_set = gwp_set or load_jurisdiction(installation.jurisdiction).gwp_set
+        gwp_set = gwp_set or config.jurisdiction(installation.jurisdiction).gwp_set
         gwp("CH4", gwp_set)
         dataset = session.scalars(
             select(ActivityDatasetRow)
