@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import polars as pl
 
-from carbonbridge.adapters.compliance_config import load_compliance_rules
 from carbonbridge.adapters.db.registry.ledger import SqlLedgers
 from carbonbridge.domain.registry.commands import TransactionRequest
 from carbonbridge.domain.registry.model import AccountState, AccountType, TransactionType, UnitKind
@@ -278,7 +277,7 @@ def run_compliance_year(
     `before_trade` gets each installation's gap (what it owes less what it holds and its offsets)
     before installations trade with each other: the BY auctions sell the auction volume there."""
     code, year, s = market.code, market.year, market.app.sessions
-    rules = load_compliance_rules(code, year)
+    rules = market.app.jurisdiction(code).compliance_rules(year)
     failures = FAILURES[code]
     emissions_deadline = rules.emissions_deadline.for_year(year)
     surrender_deadline = rules.surrender_deadline.for_year(year)
@@ -331,7 +330,7 @@ def run_compliance_year(
 def _buy_offsets(market: MarketYear, obligations: dict[str, int], at: dt.datetime) -> dict[str, int]:
     """CCER credits for every fifth unit short of allowances (up to the 5 % limit), and 8 % of its
     obligation for the unit set to exceed the limit."""
-    rules = load_compliance_rules(market.code, market.year)
+    rules = market.app.jurisdiction(market.code).compliance_rules(market.year)
     wanted: dict[str, int] = {}
     for n, inst in enumerate(market.installations):
         gap = obligations[inst] - market.ledger.of(account_of(inst), market.allowance)

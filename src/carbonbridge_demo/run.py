@@ -21,7 +21,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from carbonbridge.adapters.allocation_config import load_benchmark_config
+from carbonbridge.adapters.allocation_config import benchmark_config
 from carbonbridge.adapters.monitoring_plan_file import parse_plan
 from carbonbridge.adapters.reports.sections import append_to_report
 from carbonbridge.domain.mrv.verification import Opinion, materiality_pct
@@ -141,7 +141,7 @@ def run_demo(
             markets[code] = market.open_market(app, code, year, [i.plan["installation_id"] for i in installations])
         with _step(progress, "BY: benchmark allocation ex ante, auction volume"):
             allocation["BY"] = market.allocate_ex_ante(markets["BY"], hal, output / "input", f"BY_hal_{year}.csv")
-            cap = load_benchmark_config("BY", year)[0].cap(year)
+            cap = benchmark_config(app.jurisdiction("BY"), year)[0].cap(year)
             by_market = markets["BY"]
             volume = cap - sum(allocation["BY"].values())
             at = dt.datetime(year, 2, 27, 10, tzinfo=dt.UTC)

@@ -84,3 +84,21 @@ def test_a_broken_override_is_reported_by_its_name_under_carbonbridge_config(con
     # the logical name, not the server path: problem documents over HTTP must not reveal it
     assert info.value.problems[0].file == "$CARBONBRIDGE_CONFIG/BY.toml"
     assert "invalid TOML" in info.value.problems[0].message
+
+
+def test_the_api_lists_the_jurisdictions_of_the_applications_configuration(config: Path, sqlite_url: str) -> None:
+    from fastapi.testclient import TestClient
+
+    from carbonbridge.entrypoints.http.app import API_PREFIX, create_app
+    from carbonbridge.entrypoints.http.settings import Settings
+
+    (config / "BY.toml").write_text(BY, encoding="utf-8")
+    build_app(sqlite_url, upgrade=True).engine.dispose()
+    with TestClient(create_app(Settings(db_url=sqlite_url))) as client:
+        response = client.get(f"{API_PREFIX}/public/jurisdictions")
+    assert response.status_code == 200, response.text
+    page = response.json()
+    assert [(j["code"], j["name"], j["gwp_set"]) for j in page["items"]] == [
+        ("BY", "Belarus (test)", "AR6GWP100"),
+        ("CN", "People's Republic of China", "AR5GWP100"),
+    ]

@@ -28,6 +28,7 @@ from carbonbridge.domain.allocation.design import AllocationDesign, BenchmarkDes
 from carbonbridge.domain.allocation.industry import IndustryRules, Product
 from carbonbridge.domain.allocation.intensity import IntensityRules, LoadBand, UnitType
 from carbonbridge.domain.errors import NotFound, Problem, RuleViolation, ValidationFailed
+from carbonbridge.domain.jurisdiction import Jurisdiction
 from carbonbridge.domain.provenance import ALL_YEARS, CitedReader, Missing, Period, check_periods
 
 DESIGNS = ("benchmark", "intensity")
@@ -374,10 +375,11 @@ def read_design(code: str, override_dir: Path | None) -> AllocationDesign:
     raise ValidationFailed([Problem(message, file, field="design", expected="one of: " + ", ".join(DESIGNS))])
 
 
-def load_benchmark_config(code: str, year: int | None = None) -> tuple[LinearCap, BenchmarkRules]:
-    """The cap and the benchmark rules in force for `year` (the latest version without a year),
-    under the process's configuration (for callers not handed a `Jurisdiction`)."""
-    design = config.load_jurisdiction(code).allocation
+def benchmark_config(jurisdiction: Jurisdiction, year: int | None = None) -> tuple[LinearCap, BenchmarkRules]:
+    """The jurisdiction's cap and the benchmark rules in force for `year` (the latest version
+    without a year); RuleViolation for a jurisdiction that allocates by intensity."""
+    design = jurisdiction.allocation
     if not isinstance(design, BenchmarkDesign):
-        raise RuleViolation("intensity_cap", f"{code.upper()} allocates by intensity: it has no absolute cap")
+        message = f"{jurisdiction.code} allocates by intensity: it has no absolute cap"
+        raise RuleViolation("intensity_cap", message)
     return design.cap, design.rules(year)

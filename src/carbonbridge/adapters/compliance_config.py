@@ -248,8 +248,3 @@ def read_compliance(code: str, override_dir: Path | None) -> ComplianceConfig:
     data, file = found
     return parse_compliance_config(data, file=file, jurisdiction=code)
 
-
-def load_compliance_rules(code: str, year: int | None = None) -> ComplianceRules:
-    """The rules in force for the compliance year (the latest version when no year is given),
-    under the process's configuration (for callers not handed a `Jurisdiction`)."""
-    return config.load_jurisdiction(code).compliance_rules(year)

@@ -83,12 +83,13 @@ def jurisdictions() -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from carbonbridge.adapters.config import jurisdiction_codes, load_jurisdiction
+    from carbonbridge.entrypoints.bootstrap import configuration
 
     table = Table("code", "name", "currency", "GWP set", "method pack", "time zone")
     with cli_errors():
-        for code in jurisdiction_codes():
-            j = load_jurisdiction(code)
+        config = configuration()
+        for code in sorted(config.jurisdictions):
+            j = config.jurisdiction(code)
             table.add_row(j.code, j.name, j.currency, j.gwp_set, j.method_pack, j.timezone)
     Console().print(table)
 

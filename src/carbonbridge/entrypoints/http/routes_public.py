@@ -25,17 +25,15 @@ def _served(ctx: Ctx, code: str) -> None:
 
 @router.get("/jurisdictions", response_model=s.Page[s.JurisdictionPublic])
 def jurisdictions(ctx: Ctx, cursor: s.Cursor = None, limit: s.Limit = 50) -> dict[str, object]:
-    from carbonbridge.adapters.config import jurisdiction_codes, load_jurisdiction
-
     after = s.decode_cursor(cursor)
     codes = [
         c
-        for c in jurisdiction_codes()
+        for c in sorted(ctx.core.config.jurisdictions)
         if (after is None or c > after) and (not ctx.settings.jurisdiction or c == ctx.settings.jurisdiction)
     ][:limit]
     items = []
     for code in codes:
-        j = load_jurisdiction(code)
+        j = ctx.core.jurisdiction(code)
         items.append(
             s.JurisdictionPublic(
                 code=j.code,

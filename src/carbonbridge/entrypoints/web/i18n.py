@@ -14,14 +14,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from babel import Locale, dates, numbers
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
 
-from carbonbridge.adapters.config import load_jurisdiction
+from carbonbridge.domain.jurisdiction import Jurisdiction
 
 LOCALE_DIR = Path(__file__).resolve().parents[2] / "locale"
 DOMAIN = "messages"
@@ -67,30 +66,20 @@ def negotiate(cookie: str | None, accept_language: str | None) -> str:
     return DEFAULT_LANGUAGE
 
 
-@cache
-def zone_of(jurisdiction: str) -> ZoneInfo:
-    return ZoneInfo(load_jurisdiction(jurisdiction).timezone)
-
-
-@cache
-def currency_of(jurisdiction: str) -> str:
-    return load_jurisdiction(jurisdiction).currency
-
-
 @dataclass(frozen=True)
 class Formats:
     """Formatting for one request: its language and the zone of the jurisdiction it looks at."""
 
     language: str
-    jurisdiction: str = "BY"
+    jurisdiction: Jurisdiction
 
     @property
     def locale(self) -> Locale:
         return Locale.parse(BABEL_LOCALE[self.language])
 
     @property
-    def zone(self) -> ZoneInfo:
-        return zone_of(self.jurisdiction)
+    def zone(self) -> dt.tzinfo:
+        return self.jurisdiction.zone
 
     def number(self, value: int | float | Decimal | None) -> str:
         return "—" if value is None else numbers.format_decimal(value, locale=self.locale)
@@ -98,7 +87,7 @@ class Formats:
     def money(self, value: int | float | Decimal | None, currency: str | None = None) -> str:
         if value is None:
             return "—"
-        return numbers.format_currency(value, currency or currency_of(self.jurisdiction), locale=self.locale)
+        return numbers.format_currency(value, currency or self.jurisdiction.currency, locale=self.locale)
 
     def minor(self, minor_units: int | None, currency: str) -> str:
         """An amount kept in integer minor units (both BYN and CNY have two decimals)."""

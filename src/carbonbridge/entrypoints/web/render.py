@@ -99,7 +99,8 @@ def page(
 ) -> HTMLResponse:
     language = language_of(request)
     env = environment(language)
-    formats = i18n.Formats(language, jurisdiction or home_jurisdiction(who))
+    ctx: Context = request.app.state.context  # the application's configuration, read at start-up
+    formats = i18n.Formats(language, ctx.core.jurisdiction(jurisdiction or home_jurisdiction(who)))
     body = env.get_template(template).render(
         request=request,
         who=who,

@@ -9,7 +9,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import RedirectResponse
 
-from carbonbridge.adapters.compliance_config import load_compliance_rules
 from carbonbridge.domain.auth.policy import Action, Decision, Target, decide
 from carbonbridge.domain.errors import RuleViolation
 from carbonbridge.domain.registry.model import AccountState
@@ -51,7 +50,7 @@ def _assessments(ctx: Ctx, code: str, year: int) -> list[assessments.AssessmentV
 
 
 def _dashboard(ctx: Ctx, who: SignedIn, code: str, year: int) -> dict[str, Any]:
-    rules = load_compliance_rules(code, year)
+    rules = ctx.core.jurisdiction(code).compliance_rules(year)
     rows = q.public_installations_page(ctx.sessions, code, year, after=None, limit=q.MAX_PAGE)
     assessed = {a.installation_id: a for a in _assessments(ctx, code, year)}
     visible = scope_of(ctx, who, Action.ACCOUNT_READ)

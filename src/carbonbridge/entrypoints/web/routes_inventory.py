@@ -8,7 +8,6 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import RedirectResponse
 
-from carbonbridge.adapters.config import load_jurisdiction
 from carbonbridge.domain.auth.policy import Action, Target
 from carbonbridge.domain.errors import NotFound
 from carbonbridge.domain.inventory.records import total_co2e_t
@@ -31,7 +30,7 @@ def inventory_home(who: SignedIn, ctx: Ctx) -> Response:
 @router.get("/inventory/{code}")
 def inventory_page(code: Code, request: Request, who: SignedIn, ctx: Ctx) -> Response:
     authorize(ctx, who, Action.INVENTORY_READ, Target(code), "jurisdiction")
-    gwp_set = load_jurisdiction(code).inventory_gwp_set
+    gwp_set = ctx.core.jurisdiction(code).inventory_gwp_set
     try:
         view = inventory.submission(ctx.sessions, code, gwp_set=gwp_set)
     except NotFound:

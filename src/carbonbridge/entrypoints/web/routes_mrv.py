@@ -14,7 +14,6 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import RedirectResponse
 from starlette.datastructures import UploadFile
 
-from carbonbridge.adapters.compliance_config import load_compliance_rules
 from carbonbridge.domain.auth.policy import Action, Decision, decide
 from carbonbridge.domain.errors import Problem, ValidationFailed
 from carbonbridge.domain.mrv.verification import Opinion
@@ -77,7 +76,7 @@ def installation(
     """The installation; its compliance status and deadlines for `year` (default: the year reported now)."""
     target = _installation(ctx, who, Action.REPORT_READ, installation_id)
     year = year or _year(ctx)
-    rules = load_compliance_rules(target.jurisdiction, year)
+    rules = ctx.core.jurisdiction(target.jurisdiction).compliance_rules(year)
     plan = mrv.monitoring_plan(ctx.sessions, installation_id)
     history = reports.report_history(ctx.sessions, installation_id)
     record = None

@@ -8,7 +8,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
 
-from carbonbridge.adapters.config import jurisdiction_codes, load_jurisdiction
 from carbonbridge.adapters.market_config import load_market_config
 from carbonbridge.domain.errors import NotFound
 from carbonbridge.entrypoints.web.render import Ctx, MaybeSignedIn, page
@@ -29,13 +28,14 @@ def _served(ctx: Ctx, code: str) -> None:
 
 @router.get("/public")
 def public_home(request: Request, who: MaybeSignedIn, ctx: Ctx) -> Response:
-    codes = [c for c in jurisdiction_codes() if not ctx.settings.jurisdiction or c == ctx.settings.jurisdiction]
+    config = ctx.core.config
+    codes = [c for c in sorted(config.jurisdictions) if not ctx.settings.jurisdiction or c == ctx.settings.jurisdiction]
     latest = ctx.now().year - 1
     return page(
         request,
         "public_home.html",
         who,
-        jurisdictions=[load_jurisdiction(c) for c in codes],
+        jurisdictions=[config.jurisdiction(c) for c in codes],
         years=list(range(latest, latest - YEARS_SHOWN, -1)),
     )
 
