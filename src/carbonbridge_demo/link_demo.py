@@ -250,7 +250,11 @@ def run_link_demo(output: Path, host: Host, *, year: int, publish: bool = True) 
         }
         reconciliations = {
             own: link_queries.reconcile_with_partner(
-                apps[own].sessions, own, HttpLink(pair.base(PARTNER[own])).query, now=host.utcnow()
+                apps[own].sessions,
+                own,
+                HttpLink(pair.base(PARTNER[own])).query,
+                key=apps[own].signing_key(own),
+                now=host.utcnow(),
             ).status.value
             for own in ("BY", "CN")
         }

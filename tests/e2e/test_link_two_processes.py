@@ -106,7 +106,9 @@ def test_two_registry_processes_lose_nothing_when_one_is_killed(pg_server: str, 
                 time.sleep(0.2)
             for own in ("BY", "CN"):
                 query = HttpLink(pair.base(PARTNER[own])).query
-                result = link_queries.reconcile_with_partner(apps[own].sessions, own, query, now=utcnow())
+                result = link_queries.reconcile_with_partner(
+                    apps[own].sessions, own, query, key=apps[own].signing_key(own), now=utcnow()
+                )
                 assert result.status is ReconciliationStatus.COMPLETED, result
         for own, app in apps.items():
             assert queries.check(app.sessions).ok, own

@@ -102,3 +102,26 @@ def test_the_api_lists_the_jurisdictions_of_the_applications_configuration(confi
         ("BY", "Belarus (test)", "AR6GWP100"),
         ("CN", "People's Republic of China", "AR5GWP100"),
     ]
+
+
+def test_the_link_key_file_is_read_from_the_environment_by_the_composition_root(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sqlite_url: str
+) -> None:
+    from carbonbridge.domain.link.messages import private_key, public_key_hex
+    from carbonbridge.services.link_config import demo_seed
+
+    seed = tmp_path / "by.seed"
+    seed.write_text(demo_seed("BY").hex() + "\n", encoding="ascii")
+    monkeypatch.setenv("CARBONBRIDGE_LINK_KEY", str(seed))
+    app = build_app(sqlite_url, upgrade=True)
+    app.engine.dispose()
+    assert app.link_key_file == seed
+    assert public_key_hex(app.signing_key("by")) == public_key_hex(private_key(demo_seed("BY")))
+    wrong = tmp_path / "wrong.seed"
+    wrong.write_text(demo_seed("CN").hex(), encoding="ascii")
+    monkeypatch.setenv("CARBONBRIDGE_LINK_KEY", str(wrong))
+    other = build_app(sqlite_url)
+    other.engine.dispose()
+    with pytest.raises(ValidationFailed) as info:
+        other.signing_key("BY")
+    assert "does not match the agreement's public key of BY" in info.value.problems[0].message

@@ -211,10 +211,12 @@ def run_seed(seed: int, templates: tuple[Path, dict[str, Any]], folder: Path) ->
         if planned and _due(apps[own], net.now):  # the next delivery round with something to deliver
             killed(
                 "deliver",
-                lambda transport: link_delivery.deliver_due(apps[own].sessions, own, transport, now=net.now),
+                lambda transport: link_delivery.deliver_due(
+                    apps[own].sessions, own, transport, key=apps[own].signing_key(own), now=net.now
+                ),
             )
             return
-        link_delivery.deliver_due(apps[own].sessions, own, net.deliver, now=net.now)
+        link_delivery.deliver_due(apps[own].sessions, own, net.deliver, key=apps[own].signing_key(own), now=net.now)
 
     for step in range(STEPS):
         net.step, net.now = step, START + dt.timedelta(seconds=STEP * step)

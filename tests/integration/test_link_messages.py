@@ -9,7 +9,6 @@ from carbonbridge.adapters.db.registry import sql
 from carbonbridge.domain.link.messages import Envelope, MessageKind, sign
 from carbonbridge.domain.link.protocol import LinkCode
 from carbonbridge.services import link_delivery, link_inbox, link_transfers
-from carbonbridge.services.link_config import signing_key
 from link_world import START, build_templates, copy_templates, policy_for
 
 
@@ -31,14 +30,15 @@ def test_refuses_and_journals_bad_messages_and_processes_a_replay_once(tmp_path:
         now=START,
         policy_for=policy_for,
     )
-    link_delivery.deliver_due(apps["CN"].sessions, "CN", lambda _p, d: sent.append(d) or 0, now=START)
+    cn = apps["CN"]
+    link_delivery.deliver_due(cn.sessions, "CN", lambda _p, d: sent.append(d) or 0, key=cn.signing_key("CN"), now=START)
     document = dict(sent[0])
     by = apps["BY"].sessions
     tampered = {**document, "payload": {**document["payload"], "quantity": 50}}  # type: ignore[dict-item]
     assert link_inbox.receive(by, "BY", tampered, now=START) is LinkCode.BAD_SIGNATURE
     assert link_inbox.receive(by, "BY", {**document, "signature": ""}, now=START) is LinkCode.BAD_SIGNATURE
     assert link_inbox.receive(by, "BY", {"hello": "world"}, now=START) is LinkCode.MALFORMED
-    wrong = sign(Envelope("m2", "t2", MessageKind.TRANSFER, "CN", "CN", START, 1, {}), signing_key("CN"))
+    wrong = sign(Envelope("m2", "t2", MessageKind.TRANSFER, "CN", "CN", START, 1, {}), cn.signing_key("CN"))
     assert link_inbox.receive(by, "BY", wrong.as_dict(), now=START) is LinkCode.MISADDRESSED
     assert link_inbox.receive(by, "BY", document, now=START) is LinkCode.ACCEPTED
     assert link_inbox.receive(by, "BY", document, now=START) is LinkCode.DUPLICATE

@@ -85,7 +85,7 @@ def _pump(apps: dict[str, App], now: dt.datetime) -> None:
 
     for _ in range(3):
         for own in ("BY", "CN"):
-            link_delivery.deliver_due(apps[own].sessions, own, transport, now=now)
+            link_delivery.deliver_due(apps[own].sessions, own, transport, key=apps[own].signing_key(own), now=now)
 
 
 def _balances(app: App) -> dict[str, tuple[int, int]]:

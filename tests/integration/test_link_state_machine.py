@@ -111,7 +111,8 @@ class LinkMachine(RuleBasedStateMachine):
         self.net.step += 1
         self.net.now += dt.timedelta(seconds=1)
         self.net.release_due()
-        link_delivery.deliver_due(self.apps[own].sessions, own, self.net.deliver, now=self.net.now)
+        app = self.apps[own]
+        link_delivery.deliver_due(app.sessions, own, self.net.deliver, key=app.signing_key(own), now=self.net.now)
 
     @rule(own=st.sampled_from(["BY", "CN"]))
     def tick(self, own: str) -> None:
@@ -128,7 +129,9 @@ class LinkMachine(RuleBasedStateMachine):
             self.net.now += dt.timedelta(seconds=61)
             self.net.release_due()
             for code in ("BY", "CN"):
-                link_delivery.deliver_due(self.apps[code].sessions, code, self.net.deliver, now=self.net.now)
+                app = self.apps[code]
+                key = app.signing_key(code)
+                link_delivery.deliver_due(app.sessions, code, self.net.deliver, key=key, now=self.net.now)
             if not self.net.delayed and not any(link_delivery.pending_messages(a.sessions) for a in self.apps.values()):
                 break
         for to, unit, quantity in self.in_flight:

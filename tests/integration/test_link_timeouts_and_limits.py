@@ -84,7 +84,7 @@ def _pump(w: World, now: dt.datetime, drop: Callable[[dict[str, Any]], bool] = l
 
     for _ in range(4):
         for own in ("BY", "CN"):
-            link_delivery.deliver_due(apps[own].sessions, own, transport, now=now)
+            link_delivery.deliver_due(apps[own].sessions, own, transport, key=apps[own].signing_key(own), now=now)
 
 
 def _state(app: App, direction: str = "out") -> dict[str, str]:

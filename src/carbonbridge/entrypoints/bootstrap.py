@@ -1,12 +1,16 @@
-"""The one composition root: database URL -> engine -> sessions, with a schema check; and the
+"""The one composition root: database URL -> engine -> sessions, with a schema check; the
 configuration of every jurisdiction, read once here (CARBONBRIDGE_CONFIG names the override
-folder) and handed to the use cases as a `Jurisdiction`."""
+folder) and handed to the use cases as a `Jurisdiction`; and the link's signing key file
+(CARBONBRIDGE_LINK_KEY), read here and handed in through `App.signing_key`."""
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -14,6 +18,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from carbonbridge.adapters.config import config_override_dir, load_config
 from carbonbridge.domain.errors import CarbonBridgeError
 from carbonbridge.domain.jurisdiction import Config, Jurisdiction
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+LINK_KEY_VARIABLE = "CARBONBRIDGE_LINK_KEY"
 
 
 class SchemaOutOfDate(CarbonBridgeError):
@@ -26,10 +35,23 @@ class App:
     engine: Engine
     sessions: sessionmaker[Session]
     config: Config
+    link_key_file: Path | None  # CARBONBRIDGE_LINK_KEY: this registry's Ed25519 seed file (None: the demo key)
 
     def jurisdiction(self, code: str) -> Jurisdiction:
         """The configured jurisdiction (NotFound for an unknown code)."""
         return self.config.jurisdiction(code)
+
+    def signing_key(self, own: str) -> Ed25519PrivateKey:
+        """This registry's link signing key: the seed in `link_key_file`, or the agreement's demo key."""
+        from carbonbridge.services.link_config import signing_key
+
+        return signing_key(own.upper(), self.link_key_file)
+
+
+def link_key_file() -> Path | None:
+    """The file named by CARBONBRIDGE_LINK_KEY, if set: the one place that reads it."""
+    value = os.environ.get(LINK_KEY_VARIABLE)
+    return Path(value) if value else None
 
 
 def configuration() -> Config:
@@ -76,4 +98,4 @@ def build_app(
                 f"database {engine.url.render_as_string(hide_password=True)} is not at the current schema; "
                 "run 'carbonbridge db upgrade' (with the same --db)"
             )
-    return App(resolved, engine, session_factory(engine), config)
+    return App(resolved, engine, session_factory(engine), config, link_key_file())

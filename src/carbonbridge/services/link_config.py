@@ -1,10 +1,10 @@
 """The linking agreement and this registry's signing key (CARBONBRIDGE_CONFIG/link-BY-CN.toml
-overrides the shipped agreement; CARBONBRIDGE_LINK_KEY names a file with the hex Ed25519 seed)."""
+overrides the shipped agreement; the composition root reads CARBONBRIDGE_LINK_KEY, the file with
+the hex Ed25519 seed, and hands its path in: `App.signing_key`)."""
 
 from __future__ import annotations
 
 import hashlib
-import os
 from functools import cache
 from pathlib import Path
 
@@ -33,13 +33,12 @@ def demo_seed(jurisdiction: str) -> bytes:
 
 
 @cache
-def signing_key(jurisdiction: str) -> Ed25519PrivateKey:
-    """This registry's key: the file named by CARBONBRIDGE_LINK_KEY, or the demo key when the
-    agreement ships demo keys. It must match the agreement's public key for the jurisdiction."""
+def signing_key(jurisdiction: str, key_file: Path | None) -> Ed25519PrivateKey:
+    """This registry's key: the seed in `key_file` (CARBONBRIDGE_LINK_KEY), or the demo key when
+    the agreement ships demo keys. It must match the agreement's public key for the jurisdiction."""
     agreement = load_agreement()
-    path = os.environ.get("CARBONBRIDGE_LINK_KEY")
-    if path:
-        key = private_key(bytes.fromhex(Path(path).read_text(encoding="ascii").strip()))
+    if key_file is not None:
+        key = private_key(bytes.fromhex(key_file.read_text(encoding="ascii").strip()))
     elif agreement.demo_keys:
         key = private_key(demo_seed(jurisdiction))
     else:

@@ -10,10 +10,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from carbonbridge.adapters.db.registry import sql
 from carbonbridge.adapters.db.registry.ledger import Sessions
 from carbonbridge.domain.link.messages import Envelope, MessageKind, sign
-from carbonbridge.services.link_config import load_agreement, signing_key
+from carbonbridge.services.link_config import load_agreement
 
 Transport = Callable[[str, dict[str, Any]], int]  # partner, envelope document -> HTTP status (0: no answer)
 DELIVERY_BATCH = 100
@@ -26,10 +28,16 @@ class DeliveryReport:
 
 
 def deliver_due(
-    sessions: Sessions, own: str, transport: Transport, *, now: dt.datetime, limit: int = DELIVERY_BATCH
+    sessions: Sessions,
+    own: str,
+    transport: Transport,
+    *,
+    key: Ed25519PrivateKey,
+    now: dt.datetime,
+    limit: int = DELIVERY_BATCH,
 ) -> DeliveryReport:
+    """Sign (with this registry's `key`) and send the due outbox messages; count what went."""
     agreement = load_agreement()
-    key = signing_key(own)
     with sessions() as session:
         due = sql.rows(
             session,

@@ -11,13 +11,15 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from carbonbridge.adapters.db.registry.ledger import Sessions
 from carbonbridge.domain.errors import Conflict
 from carbonbridge.domain.link.messages import QUERIES, Envelope, MalformedMessage, MessageKind, parse_envelope, sign
 from carbonbridge.domain.link.protocol import LinkCode, check_envelope
 from carbonbridge.domain.link.reconcile import Result
 from carbonbridge.services import link_inbox, link_reconcile
-from carbonbridge.services.link_config import load_agreement, signing_key
+from carbonbridge.services.link_config import load_agreement
 
 Query = Callable[[str, dict[str, Any]], dict[str, Any]]  # partner, envelope -> the partner's JSON answer
 
@@ -27,9 +29,18 @@ class PartnerUnavailable(Conflict):
     cannot trust (unsigned, for another query, stale)."""
 
 
-def answer(sessions: Sessions, own: str, document: Mapping[str, Any], *, now: dt.datetime) -> dict[str, Any]:
+def answer(
+    sessions: Sessions,
+    own: str,
+    document: Mapping[str, Any],
+    *,
+    key: Callable[[], Ed25519PrivateKey],
+    now: dt.datetime,
+) -> dict[str, Any]:
     """Check and journal a query; answer it with a signed envelope. Any other message kind goes to
-    the inbox (`link_inbox.receive`). Returns {"verdict": code} and, for an answered query, "answer"."""
+    the inbox (`link_inbox.receive`). Returns {"verdict": code} and, for an answered query, "answer".
+    `key` gives this registry's signing key; it is asked only to sign an answer, so that a registry
+    without one still receives transfers."""
     try:
         envelope = parse_envelope(document)
     except MalformedMessage:
@@ -57,16 +68,25 @@ def answer(sessions: Sessions, own: str, document: Mapping[str, Any], *, now: dt
         agreement.schema_version,
         payload,
     )
-    return {"verdict": verdict.value, "answer": sign(reply, signing_key(own)).as_dict()}
+    return {"verdict": verdict.value, "answer": sign(reply, key()).as_dict()}
 
 
-def ask(own: str, kind: MessageKind, payload: dict[str, Any], query: Query, *, now: dt.datetime) -> dict[str, Any]:
-    """Send a signed query to the partner and return the payload of its verified answer."""
+def ask(
+    own: str,
+    kind: MessageKind,
+    payload: dict[str, Any],
+    query: Query,
+    *,
+    key: Ed25519PrivateKey,
+    now: dt.datetime,
+) -> dict[str, Any]:
+    """Send a query signed with this registry's `key` to the partner and return the payload of its
+    verified answer."""
     agreement = load_agreement()
     partner = agreement.partner_of(own)
     asked = sign(
         Envelope(uuid.uuid4().hex, uuid.uuid4().hex, kind, own, partner, now, agreement.schema_version, payload),
-        signing_key(own),
+        key,
     )
     try:
         response = query(partner, asked.as_dict())
@@ -87,18 +107,22 @@ def ask(own: str, kind: MessageKind, payload: dict[str, Any], query: Query, *, n
     return dict(received.payload)
 
 
-def partner_status(own: str, transaction_id: str, query: Query, *, now: dt.datetime) -> dict[str, Any]:
+def partner_status(
+    own: str, transaction_id: str, query: Query, *, key: Ed25519PrivateKey, now: dt.datetime
+) -> dict[str, Any]:
     """What the partner knows of a transaction (ours or theirs)."""
-    return ask(own, MessageKind.STATUS, {"transaction_id": transaction_id}, query, now=now)
+    return ask(own, MessageKind.STATUS, {"transaction_id": transaction_id}, query, key=key, now=now)
 
 
-def reconcile_with_partner(sessions: Sessions, own: str, query: Query, *, now: dt.datetime) -> Result:
+def reconcile_with_partner(
+    sessions: Sessions, own: str, query: Query, *, key: Ed25519PrivateKey, now: dt.datetime
+) -> Result:
     """A reconciliation run: close the gate (pending), fetch the partner's signed snapshot, compare
     and record. Without an answer the gate goes back to its former status and PartnerUnavailable
     is raised."""
     before = link_reconcile.start(sessions, own, now=now)
     try:
-        document = ask(own, MessageKind.SNAPSHOT, {}, query, now=now)
+        document = ask(own, MessageKind.SNAPSHOT, {}, query, key=key, now=now)
         partner = link_reconcile.snapshot_from(document)
     except (PartnerUnavailable, KeyError, TypeError, ValueError) as exc:
         link_reconcile.abort(sessions, own, before, str(exc), now=now)

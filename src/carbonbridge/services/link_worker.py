@@ -11,6 +11,8 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from carbonbridge.adapters.db.registry.ledger import Sessions, SqlLedgers
 from carbonbridge.domain.link.reconcile import ReconciliationStatus
 from carbonbridge.domain.registry.model import TransactionType
@@ -30,6 +32,7 @@ class Worker:
     transport: Transport
     query: Query
     clock: Callable[[], dt.datetime]
+    key: Ed25519PrivateKey  # this registry's signing key (App.signing_key)
     reconcile_every_seconds: float = 86_400.0  # daily; 0: never from the loop
     next_reconciliation: dt.datetime | None = None
 
@@ -39,7 +42,7 @@ class Worker:
         timers = link_transfers.tick(self.sessions, self.own, now=now)
         # link transfers past their delay, or held by the reconciliation gate, go out once it opens
         workflow.settle_due(SqlLedgers(self.sessions), now=now, only=TransactionType.LINK_TRANSFER)
-        sent = link_delivery.deliver_due(self.sessions, self.own, self.transport, now=now)
+        sent = link_delivery.deliver_due(self.sessions, self.own, self.transport, key=self.key, now=now)
         done = {**timers, "delivered": sent.delivered, "failed": sent.failed, "reconciled": 0}
         if self.reconcile_every_seconds > 0:
             if self.next_reconciliation is None:
@@ -52,7 +55,9 @@ class Worker:
     def _reconcile(self, now: dt.datetime) -> float:
         """Reconcile; the seconds until the next run (soon again if this one could not finish)."""
         try:
-            result = link_queries.reconcile_with_partner(self.sessions, self.own, self.query, now=now)
+            result = link_queries.reconcile_with_partner(
+                self.sessions, self.own, self.query, key=self.key, now=now
+            )
         except PartnerUnavailable as exc:
             log.warning("link reconciliation with the partner failed: %s", exc)
             return min(RETRY_RECONCILIATION_SECONDS, self.reconcile_every_seconds)

@@ -72,14 +72,17 @@ def status(
     partner_url: PartnerUrl = None,
 ) -> None:
     """What this registry (and, asked, the partner) knows of a link transfer."""
+    from carbonbridge.entrypoints.bootstrap import bootstrap
     from carbonbridge.services.link_queries import partner_status
     from carbonbridge.services.link_transfers import local_status
 
+    own = jurisdiction.upper()
     with cli_errors():
-        found = local_status(_sessions(ctx), jurisdiction.upper(), transaction_id)
+        app = bootstrap(ctx.obj["db"])
+        found = local_status(app.sessions, own, transaction_id)
         if ask_partner:
             link = _link(partner_url)
-            found["partner"] = partner_status(jurisdiction.upper(), transaction_id, link.query, now=_now())
+            found["partner"] = partner_status(own, transaction_id, link.query, key=app.signing_key(own), now=_now())
     _echo(found)
 
 
@@ -105,10 +108,14 @@ def list_(ctx: typer.Context, limit: Annotated[int, typer.Option(help="Most tran
 @app.command()
 def reconcile(ctx: typer.Context, jurisdiction: Jurisdiction, partner_url: PartnerUrl = None) -> None:
     """Reconcile with the partner now (run daily from cron). Exits 3 unless completed."""
+    from carbonbridge.entrypoints.bootstrap import bootstrap
     from carbonbridge.services.link_queries import reconcile_with_partner
 
+    own = jurisdiction.upper()
     with cli_errors():
-        result = reconcile_with_partner(_sessions(ctx), jurisdiction.upper(), _link(partner_url).query, now=_now())
+        app = bootstrap(ctx.obj["db"])
+        query = _link(partner_url).query
+        result = reconcile_with_partner(app.sessions, own, query, key=app.signing_key(own), now=_now())
     _echo({"status": result.status.value, "phase": result.phase, "compared": dict(result.compared)})
     if result.status.value != "completed":
         raise typer.Exit(3)
@@ -135,15 +142,24 @@ def deliver(
     """Deliver the outbox and run the link's timers (a loop; `serve --link-partner` runs it too)."""
     import threading
 
+    from carbonbridge.entrypoints.bootstrap import bootstrap
     from carbonbridge.services.link_transfers import open_link
     from carbonbridge.services.link_worker import Worker
 
     own = jurisdiction.upper()
     link = _link(partner_url)
     with cli_errors():
-        sessions = _sessions(ctx)
-        open_link(sessions, own, now=_now())
-        worker = Worker(sessions, own, link.deliver, link.query, _now, reconcile_every_seconds=reconcile_every)
+        app = bootstrap(ctx.obj["db"])
+        open_link(app.sessions, own, now=_now())
+        worker = Worker(
+            app.sessions,
+            own,
+            link.deliver,
+            link.query,
+            _now,
+            key=app.signing_key(own),
+            reconcile_every_seconds=reconcile_every,
+        )
         if once:
             _echo(worker.round())
             return

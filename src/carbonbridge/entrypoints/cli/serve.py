@@ -72,5 +72,13 @@ def _start_link_worker(url: str, own: str, partner_url: str, interval: float, re
     core = build_app(url, check=False)
     open_link(core.sessions, own, now=utcnow())
     link = HttpLink(partner_url)
-    worker = Worker(core.sessions, own, link.deliver, link.query, utcnow, reconcile_every_seconds=reconcile_every)
+    worker = Worker(
+        core.sessions,
+        own,
+        link.deliver,
+        link.query,
+        utcnow,
+        key=core.signing_key(own),
+        reconcile_every_seconds=reconcile_every,
+    )
     threading.Thread(target=worker.run, args=(threading.Event(), interval), name="link", daemon=True).start()

@@ -87,7 +87,9 @@ def partner_message(jurisdiction: Jurisdiction, ctx: Ctx, document: Annotated[di
     if not by_signature(Action.LINK_MESSAGE):
         raise Forbidden("partner messages are not accepted")
     _served(ctx, jurisdiction)
-    answer = link_queries.answer(ctx.sessions, jurisdiction, document, now=ctx.now())
+    answer = link_queries.answer(
+        ctx.sessions, jurisdiction, document, key=lambda: ctx.core.signing_key(jurisdiction), now=ctx.now()
+    )
     return JSONResponse(answer, status_code=200 if LinkCode(answer["verdict"]) in ACKNOWLEDGED else 409)
 
 
@@ -142,7 +144,9 @@ def status(
     _served(ctx, jurisdiction)
     found = link_transfers.local_status(ctx.sessions, jurisdiction, transaction_id)
     if ask_partner:
-        found["partner"] = link_queries.partner_status(jurisdiction, transaction_id, _query(ctx), now=ctx.now())
+        found["partner"] = link_queries.partner_status(
+            jurisdiction, transaction_id, _query(ctx), key=ctx.core.signing_key(jurisdiction), now=ctx.now()
+        )
     return found
 
 
@@ -172,7 +176,9 @@ def reconcile(jurisdiction: Jurisdiction, who: Caller, ctx: Ctx) -> dict[str, An
     trail of the blocks that differ. The latest status gates new link transfers."""
     authorize(ctx, who, Action.LINK_RECONCILE, Target(jurisdiction))
     _served(ctx, jurisdiction)
-    result = link_queries.reconcile_with_partner(ctx.sessions, jurisdiction, _query(ctx), now=ctx.now())
+    result = link_queries.reconcile_with_partner(
+        ctx.sessions, jurisdiction, _query(ctx), key=ctx.core.signing_key(jurisdiction), now=ctx.now()
+    )
     return {"status": result.status.value, "phase": result.phase, "compared": dict(result.compared)} | {
         "differences": len(result.differences)
     }
