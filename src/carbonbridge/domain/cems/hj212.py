@@ -6,7 +6,7 @@ A frame is ``##`` + the data segment's length in 4 decimal digits + the data seg
 standard's own CRC16 (appendix A): register 0xFFFF, each byte XORed into the register shifted
 right by 8 (not into the low byte, as Modbus does), 8 shifts with polynomial 0xA001. It is
 computed over the data segment only. The standard's example ``QN=20160801085857223;ST=32;
-CN=1062;...;CP=&&RtdInterval=30&&`` gives 1C80 (pinned in tests/unit/test_cems_hj212.py).
+CN=1062;...;CP=&&RtdInterval=30&&`` gives 1C80 (pinned in tests/unit/cems/test_cems_hj212.py).
 """
 
 from __future__ import annotations

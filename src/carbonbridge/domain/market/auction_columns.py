@@ -3,7 +3,7 @@ per-bid objects are made; the rules are those of `auction.clear` (Regulation (EU
 recast of 1031/2010 Art. 7: uniform price where cumulative demand from the highest bid meets
 supply; ties at the clearing price in the seeded random order; cancellation codes A01-A04; a
 bidder's lots above the maximum share not admitted, its lowest-priced bids first), and the award
-records are built only when asked for. Tested equal to `clear` (tests/unit/test_market_auction_columns.py).
+records are built only when asked for. Tested equal to `clear` (tests/unit/market/test_market_auction_columns.py).
 """
 
 from __future__ import annotations

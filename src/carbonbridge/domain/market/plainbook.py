@@ -1,6 +1,6 @@
 """The order book in plain Python: the implementation the product used before the compiled core
 (book.OrderBook over fastbook), kept as the reference the core is tested against operation by
-operation (tests/unit/test_market_book_model.py) and as a baseline of the benchmark. Same public
+operation (tests/unit/market/test_market_book_model.py) and as a baseline of the benchmark. Same public
 API and results as book.OrderBook.
 
 Prices are integer minor units, quantities integer units. Each price level is a FIFO queue;

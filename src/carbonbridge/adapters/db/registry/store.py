@@ -110,7 +110,7 @@ def _apply_take(batch: Batch, plan: Take, column: str, value: str, owner: str) -
 # order through ix_registry_blocks_free, one index probe per block, until `:kq` units are covered;
 # `plan` is domain.registry.blocks.take(): whole blocks move, the last one splits, keeping its first
 # serial, and its last units move as a new block (`moved_start` > `start_serial`). The agreement of
-# the two is tested (tests/integration/test_registry_block_split_sql.py).
+# the two is tested (tests/integration/registry/test_registry_block_split_sql.py).
 _FREE = "FROM registry_serial_blocks WHERE account_id = :ksrc AND unit_type = :kunit AND reserved_by IS NULL"
 PICK_SQL = (
     f"(SELECT id, start_serial, end_serial, CAST(0 AS bigint) AS taken {_FREE} ORDER BY start_serial LIMIT 1) "

@@ -17,8 +17,8 @@ from api_world import PASSWORD, UNIT, World, fund, make_world
 from carbonbridge.entrypoints.web.security import CSRF_COOKIE, LANGUAGE_COOKIE, SESSION_COOKIE
 from web_world import admit_trader, post_allocations, reconcile_with_own_other_side
 
-WEB = Path(__file__).resolve().parents[2] / "src" / "carbonbridge" / "entrypoints" / "web"
-LOCALE = Path(__file__).resolve().parents[2] / "src" / "carbonbridge" / "locale"
+WEB = Path(__file__).resolve().parents[3] / "src" / "carbonbridge" / "entrypoints" / "web"
+LOCALE = Path(__file__).resolve().parents[3] / "src" / "carbonbridge" / "locale"
 HTMX_SHA256 = "d6fdc75f204e6bdefa99b69bf1e6d4ac69b8a364f77929f45c13476b4000f717"  # htmx.org 2.0.11 dist/htmx.min.js
 ROLES = ("admin", "national", "operator", "trader", "verifier", "auditor", "public")
 

@@ -123,7 +123,7 @@ def test_a_compliance_file_names_unknown_keys_wrong_types_bad_days_and_missing_t
 
 
 def test_a_cited_value_still_needs_its_source_and_a_checked_one_where_it_was_read(tmp_path: Path) -> None:
-    shipped = (Path(__file__).parents[2] / "src/carbonbridge/data/compliance/BY.toml").read_text(encoding="utf-8")
+    shipped = (Path(__file__).parents[3] / "src/carbonbridge/data/compliance/BY.toml").read_text(encoding="utf-8")
     (tmp_path / "compliance-BY.toml").write_text(
         shipped.replace(
             'reference_price = { value = "0", source = "not used by a per-tonne penalty" }',

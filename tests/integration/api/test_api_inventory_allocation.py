@@ -15,7 +15,7 @@ import pytest
 from api_world import World, add_inventory, make_world
 from carbonbridge.client import ApiError
 
-CRT = Path(__file__).parents[1] / "fixtures" / "crt"
+CRT = Path(__file__).parents[2] / "fixtures" / "crt"
 UNCERTAINTY = "category,gas,ad_uncertainty_pct,ef_uncertainty_pct\n1,*,5,10\n2,*,5,10\n3,*,20,50\n"
 HAL = "installation_id,product,historical_activity_level,carbon_leakage_exposed\nINST-1,grey_cement_clinker,1000,true\n"
 

@@ -18,7 +18,7 @@ from openpyxl import load_workbook
 from api_world import ACTIVITY_HEADER, World, add_plan, make_world
 from carbonbridge.client import ApiError
 
-CRT = Path(__file__).parents[1] / "fixtures" / "crt"
+CRT = Path(__file__).parents[2] / "fixtures" / "crt"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ENERGY = "year,category,fuel,amount,unit\n2019,1.A.1,natural_gas,1000,TJ\n2020,1.A.1,natural_gas,{tj},TJ\n"
 INPUTS = {

@@ -25,7 +25,7 @@ from carbonbridge.domain.inventory.notation import NotationKey
 from carbonbridge.domain.inventory.records import EmissionRecord
 from carbonbridge.services.inventory.crt import export_crt, read_crt, validate_crt
 
-FIXTURES = Path(__file__).parents[1] / "fixtures" / "crt"
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "crt"
 METADATA = FIXTURES / "synthetic_metadata.json"
 PARTY = FIXTURES / "synthetic_party_export.json"
 NOW = dt.datetime(2026, 3, 31, 12, 0, tzinfo=dt.UTC)

@@ -208,7 +208,7 @@ def test_compliance_status_compares_surrendered_units_with_verified_emissions() 
 
 def test_the_registry_domain_imports_no_framework_clock_or_randomness() -> None:
     forbidden = {"sqlalchemy", "os", "random", "time", "uuid", "typer", "fastapi", "secrets"}
-    root = pathlib.Path(__file__).parents[2] / "src" / "carbonbridge" / "domain" / "registry"
+    root = pathlib.Path(__file__).parents[3] / "src" / "carbonbridge" / "domain" / "registry"
     for path in root.glob("*.py"):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):

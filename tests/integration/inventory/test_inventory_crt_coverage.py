@@ -13,7 +13,7 @@ from carbonbridge.domain.inventory.notation import NotationKey
 from carbonbridge.domain.inventory.records import EmissionRecord
 from carbonbridge.services.inventory.crt import crt_coverage, load_catalog
 
-FIXTURES = Path(__file__).parents[1] / "fixtures" / "crt"
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "crt"
 REAL = os.environ.get("CARBONBRIDGE_CRT_METADATA")
 
 

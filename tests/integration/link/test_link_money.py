@@ -3,7 +3,7 @@ rates imported from a file in the NBRB shape, a joint auction cleared in CNY at 
 business day before, each side settling its own winners in its own currency, the CN units a BY
 winner bought crossing the link (and refunded when the BY registry refuses them), a cancelled
 joint auction's volume carried over, cross-border trades paid only for units that arrived;
-figures by hand (as in tests/unit/test_market_fx_and_joint_auction.py)."""
+figures by hand (as in tests/unit/market/test_market_fx_and_joint_auction.py)."""
 
 from __future__ import annotations
 

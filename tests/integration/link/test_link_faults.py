@@ -7,7 +7,7 @@ writes, just before its commit, before any n-th statement of the work (also betw
 transactions), or after the work committed but before its answer got out (link_world.KillPoint).
 Afterwards, the network healed, every transfer is completed or released, reconciliation passes,
 and per origin the units held across both registries equal those issued minus deleted.
-A failing seed is reproduced with: pytest tests/integration/test_link_faults.py -k 'seed-<n>]'."""
+A failing seed is reproduced with: pytest tests/integration/link/test_link_faults.py -k 'seed-<n>]'."""
 
 from __future__ import annotations
 
