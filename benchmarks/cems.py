@@ -79,8 +79,14 @@ def main(argv: list[str] | None = None) -> None:
     if not marker.exists():
         shutil.rmtree(args.data, ignore_errors=True)
         started = time.perf_counter()
-        written = write_synthetic(args.data, jurisdiction="BY", year=YEAR, n_stacks=stacks,
-                                  stacks_per_installation=args.stacks_per_installation, seed=17)
+        written = write_synthetic(
+            args.data,
+            jurisdiction="BY",
+            year=YEAR,
+            n_stacks=stacks,
+            stacks_per_installation=args.stacks_per_installation,
+            seed=17,
+        )
         print(f"generated {written:,} rows ({stacks:,} stacks) in {time.perf_counter() - started:.1f} s", flush=True)
         marker.write_text(str(written))
     written = int(marker.read_text())
@@ -124,15 +130,21 @@ def main(argv: list[str] | None = None) -> None:
     print(f"annual: {len(years):,} stacks, {total_t / 1e6:,.2f} Mt CO2, {substituted:,} CO2 hours substituted")
     print("| phase | median s | best s | rows/s (median) | peak RSS MiB | DuckDB peak MiB |")
     print("|---|---|---|---|---|---|")
-    for name, runs in (("bare GROUP BY stack_id sum(co2)", bares),
-                       ("pipeline: flags + substitution + annual", [p[:3] for p in pipes])):
+    for name, runs in (
+        ("bare GROUP BY stack_id sum(co2)", bares),
+        ("pipeline: flags + substitution + annual", [p[:3] for p in pipes]),
+    ):
         times = sorted(r[0] for r in runs)
         median = statistics.median(times)
-        print(f"| {name} | {median:.2f} | {times[0]:.2f} | {written / median:,.0f} | "
-              f"{max(r[1] for r in runs) / 2**20:,.0f} | {max(r[2] for r in runs) / 2**20:,.0f} |")
+        print(
+            f"| {name} | {median:.2f} | {times[0]:.2f} | {written / median:,.0f} | "
+            f"{max(r[1] for r in runs) / 2**20:,.0f} | {max(r[2] for r in runs) / 2**20:,.0f} |"
+        )
     ratio = statistics.median(p[0] for p in pipes) / statistics.median(b[0] for b in bares)
-    print(f"ratio pipeline / bare (medians of {args.rounds} rounds): {ratio:.2f}x (target <= 3x); "
-          f"memory limit {args.memory_limit}")
+    print(
+        f"ratio pipeline / bare (medians of {args.rounds} rounds): {ratio:.2f}x (target <= 3x); "
+        f"memory limit {args.memory_limit}"
+    )
     if not args.keep:
         shutil.rmtree(args.data, ignore_errors=True)
     sys.stdout.flush()

@@ -58,8 +58,15 @@ def _client(url: str, client: int, start_at: float, seconds: float, counts: mp.Q
     time.sleep(max(0.0, start_at - time.time()))
     while time.time() < start_at + seconds:
         source, destination = rng.sample(traders, 2)
-        request = TransactionRequest(f"bench-{client}-{n}-{start_at}", TransactionType.TRANSFER, source, destination,
-                                     "BY-AL-2026", rng.randint(1, 100), f"{source}-rep-a")
+        request = TransactionRequest(
+            f"bench-{client}-{n}-{start_at}",
+            TransactionType.TRANSFER,
+            source,
+            destination,
+            "BY-AL-2026",
+            rng.randint(1, 100),
+            f"{source}-rep-a",
+        )
         n += 1
         try:
             propose(ledgers, request, now=NOW, policy_for=policy_for)
@@ -108,14 +115,25 @@ def _scratch(pg: str, name: str) -> str:
 
 def _pgbench_args(url: str) -> list[str]:
     parts = urlsplit(url)
-    return ["-h", parts.hostname or "127.0.0.1", "-p", str(parts.port or 5432), "-U", parts.username or "postgres",
-            parts.path.lstrip("/")]
+    return [
+        "-h",
+        parts.hostname or "127.0.0.1",
+        "-p",
+        str(parts.port or 5432),
+        "-U",
+        parts.username or "postgres",
+        parts.path.lstrip("/"),
+    ]
 
 
 def pgbench_tps(url: str, clients: int, seconds: float) -> float:
     *connection, database = _pgbench_args(url)
-    out = subprocess.run(["pgbench", *connection, "-c", str(clients), "-j", str(clients), "-T", str(int(seconds)),
-                          database], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["pgbench", *connection, "-c", str(clients), "-j", str(clients), "-T", str(int(seconds)), database],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     match = re.search(r"tps = ([\d.]+) \(without initial connection time\)", out)
     if match is None:
         raise RuntimeError(f"pgbench printed no tps:\n{out}")
@@ -138,8 +156,9 @@ def main() -> None:
     seed(registry_url)
     bench_url = _scratch(args.pg, "cb_bench_pgbench")
     *connection, database = _pgbench_args(bench_url)
-    subprocess.run(["pgbench", *connection, "-i", "-q", "-s", str(args.scale), database], check=True,
-                   capture_output=True)
+    subprocess.run(
+        ["pgbench", *connection, "-i", "-q", "-s", str(args.scale), database], check=True, capture_output=True
+    )
     for clients in CLIENTS:
         ours = registry_tps(registry_url, clients, args.seconds)
         reference = pgbench_tps(bench_url, clients, args.seconds)

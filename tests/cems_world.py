@@ -16,7 +16,9 @@ def reference_years(root: Path, rules: RuleSet) -> dict[str, StackYear]:
     out = {}
     for (stack,), rows in frame.group_by("stack_id"):
         year = int(rows["ts"].dt.year()[0])
-        records = [HourRecord(r["ts"], r["co2"], r["co2_flag"] or "", r["flow"], r["flow_flag"] or "")
-                   for r in rows.iter_rows(named=True)]
+        records = [
+            HourRecord(r["ts"], r["co2"], r["co2_flag"] or "", r["flow"], r["flow_flag"] or "")
+            for r in rows.iter_rows(named=True)
+        ]
         out[str(stack)] = stack_year(str(stack), year, records, rules)
     return out

@@ -198,6 +198,8 @@ def run_demo(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
         return output
 
     return run
+
+
 # --- problem documents never reveal server paths ------------------------------------------------
 
 

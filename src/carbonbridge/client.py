@@ -348,6 +348,7 @@ class Client:
         headers = {"X-One-Time-Code": code} if code else {}
         path = f"/allocation/{jurisdiction}/{year}/{phase}"
         return self.request("POST", path, files={"input": (name, content)}, headers=headers)
+
     # market ------------------------------------------------------------------------------------
 
     def instruments(self, **filters: Any) -> list[Any]:

@@ -81,16 +81,29 @@ def run_cems_demo(output: Path, *, year: int, seed: int) -> dict[str, Any]:
             co2, flow, flags = _series(rng, hours)
             filed = hours - LIVE_HOURS
             for parameter, values in (("co2", co2), ("flow", flow)):
-                batch.append(pl.DataFrame({
-                    "installation_id": plant, "stack_id": stack, "time": [t.isoformat(" ") for t in times[:filed]],
-                    "parameter": parameter, "value": values[:filed], "flag": flags[:filed],
-                }))
+                batch.append(
+                    pl.DataFrame(
+                        {
+                            "installation_id": plant,
+                            "stack_id": stack,
+                            "time": [t.isoformat(" ") for t in times[:filed]],
+                            "parameter": parameter,
+                            "value": values[:filed],
+                            "flag": flags[:filed],
+                        }
+                    )
+                )
             for h in range(filed, hours):
                 packet = hj212.upload_packet(
-                    qn=hj212.make_qn(times[h] + dt.timedelta(minutes=5)), mn=mn, pw="123456",
-                    cn=hj212.UPLOAD_HOURLY, data_time=times[h],
-                    readings=[Reading("a05001", round(co2[h] * 1000, 1), str(flags[h])),
-                              Reading("a00000", round(flow[h] / 3600, 3), str(flags[h]))],
+                    qn=hj212.make_qn(times[h] + dt.timedelta(minutes=5)),
+                    mn=mn,
+                    pw="123456",
+                    cn=hj212.UPLOAD_HOURLY,
+                    data_time=times[h],
+                    readings=[
+                        Reading("a05001", round(co2[h] * 1000, 1), str(flags[h])),
+                        Reading("a00000", round(flow[h] / 3600, 3), str(flags[h])),
+                    ],
                 )
                 stream.append(packet.frame())
         stream.insert(5, stream[5][:-6] + b"FFFF\r\n")  # a corrupted CRC

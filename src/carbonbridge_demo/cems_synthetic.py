@@ -23,7 +23,13 @@ def stack_ids(n_stacks: int) -> list[str]:
 
 
 def write_synthetic(
-    root: Path, *, jurisdiction: str, year: int, n_stacks: int, stacks_per_installation: int = 20, seed: int = 17,
+    root: Path,
+    *,
+    jurisdiction: str,
+    year: int,
+    n_stacks: int,
+    stacks_per_installation: int = 20,
+    seed: int = 17,
     hours: int | None = None,
 ) -> int:
     """Write the year's partitions; returns the number of rows written."""
@@ -56,13 +62,18 @@ def write_synthetic(
             cols = months == month
             mask = present[:, cols]
             n = int(mask.sum())
-            frame = pl.DataFrame({
-                "stack_id": np.repeat(np.array(group, dtype=object), cols.sum()).reshape(k, -1)[mask],
-                "ts": np.broadcast_to(all_ts[cols], (k, int(cols.sum())))[mask],
-                "co2": co2[:, cols][mask], "co2_flag": co2_flag[:, cols][mask], "co2_qn": ["20250101000000000"] * n,
-                "flow": flow[:, cols][mask], "flow_flag": flow_flag[:, cols][mask],
-                "flow_qn": ["20250101000000000"] * n,
-            }).select(WIDE_COLUMNS)
+            frame = pl.DataFrame(
+                {
+                    "stack_id": np.repeat(np.array(group, dtype=object), cols.sum()).reshape(k, -1)[mask],
+                    "ts": np.broadcast_to(all_ts[cols], (k, int(cols.sum())))[mask],
+                    "co2": co2[:, cols][mask],
+                    "co2_flag": co2_flag[:, cols][mask],
+                    "co2_qn": ["20250101000000000"] * n,
+                    "flow": flow[:, cols][mask],
+                    "flow_flag": flow_flag[:, cols][mask],
+                    "flow_qn": ["20250101000000000"] * n,
+                }
+            ).select(WIDE_COLUMNS)
             path = partition_dir(root, "hourly", jurisdiction, year, int(month), installation) / "part.parquet"
             path.parent.mkdir(parents=True, exist_ok=True)
             frame.write_parquet(path, compression="zstd", statistics=True)

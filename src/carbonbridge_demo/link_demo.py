@@ -96,9 +96,7 @@ def _installation(app: App, year: int, now: dt.datetime) -> None:
     accounts.add_representative(app.sessions, "kiln-a", "kiln-a", [ACCOUNT], now=setup)
 
 
-def _setup(
-    host: Host, urls: dict[str, str], year: int, now: dt.datetime
-) -> tuple[dict[str, App], dict[str, Any]]:
+def _setup(host: Host, urls: dict[str, str], year: int, now: dt.datetime) -> tuple[dict[str, App], dict[str, Any]]:
     apps, markets = {}, {}
     for code, url in urls.items():
         apps[code] = host.build_app(url, upgrade=True)

@@ -236,9 +236,7 @@ def _mrv_year(
     def advance(done: int, total: int, task: TaskID = task) -> None:
         progress.update(task, completed=done, total=total)
 
-    import_activity(
-        app.sessions, activity_file, config=app.config, year=year, now=now, actor=ACTOR, progress=advance
-    )
+    import_activity(app.sessions, activity_file, config=app.config, year=year, now=now, actor=ACTOR, progress=advance)
     for inst in installations:
         for source in inst.cems:
             import_cems(
@@ -253,9 +251,7 @@ def _mrv_year(
     views = []
     task = progress.add_task(f"{code}: report and verify", total=len(installations))
     for index, inst in enumerate(installations):
-        view = submit_report(
-            app.sessions, inst.plan["installation_id"], year, config=app.config, now=now, actor=ACTOR
-        )
+        view = submit_report(app.sessions, inst.plan["installation_id"], year, config=app.config, now=now, actor=ACTOR)
         view = _verify(app, rng, view, now, index)
         if not view.verified:  # the operator corrects its data and the verifier confirms
             _import_correction(app, output / "input", inst, year, now)

@@ -27,10 +27,24 @@ def test_import_twice_then_annual_with_substitution_and_corroboration(tmp_path: 
     assert "5 new" in runner.invoke(app, args).output
     assert "0 new, 0 changed, 5 already stored" in runner.invoke(app, args).output
     (tmp_path / "calc.csv").write_text("installation_id,co2_t,uncertainty\nPLANT1,230000,0.05\n")
-    result = runner.invoke(app, ["cems", "annual", "--data", str(tmp_path / "ds"), "--jurisdiction", "BY",
-                                 "--year", "2025", "--calculated", str(tmp_path / "calc.csv"), "--json"])
+    result = runner.invoke(
+        app,
+        [
+            "cems",
+            "annual",
+            "--data",
+            str(tmp_path / "ds"),
+            "--jurisdiction",
+            "BY",
+            "--year",
+            "2025",
+            "--calculated",
+            str(tmp_path / "calc.csv"),
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.output
-    row = json.loads(result.output[result.output.index("["):])[0]
+    row = json.loads(result.output[result.output.index("[") :])[0]
     # valid CO2 200, 210: 205 + 2 x 7.0711 = 219.142; flow 100,000, 110,000: 105,000 + 2 x 7,071.07 = 119,142.1;
     # hours 0-1 measured (43.1 t); hour 2 (CO2 fault, no flow) and 8,757 absent hours take both substitutes.
     c_sub, f_sub = 205 + 2 * 50**0.5, 105_000 + 2 * 5e7**0.5
@@ -39,8 +53,21 @@ def test_import_twice_then_annual_with_substitution_and_corroboration(tmp_path: 
     assert row["uncertainty_t"] == pytest.approx(expected * 0.025, rel=1e-9)
     assert row["corroborated"] is True  # |228,706 - 230,000| <= hypot(5,718, 11,500)
     report = tmp_path / "q.html"
-    result = runner.invoke(app, ["cems", "quality", "--data", str(tmp_path / "ds"), "--jurisdiction", "BY",
-                                 "--year", "2025", "--report", str(report)])
+    result = runner.invoke(
+        app,
+        [
+            "cems",
+            "quality",
+            "--data",
+            str(tmp_path / "ds"),
+            "--jurisdiction",
+            "BY",
+            "--year",
+            "2025",
+            "--report",
+            str(report),
+        ],
+    )
     assert result.exit_code == 0, result.output
     page = report.read_text()
     assert "Availability per stack and month" in page and "Hours substituted per month" in page
@@ -48,8 +75,9 @@ def test_import_twice_then_annual_with_substitution_and_corroboration(tmp_path: 
 
 def test_an_import_with_bad_lines_reports_each_and_writes_nothing(tmp_path: Path) -> None:
     (tmp_path / "bad.csv").write_text(PLANT + "PLANT1,S1,yesterday,co2,1,N\nPLANT1,S1,2025-01-01 03:00,so2,x,N\n")
-    result = CliRunner().invoke(app, ["cems", "import", str(tmp_path / "bad.csv"), "--data", str(tmp_path / "ds"),
-                                      "--jurisdiction", "BY"])
+    result = CliRunner().invoke(
+        app, ["cems", "import", str(tmp_path / "bad.csv"), "--data", str(tmp_path / "ds"), "--jurisdiction", "BY"]
+    )
     assert result.exit_code == 2
     assert "bad.csv:7" in result.output and "bad.csv:8" in result.output
     assert not (tmp_path / "ds" / "hourly").exists()
@@ -72,23 +100,38 @@ def test_cems_help_imports_no_engine() -> None:
 
 @pytest.mark.parametrize("name", ["missing.csv", "missing.parquet"])
 def test_an_import_of_a_missing_file_names_it_and_exits_2(tmp_path: Path, name: str) -> None:
-    result = CliRunner().invoke(app, ["cems", "import", str(tmp_path / name), "--data", str(tmp_path / "ds"),
-                                      "--jurisdiction", "BY"])
+    result = CliRunner().invoke(
+        app, ["cems", "import", str(tmp_path / name), "--data", str(tmp_path / "ds"), "--jurisdiction", "BY"]
+    )
     assert result.exit_code == 2, result.output
     assert f"{name}: file not found" in result.output
     assert not (tmp_path / "ds").exists() or not any((tmp_path / "ds").rglob("*.parquet"))
 
 
 def test_annual_of_an_empty_data_set_says_so_instead_of_a_year_of_nothing(tmp_path: Path) -> None:
-    result = CliRunner().invoke(app, ["cems", "annual", "--data", str(tmp_path / "nowhere"), "--jurisdiction", "BY",
-                                      "--year", "2025"])
+    result = CliRunner().invoke(
+        app, ["cems", "annual", "--data", str(tmp_path / "nowhere"), "--jurisdiction", "BY", "--year", "2025"]
+    )
     assert result.exit_code == 3, result.output
     assert "no CEMS values for BY 2025" in result.output
 
 
 def test_a_calculated_figures_file_without_its_uncertainty_column_is_located(tmp_path: Path) -> None:
     (tmp_path / "calc.csv").write_text("installation_id,co2_t\nX,1\n", encoding="utf-8")
-    result = CliRunner().invoke(app, ["cems", "annual", "--data", str(tmp_path / "ds"), "--jurisdiction", "BY",
-                                      "--year", "2025", "--calculated", str(tmp_path / "calc.csv")])
+    result = CliRunner().invoke(
+        app,
+        [
+            "cems",
+            "annual",
+            "--data",
+            str(tmp_path / "ds"),
+            "--jurisdiction",
+            "BY",
+            "--year",
+            "2025",
+            "--calculated",
+            str(tmp_path / "calc.csv"),
+        ],
+    )
     assert result.exit_code == 2, result.output
     assert "calc.csv:1:uncertainty: missing required column 'uncertainty'" in result.output

@@ -37,7 +37,10 @@ def test_kca_on_a_plain_csv_prints_ordered_key_categories_as_json(tmp_path: Path
     assert (result["year"], result["base_year"]) == (2020, 1990)
     # Hand (level 2020): 450/1000, 400/1000, 150/1000; trend as in Eq 4.2: B 0.5, A 1/3, C 1/6
     assert [(r["category"], round(r["share"], 6), round(r["cumulative"], 6)) for r in result["level"]] == [
-        ("3.A.1", 0.45, 0.45), ("1.A.1", 0.4, 0.85), ("4.A", 0.15, 1.0)]
+        ("3.A.1", 0.45, 0.45),
+        ("1.A.1", 0.4, 0.85),
+        ("4.A", 0.15, 1.0),
+    ]
     assert [r["category"] for r in result["trend"]] == ["3.A.1", "1.A.1", "4.A"]
     assert result["trend"][0]["share"] == pytest.approx(0.5)
     assert {k["category"] for k in result["key_categories"]} == {"1.A.1", "3.A.1", "4.A"}
@@ -46,8 +49,9 @@ def test_kca_on_a_plain_csv_prints_ordered_key_categories_as_json(tmp_path: Path
 
 def test_uncertainty_on_a_plain_csv_gives_both_approaches(tmp_path: Path) -> None:
     (tmp_path / "in.csv").write_text(PLAIN, encoding="utf-8")
-    code, out = _run("inventory", "uncertainty", "--csv", str(tmp_path / "in.csv"), "--json", "--seed", "3",
-                     "--iterations", "50000")
+    code, out = _run(
+        "inventory", "uncertainty", "--csv", str(tmp_path / "in.csv"), "--json", "--seed", "3", "--iterations", "50000"
+    )
     assert code == 0, out
     result = json.loads(out)
     hand = math.sqrt((0.05 * 400) ** 2 + (0.40 * 450) ** 2 + (0.50 * 150) ** 2) / 1000 * 100
@@ -61,7 +65,9 @@ def test_uncertainty_on_a_plain_csv_gives_both_approaches(tmp_path: Path) -> Non
 def test_uncertainty_with_separate_activity_and_factor_columns(tmp_path: Path) -> None:
     (tmp_path / "in.csv").write_text(
         "category,gas,year,value_t,ad_uncertainty_pct,ef_uncertainty_pct,distribution\n"
-        "1.A.1,CO2,2020,1000,3,4,normal\n3.C.4,N2O,2020,10,10,100,lognormal\n", encoding="utf-8")
+        "1.A.1,CO2,2020,1000,3,4,normal\n3.C.4,N2O,2020,10,10,100,lognormal\n",
+        encoding="utf-8",
+    )
     code, out = _run("inventory", "uncertainty", "--csv", str(tmp_path / "in.csv"), "--json")
     assert code == 0, out
     result = json.loads(out)
@@ -85,7 +91,8 @@ def test_compile_diff_export_and_reconcile_on_a_database(tmp_path: Path) -> None
     inputs.mkdir()
     (inputs / "energy_balance.csv").write_text(
         "year,category,fuel,amount,unit\n1990,1.A.1,natural_gas,1000,TJ\n2020,1.A.1,natural_gas,800,TJ\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     (inputs / "livestock.csv").write_text("year,animal,heads\n1990,sheep,1000\n2020,sheep,2000\n", encoding="utf-8")
     code, out = _run("--db", db, "inventory", "compile", "BY", "--input", str(inputs), "--json")
     assert code == 0, out
@@ -122,27 +129,48 @@ def test_kca_key_categories_carry_their_level_and_trend_shares(tmp_path: Path) -
 def test_kca_and_export_work_from_a_records_file_without_a_database(tmp_path: Path) -> None:
     (tmp_path / "records.csv").write_text(
         "category,gas,year,mass_t\n1.A.1,CO2,1990,1000\n1.A.1,CO2,2020,900\n3.A.1,CH4,1990,10\n3.A.1,CH4,2020,12\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     code, out = _run("inventory", "kca", "--records", str(tmp_path / "records.csv"), "--json", "--gwp", "AR4GWP100")
     assert code == 0, out
     level = json.loads(out)["level"]
     # Hand (AR4): 900 vs 12 x 25 = 300 -> shares 0.75 and 0.25
     assert [(r["category"], r["share"]) for r in level] == [
-        ("1.A.1", pytest.approx(0.75)), ("3.A.1", pytest.approx(0.25))]
-    code, out = _run("inventory", "export", "BY", "-o", str(tmp_path / "pub"),
-                     "--records", str(tmp_path / "records.csv"), "--no-charts")
+        ("1.A.1", pytest.approx(0.75)),
+        ("3.A.1", pytest.approx(0.25)),
+    ]
+    code, out = _run(
+        "inventory",
+        "export",
+        "BY",
+        "-o",
+        str(tmp_path / "pub"),
+        "--records",
+        str(tmp_path / "records.csv"),
+        "--no-charts",
+    )
     assert code == 0, out
     assert (tmp_path / "pub" / "summary1_2020.csv").exists()
 
 
 def test_rows_sharing_an_ef_group_are_fully_correlated_in_approach2(tmp_path: Path) -> None:
-    body = ("category,gas,year,value_t,uncertainty_pct,ef_group\n"
-            "1.A.1,CO2,2020,500,10,{g1}\n1.A.2,CO2,2020,500,10,{g2}\n")
+    body = (
+        "category,gas,year,value_t,uncertainty_pct,ef_group\n1.A.1,CO2,2020,500,10,{g1}\n1.A.2,CO2,2020,500,10,{g2}\n"
+    )
     results = []
     for groups in (("gas", "gas"), ("", "")):
         (tmp_path / "in.csv").write_text(body.format(g1=groups[0], g2=groups[1]), encoding="utf-8")
-        code, out = _run("inventory", "uncertainty", "--csv", str(tmp_path / "in.csv"), "--json",
-                         "--iterations", "200000", "--seed", "4")
+        code, out = _run(
+            "inventory",
+            "uncertainty",
+            "--csv",
+            str(tmp_path / "in.csv"),
+            "--json",
+            "--iterations",
+            "200000",
+            "--seed",
+            "4",
+        )
         assert code == 0, out
         results.append(json.loads(out))
     shared, independent = results
@@ -153,11 +181,14 @@ def test_rows_sharing_an_ef_group_are_fully_correlated_in_approach2(tmp_path: Pa
 
 def test_kca_can_leave_lulucf_out(tmp_path: Path) -> None:
     (tmp_path / "records.csv").write_text(
-        "category,gas,year,mass_t\n1.A.1,CO2,2020,900\n3.B.1.a,CO2,2020,-600\n4.A,CH4,2020,2\n", encoding="utf-8")
+        "category,gas,year,mass_t\n1.A.1,CO2,2020,900\n3.B.1.a,CO2,2020,-600\n4.A,CH4,2020,2\n", encoding="utf-8"
+    )
     code, out = _run("inventory", "kca", "--records", str(tmp_path / "records.csv"), "--json", "--no-lulucf")
     assert code == 0, out
     result = json.loads(out)
     # Hand: without LULUCF, 900 and 2 x 28 = 56 -> level shares 900/956 and 56/956
     assert result["with_lulucf"] is False
     assert [(r["category"], r["share"]) for r in result["level"]] == [
-        ("1.A.1", pytest.approx(900 / 956)), ("4.A", pytest.approx(56 / 956))]
+        ("1.A.1", pytest.approx(900 / 956)),
+        ("4.A", pytest.approx(56 / 956)),
+    ]

@@ -16,8 +16,15 @@ def test_the_demo_compiles_a_belarus_sized_inventory_and_publishes_it(tmp_path: 
     low, high = summary["uncertainty_approach2_pct"]
     assert low < 0 < high and 2 < summary["uncertainty_approach1_pct"] < 30
     root = tmp_path / "inventory"
-    for name in ("inventory.xlsx", "summary1_2023.csv", "table10_co2e.csv", "primap2/BLR_inventory.csv",
-                 "charts/emissions_by_sector.png", "charts/kca_pareto.html", "charts/uncertainty.png"):
+    for name in (
+        "inventory.xlsx",
+        "summary1_2023.csv",
+        "table10_co2e.csv",
+        "primap2/BLR_inventory.csv",
+        "charts/emissions_by_sector.png",
+        "charts/kca_pareto.html",
+        "charts/uncertainty.png",
+    ):
         assert (root / name).exists(), name
     table10 = (root / "table10_co2e.csv").read_text(encoding="utf-8").splitlines()
     assert table10[0].startswith(f"category,title,{FIRST_YEAR},")

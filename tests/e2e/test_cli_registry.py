@@ -41,8 +41,9 @@ def set_up(db: str) -> None:
 
 def test_a_transfer_needs_a_second_representative_waits_and_can_be_cancelled(db: str) -> None:
     set_up(db)
-    proposed = json.loads(cli(db, "transfer", "BY-AL-2026", "300", "--from", "BY-NHA", "--to", "BY-T1",
-                              "--by", "admin-a", "--key", "t-1"))
+    proposed = json.loads(
+        cli(db, "transfer", "BY-AL-2026", "300", "--from", "BY-NHA", "--to", "BY-T1", "--by", "admin-a", "--key", "t-1")
+    )
     assert proposed["state"] == "proposed"
     assert "R08_SELF_APPROVAL" in cli(db, "approve", proposed["id"], "--by", "admin-a", code=5)
     delayed = json.loads(cli(db, "approve", proposed["id"], "--by", "admin-b"))
@@ -61,8 +62,9 @@ def test_repeating_a_key_returns_the_first_result_and_another_body_is_a_conflict
     changed = [*args]
     changed[2] = "11"
     assert "differing fields: quantity" in cli(db, *changed, code=4)
-    assert "R09_CAP_EXCEEDED" in cli(db, "issue", "BY-AL-2026", "501", "--to", "BY-NHA", "--by", "admin-a",
-                                     "--key", "issue-2", code=5)
+    assert "R09_CAP_EXCEEDED" in cli(
+        db, "issue", "BY-AL-2026", "501", "--to", "BY-NHA", "--by", "admin-a", "--key", "issue-2", code=5
+    )
 
 
 def test_history_check_and_verify_log_report_on_the_ledger(db: str) -> None:
@@ -84,12 +86,14 @@ def test_verify_log_fails_on_a_database_edited_behind_its_back(db: str) -> None:
 
 def test_a_transfer_of_zero_units_is_refused_with_r11_and_exit_5_and_recorded(db: str) -> None:
     set_up(db)
-    out = cli(db, "transfer", "BY-AL-2026", "0", "--from", "BY-NHA", "--to", "BY-T1", "--by", "admin-a",
-              "--key", "z", code=5)
+    out = cli(
+        db, "transfer", "BY-AL-2026", "0", "--from", "BY-NHA", "--to", "BY-T1", "--by", "admin-a", "--key", "z", code=5
+    )
     assert "R11_INVALID_QUANTITY" in out and "Traceback" not in out
     with sqlite3.connect(db) as connection:
-        row = connection.execute("SELECT state, response_code, quantity FROM registry_transactions "
-                                 "WHERE client_key = 'z'").fetchone()
+        row = connection.execute(
+            "SELECT state, response_code, quantity FROM registry_transactions WHERE client_key = 'z'"
+        ).fetchone()
     assert row == ("terminated", "R11_INVALID_QUANTITY", 0)
     assert "OK" in cli(db, "verify-log")
     cli(db, "check")
@@ -98,12 +102,28 @@ def test_a_transfer_of_zero_units_is_refused_with_r11_and_exit_5_and_recorded(db
 def test_swapping_initiator_and_approver_of_an_approved_transfer_is_caught_by_verify_log(db: str) -> None:
     set_up(db)
     cli(db, "open-account", "BY-T2", "-j", "BY", "--type", "trading", "--holder", "Trader Two")
-    proposed = json.loads(cli(db, "transfer", "BY-AL-2026", "30", "--from", "BY-NHA", "--to", "BY-T2",
-                              "--by", "admin-a", "--key", "four-eyes"))
+    proposed = json.loads(
+        cli(
+            db,
+            "transfer",
+            "BY-AL-2026",
+            "30",
+            "--from",
+            "BY-NHA",
+            "--to",
+            "BY-T2",
+            "--by",
+            "admin-a",
+            "--key",
+            "four-eyes",
+        )
+    )
     assert json.loads(cli(db, "approve", proposed["id"], "--by", "admin-b"))["approver"] == "admin-b"
     assert "OK" in cli(db, "verify-log")
     with sqlite3.connect(db) as connection:
-        connection.execute("UPDATE registry_transactions SET initiator = approver, approver = initiator WHERE id = ?",
-                           (proposed["id"],))
+        connection.execute(
+            "UPDATE registry_transactions SET initiator = approver, approver = initiator WHERE id = ?",
+            (proposed["id"],),
+        )
     out = cli(db, "verify-log", code=1)
     assert f"transaction {proposed['id']}: differs from its log entry in initiator, approver" in out

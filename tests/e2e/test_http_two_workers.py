@@ -25,7 +25,6 @@ PASSWORD = "a long enough password"
 pytestmark = pytest.mark.postgres
 
 
-
 class Codes:
     """Real-time TOTP codes, each step used once per user (the server refuses a step twice)."""
 

@@ -25,7 +25,6 @@ ROUNDS = 5
 pytestmark = pytest.mark.postgres
 
 
-
 def _all_day_config(folder: Path) -> None:
     shipped = Path(str(resources.files("carbonbridge") / "data" / "market" / "CN.toml")).read_text(encoding="utf-8")
     data = tomllib.loads(shipped)

@@ -16,11 +16,24 @@ def write_quality_report(path: Path, result: Any) -> Path:
     months = list(range(1, 13))
     share = {(s, m): v for s, m, v, _ in availability}
     z = [[share.get((s, m)) for m in months] for s in stacks]
-    heat = go.Figure(go.Heatmap(z=z, x=[f"{m:02d}" for m in months], y=stacks, zmin=0, zmax=1,
-                                colorscale="RdYlGn", colorbar={"title": "valid share"}))
-    heat.update_layout(title=f"Availability per stack and month, {result.jurisdiction} {result.year} "
-                             "(hours with CO2 and flow both valid / operating hours)",
-                       height=max(300, 18 * len(stacks) + 120), xaxis_title="month", yaxis_title="stack")
+    heat = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=[f"{m:02d}" for m in months],
+            y=stacks,
+            zmin=0,
+            zmax=1,
+            colorscale="RdYlGn",
+            colorbar={"title": "valid share"},
+        )
+    )
+    heat.update_layout(
+        title=f"Availability per stack and month, {result.jurisdiction} {result.year} "
+        "(hours with CO2 and flow both valid / operating hours)",
+        height=max(300, 18 * len(stacks) + 120),
+        xaxis_title="month",
+        yaxis_title="stack",
+    )
     substituted = [0] * 12
     for _, month, _, hours in availability:
         substituted[month - 1] += hours
@@ -37,8 +50,10 @@ def write_quality_report(path: Path, result: Any) -> Path:
     )
     findings = "".join(
         f"<tr><td>{html.escape(str(f[0]))}</td><td>{html.escape(str(f[1]))}</td>"
-        + "".join(f"<td>{v}</td>" for v in f[3:]) + "</tr>"
-        for f in result.findings if any(f[3:])
+        + "".join(f"<td>{v}</td>" for v in f[3:])
+        + "</tr>"
+        for f in result.findings
+        if any(f[3:])
     )
     rules = result.rules
     page = (
@@ -50,12 +65,14 @@ def write_quality_report(path: Path, result: Any) -> Path:
         + bars.to_html(full_html=False, include_plotlyjs=False)
         + "<h2>Stacks</h2><table border=1><tr><th>installation</th><th>stack</th><th>t CO2</th><th>&plusmn; t</th>"
         "<th>valid h</th><th>CO2 substituted h</th><th>flow substituted h</th><th>missing h</th></tr>"
-        + rows + "</table>"
+        + rows
+        + "</table>"
         + f"<h2>Plausibility findings</h2><p>{html.escape(rules.plausibility_source)}: negative values, the same "
         f"value {rules.stuck_hours} h running, jumps over {rules.jump_ratio:.0%} hour to hour.</p>"
         "<table border=1><tr><th>installation</th><th>stack</th><th>CO2 negative</th><th>CO2 stuck</th>"
         "<th>CO2 jumps</th><th>flow negative</th><th>flow stuck</th><th>flow jumps</th></tr>"
-        + findings + "</table></body></html>"
+        + findings
+        + "</table></body></html>"
     )
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(page, encoding="utf-8")

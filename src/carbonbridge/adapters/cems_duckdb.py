@@ -29,24 +29,26 @@ def connect(memory_limit: str = DEFAULT_MEMORY_LIMIT, threads: int | None = None
 
 def source(root: Path) -> str:
     glob = hourly_glob(root).replace("'", "''")
-    return (f"read_parquet('{glob}', hive_partitioning = true, hive_types = {{'jurisdiction': VARCHAR, "
-            f"'year': INTEGER, 'month': INTEGER, 'installation': VARCHAR}})")
+    return (
+        f"read_parquet('{glob}', hive_partitioning = true, hive_types = {{'jurisdiction': VARCHAR, "
+        f"'year': INTEGER, 'month': INTEGER, 'installation': VARCHAR}})"
+    )
 
 
 def has_data(root: Path) -> bool:
     return any((root / "hourly").glob("*/*/*/*/*.parquet"))
 
 
-def month_partials(con: Any, root: Path, rules: RuleSet, jurisdiction: str, year: int | None = None
-                   ) -> list[MonthPartial]:
+def month_partials(
+    con: Any, root: Path, rules: RuleSet, jurisdiction: str, year: int | None = None
+) -> list[MonthPartial]:
     if not has_data(root):
         return []
     rows = con.execute(partials_sql(source(root), rules, jurisdiction, year)).fetchall()
     return [partial_from_sums(jurisdiction, row) for row in rows]
 
 
-def findings(con: Any, root: Path, rules: RuleSet, jurisdiction: str, year: int | None = None
-             ) -> list[tuple[Any, ...]]:
+def findings(con: Any, root: Path, rules: RuleSet, jurisdiction: str, year: int | None = None) -> list[tuple[Any, ...]]:
     if not has_data(root):
         return []
     return list(con.execute(findings_sql(source(root), rules, jurisdiction, year)).fetchall())

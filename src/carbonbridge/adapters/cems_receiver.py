@@ -56,8 +56,15 @@ class _Pending:
 
 
 class Receiver:
-    def __init__(self, root: Path, jurisdiction: str, rules: RuleSet, codes: Mapping[str, CodeMapping],
-                 stacks: Mapping[str, Stack] | None = None, flush_seconds: float = 0.05) -> None:
+    def __init__(
+        self,
+        root: Path,
+        jurisdiction: str,
+        rules: RuleSet,
+        codes: Mapping[str, CodeMapping],
+        stacks: Mapping[str, Stack] | None = None,
+        flush_seconds: float = 0.05,
+    ) -> None:
         self.root, self.jurisdiction, self.rules, self.codes = root, jurisdiction, rules, codes
         self.stacks = stacks
         self.flush_seconds = flush_seconds
@@ -132,8 +139,9 @@ class Receiver:
         finally:
             writer.close()
 
-    async def _handle(self, peer: str, frame: bytes, writer: asyncio.StreamWriter,
-                      previous: asyncio.Task[None] | None) -> asyncio.Task[None] | None:
+    async def _handle(
+        self, peer: str, frame: bytes, writer: asyncio.StreamWriter, previous: asyncio.Task[None] | None
+    ) -> asyncio.Task[None] | None:
         try:
             packet = hj212.parse_frame(frame)
             if packet.cn not in hj212.DATA_UPLOADS:
@@ -149,8 +157,13 @@ class Receiver:
             done.set_result(None)
         return asyncio.create_task(self._answer(packet, done, writer, previous))
 
-    async def _answer(self, packet: hj212.Packet, done: asyncio.Future[None], writer: asyncio.StreamWriter,
-                      previous: asyncio.Task[None] | None) -> None:
+    async def _answer(
+        self,
+        packet: hj212.Packet,
+        done: asyncio.Future[None],
+        writer: asyncio.StreamWriter,
+        previous: asyncio.Task[None] | None,
+    ) -> None:
         if previous is not None:
             await previous
         try:
@@ -173,8 +186,9 @@ class Receiver:
                 for resolution in ("minute", "hourly"):
                     frames = [p.rows for p in batch if p.resolution == resolution]
                     if frames:
-                        stats = await asyncio.to_thread(write_values, self.root, self.jurisdiction, resolution,
-                                                        pl.concat(frames), self.rules)
+                        stats = await asyncio.to_thread(
+                            write_values, self.root, self.jurisdiction, resolution, pl.concat(frames), self.rules
+                        )
                         self.stats.values_new += stats.values_new
                         self.stats.values_changed += stats.values_changed
                         self.stats.values_repeated += stats.values_repeated

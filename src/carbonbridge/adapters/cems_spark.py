@@ -62,8 +62,9 @@ def register(spark: Any, root: str) -> bool:
     return True
 
 
-def month_partials(spark: Any, root: str, rules: RuleSet, jurisdiction: str, year: int | None = None
-                   ) -> list[MonthPartial]:
+def month_partials(
+    spark: Any, root: str, rules: RuleSet, jurisdiction: str, year: int | None = None
+) -> list[MonthPartial]:
     if not register(spark, root):
         return []
     rows = spark.sql(partials_sql(VIEW, rules, jurisdiction, year)).collect()

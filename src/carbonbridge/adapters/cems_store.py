@@ -56,8 +56,14 @@ class WriteStats:
 
 
 def partition_dir(root: Path, resolution: str, jurisdiction: str, year: int, month: int, installation: str) -> Path:
-    return (root / resolution / f"jurisdiction={jurisdiction}" / f"year={year}" / f"month={month}"
-            / f"installation={installation}")
+    return (
+        root
+        / resolution
+        / f"jurisdiction={jurisdiction}"
+        / f"year={year}"
+        / f"month={month}"
+        / f"installation={installation}"
+    )
 
 
 @contextmanager
@@ -74,8 +80,13 @@ def writer_lock(root: Path) -> Iterator[None]:
 def _to_long(wide: pl.DataFrame, installation: str) -> pl.DataFrame:
     parts = [
         wide.select(
-            pl.lit(installation).alias("installation_id"), "stack_id", "ts", pl.lit(p).alias("parameter"),
-            pl.col(p).alias("value"), pl.col(f"{p}_flag").alias("flag"), pl.col(f"{p}_qn").alias("qn"),
+            pl.lit(installation).alias("installation_id"),
+            "stack_id",
+            "ts",
+            pl.lit(p).alias("parameter"),
+            pl.col(p).alias("value"),
+            pl.col(f"{p}_flag").alias("flag"),
+            pl.col(f"{p}_qn").alias("qn"),
         ).filter(pl.col("flag").is_not_null())
         for p in PARAMETERS
     ]
@@ -94,12 +105,11 @@ def _to_wide(long: pl.DataFrame) -> pl.DataFrame:
 
 def dedupe(long: pl.DataFrame) -> pl.DataFrame:
     """Each (stack, time, parameter) once: greatest QN, then smallest flag, then smallest value."""
-    return (
-        long.sort(["stack_id", "ts", "parameter", "qn", "flag", "value"], descending=[False, False, False, True,
-                                                                                          False, False],
-                  nulls_last=True)
-        .unique(subset=["stack_id", "ts", "parameter"], keep="first", maintain_order=True)
-    )
+    return long.sort(
+        ["stack_id", "ts", "parameter", "qn", "flag", "value"],
+        descending=[False, False, False, True, False, False],
+        nulls_last=True,
+    ).unique(subset=["stack_id", "ts", "parameter"], keep="first", maintain_order=True)
 
 
 def _replace(path: Path, frame: pl.DataFrame) -> None:
@@ -115,8 +125,9 @@ def _merge_partition(path: Path, installation: str, new: pl.DataFrame, *, drop_d
     old = _to_long(pl.read_parquet(path), installation) if path.exists() else pl.DataFrame(schema=LONG_SCHEMA)
     if drop_derived and old.height:
         keys = new.select("stack_id", "ts", "parameter")
-        derived = old.filter(pl.col("qn").str.starts_with("!")).join(keys, on=["stack_id", "ts", "parameter"],
-                                                                    how="semi")
+        derived = old.filter(pl.col("qn").str.starts_with("!")).join(
+            keys, on=["stack_id", "ts", "parameter"], how="semi"
+        )
         old = old.join(derived, on=["stack_id", "ts", "parameter", "qn"], how="anti")
     merged = dedupe(pl.concat([old, new.cast(LONG_SCHEMA)]))  # type: ignore[arg-type]
     key = ["stack_id", "ts", "parameter"]
@@ -129,8 +140,9 @@ def _merge_partition(path: Path, installation: str, new: pl.DataFrame, *, drop_d
     return new_keys, changed
 
 
-def write_values(root: Path, jurisdiction: str, resolution: str, values: pl.DataFrame, rules: RuleSet | None = None
-                 ) -> WriteStats:
+def write_values(
+    root: Path, jurisdiction: str, resolution: str, values: pl.DataFrame, rules: RuleSet | None = None
+) -> WriteStats:
     """Merge long rows (LONG_SCHEMA) into the data set. Minutes also refresh the hours derived from them."""
     if resolution not in ("hourly", "minute"):
         raise ValueError(resolution)
@@ -153,8 +165,9 @@ def write_values(root: Path, jurisdiction: str, resolution: str, values: pl.Data
             if rules is None:
                 raise ValueError("minute data need the jurisdiction's rules to derive hours")
             for year, month, installation in touched:
-                minutes = pl.read_parquet(partition_dir(root, "minute", jurisdiction, year, month, installation)
-                                          / "part.parquet")
+                minutes = pl.read_parquet(
+                    partition_dir(root, "minute", jurisdiction, year, month, installation) / "part.parquet"
+                )
                 hours = derive_hours(_to_long(minutes, installation), rules)
                 path = partition_dir(root, "hourly", jurisdiction, year, month, installation) / "part.parquet"
                 _merge_partition(path, installation, hours, drop_derived=True)
@@ -175,10 +188,17 @@ def derive_hours(minutes: pl.DataFrame, rules: RuleSet) -> pl.DataFrame:
     stop_flag = sorted(rules.stopped_flags)[0] if rules.stopped_flags else INSUFFICIENT
     enough = pl.col("n_valid") >= rules.minimum_valid_share * MINUTES_PER_HOUR
     return grouped.select(
-        "installation_id", "stack_id", "ts", "parameter",
+        "installation_id",
+        "stack_id",
+        "ts",
+        "parameter",
         pl.when(enough).then(pl.col("mean")).otherwise(None).alias("value"),
-        pl.when(enough).then(pl.lit("N")).when(pl.col("all_stopped")).then(pl.lit(stop_flag))
-        .otherwise(pl.lit(INSUFFICIENT)).alias("flag"),
+        pl.when(enough)
+        .then(pl.lit("N"))
+        .when(pl.col("all_stopped"))
+        .then(pl.lit(stop_flag))
+        .otherwise(pl.lit(INSUFFICIENT))
+        .alias("flag"),
         pl.lit(DERIVED_QN).alias("qn"),
     ).cast(LONG_SCHEMA)  # type: ignore[arg-type]
 

@@ -247,4 +247,3 @@ def read_compliance(code: str, override_dir: Path | None) -> ComplianceConfig:
         raise NotFound(f"no compliance configuration for {code!r}; shipped: BY, CN")
     data, file = found
     return parse_compliance_config(data, file=file, jurisdiction=code)
-

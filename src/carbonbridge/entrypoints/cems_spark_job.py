@@ -28,8 +28,9 @@ def main(argv: list[str] | None = None) -> None:
     from pyspark.sql import SparkSession
 
     spark = SparkSession.builder.appName("carbonbridge-cems-annual").getOrCreate()
-    result = annual(args.data, jurisdiction=args.jurisdiction.upper(), year=args.year, engine="spark",
-                    tier=args.tier, spark=spark)
+    result = annual(
+        args.data, jurisdiction=args.jurisdiction.upper(), year=args.year, engine="spark", tier=args.tier, spark=spark
+    )
     rows = [{"installation_id": inst, **dataclasses.asdict(s)} for inst, s in result.stacks]
     if rows:
         spark.createDataFrame(rows).write.mode("overwrite").parquet(args.out)

@@ -55,9 +55,7 @@ class Worker:
     def _reconcile(self, now: dt.datetime) -> float:
         """Reconcile; the seconds until the next run (soon again if this one could not finish)."""
         try:
-            result = link_queries.reconcile_with_partner(
-                self.sessions, self.own, self.query, key=self.key, now=now
-            )
+            result = link_queries.reconcile_with_partner(self.sessions, self.own, self.query, key=self.key, now=now)
         except PartnerUnavailable as exc:
             log.warning("link reconciliation with the partner failed: %s", exc)
             return min(RETRY_RECONCILIATION_SECONDS, self.reconcile_every_seconds)

@@ -796,6 +796,7 @@ OPS_REPORTING: list[Op] = [
 ]
 OPS += OPS_REPORTING
 
+
 # -- the market (issue 12): public market data, order entry, bids, own orders, trades and cash ---------
 def participant(role: str, own: bool) -> str:
     """The participant a role acts for (own), or one outside its scope (foreign)."""

@@ -58,7 +58,7 @@ def test_a_broken_override_of_the_allocation_rules_is_named_under_carbonbridge_c
     ("name", "content"),
     [
         ("activity.csv", ACTIVITY_HEADER.encode() + activity_row("INST-1", quantity=-1).encode()),
-        ("activity.csv", b"record_id,installation_id\n\xff\xfe,\"unterminated\n"),
+        ("activity.csv", b'record_id,installation_id\n\xff\xfe,"unterminated\n'),
         ("activity.xlsx", b"not a workbook"),
         ("activity.json", b"{not json"),
     ],

@@ -35,7 +35,9 @@ def test_duckdb_partials_give_each_stacks_reference_year(national: Path) -> None
         got = stack_year_from_partials([p for p in partials if p.stack_id == stack], BY)
         assert got.emissions_t == pytest.approx(expected.emissions_t, rel=1e-9)
         assert (got.hours_valid, got.hours_stopped, got.hours_substituted_co2, got.hours_substituted_flow) == (
-            expected.hours_valid, expected.hours_stopped, expected.hours_substituted_co2,
+            expected.hours_valid,
+            expected.hours_stopped,
+            expected.hours_substituted_co2,
             expected.hours_substituted_flow,
         )
 
@@ -55,11 +57,17 @@ def test_duckdb_findings_equal_the_domain_screens(national: Path) -> None:
 
 
 def _values(qn: str, value: float) -> pl.DataFrame:
-    return pl.DataFrame({
-        "installation_id": ["I1", "I1"], "stack_id": ["S1", "S1"],
-        "ts": [dt.datetime(2025, 3, 1, 5), dt.datetime(2025, 3, 1, 5)], "parameter": ["co2", "flow"],
-        "value": [value, 1_000.0], "flag": ["N", "N"], "qn": [qn, qn],
-    })
+    return pl.DataFrame(
+        {
+            "installation_id": ["I1", "I1"],
+            "stack_id": ["S1", "S1"],
+            "ts": [dt.datetime(2025, 3, 1, 5), dt.datetime(2025, 3, 1, 5)],
+            "parameter": ["co2", "flow"],
+            "value": [value, 1_000.0],
+            "flag": ["N", "N"],
+            "qn": [qn, qn],
+        }
+    )
 
 
 def test_a_file_sent_again_writes_nothing_and_the_last_sent_value_wins_whatever_the_order(tmp_path: Path) -> None:
@@ -77,11 +85,17 @@ def test_a_file_sent_again_writes_nothing_and_the_last_sent_value_wins_whatever_
 
 
 def test_minutes_make_an_hour_unless_the_hour_was_reported(tmp_path: Path) -> None:
-    minutes = pl.DataFrame({
-        "installation_id": "I1", "stack_id": "S1",
-        "ts": [dt.datetime(2025, 3, 1, h, m) for h in (5, 6) for m in range(60)], "parameter": "co2",
-        "value": [100.0] * 120, "flag": ["N"] * 120, "qn": "20250301070000001",
-    })
+    minutes = pl.DataFrame(
+        {
+            "installation_id": "I1",
+            "stack_id": "S1",
+            "ts": [dt.datetime(2025, 3, 1, h, m) for h in (5, 6) for m in range(60)],
+            "parameter": "co2",
+            "value": [100.0] * 120,
+            "flag": ["N"] * 120,
+            "qn": "20250301070000001",
+        }
+    )
     write_values(tmp_path, "BY", "hourly", _values("20250301060000001", 200.0))
     write_values(tmp_path, "BY", "minute", minutes, BY)
     hours = pl.read_parquet(tmp_path / "hourly/jurisdiction=BY/year=2025/month=3/installation=I1/part.parquet")

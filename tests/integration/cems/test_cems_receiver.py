@@ -17,14 +17,24 @@ from carbonbridge.domain.cems.hj212 import Reading
 
 def _hourly(qn: str, hour: int, co2_mg: float) -> bytes:
     return hj212.upload_packet(
-        qn=qn, mn="MN0001", pw="123456", cn=hj212.UPLOAD_HOURLY, data_time=dt.datetime(2025, 1, 1, hour),
+        qn=qn,
+        mn="MN0001",
+        pw="123456",
+        cn=hj212.UPLOAD_HOURLY,
+        data_time=dt.datetime(2025, 1, 1, hour),
         readings=[Reading("a05001", co2_mg, "N"), Reading("a00000", 50.0, "N"), Reading("a21026", 3.0, "N")],
     ).frame()
 
 
 async def _session(root: Path) -> tuple[list[hj212.Packet], Receiver]:
-    receiver = Receiver(root, "CN", load_rule_set("CN"), load_hj212_codes(),
-                        stacks={"MN0001": Stack("PLANT1", "STACK1")}, flush_seconds=0.01)
+    receiver = Receiver(
+        root,
+        "CN",
+        load_rule_set("CN"),
+        load_hj212_codes(),
+        stacks={"MN0001": Stack("PLANT1", "STACK1")},
+        flush_seconds=0.01,
+    )
     server = await receiver.start("127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
     reader, writer = await asyncio.open_connection("127.0.0.1", port)

@@ -38,10 +38,12 @@ def spark() -> Iterator[Any]:
 def test_spark_and_duckdb_agree_to_the_tonne_on_a_generated_national_data_set(spark: Any, tmp_path: Path) -> None:
     from carbonbridge.adapters import cems_spark
 
-    write_synthetic(tmp_path, jurisdiction="BY", year=2025, n_stacks=5, stacks_per_installation=3, seed=11,
-                    hours=24 * 59)
-    write_synthetic(tmp_path, jurisdiction="CN", year=2025, n_stacks=2, stacks_per_installation=2, seed=12,
-                    hours=24 * 59)
+    write_synthetic(
+        tmp_path, jurisdiction="BY", year=2025, n_stacks=5, stacks_per_installation=3, seed=11, hours=24 * 59
+    )
+    write_synthetic(
+        tmp_path, jurisdiction="CN", year=2025, n_stacks=2, stacks_per_installation=2, seed=12, hours=24 * 59
+    )
     duck = cems_duckdb.month_partials(cems_duckdb.connect("256MiB", threads=1), tmp_path, BY, "BY", 2025)
     sparked = cems_spark.month_partials(spark, str(tmp_path), BY, "BY", 2025)
     assert len(duck) == len(sparked) == 5 * 2  # CN rows are not read into the BY job
@@ -52,6 +54,9 @@ def test_spark_and_duckdb_agree_to_the_tonne_on_a_generated_national_data_set(sp
         assert round(d.emissions_t) == round(s.emissions_t)
         assert s.emissions_t == pytest.approx(d.emissions_t, rel=1e-9)
         assert (s.hours_valid, s.hours_substituted_co2, s.hours_substituted_flow) == (
-            d.hours_valid, d.hours_substituted_co2, d.hours_substituted_flow)
+            d.hours_valid,
+            d.hours_substituted_co2,
+            d.hours_substituted_flow,
+        )
     duck_findings = sorted(cems_duckdb.findings(cems_duckdb.connect("256MiB", threads=1), tmp_path, BY, "BY"))
     assert sorted(cems_spark.findings(spark, str(tmp_path), BY, "BY")) == duck_findings

@@ -33,7 +33,8 @@ def test_our_reader_gets_back_exactly_what_was_written(tmp_path: Path) -> None:
     _, yaml_path = write_interchange(RECORDS, tmp_path / "BLR", jurisdiction="BY")
     back = read_interchange(yaml_path)
     assert {(r.category, r.gas.replace("-", ""), r.year): r.mass_t for r in RECORDS} == {
-        (r.category, r.gas, r.year): r.mass_t for r in back}
+        (r.category, r.gas, r.year): r.mass_t for r in back
+    }
 
 
 def test_primap2_reads_the_interchange_files_back_with_identical_values(tmp_path: Path, primap2: Any) -> None:
@@ -45,8 +46,9 @@ def test_primap2_reads_the_interchange_files_back_with_identical_values(tmp_path
     for r in RECORDS:
         entity = r.gas.replace("-", "")
         tonnes = dataset[entity].pint.to(f"t {entity} / yr").pint.dequantify()  # factor 1: no rounding
-        cell = tonnes.sel({"category (IPCC2006)": r.category, "area (ISO3)": "BLR"}).sel(
-            time=f"{r.year}-01-01").squeeze()
+        cell = (
+            tonnes.sel({"category (IPCC2006)": r.category, "area (ISO3)": "BLR"}).sel(time=f"{r.year}-01-01").squeeze()
+        )
         assert float(cell) == r.mass_t, (r, float(cell))
     # Combinations we never wrote are missing, not zero.
     missing = dataset["CH4"].pint.dequantify().sel({"category (IPCC2006)": "1.A.1"}).sel(time="2000-01-01").squeeze()
@@ -59,8 +61,15 @@ def test_export_writes_the_workbook_with_the_expected_sheets_and_csv_tables(tmp_
 
     result = export_inventory(RECORDS, tmp_path, jurisdiction="BY", year=2023, base_year=1990, charts_too=False)
     book = load_workbook(tmp_path / "inventory.xlsx", read_only=True)
-    assert book.sheetnames == ["Summary1 2023", "Table10 CO2e", "Table10 CO2", "Table10 CH4", "Table10 N2O", "KCA",
-                               "Records"]
+    assert book.sheetnames == [
+        "Summary1 2023",
+        "Table10 CO2e",
+        "Table10 CO2",
+        "Table10 CH4",
+        "Table10 N2O",
+        "KCA",
+        "Records",
+    ]
     summary = [row for row in book["Summary1 2023"].iter_rows(values_only=True)]
     header = list(summary[0])
     by_code = {row[0]: dict(zip(header, row, strict=True)) for row in summary[1:]}
@@ -68,27 +77,45 @@ def test_export_writes_the_workbook_with_the_expected_sheets_and_csv_tables(tmp_
     assert by_code["3.A.1"]["CH4 (kt)"] == pytest.approx(180.0005)
     assert by_code["2"]["HFCs (kt CO2e)"] == pytest.approx(910.1625)
     assert by_code["M.0.EL"]["total (kt CO2e, AR5GWP100)"] == pytest.approx(
-        (31_234_567.891_234_567 + 1.234e-7 * 28 + 180_000.5 * 28 + 700.125 * 1300 + 3 * 23_500 + 110_000 * 28) / 1000)
+        (31_234_567.891_234_567 + 1.234e-7 * 28 + 180_000.5 * 28 + 700.125 * 1300 + 3 * 23_500 + 110_000 * 28) / 1000
+    )
     assert (tmp_path / "table10_co2e.csv").read_text(encoding="utf-8").startswith("category,title,1990,2000,2023,")
     assert result["kca"]["key_categories"]
 
 
 def test_charts_are_png_and_self_contained_html(tmp_path: Path) -> None:
-    uncertainty = {"sectors": {"1": {"mean": 3e7, "p2_5": 2.9e7, "p97_5": 3.1e7}}, "approach2_mean": 3e7,
-                   "approach2_p2_5": 2.8e7, "approach2_p97_5": 3.3e7, "categories": [], "total": 3e7,
-                   "approach1_pct": 5.0, "approach2_low_pct": 6.0, "approach2_high_pct": 9.0, "trend_pct": 1.0,
-                   "trend_uncertainty_approach1_pp": 2.0, "iterations": 1000, "seed": 1}
+    uncertainty = {
+        "sectors": {"1": {"mean": 3e7, "p2_5": 2.9e7, "p97_5": 3.1e7}},
+        "approach2_mean": 3e7,
+        "approach2_p2_5": 2.8e7,
+        "approach2_p97_5": 3.3e7,
+        "categories": [],
+        "total": 3e7,
+        "approach1_pct": 5.0,
+        "approach2_low_pct": 6.0,
+        "approach2_high_pct": 9.0,
+        "trend_pct": 1.0,
+        "trend_uncertainty_approach1_pp": 2.0,
+        "iterations": 1000,
+        "seed": 1,
+    }
     result = export_inventory(RECORDS, tmp_path, jurisdiction="BY", uncertainty=uncertainty)
     charts = sorted(Path(f).name for f in result["files"] if "/charts/" in f)
-    assert charts == ["emissions_by_sector.html", "emissions_by_sector.png", "kca_pareto.html", "kca_pareto.png",
-                      "uncertainty.html", "uncertainty.png"]
+    assert charts == [
+        "emissions_by_sector.html",
+        "emissions_by_sector.png",
+        "kca_pareto.html",
+        "kca_pareto.png",
+        "uncertainty.html",
+        "uncertainty.png",
+    ]
     for name in charts:
         path = tmp_path / "charts" / name
         if name.endswith(".png"):
             assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         else:
             html = path.read_text(encoding="utf-8")
-            assert "<script src=\"http" not in html and "plotly" in html.lower()
+            assert '<script src="http' not in html and "plotly" in html.lower()
     assert "Uncertainty" in result["sheets"]
 
 

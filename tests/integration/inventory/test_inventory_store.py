@@ -28,12 +28,16 @@ def write_inputs(folder: Path, *, clinker_2020: int = 1_000_000) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "energy_balance.csv").write_text(
         "year,category,fuel,amount,unit\n2019,1.A.1,natural_gas,1000,TJ\n2020,1.A.1,natural_gas,1100,TJ\n"
-        "2020,1.A.3.b,gas_diesel_oil,10000,t\n", encoding="utf-8")
+        "2020,1.A.3.b,gas_diesel_oil,10000,t\n",
+        encoding="utf-8",
+    )
     (folder / "production.csv").write_text(
-        f"year,product,technology,quantity_t\n2019,clinker,,900000\n2020,clinker,,{clinker_2020}\n", encoding="utf-8")
+        f"year,product,technology,quantity_t\n2019,clinker,,900000\n2020,clinker,,{clinker_2020}\n", encoding="utf-8"
+    )
     (folder / "emissions.csv").write_text(
         "year,category,gas,mass_t,method\n2019,3.B.1.a,CO2,-20000,synthetic\n2020,3.B.1.a,CO2,-21000,synthetic\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     return folder
 
 
@@ -53,8 +57,13 @@ def test_compiling_stores_a_version_and_recompiling_unchanged_inputs_does_not(ap
 
 def test_a_recalculation_is_a_new_version_and_the_diff_shows_what_changed(app: Any, tmp_path: Path) -> None:
     service.compile_submission(app.sessions, "BY", write_inputs(tmp_path / "v1"), now=NOW)
-    second = service.compile_submission(app.sessions, "BY", write_inputs(tmp_path / "v2", clinker_2020=1_100_000),
-                                        now=NOW, label="clinker statistics revised")
+    second = service.compile_submission(
+        app.sessions,
+        "BY",
+        write_inputs(tmp_path / "v2", clinker_2020=1_100_000),
+        now=NOW,
+        label="clinker statistics revised",
+    )
     assert second.version == 2
     changes = service.diff_versions(app.sessions, "BY", 1, 2)
     assert [(c.category, c.gas, c.year, c.kind) for c in changes] == [("2.A.1", "CO2", 2020, "changed")]
@@ -72,7 +81,8 @@ def test_an_unknown_version_is_not_found(app: Any) -> None:
 def test_bad_activity_data_reports_every_problem_with_file_and_line(app: Any, tmp_path: Path) -> None:
     folder = write_inputs(tmp_path / "bad")
     (folder / "production.csv").write_text(
-        "year,product,technology,quantity_t\n20x0,clinker,,1\n2020,clinker,,lots\n", encoding="utf-8")
+        "year,product,technology,quantity_t\n20x0,clinker,,1\n2020,clinker,,lots\n", encoding="utf-8"
+    )
     with pytest.raises(ValidationFailed) as caught:
         service.compile_submission(app.sessions, "BY", folder, now=NOW)
     located = [(Path(p.file).name, p.line) for p in caught.value.problems]
@@ -81,30 +91,86 @@ def test_bad_activity_data_reports_every_problem_with_file_and_line(app: Any, tm
 
 def add_verified_cement_plant(app: Any, *, co2_t: float, year: int = 2020, verified: bool = True) -> None:
     with unit_of_work(app.sessions) as s:
-        s.add(InstallationRow(id="BY-CEM-1", jurisdiction="BY", name="Kiln", operator="Op", sector="manufacturing",
-                              created_at=NOW))
+        s.add(
+            InstallationRow(
+                id="BY-CEM-1", jurisdiction="BY", name="Kiln", operator="Op", sector="manufacturing", created_at=NOW
+            )
+        )
         s.flush()
-        plan = MonitoringPlanRow(installation_id="BY-CEM-1", version=1, category="C", method_pack="ipcc2006",
-                                 created_at=NOW)
+        plan = MonitoringPlanRow(
+            installation_id="BY-CEM-1", version=1, category="C", method_pack="ipcc2006", created_at=NOW
+        )
         s.add(plan)
         s.flush()
-        data = ActivityDatasetRow(installation_id="BY-CEM-1", year=year, version=1, plan_id=plan.id, source_file="x",
-                                  sha256="0" * 64, method_pack="ipcc2006", record_count=1, imported_at=NOW)
+        data = ActivityDatasetRow(
+            installation_id="BY-CEM-1",
+            year=year,
+            version=1,
+            plan_id=plan.id,
+            source_file="x",
+            sha256="0" * 64,
+            method_pack="ipcc2006",
+            record_count=1,
+            imported_at=NOW,
+        )
         s.add(data)
         s.flush()
-        s.add(ActivityRecordRow(dataset_id=data.id, record_id="r1", source_stream="clinker", activity="clinker",
-                                quantity=co2_t / 0.52, unit="t", sector="manufacturing", technology="", ncv=None,
-                                ncv_unit="", emission_factor=None, ef_unit="", oxidation_factor=None,
-                                carbon_content=None, carbon_content_unit="", co2_t=co2_t, ch4_t=0.0, n2o_t=0.0,
-                                method="calculation", factor_source="V3 Eq 2.4"))
-        report = EmissionReportRow(installation_id="BY-CEM-1", year=year, version=1, dataset_id=data.id,
-                                   gwp_set="AR5GWP100", method_pack="ipcc2006", co2_t=co2_t, ch4_t=0.0, n2o_t=0.0,
-                                   co2e_t=co2_t, category="C", by_source_stream={}, reason="", submitted_at=NOW)
+        s.add(
+            ActivityRecordRow(
+                dataset_id=data.id,
+                record_id="r1",
+                source_stream="clinker",
+                activity="clinker",
+                quantity=co2_t / 0.52,
+                unit="t",
+                sector="manufacturing",
+                technology="",
+                ncv=None,
+                ncv_unit="",
+                emission_factor=None,
+                ef_unit="",
+                oxidation_factor=None,
+                carbon_content=None,
+                carbon_content_unit="",
+                co2_t=co2_t,
+                ch4_t=0.0,
+                n2o_t=0.0,
+                method="calculation",
+                factor_source="V3 Eq 2.4",
+            )
+        )
+        report = EmissionReportRow(
+            installation_id="BY-CEM-1",
+            year=year,
+            version=1,
+            dataset_id=data.id,
+            gwp_set="AR5GWP100",
+            method_pack="ipcc2006",
+            co2_t=co2_t,
+            ch4_t=0.0,
+            n2o_t=0.0,
+            co2e_t=co2_t,
+            category="C",
+            by_source_stream={},
+            reason="",
+            submitted_at=NOW,
+        )
         s.add(report)
         s.flush()
-        s.add(VerificationRow(report_id=report.id, verifier="V", opinion="satisfactory", misstatement_t=0.0,
-                              materiality_pct=2.0, material=False, verified=verified,
-                              verified_emissions_t=round(co2_t), comments="", verified_at=NOW))
+        s.add(
+            VerificationRow(
+                report_id=report.id,
+                verifier="V",
+                opinion="satisfactory",
+                misstatement_t=0.0,
+                materiality_pct=2.0,
+                material=False,
+                verified=verified,
+                verified_emissions_t=round(co2_t),
+                comments="",
+                verified_at=NOW,
+            )
+        )
 
 
 def test_reconciliation_flags_installations_that_exceed_the_inventory(app: Any, tmp_path: Path) -> None:
@@ -112,7 +178,8 @@ def test_reconciliation_flags_installations_that_exceed_the_inventory(app: Any, 
     service.compile_submission(app.sessions, "BY", write_inputs(tmp_path / "in"), now=NOW)
     rows = service.reconcile_with_mrv(app.sessions, "BY")
     assert [(r.category, r.year, r.installations, r.flags) for r in rows] == [
-        ("2.A.1", 2020, 1, ("installations_exceed_inventory",))]
+        ("2.A.1", 2020, 1, ("installations_exceed_inventory",))
+    ]
     assert rows[0].share == pytest.approx(600_000 / 520_000)
 
 
@@ -124,8 +191,9 @@ def test_unverified_reports_are_ignored(app: Any, tmp_path: Path) -> None:
 
 def test_verified_mrv_replaces_tier1_in_the_chosen_categories(app: Any, tmp_path: Path) -> None:
     add_verified_cement_plant(app, co2_t=510_000.0)
-    view = service.compile_submission(app.sessions, "BY", write_inputs(tmp_path / "in"), now=NOW,
-                                      mrv_categories=["2.A.1"])
+    view = service.compile_submission(
+        app.sessions, "BY", write_inputs(tmp_path / "in"), now=NOW, mrv_categories=["2.A.1"]
+    )
     records = service.load_submission(app.sessions, "BY", view.version)
     cement = {r.year: (r.mass_t, r.source) for r in records if r.category == "2.A.1"}
     assert cement[2020] == (510_000.0, "mrv")
@@ -158,9 +226,11 @@ def test_a_national_factor_table_overrides_a_default_and_makes_a_new_version(app
     (inputs / "livestock.csv").write_text("year,animal,heads\n2020,sheep,1000\n", encoding="utf-8")
     service.compile_submission(app.sessions, "BY", inputs, now=NOW)
     national = tmp_path / "national_factors.csv"
-    national.write_text("parameter,key,value,unit,ref,source\n"
-                        "enteric_ef,sheep,6.5,kg CH4/head/yr,NIR 2026 Annex 3,Country-specific Tier 2 average\n",
-                        encoding="utf-8")
+    national.write_text(
+        "parameter,key,value,unit,ref,source\n"
+        "enteric_ef,sheep,6.5,kg CH4/head/yr,NIR 2026 Annex 3,Country-specific Tier 2 average\n",
+        encoding="utf-8",
+    )
     view = service.compile_submission(app.sessions, "BY", inputs, now=NOW, factors=national)
     assert view.version == 2
     records = service.load_submission(app.sessions, "BY")

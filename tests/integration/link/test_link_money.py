@@ -330,9 +330,11 @@ def test_a_cancelled_joint_auction_carries_each_sides_volume_over_to_its_next_au
     joint_auctions.run(sides, "JA-A", now=RUN + dt.timedelta(hours=1))  # a rerun carries nothing again
     assert [a.volume for a in auctions_of(apps["CN"])] == [2_000, 2_000, 2_000]
     with apps["CN"].sessions() as s:
-        audited = s.execute(
-            text("SELECT detail FROM audit_events WHERE action = 'market.joint_auction.cancelled'")
-        ).scalars().all()
+        audited = (
+            s.execute(text("SELECT detail FROM audit_events WHERE action = 'market.joint_auction.cancelled'"))
+            .scalars()
+            .all()
+        )
     assert len(audited) == 1
 
 

@@ -176,9 +176,7 @@ def test_a_transfer_approved_during_a_pending_reconciliation_waits_for_the_gate(
     waiting = workflow.approve(SqlLedgers(apps["BY"].sessions), view.id, rep_b, now=START, policy_for=lambda _j: always)
     assert waiting.state is TransactionState.DELAYED  # approved, but not sent while the run is pending
     by = SqlLedgers(apps["BY"].sessions)
-    assert workflow.settle_due(by, now=START, only=TransactionType.LINK_TRANSFER)[0].state is (
-        TransactionState.DELAYED
-    )
+    assert workflow.settle_due(by, now=START, only=TransactionType.LINK_TRANSFER)[0].state is (TransactionState.DELAYED)
     assert link_delivery.pending_messages(apps["BY"].sessions) == 0
     assert _free(apps["BY"], trader, "BY-AL-2026") == 493  # still reserved
     link_reconcile.abort(apps["BY"].sessions, "BY", before, "test", now=START)

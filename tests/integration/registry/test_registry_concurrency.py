@@ -88,8 +88,9 @@ market_now = dt.datetime(2026, 3, 31, 12, 0, tzinfo=dt.UTC)
 def test_concurrent_random_transfers_conserve_units_and_apply_each_key_once(pg_url: str) -> None:
     app = build_app(pg_url, upgrade=True)
     setup_policy = SecurityPolicy(approval=ApprovalRule.UNTRUSTED)
-    market = seed_market(app.sessions, now=market_now, traders=ACCOUNTS, units_each=UNITS_EACH,
-                         policy_for=lambda _: setup_policy)
+    market = seed_market(
+        app.sessions, now=market_now, traders=ACCOUNTS, units_each=UNITS_EACH, policy_for=lambda _: setup_policy
+    )
     set_account_state(app.sessions, market.traders[-1], AccountState.BLOCKED, now=market_now, reason="test")
     engine = make_engine(pg_url, pool_size=THREADS, max_overflow=0)
     sessions = session_factory(engine)
@@ -102,8 +103,10 @@ def test_concurrent_random_transfers_conserve_units_and_apply_each_key_once(pg_u
         client.join()
     elapsed = time.monotonic() - started
     flat = [o for per_thread in outcomes for o in per_thread]
-    print(f"\n{len(flat)} transfers from {THREADS} threads in {elapsed:.1f} s ({len(flat) / elapsed:.0f}/s), "
-          f"seed {SEED}, outcomes {Counter(r for _, r, _ in flat).most_common()}")
+    print(
+        f"\n{len(flat)} transfers from {THREADS} threads in {elapsed:.1f} s ({len(flat) / elapsed:.0f}/s), "
+        f"seed {SEED}, outcomes {Counter(r for _, r, _ in flat).most_common()}"
+    )
     assert len(flat) == THREADS * TRANSFERS
 
     for _, result, invalid in flat:
@@ -115,12 +118,22 @@ def test_concurrent_random_transfers_conserve_units_and_apply_each_key_once(pg_u
     assert all(len(results) == 1 for results in by_key.values()), "a repeated key gave a different answer"
 
     with engine.connect() as connection:
-        keys = dict(connection.execute(text(
-            "SELECT client_key, count(*) FROM registry_transactions WHERE client_key NOT LIKE 'seed-%' "
-            "GROUP BY client_key")).all())
-        postings = dict(connection.execute(text(
-            "SELECT t.client_key, count(p.id) FROM registry_transactions t LEFT JOIN registry_postings p "
-            "ON p.transaction_id = t.id WHERE t.client_key NOT LIKE 'seed-%' GROUP BY t.client_key")).all())
+        keys = dict(
+            connection.execute(
+                text(
+                    "SELECT client_key, count(*) FROM registry_transactions WHERE client_key NOT LIKE 'seed-%' "
+                    "GROUP BY client_key"
+                )
+            ).all()
+        )
+        postings = dict(
+            connection.execute(
+                text(
+                    "SELECT t.client_key, count(p.id) FROM registry_transactions t LEFT JOIN registry_postings p "
+                    "ON p.transaction_id = t.id WHERE t.client_key NOT LIKE 'seed-%' GROUP BY t.client_key"
+                )
+            ).all()
+        )
         negative = connection.execute(text("SELECT count(*) FROM registry_holdings WHERE quantity < 0 OR reserved < 0"))
         assert negative.scalar_one() == 0
     assert set(keys) == set(by_key) and set(keys.values()) == {1}, "a client key has no or several transactions"

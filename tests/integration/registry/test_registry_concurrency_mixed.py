@@ -73,15 +73,21 @@ def _operation(clients: Clients, rng: random.Random, thread: int, n: int) -> Any
     source = rng.choice(market.traders[:2] + market.traders[3:5])  # few sources: contention on their rows
     rep_a = market.representatives(source)[0]
     key = f"t{thread}-{n}"
-    kind = rng.choices(["direct", "pending", "approve", "cancel", "settle", "invalid", "repeat"],
-                       [30, 25, 15, 8, 4, 10, 8])[0]
+    kind = rng.choices(
+        ["direct", "pending", "approve", "cancel", "settle", "invalid", "repeat"], [30, 25, 15, 8, 4, 10, 8]
+    )[0]
     if kind in ("approve", "cancel") and clients.pending:
         with clients.lock:
             transaction_id, owner = rng.choice(clients.pending)
         first, second = market.representatives(owner)
         if kind == "approve":
-            return approve(SqlLedgers(sessions), transaction_id, rng.choice([second, second, first]), now=NOW,
-                           policy_for=policy_for)
+            return approve(
+                SqlLedgers(sessions),
+                transaction_id,
+                rng.choice([second, second, first]),
+                now=NOW,
+                policy_for=policy_for,
+            )
         return cancel(SqlLedgers(sessions), transaction_id, rng.choice([first, second]), now=NOW)
     if kind == "settle":
         return settle_due(SqlLedgers(sessions), now=LATER, limit=50, policy_for=policy_for)
@@ -92,8 +98,9 @@ def _operation(clients: Clients, rng: random.Random, thread: int, n: int) -> Any
     destination = clients.untrusted(source) if kind == "pending" else clients.trusted(rng, source)
     quantity, rep = rng.randint(1, 60), rep_a
     if kind == "invalid":
-        quantity, rep = rng.choice([(0, rep_a), (-rng.randint(1, 99), rep_a), (2**62, rep_a),
-                                    (10, market.representatives(destination)[0])])
+        quantity, rep = rng.choice(
+            [(0, rep_a), (-rng.randint(1, 99), rep_a), (2**62, rep_a), (10, market.representatives(destination)[0])]
+        )
     request = TransactionRequest(key, TransactionType.TRANSFER, source, destination, market.unit_type, quantity, rep)
     with clients.lock:
         clients.sent.append(request)
@@ -127,8 +134,9 @@ def _client(clients: Clients, thread: int) -> None:
 @pytest.mark.timeout(900)
 def test_reserving_and_direct_transfers_approvals_and_cancellations_mixed_under_concurrency(pg_url: str) -> None:
     app = build_app(pg_url, upgrade=True)
-    market = seed_market(app.sessions, now=NOW - dt.timedelta(days=1), traders=ACCOUNTS, units_each=UNITS_EACH,
-                         policy_for=policy_for)
+    market = seed_market(
+        app.sessions, now=NOW - dt.timedelta(days=1), traders=ACCOUNTS, units_each=UNITS_EACH, policy_for=policy_for
+    )
     for n, source in enumerate(market.traders):
         for other in market.traders:
             if other != source and n // 3 != market.traders.index(other) // 3:
@@ -145,11 +153,19 @@ def test_reserving_and_direct_transfers_approvals_and_cancellations_mixed_under_
     assert clients.answers["ok"] > THREADS * OPERATIONS // 4 and clients.answers["R01_INSUFFICIENT_UNITS"] > 0
 
     with engine.connect() as connection:
-        open_quantities = dict(connection.execute(text(
-            "SELECT source_account, sum(quantity) FROM registry_transactions WHERE state IN ('proposed', 'delayed') "
-            "GROUP BY source_account")).all())
-        reserved = dict(connection.execute(text(
-            "SELECT account_id, reserved FROM registry_holdings WHERE unit_type = :u"), {"u": market.unit_type}).all())
+        open_quantities = dict(
+            connection.execute(
+                text(
+                    "SELECT source_account, sum(quantity) FROM registry_transactions WHERE state IN ('proposed', 'delayed') "
+                    "GROUP BY source_account"
+                )
+            ).all()
+        )
+        reserved = dict(
+            connection.execute(
+                text("SELECT account_id, reserved FROM registry_holdings WHERE unit_type = :u"), {"u": market.unit_type}
+            ).all()
+        )
     assert {a: r for a, r in reserved.items() if r} == {a: int(q) for a, q in open_quantities.items()}
     report = check(app.sessions)
     assert report.ok and report.integrity_errors == 0, report.problems[:5]

@@ -57,8 +57,13 @@ CHILD = textwrap.dedent(
 
 def _run_and_kill(url: str, ack_path: Path, round_: int, rng: random.Random) -> None:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    child = subprocess.Popen([sys.executable, "-c", CHILD, url, str(ack_path), str(round_)],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, url, str(ack_path), str(round_)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        text=True,
+    )
     assert child.stdout is not None
     line = child.stdout.readline()
     if line.strip() != "ready":
@@ -84,9 +89,12 @@ def test_acknowledged_transfers_survive_sigkill_and_none_is_half_applied(app: An
     acknowledged = {k for k in ack_path.read_text(encoding="utf-8").splitlines() if k}
     assert acknowledged, f"no transfer was acknowledged in {ROUNDS} rounds (seed {SEED})"
     with app.engine.connect() as connection:
-        rows = connection.execute(text(
-            "SELECT t.client_key, t.state, count(p.id) FROM registry_transactions t LEFT JOIN registry_postings p "
-            "ON p.transaction_id = t.id WHERE t.client_key LIKE 'r%' GROUP BY t.client_key, t.state")).all()
+        rows = connection.execute(
+            text(
+                "SELECT t.client_key, t.state, count(p.id) FROM registry_transactions t LEFT JOIN registry_postings p "
+                "ON p.transaction_id = t.id WHERE t.client_key LIKE 'r%' GROUP BY t.client_key, t.state"
+            )
+        ).all()
     stored = {key: (state, postings) for key, state, postings in rows}
     missing = sorted(acknowledged - set(stored))
     assert not missing, f"acknowledged but lost (seed {SEED}): {missing[:5]}"

@@ -41,11 +41,21 @@ def market(app: Any, now: dt.datetime) -> Market:
     return seed_market(app.sessions, now=now, traders=4, units_each=1000, policy_for=four_eyes)
 
 
-def transfer(app: Any, market: Market, key: str, source: int, destination: int, quantity: int, now: dt.datetime,
-             rep: int = 0, policy: Any = four_eyes) -> Any:
+def transfer(
+    app: Any,
+    market: Market,
+    key: str,
+    source: int,
+    destination: int,
+    quantity: int,
+    now: dt.datetime,
+    rep: int = 0,
+    policy: Any = four_eyes,
+) -> Any:
     src, dst = market.traders[source], market.traders[destination]
-    request = TransactionRequest(key, TransactionType.TRANSFER, src, dst, market.unit_type, quantity,
-                                 market.representatives(src)[rep])
+    request = TransactionRequest(
+        key, TransactionType.TRANSFER, src, dst, market.unit_type, quantity, market.representatives(src)[rep]
+    )
     return propose(SqlLedgers(app.sessions), request, now=now, policy_for=policy)
 
 
@@ -63,8 +73,9 @@ def assert_ledger_sound(app: Any) -> None:
 
 def test_issuance_never_exceeds_the_cap_and_a_refusal_is_recorded(app: Any, market: Market, now: dt.datetime) -> None:
     admin = market.representatives(market.national)[0]
-    request = TransactionRequest("too-many", TransactionType.ISSUANCE, None, market.national, market.unit_type,
-                                 5000, admin)
+    request = TransactionRequest(
+        "too-many", TransactionType.ISSUANCE, None, market.national, market.unit_type, 5000, admin
+    )
     with pytest.raises(RuleViolation, match="R09_CAP_EXCEEDED"):
         propose(SqlLedgers(app.sessions), request, now=now)
     with pytest.raises(RuleViolation, match="R09_CAP_EXCEEDED"):  # the repeat gives the first answer
@@ -76,8 +87,13 @@ def test_issuance_never_exceeds_the_cap_and_a_refusal_is_recorded(app: Any, mark
 def test_a_partial_transfer_splits_a_serial_block_and_history_traces_each_unit(
     app: Any, market: Market, now: dt.datetime
 ) -> None:
-    first = approve(SqlLedgers(app.sessions), transfer(app, market, "t1", 0, 1, 300, now).id,
-                    market.representatives(market.traders[0])[1], now=now, policy_for=four_eyes)
+    first = approve(
+        SqlLedgers(app.sessions),
+        transfer(app, market, "t1", 0, 1, 300, now).id,
+        market.representatives(market.traders[0])[1],
+        now=now,
+        policy_for=four_eyes,
+    )
     assert first.state is S.COMPLETED
     source_blocks = queries.holdings(app.sessions, market.traders[0])[0].blocks
     assert source_blocks == ((3001, 3700),)  # seeding gave trader 0 serials 3001-4000; the top 300 moved
@@ -132,8 +148,13 @@ def test_transfer_to_an_untrusted_account_waits_until_noon_of_the_next_working_d
 ) -> None:
     accounts.change_trusted(app.sessions, market.traders[0], market.traders[1], add=False, now=now, actor="t")
     delayed = transfer(app, market, "untrusted", 0, 1, 50, now, policy=untrusted_four_eyes)
-    delayed = approve(SqlLedgers(app.sessions), delayed.id, market.representatives(market.traders[0])[1], now=now,
-                      policy_for=untrusted_four_eyes)
+    delayed = approve(
+        SqlLedgers(app.sessions),
+        delayed.id,
+        market.representatives(market.traders[0])[1],
+        now=now,
+        policy_for=untrusted_four_eyes,
+    )
     assert delayed.state is S.DELAYED
     assert delayed.delay_until == dt.datetime(2026, 4, 1, 9, 0, tzinfo=dt.UTC)  # noon in Minsk
     assert settle_due(SqlLedgers(app.sessions), now=delayed.delay_until - dt.timedelta(seconds=1)) == []
@@ -169,8 +190,9 @@ def test_a_trusted_list_addition_takes_effect_only_after_four_working_days(
     accounts.change_trusted(app.sessions, source, target, add=False, now=now, actor="t")
     change = accounts.change_trusted(app.sessions, source, target, add=True, now=now, actor="t")
     assert change.effective_at == dt.datetime(2026, 4, 6, 12, 0, tzinfo=dt.UTC)  # Tuesday + 4 working days
-    early = transfer(app, market, "early", 0, 1, 1, change.effective_at - dt.timedelta(minutes=1),
-                     policy=untrusted_four_eyes)
+    early = transfer(
+        app, market, "early", 0, 1, 1, change.effective_at - dt.timedelta(minutes=1), policy=untrusted_four_eyes
+    )
     late = transfer(app, market, "late", 0, 1, 1, change.effective_at, policy=untrusted_four_eyes)
     assert (early.state, late.state) == (S.PROPOSED, S.COMPLETED)
 
@@ -193,8 +215,9 @@ def test_a_representative_is_suspended_after_repeated_security_failures(
 ) -> None:
     intruder = market.representatives(market.traders[1])[0]
     for n in range(3):
-        request = TransactionRequest(f"steal-{n}", TransactionType.TRANSFER, market.traders[0], market.traders[1],
-                                     market.unit_type, 1, intruder)
+        request = TransactionRequest(
+            f"steal-{n}", TransactionType.TRANSFER, market.traders[0], market.traders[1], market.unit_type, 1, intruder
+        )
         with pytest.raises(RuleViolation, match="R06"):
             propose(SqlLedgers(app.sessions), request, now=now, policy_for=four_eyes)
     with pytest.raises(RuleViolation, match="R07_REPRESENTATIVE_SUSPENDED"):
@@ -208,13 +231,29 @@ def test_a_reversal_moves_the_units_back_by_a_compensating_transaction(
 ) -> None:
     done = transfer(app, market, "to-reverse", 0, 1, 40, now, policy=untrusted_four_eyes)
     admin = market.representatives(market.national)[0]
-    request = TransactionRequest("reversal-1", TransactionType.REVERSAL, market.traders[1], market.traders[0],
-                                 market.unit_type, 40, admin, reverses=done.id)
+    request = TransactionRequest(
+        "reversal-1",
+        TransactionType.REVERSAL,
+        market.traders[1],
+        market.traders[0],
+        market.unit_type,
+        40,
+        admin,
+        reverses=done.id,
+    )
     reversal = propose(SqlLedgers(app.sessions), request, now=now, policy_for=untrusted_four_eyes)
     assert reversal.state is S.COMPLETED
     assert held(app, market.traders[0]) == (1000, 0)
-    again = TransactionRequest("reversal-2", TransactionType.REVERSAL, market.traders[1], market.traders[0],
-                               market.unit_type, 40, admin, reverses=done.id)
+    again = TransactionRequest(
+        "reversal-2",
+        TransactionType.REVERSAL,
+        market.traders[1],
+        market.traders[0],
+        market.unit_type,
+        40,
+        admin,
+        reverses=done.id,
+    )
     with pytest.raises(RuleViolation, match="R14_NOT_REVERSIBLE"):
         propose(SqlLedgers(app.sessions), again, now=now, policy_for=untrusted_four_eyes)
     assert queries.transaction(app.sessions, done.id).state is S.COMPLETED  # history is not rewritten
@@ -223,17 +262,44 @@ def test_a_reversal_moves_the_units_back_by_a_compensating_transaction(
 
 def _verified_installation(app: Any, now: dt.datetime, *, verified: bool) -> None:
     with unit_of_work(app.sessions) as session:
-        session.add(InstallationRow(id="BY-INST-1", jurisdiction="BY", name="Plant", operator="Op", sector="power",
-                                    created_at=now))
+        session.add(
+            InstallationRow(
+                id="BY-INST-1", jurisdiction="BY", name="Plant", operator="Op", sector="power", created_at=now
+            )
+        )
         session.flush()
-        report = EmissionReportRow(installation_id="BY-INST-1", year=2025, version=1, dataset_id=None,
-                                   gwp_set="AR5GWP100", method_pack="ipcc2006", co2_t=120.0, ch4_t=0.0, n2o_t=0.0,
-                                   co2e_t=120.0, category="A", by_source_stream={}, reason="", submitted_at=now)
+        report = EmissionReportRow(
+            installation_id="BY-INST-1",
+            year=2025,
+            version=1,
+            dataset_id=None,
+            gwp_set="AR5GWP100",
+            method_pack="ipcc2006",
+            co2_t=120.0,
+            ch4_t=0.0,
+            n2o_t=0.0,
+            co2e_t=120.0,
+            category="A",
+            by_source_stream={},
+            reason="",
+            submitted_at=now,
+        )
         session.add(report)
         session.flush()
-        session.add(VerificationRow(report_id=report.id, verifier="V", opinion="satisfactory", misstatement_t=0.0,
-                                    materiality_pct=5.0, material=False, verified=verified,
-                                    verified_emissions_t=120 if verified else None, comments="", verified_at=now))
+        session.add(
+            VerificationRow(
+                report_id=report.id,
+                verifier="V",
+                opinion="satisfactory",
+                misstatement_t=0.0,
+                materiality_pct=5.0,
+                material=False,
+                verified=verified,
+                verified_emissions_t=120 if verified else None,
+                comments="",
+                verified_at=now,
+            )
+        )
 
 
 def test_compliance_takes_verified_emissions_only_from_a_verified_report(app: Any, now: dt.datetime) -> None:
@@ -245,20 +311,32 @@ def test_compliance_takes_verified_emissions_only_from_a_verified_report(app: An
 
 def test_surrendered_units_bring_an_installation_to_status_a(app: Any, market: Market, now: dt.datetime) -> None:
     _verified_installation(app, now, verified=True)
-    accounts.open_account(app.sessions, "BY-OHA-1", "BY", AccountType.OPERATOR_HOLDING, "Op", now=now,
-                          installation_id="BY-INST-1")
+    accounts.open_account(
+        app.sessions, "BY-OHA-1", "BY", AccountType.OPERATOR_HOLDING, "Op", now=now, installation_id="BY-INST-1"
+    )
     admin_a, _ = market.representatives(market.national)
     accounts.add_representative(app.sessions, "op-rep", "Operator rep", ["BY-OHA-1"], now=now)
-    issuance = TransactionRequest("issue-more", TransactionType.ISSUANCE, None, market.national, market.unit_type,
-                                  150, admin_a)
+    issuance = TransactionRequest(
+        "issue-more", TransactionType.ISSUANCE, None, market.national, market.unit_type, 150, admin_a
+    )
     propose(SqlLedgers(app.sessions), issuance, now=now)
-    allocation = TransactionRequest("alloc-1", TransactionType.ALLOCATION, market.national, "BY-OHA-1",
-                                    market.unit_type, 150, admin_a)
+    allocation = TransactionRequest(
+        "alloc-1", TransactionType.ALLOCATION, market.national, "BY-OHA-1", market.unit_type, 150, admin_a
+    )
     assert propose(SqlLedgers(app.sessions), allocation, now=now, policy_for=four_eyes).state is S.COMPLETED
     record = compliance.enter_verified_emissions(app.sessions, "BY-INST-1", 2025, now=now)
     assert (record.verified_emissions_t, record.status) == (120, ComplianceStatus.B)
-    surrender = TransactionRequest("surrender-1", TransactionType.SURRENDER, "BY-OHA-1", "BY-DELETION",
-                                   market.unit_type, 120, "op-rep", installation_id="BY-INST-1", compliance_year=2025)
+    surrender = TransactionRequest(
+        "surrender-1",
+        TransactionType.SURRENDER,
+        "BY-OHA-1",
+        "BY-DELETION",
+        market.unit_type,
+        120,
+        "op-rep",
+        installation_id="BY-INST-1",
+        compliance_year=2025,
+    )
     assert propose(SqlLedgers(app.sessions), surrender, now=now, policy_for=four_eyes).state is S.COMPLETED
     assert compliance.compliance(app.sessions, "BY-INST-1", 2025).status is ComplianceStatus.A
     report = queries.check(app.sessions)

@@ -67,8 +67,15 @@ class DatabaseWorld:
         self.ledgers = SqlLedgers(app.sessions)
 
     def seed(self, now: dt.datetime, example: int) -> Market:
-        market = seed_market(self.app.sessions, now=now, traders=TRADERS, units_each=UNITS_EACH,
-                             vintage=3000 + example, prefix=f"X{example}", policy_for=policy_for)
+        market = seed_market(
+            self.app.sessions,
+            now=now,
+            traders=TRADERS,
+            units_each=UNITS_EACH,
+            vintage=3000 + example,
+            prefix=f"X{example}",
+            policy_for=policy_for,
+        )
         for source in market.traders[:3]:
             accounts.change_trusted(self.app.sessions, source, market.traders[3], add=False, now=now, actor="model")
         return market
@@ -82,10 +89,12 @@ class DatabaseWorld:
         assert report.ok, report.problems
         assert verify_log(self.app.sessions).ok
         with self.app.engine.connect() as connection:
-            twice = connection.execute(text(
-                "SELECT transaction_id FROM registry_transaction_events WHERE state IN ('completed', 'terminated') "
-                "GROUP BY transaction_id HAVING count(*) > 1"
-            )).all()
+            twice = connection.execute(
+                text(
+                    "SELECT transaction_id FROM registry_transaction_events WHERE state IN ('completed', 'terminated') "
+                    "GROUP BY transaction_id HAVING count(*) > 1"
+                )
+            ).all()
         assert twice == [], "a transaction was resolved twice"
 
 
@@ -102,8 +111,12 @@ class MemoryWorld:
         self.ledgers.create_unit_type(
             UnitType(code, jurisdiction, UnitKind.ALLOWANCE, 3000 + example, "", TRADERS * UNITS_EACH * 2, 0)
         )
-        market = Market(jurisdiction, code, f"{jurisdiction}-NHA",
-                        tuple(f"{jurisdiction}-X{example}T{i:03d}" for i in range(TRADERS)))
+        market = Market(
+            jurisdiction,
+            code,
+            f"{jurisdiction}-NHA",
+            tuple(f"{jurisdiction}-X{example}T{i:03d}" for i in range(TRADERS)),
+        )
         for account_id in (market.national, *market.traders):
             kind = AccountType.NATIONAL_HOLDING if account_id == market.national else AccountType.TRADING
             self.ledgers.open_account(Account(account_id, jurisdiction, kind, AccountState.OPEN, account_id, None))
@@ -115,11 +128,23 @@ class MemoryWorld:
         for source in market.traders[:3]:
             self.ledgers.change_trusted(source, market.traders[3], add=False, effective_at=now)
         admin = market.representatives(market.national)[0]
-        issue(self.ledgers, TransactionRequest(f"seed-issue-{code}", TransactionType.ISSUANCE, None, market.national,
-                                               code, TRADERS * UNITS_EACH, admin), now=setup)
+        issue(
+            self.ledgers,
+            TransactionRequest(
+                f"seed-issue-{code}", TransactionType.ISSUANCE, None, market.national, code, TRADERS * UNITS_EACH, admin
+            ),
+            now=setup,
+        )
         for account_id in market.traders:
-            request = TransactionRequest(f"seed-{code}-{account_id}", TransactionType.TRANSFER, market.national,
-                                         account_id, code, UNITS_EACH, admin)
+            request = TransactionRequest(
+                f"seed-{code}-{account_id}",
+                TransactionType.TRANSFER,
+                market.national,
+                account_id,
+                code,
+                UNITS_EACH,
+                admin,
+            )
             assert propose(self.ledgers, request, now=now, policy_for=policy_for).state is S.COMPLETED
         return market
 
@@ -173,9 +198,15 @@ class RegistryMachine(RuleBasedStateMachine):
 
     def _request(self, source: int, destination: int, quantity: int, rep: int) -> TransactionRequest:
         src = self.market.traders[source]
-        return TransactionRequest(f"{self.market.unit_type}-{next(self.keys)}", TransactionType.TRANSFER, src,
-                                  self.market.traders[destination], self.market.unit_type, quantity,
-                                  self.market.representatives(src)[rep])
+        return TransactionRequest(
+            f"{self.market.unit_type}-{next(self.keys)}",
+            TransactionType.TRANSFER,
+            src,
+            self.market.traders[destination],
+            self.market.unit_type,
+            quantity,
+            self.market.representatives(src)[rep],
+        )
 
     def _send(self, request: TransactionRequest) -> Any:
         try:
@@ -274,8 +305,15 @@ class RegistryMachine(RuleBasedStateMachine):
     @rule(quantity=QUANTITIES)
     def issue_into_the_national_account(self, quantity: int) -> None:
         admin = self.market.representatives(self.market.national)[0]
-        request = TransactionRequest(f"{self.market.unit_type}-{next(self.keys)}", TransactionType.ISSUANCE, None,
-                                     self.market.national, self.market.unit_type, quantity, admin)
+        request = TransactionRequest(
+            f"{self.market.unit_type}-{next(self.keys)}",
+            TransactionType.ISSUANCE,
+            None,
+            self.market.national,
+            self.market.unit_type,
+            quantity,
+            admin,
+        )
         try:
             result: Any = issue(self.ledgers, request, now=self.now)
         except RuleViolation as exc:
@@ -290,17 +328,35 @@ class RegistryMachine(RuleBasedStateMachine):
             self.issued += quantity
             self.national += quantity
 
-    @rule(source=st.integers(0, 2), quantity=QUANTITIES, kind=st.sampled_from(
-        [TransactionType.DELETION, TransactionType.CANCELLATION, TransactionType.SURRENDER,
-         TransactionType.ALLOCATION, TransactionType.RETURN]))
+    @rule(
+        source=st.integers(0, 2),
+        quantity=QUANTITIES,
+        kind=st.sampled_from(
+            [
+                TransactionType.DELETION,
+                TransactionType.CANCELLATION,
+                TransactionType.SURRENDER,
+                TransactionType.ALLOCATION,
+                TransactionType.RETURN,
+            ]
+        ),
+    )
     def send_to_the_deletion_account(self, source: int, quantity: int, kind: TransactionType) -> None:
         """Deletion and cancellation from a trading account complete at once; a surrender, an
         allocation or a return from a trading account is the wrong account type (R10)."""
         src = self.market.traders[source]
         installation = ("I-none", 2026) if kind is TransactionType.SURRENDER else (None, None)
-        request = TransactionRequest(f"{self.market.unit_type}-{next(self.keys)}", kind, src, self.deletion,
-                                     self.market.unit_type, quantity, self.market.representatives(src)[0],
-                                     installation_id=installation[0], compliance_year=installation[1])
+        request = TransactionRequest(
+            f"{self.market.unit_type}-{next(self.keys)}",
+            kind,
+            src,
+            self.deletion,
+            self.market.unit_type,
+            quantity,
+            self.market.representatives(src)[0],
+            installation_id=installation[0],
+            compliance_year=installation[1],
+        )
         result = self._send(request)
         if quantity <= 0:
             assert result == "R11_INVALID_QUANTITY"
@@ -319,15 +375,28 @@ class RegistryMachine(RuleBasedStateMachine):
     def reverse_a_completed_transfer(self, index: int) -> None:
         """The registry administrator reverses a completed transfer between traders: the units go
         back if the destination still holds them; a second reversal is refused (R14)."""
-        done = [(r, v) for r, v in self.requests if not isinstance(v, str) and v.state is S.COMPLETED
-                and r.type is TransactionType.TRANSFER and r.destination_account in self.market.traders[:3]]
+        done = [
+            (r, v)
+            for r, v in self.requests
+            if not isinstance(v, str)
+            and v.state is S.COMPLETED
+            and r.type is TransactionType.TRANSFER
+            and r.destination_account in self.market.traders[:3]
+        ]
         if not done:
             return
         original, view = done[index % len(done)]
         admin = self.market.representatives(self.market.national)[0]
-        request = TransactionRequest(f"{self.market.unit_type}-{next(self.keys)}", TransactionType.REVERSAL,
-                                     original.destination_account, original.source_account or "",
-                                     original.unit_type, original.quantity, admin, reverses=view.id)
+        request = TransactionRequest(
+            f"{self.market.unit_type}-{next(self.keys)}",
+            TransactionType.REVERSAL,
+            original.destination_account,
+            original.source_account or "",
+            original.unit_type,
+            original.quantity,
+            admin,
+            reverses=view.id,
+        )
         result = self._send(request)
         source = self.market.traders.index(original.destination_account)
         destination = self.market.traders.index(original.source_account or "")
@@ -392,6 +461,10 @@ def test_registry_services_agree_with_the_reference_model(world: Any, request: p
     backend = request.node.callspec.params["world"]
     run_state_machine_as_test(
         RegistryMachine,
-        settings=settings(max_examples=EXAMPLES[backend], stateful_step_count=25, deadline=None,
-                          suppress_health_check=list(HealthCheck)),
+        settings=settings(
+            max_examples=EXAMPLES[backend],
+            stateful_step_count=25,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+        ),
     )

@@ -36,11 +36,19 @@ def market(app: Any, now: dt.datetime) -> Any:
     return seed_market(app.sessions, now=now, traders=3, units_each=100, policy_for=policy_for)
 
 
-def _transfer(market: Any, key: str, quantity: int, *, to: int = 1, kind: TransactionType = TransactionType.TRANSFER,
-              source: int = 0) -> TransactionRequest:
+def _transfer(
+    market: Any,
+    key: str,
+    quantity: int,
+    *,
+    to: int = 1,
+    kind: TransactionType = TransactionType.TRANSFER,
+    source: int = 0,
+) -> TransactionRequest:
     src = market.traders[source]
-    return TransactionRequest(key, kind, src, market.traders[to], market.unit_type, quantity,
-                              market.representatives(src)[0])
+    return TransactionRequest(
+        key, kind, src, market.traders[to], market.unit_type, quantity, market.representatives(src)[0]
+    )
 
 
 def _refusal(app: Any, request: TransactionRequest, now: dt.datetime) -> str:
@@ -57,9 +65,10 @@ def test_a_transfer_of_no_units_is_refused_with_r11_recorded_and_logged(
     assert _refusal(app, request, now) == "R11_INVALID_QUANTITY"
     assert _refusal(app, request, now) == "R11_INVALID_QUANTITY"  # a repeat gives the same refusal
     with app.engine.connect() as connection:
-        row = connection.execute(text(
-            "SELECT state, response_code, quantity FROM registry_transactions WHERE client_key = :k"
-        ), {"k": request.client_key}).one()
+        row = connection.execute(
+            text("SELECT state, response_code, quantity FROM registry_transactions WHERE client_key = :k"),
+            {"k": request.client_key},
+        ).one()
     assert tuple(row) == ("terminated", "R11_INVALID_QUANTITY", quantity)
     assert [(h.quantity, h.reserved) for h in holdings(app.sessions, market.traders[0])] == [(100, 0)]
     assert check(app.sessions).ok and verify_log(app.sessions).ok
@@ -82,8 +91,9 @@ def test_every_transaction_type_refuses_a_zero_quantity_first(
     assert _refusal(app, request, now) == "R11_INVALID_QUANTITY"
 
 
-def test_a_quantity_the_ledger_cannot_store_is_invalid_input_naming_the_field(app: Any, market: Any,
-                                                                              now: dt.datetime) -> None:
+def test_a_quantity_the_ledger_cannot_store_is_invalid_input_naming_the_field(
+    app: Any, market: Any, now: dt.datetime
+) -> None:
     with pytest.raises(ValidationFailed) as invalid:
         propose(SqlLedgers(app.sessions), _transfer(market, "huge", 2**63), now=now, policy_for=policy_for)
     assert [p.field for p in invalid.value.problems] == ["quantity"]
@@ -97,12 +107,16 @@ def test_a_constraint_firing_is_a_typed_error_naming_the_command_and_counted_in_
     # write (a CHECK added behind the application's back stands in for any unforeseen constraint).
     with app.engine.begin() as connection:
         if app.engine.dialect.name == "postgresql":
-            connection.execute(text(
-                "ALTER TABLE registry_postings ADD CONSTRAINT ck_test_small CHECK (amount < 50) NOT VALID"))
+            connection.execute(
+                text("ALTER TABLE registry_postings ADD CONSTRAINT ck_test_small CHECK (amount < 50) NOT VALID")
+            )
         else:  # SQLite cannot add a CHECK to a table: a trigger raising the same class of error
-            connection.execute(text(
-                "CREATE TRIGGER ck_test_small BEFORE INSERT ON registry_postings WHEN NEW.amount >= 50 "
-                "BEGIN SELECT RAISE(ABORT, 'CHECK constraint failed: ck_test_small'); END"))
+            connection.execute(
+                text(
+                    "CREATE TRIGGER ck_test_small BEFORE INSERT ON registry_postings WHEN NEW.amount >= 50 "
+                    "BEGIN SELECT RAISE(ABORT, 'CHECK constraint failed: ck_test_small'); END"
+                )
+            )
     with pytest.raises(StorageInvariantViolated) as defect:
         propose(SqlLedgers(app.sessions), _transfer(market, "boom", 60), now=now, policy_for=policy_for)
     assert "registry transfer" in str(defect.value) and "ck_test_small" in defect.value.constraint
@@ -110,8 +124,12 @@ def test_a_constraint_firing_is_a_typed_error_naming_the_command_and_counted_in_
     report = check(app.sessions)
     assert report.ok and report.integrity_errors == 1
     with app.engine.connect() as connection:
-        assert connection.execute(text(
-            "SELECT count(*) FROM registry_transactions WHERE client_key = 'boom'")).scalar_one() == 0
+        assert (
+            connection.execute(
+                text("SELECT count(*) FROM registry_transactions WHERE client_key = 'boom'")
+            ).scalar_one()
+            == 0
+        )
 
 
 def _wait_until_blocked(admin_url: str, database: str, waiting: int) -> None:
@@ -152,8 +170,10 @@ def test_a_transfer_queued_behind_a_pending_transfer_reads_the_reserved_units_un
                 outcomes[request.client_key] = exc
 
         with psycopg.connect(pg_url) as holder:
-            holder.execute("SELECT quantity FROM registry_holdings WHERE account_id = %s AND unit_type = %s FOR UPDATE",
-                           (market.traders[0], market.unit_type))
+            holder.execute(
+                "SELECT quantity FROM registry_holdings WHERE account_id = %s AND unit_type = %s FOR UPDATE",
+                (market.traders[0], market.unit_type),
+            )
             first = threading.Thread(target=run, args=(pending,))
             first.start()
             _wait_until_blocked(pg_server, pg_url.rsplit("/", 1)[1], 1)

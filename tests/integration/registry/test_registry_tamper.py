@@ -27,8 +27,15 @@ def ledger(app: Any, now: dt.datetime) -> Any:
     market = seed_market(app.sessions, now=now, traders=3, units_each=100, policy_for=lambda _: POLICY)
     for n in range(PIGEONHOLE):  # more entries than chains: some chain holds at least two
         source, destination = market.traders[n % 3], market.traders[(n + 1) % 3]
-        request = TransactionRequest(f"t{n}", TransactionType.TRANSFER, source, destination, market.unit_type, 1,
-                                     market.representatives(source)[0])
+        request = TransactionRequest(
+            f"t{n}",
+            TransactionType.TRANSFER,
+            source,
+            destination,
+            market.unit_type,
+            1,
+            market.representatives(source)[0],
+        )
         propose(SqlLedgers(app.sessions), request, now=now, policy_for=lambda _: POLICY)
     assert verify_log(app.sessions).ok
     return app
@@ -41,9 +48,13 @@ def tamper(app: Any, sql: str) -> None:
 
 def busiest_chain(app: Any) -> int:
     with app.engine.connect() as connection:
-        return int(connection.execute(text(
-            "SELECT partition FROM registry_log_entries GROUP BY partition ORDER BY count(*) DESC, partition LIMIT 1"
-        )).scalar_one())
+        return int(
+            connection.execute(
+                text(
+                    "SELECT partition FROM registry_log_entries GROUP BY partition ORDER BY count(*) DESC, partition LIMIT 1"
+                )
+            ).scalar_one()
+        )
 
 
 def test_an_untouched_log_verifies(ledger: Any) -> None:
@@ -56,8 +67,11 @@ def test_an_untouched_log_verifies(ledger: Any) -> None:
 def test_editing_a_log_entry_is_detected(ledger: Any) -> None:
     # the entries of the seed's 100-unit transfers (chosen by transaction: which entry is first in a
     # chain depends on random transaction ids and on the trusted-list entries logged before them)
-    tamper(ledger, "UPDATE registry_log_entries SET payload = replace(payload, '\"quantity\":100', '\"quantity\":900') "
-                   "WHERE transaction_id IN (SELECT id FROM registry_transactions WHERE quantity = 100)")
+    tamper(
+        ledger,
+        "UPDATE registry_log_entries SET payload = replace(payload, '\"quantity\":100', '\"quantity\":900') "
+        "WHERE transaction_id IN (SELECT id FROM registry_transactions WHERE quantity = 100)",
+    )
     assert any("edited" in p for p in verify_log(ledger.sessions).problems)
 
 
@@ -82,8 +96,11 @@ def test_reordering_log_entries_is_detected(ledger: Any) -> None:
 
 def test_cutting_off_the_newest_entry_is_detected_against_the_chain_head(ledger: Any) -> None:
     partition = busiest_chain(ledger)
-    tamper(ledger, f"DELETE FROM registry_log_entries WHERE partition = {partition} AND seq = "
-                   f"(SELECT max(seq) FROM registry_log_entries WHERE partition = {partition})")
+    tamper(
+        ledger,
+        f"DELETE FROM registry_log_entries WHERE partition = {partition} AND seq = "
+        f"(SELECT max(seq) FROM registry_log_entries WHERE partition = {partition})",
+    )
     assert any("truncated" in p for p in verify_log(ledger.sessions).problems)
 
 

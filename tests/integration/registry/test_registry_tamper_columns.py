@@ -44,11 +44,23 @@ from carbonbridge.services.registry.workflow import approve, cancel, settle_due
 from carbonbridge.testing.market import seed_market
 
 POLICY = SecurityPolicy(approval=ApprovalRule.UNTRUSTED, max_consecutive_failures=0)
-SURROGATE_IDS = {"registry_transaction_events": "id", "registry_postings": "id",
-                 "registry_block_movements": "id", "registry_serial_blocks": "id"}
-ROW_TABLES = (RegistryTransactionRow, RegistryTransactionEventRow, RegistryPostingRow, RegistryBlockMovementRow,
-              RegistryLogEntryRow, RegistryLogHeadRow, RegistryHoldingRow, RegistrySerialBlockRow,
-              RegistryTrustedChangeRow)
+SURROGATE_IDS = {
+    "registry_transaction_events": "id",
+    "registry_postings": "id",
+    "registry_block_movements": "id",
+    "registry_serial_blocks": "id",
+}
+ROW_TABLES = (
+    RegistryTransactionRow,
+    RegistryTransactionEventRow,
+    RegistryPostingRow,
+    RegistryBlockMovementRow,
+    RegistryLogEntryRow,
+    RegistryLogHeadRow,
+    RegistryHoldingRow,
+    RegistrySerialBlockRow,
+    RegistryTrustedChangeRow,
+)
 STATE_COLUMNS = {"registry_unit_types": ("issued",)}  # a unit type's other columns are set-up, not history
 
 
@@ -56,8 +68,14 @@ def policy_for(_: str) -> SecurityPolicy:
     return POLICY
 
 
-def _request(market: Any, key: str, source: int, destination: str, quantity: int,
-             kind: TransactionType = TransactionType.TRANSFER) -> TransactionRequest:
+def _request(
+    market: Any,
+    key: str,
+    source: int,
+    destination: str,
+    quantity: int,
+    kind: TransactionType = TransactionType.TRANSFER,
+) -> TransactionRequest:
     src = market.traders[source]
     return TransactionRequest(key, kind, src, destination, market.unit_type, quantity, market.representatives(src)[0])
 
@@ -98,8 +116,10 @@ def _targets(app: Any, transaction_id: str) -> dict[str, dict[str, Any]]:
     """The row edited in each table: the transfer that was approved, delayed and settled (and the
     rows it wrote), its log entry and chain head, and the holdings and blocks it changed."""
     with app.engine.connect() as connection:
+
         def one(sql: str, **params: Any) -> dict[str, Any]:
             return dict(connection.execute(text(sql), params).mappings().first() or {})
+
         row = one("SELECT * FROM registry_transactions WHERE id = :t", t=transaction_id)
         partition = partition_of(transaction_id)
         return {
@@ -108,21 +128,31 @@ def _targets(app: Any, transaction_id: str) -> dict[str, dict[str, Any]]:
                 "SELECT * FROM registry_transaction_events WHERE transaction_id = :t ORDER BY id DESC",
                 t=transaction_id,
             ),
-            "registry_postings": one("SELECT * FROM registry_postings WHERE transaction_id = :t AND amount > 0",
-                                     t=transaction_id),
-            "registry_block_movements": one("SELECT * FROM registry_block_movements WHERE transaction_id = :t",
-                                            t=transaction_id),
+            "registry_postings": one(
+                "SELECT * FROM registry_postings WHERE transaction_id = :t AND amount > 0", t=transaction_id
+            ),
+            "registry_block_movements": one(
+                "SELECT * FROM registry_block_movements WHERE transaction_id = :t", t=transaction_id
+            ),
             "registry_log_entries": one(
-                "SELECT * FROM registry_log_entries WHERE transaction_id = :t ORDER BY seq DESC", t=transaction_id),
+                "SELECT * FROM registry_log_entries WHERE transaction_id = :t ORDER BY seq DESC", t=transaction_id
+            ),
             "registry_log_heads": one("SELECT * FROM registry_log_heads WHERE partition = :p", p=partition),
-            "registry_holdings": one("SELECT * FROM registry_holdings WHERE account_id = :a AND unit_type = :u",
-                                     a=row["destination_account"], u=row["unit_type"]),
-            "registry_serial_blocks": one("SELECT * FROM registry_serial_blocks WHERE account_id = :a",
-                                          a=row["destination_account"]),
+            "registry_holdings": one(
+                "SELECT * FROM registry_holdings WHERE account_id = :a AND unit_type = :u",
+                a=row["destination_account"],
+                u=row["unit_type"],
+            ),
+            "registry_serial_blocks": one(
+                "SELECT * FROM registry_serial_blocks WHERE account_id = :a", a=row["destination_account"]
+            ),
             "registry_unit_types": one("SELECT * FROM registry_unit_types WHERE code = :u", u=row["unit_type"]),
             "registry_trusted_changes": one(  # the removal that made the settled transfer need four eyes
                 "SELECT * FROM registry_trusted_changes WHERE account_id = :a AND trusted_account_id = :d "
-                "ORDER BY id DESC", a=row["source_account"], d=row["destination_account"]),
+                "ORDER BY id DESC",
+                a=row["source_account"],
+                d=row["destination_account"],
+            ),
         }
 
 
@@ -136,8 +166,13 @@ def _tampered(app: Any, table: str, column: str, original: Any) -> Any:
     if isinstance(original, int):
         return original + 1
     with app.engine.connect() as connection:
-        others = connection.execute(text(
-            f"SELECT DISTINCT {column} FROM {table} WHERE {column} IS NOT NULL ORDER BY {column}")).scalars().all()
+        others = (
+            connection.execute(
+                text(f"SELECT DISTINCT {column} FROM {table} WHERE {column} IS NOT NULL ORDER BY {column}")
+            )
+            .scalars()
+            .all()
+        )
     candidates = [v for v in others if v != original]
     if candidates:
         return candidates[0]
@@ -209,7 +244,9 @@ def test_every_column_edit_of_the_history_tables_is_caught_by_verify_log_or_chec
             missed.append(f"{table}.{column} = {value!r}")
     assert verify_log(app.sessions).ok and check(app.sessions).ok  # every edit was put back
     with capsys.disabled():
-        print(f"\n[tamper] {len(edits)} column edits tried: {caught} caught by verify-log or check, "
-              f"{len(refused_by_schema)} refused by the schema itself ({', '.join(refused_by_schema) or 'none'}), "
-              f"{len(missed)} missed")
+        print(
+            f"\n[tamper] {len(edits)} column edits tried: {caught} caught by verify-log or check, "
+            f"{len(refused_by_schema)} refused by the schema itself ({', '.join(refused_by_schema) or 'none'}), "
+            f"{len(missed)} missed"
+        )
     assert missed == [], missed

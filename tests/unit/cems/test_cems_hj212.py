@@ -36,7 +36,12 @@ def test_the_standards_example_frame_has_crc_1c80_and_parses() -> None:
     assert len(STANDARD_SEGMENT) == 101
     packet = hj212.parse_frame(STANDARD_FRAME)
     assert (packet.qn, packet.st, packet.cn, packet.pw, packet.flag, packet.cp) == (
-        "20160801085857223", "32", "1062", "100000", 5, "RtdInterval=30"
+        "20160801085857223",
+        "32",
+        "1062",
+        "100000",
+        5,
+        "RtdInterval=30",
     )
     assert packet.mn == "010000A8900016F000169DC0"
     assert packet.answer_required and packet.version == 1
@@ -57,7 +62,11 @@ def test_the_crc_is_not_the_modbus_crc_of_the_same_bytes() -> None:
 
 def _hourly(qn: str = "20250101010000123", value: float = 183_000.0) -> Packet:
     return hj212.upload_packet(
-        qn=qn, mn="STACK0001", pw="123456", cn=hj212.UPLOAD_HOURLY, data_time=dt.datetime(2025, 1, 1, 0),
+        qn=qn,
+        mn="STACK0001",
+        pw="123456",
+        cn=hj212.UPLOAD_HOURLY,
+        data_time=dt.datetime(2025, 1, 1, 0),
         readings=[Reading("a05001", value, "N"), Reading("a00000", 27.5, "N")],
     )
 
@@ -85,8 +94,11 @@ def test_the_data_response_echoes_qn_with_st_91_cn_9014_and_flag_4() -> None:
 
 def test_a_station_answers_a_request_with_9011_then_9012() -> None:
     request = hj212.parse_frame(STANDARD_FRAME)
-    assert hj212.request_response(request).segment().endswith("ST=91;CN=9011;PW=100000;"
-                                                              "MN=010000A8900016F000169DC0;Flag=4;CP=&&QnRtn=1&&")
+    assert (
+        hj212.request_response(request)
+        .segment()
+        .endswith("ST=91;CN=9011;PW=100000;MN=010000A8900016F000169DC0;Flag=4;CP=&&QnRtn=1&&")
+    )
     assert hj212.execution_result(request).cp == "ExeRtn=1"
 
 

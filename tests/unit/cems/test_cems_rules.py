@@ -42,15 +42,28 @@ def _partials(records: list[HourRecord]) -> list[MonthPartial]:
         both = [r for r in cv if r in fvs]
         c = np.array([r.co2 for r in cv], dtype=float)
         f = np.array([r.flow for r in fv], dtype=float)
-        out.append(MonthPartial(
-            "BY", "I", "S", 2025, month, len(rows), len(stopped), len(both),
-            math.fsum(r.co2 * r.flow for r in both),  # type: ignore[operator]
-            len(cv), float(c.mean()) if c.size else 0.0, float(((c - c.mean()) ** 2).sum()) if c.size else 0.0,
-            len(fv), float(f.mean()) if f.size else 0.0, float(((f - f.mean()) ** 2).sum()) if f.size else 0.0,
-            math.fsum(r.flow for r in fv if r not in cvs),  # type: ignore[misc]
-            math.fsum(r.co2 for r in cv if r not in fvs),  # type: ignore[misc]
-            len([r for r in op if r not in cvs and r not in fvs]),
-        ))
+        out.append(
+            MonthPartial(
+                "BY",
+                "I",
+                "S",
+                2025,
+                month,
+                len(rows),
+                len(stopped),
+                len(both),
+                math.fsum(r.co2 * r.flow for r in both),  # type: ignore[operator]
+                len(cv),
+                float(c.mean()) if c.size else 0.0,
+                float(((c - c.mean()) ** 2).sum()) if c.size else 0.0,
+                len(fv),
+                float(f.mean()) if f.size else 0.0,
+                float(((f - f.mean()) ** 2).sum()) if f.size else 0.0,
+                math.fsum(r.flow for r in fv if r not in cvs),  # type: ignore[misc]
+                math.fsum(r.co2 for r in cv if r not in fvs),  # type: ignore[misc]
+                len([r for r in op if r not in cvs and r not in fvs]),
+            )
+        )
     return [p for p in out if p.rows]
 
 

@@ -14,8 +14,10 @@ from carbonbridge.domain.inventory.uncertainty import UncertaintyInput, approach
 categories = st.sampled_from(["1.A.1", "1.A.2", "2.A.1", "3.A.1", "3.B.1.a", "4.A"])
 keys = st.tuples(categories, st.sampled_from(["CO2", "CH4"]))
 estimates = st.dictionaries(
-    keys, st.floats(min_value=-1e7, max_value=1e8, allow_nan=False).filter(lambda v: abs(v) > 1e-3),
-    min_size=1, max_size=12,
+    keys,
+    st.floats(min_value=-1e7, max_value=1e8, allow_nan=False).filter(lambda v: abs(v) > 1e-3),
+    min_size=1,
+    max_size=12,
 )
 emissions = st.dictionaries(keys, st.floats(min_value=1.0, max_value=1e8), min_size=1, max_size=12)
 
@@ -38,7 +40,8 @@ def test_level_shares_sum_to_one_and_key_categories_are_the_shortest_prefix_reac
 @settings(max_examples=200, deadline=None)
 @given(emissions, st.floats(min_value=0.1, max_value=3.0))
 def test_trend_scores_are_zero_when_every_emission_scales_alike(
-    values: dict[tuple[str, str], float], factor: float,
+    values: dict[tuple[str, str], float],
+    factor: float,
 ) -> None:
     # Eq 4.2 divides by |E_x0|: with removals of the opposite sign this no longer holds, by design.
     scores = kca.trend_scores(values, {k: v * factor for k, v in values.items()})
@@ -46,8 +49,13 @@ def test_trend_scores_are_zero_when_every_emission_scales_alike(
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.tuples(st.floats(min_value=1.0, max_value=1e7), st.floats(min_value=0.0, max_value=200.0)),
-                min_size=1, max_size=20))
+@given(
+    st.lists(
+        st.tuples(st.floats(min_value=1.0, max_value=1e7), st.floats(min_value=0.0, max_value=200.0)),
+        min_size=1,
+        max_size=20,
+    )
+)
 def test_approach1_level_uncertainty_never_exceeds_the_largest_category_uncertainty(
     items: list[tuple[float, float]],
 ) -> None:

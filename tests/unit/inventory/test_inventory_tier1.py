@@ -38,7 +38,8 @@ def test_stationary_combustion_of_natural_gas_in_energy_industries(pack, table) 
 def test_road_diesel_in_tonnes_uses_the_ncv_and_the_mobile_factors(pack, table) -> None:  # type: ignore[no-untyped-def]
     # 10,000 t x 43.0 TJ/Gg = 430 TJ; CO2 430 x 74.1 = 31,863 t; CH4 and N2O 3.9 kg/TJ (V2 T3.2.2)
     records, by_fuel = energy.sectoral_approach(
-        [energy.FuelUse(2020, "1.A.3.b", "gas_diesel_oil", 10_000.0, "t")], pack, table)
+        [energy.FuelUse(2020, "1.A.3.b", "gas_diesel_oil", 10_000.0, "t")], pack, table
+    )
     got = _by(records)
     assert got[("1.A.3.b", "CO2", 2020)] == pytest.approx(31_863.0)
     assert got[("1.A.3.b", "CH4", 2020)] == pytest.approx(1.677)
@@ -48,8 +49,13 @@ def test_road_diesel_in_tonnes_uses_the_ncv_and_the_mobile_factors(pack, table) 
 
 def test_rail_diesel_and_residential_peat_use_their_own_non_co2_factors(pack, table) -> None:  # type: ignore[no-untyped-def]
     records, _ = energy.sectoral_approach(
-        [energy.FuelUse(2020, "1.A.3.c", "gas_diesel_oil", 100.0, "TJ"),
-         energy.FuelUse(2020, "1.A.4.b", "peat", 100.0, "TJ")], pack, table)
+        [
+            energy.FuelUse(2020, "1.A.3.c", "gas_diesel_oil", 100.0, "TJ"),
+            energy.FuelUse(2020, "1.A.4.b", "peat", 100.0, "TJ"),
+        ],
+        pack,
+        table,
+    )
     got = _by(records)
     assert got[("1.A.3.c", "CH4", 2020)] == pytest.approx(0.415)  # 4.15 kg/TJ (V2 T3.4.1)
     assert got[("1.A.3.c", "N2O", 2020)] == pytest.approx(2.86)  # 28.6 kg/TJ
@@ -72,13 +78,16 @@ def test_reference_approach_excludes_non_energy_use_and_compares_with_the_sector
 
 
 def test_cement_lime_ammonia_and_nitric_acid_tier1(pack) -> None:  # type: ignore[no-untyped-def]
-    records = ippu.industrial_processes([
-        ippu.Production(2020, "clinker", 1_000_000.0),  # x 0.52 (V3 Eq 2.4)
-        ippu.Production(2020, "lime", 100_000.0),  # x 0.75 (V3 Eq 2.8)
-        ippu.Production(2020, "ammonia", 100_000.0),  # x 37.5 GJ/t x 15.3 kg C/GJ x 44/12 (V3 Eq 3.1, T3.1)
-        ippu.Production(2020, "nitric_acid", 200_000.0, "high_pressure"),  # x 9 kg N2O/t (V3 T3.3)
-        ippu.Production(2020, "nitric_acid", 200_000.0, "nscr"),  # x 2 kg N2O/t
-    ], pack)
+    records = ippu.industrial_processes(
+        [
+            ippu.Production(2020, "clinker", 1_000_000.0),  # x 0.52 (V3 Eq 2.4)
+            ippu.Production(2020, "lime", 100_000.0),  # x 0.75 (V3 Eq 2.8)
+            ippu.Production(2020, "ammonia", 100_000.0),  # x 37.5 GJ/t x 15.3 kg C/GJ x 44/12 (V3 Eq 3.1, T3.1)
+            ippu.Production(2020, "nitric_acid", 200_000.0, "high_pressure"),  # x 9 kg N2O/t (V3 T3.3)
+            ippu.Production(2020, "nitric_acid", 200_000.0, "nscr"),  # x 2 kg N2O/t
+        ],
+        pack,
+    )
     got = _by(records)
     assert got[("2.A.1", "CO2", 2020)] == pytest.approx(520_000.0)
     assert got[("2.A.2", "CO2", 2020)] == pytest.approx(75_000.0)
@@ -93,8 +102,12 @@ def test_enteric_fermentation_and_manure_management_tier1(table) -> None:  # typ
     # N2O = 70,262.5 kg N x 0.8 solid storage x 0.005 x 44/28 = 441.65 kg
     records, prp = agriculture.livestock(
         [agriculture.Livestock(2020, "dairy_cattle", 1000.0)],
-        [agriculture.ManureShare("dairy_cattle", "solid_storage", 0.8),
-         agriculture.ManureShare("dairy_cattle", "pasture", 0.2)], table)
+        [
+            agriculture.ManureShare("dairy_cattle", "solid_storage", 0.8),
+            agriculture.ManureShare("dairy_cattle", "pasture", 0.2),
+        ],
+        table,
+    )
     got = _by(records)
     assert got[("3.A.1", "CH4", 2020)] == pytest.approx(99.0)
     assert got[("3.A.2", "CH4", 2020)] == pytest.approx(11.0)
@@ -106,7 +119,8 @@ def test_enteric_fermentation_and_manure_management_tier1(table) -> None:  # typ
 def test_direct_n2o_from_managed_soils_tier1(table) -> None:  # type: ignore[no-untyped-def]
     # (1000 + 200 + 100 t N) x 0.01 + 14.0525 t N on pasture (cattle) x 0.02 + 5 t N (sheep) x 0.01, x 44/28
     records = agriculture.managed_soils_direct(
-        [agriculture.SoilInputs(2020, 1000.0, 200.0, 100.0)], {(2020, "cpp"): 14.0525, (2020, "so"): 5.0}, table)
+        [agriculture.SoilInputs(2020, 1000.0, 200.0, 100.0)], {(2020, "cpp"): 14.0525, (2020, "so"): 5.0}, table
+    )
     assert records[0].category == "3.C.4"
     assert records[0].mass_t == pytest.approx((1300 * 0.01 + 14.0525 * 0.02 + 5 * 0.01) * 44 / 28)
 
@@ -125,8 +139,10 @@ def test_first_order_decay_starts_the_year_after_deposition(table) -> None:  # t
 
 
 def test_first_order_decay_subtracts_recovery_then_oxidation(table) -> None:  # type: ignore[no-untyped-def]
-    years = [waste.SolidWasteYear(2000, 1000.0, {"food": 1.0}, "managed_anaerobic"),
-             waste.SolidWasteYear(2001, 0.0, {}, "managed_anaerobic", recovered_ch4_t=2.0, oxidation="covered")]
+    years = [
+        waste.SolidWasteYear(2000, 1000.0, {"food": 1.0}, "managed_anaerobic"),
+        waste.SolidWasteYear(2001, 0.0, {}, "managed_anaerobic", recovered_ch4_t=2.0, oxidation="covered"),
+    ]
     got = {r.year: r.mass_t for r in waste.solid_waste_fod(years, table)}
     assert got[2001] == pytest.approx((75 * (1 - math.exp(-0.185)) * 0.5 * 16 / 12 - 2.0) * 0.9)
 
@@ -142,7 +158,8 @@ def test_domestic_wastewater_ch4_and_n2o_tier1(table) -> None:  # type: ignore[n
 
 def test_collected_wastewater_carries_the_industrial_correction_factor(table) -> None:  # type: ignore[no-untyped-def]
     records = waste.domestic_wastewater(
-        [waste.WastewaterYear(2020, 1e6, 25.0, {"centralized_aerobic_not_well_managed": 1.0})], table)
+        [waste.WastewaterYear(2020, 1e6, 25.0, {"centralized_aerobic_not_well_managed": 1.0})], table
+    )
     assert _by(records)[("4.D.1", "CH4", 2020)] == pytest.approx(1e6 * 60 * 0.001 * 365 * 1.25 * 0.6 * 0.3 / 1000)
 
 
@@ -152,8 +169,10 @@ def test_compilation_notes_reference_approach_gaps_and_time_series_holes(pack, t
     data = NationalData(
         fuel_use=[energy.FuelUse(y, "1.A.1", "natural_gas", 1000.0, "TJ") for y in (2018, 2020)]
         + [energy.FuelUse(2019, "1.A.2", "natural_gas", 1000.0, "TJ")],
-        fuel_supply=[energy.FuelSupply(2018, "natural_gas", "TJ", imports=1050.0),
-                     energy.FuelSupply(2020, "natural_gas", "TJ", imports=1010.0)],
+        fuel_supply=[
+            energy.FuelSupply(2018, "natural_gas", "TJ", imports=1050.0),
+            energy.FuelSupply(2020, "natural_gas", "TJ", imports=1010.0),
+        ],
     )
     notes = compile_inventory(data, pack, table).notes
     assert any(n.startswith("2018: reference approach CO2 differs") and "+5.00 %" in n for n in notes)

@@ -30,15 +30,24 @@ MINSK = ZoneInfo("Europe/Minsk")
 S = TransactionState
 
 
-def account(account_id: str, kind: AccountType = AccountType.TRADING, state: AccountState = AccountState.OPEN,
-            installation: str | None = None) -> Account:
+def account(
+    account_id: str,
+    kind: AccountType = AccountType.TRADING,
+    state: AccountState = AccountState.OPEN,
+    installation: str | None = None,
+) -> Account:
     return Account(account_id, "BY", kind, state, "holder", installation)
 
 
 def proposal(**changes: object) -> Proposal:
     base: dict[str, object] = {
-        "type": TransactionType.TRANSFER, "source": account("A"), "destination": account("B"),
-        "unit_jurisdiction": "BY", "quantity": 10, "available": 10, "initiator_authorised": True,
+        "type": TransactionType.TRANSFER,
+        "source": account("A"),
+        "destination": account("B"),
+        "unit_jurisdiction": "BY",
+        "quantity": 10,
+        "available": 10,
+        "initiator_authorised": True,
         "initiator_state": RepresentativeState.ACTIVE,
     }
     return Proposal(**{**base, **changes})  # type: ignore[arg-type]

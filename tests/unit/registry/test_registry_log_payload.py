@@ -13,8 +13,9 @@ PAYLOADS = st.dictionaries(st.text(max_size=12), SCALARS, max_size=8)
 
 
 @given(PAYLOADS, st.integers(0, 15), st.integers(1, 2**62))
-def test_the_text_around_the_sequence_number_is_the_canonical_entry(payload: dict[str, object], partition: int,
-                                                                     seq: int) -> None:
+def test_the_text_around_the_sequence_number_is_the_canonical_entry(
+    payload: dict[str, object], partition: int, seq: int
+) -> None:
     left, right = payload_around_seq(partition, payload)
     assert left + str(seq) + right == canonical({**payload, "partition": partition, "seq": seq})
 

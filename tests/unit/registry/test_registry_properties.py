@@ -18,8 +18,13 @@ MOMENTS = st.datetimes(
     min_value=dt.datetime(2024, 1, 1), max_value=dt.datetime(2030, 12, 31), timezones=st.just(dt.UTC)
 )
 HOLIDAYS = st.frozensets(st.dates(min_value=dt.date(2024, 1, 1), max_value=dt.date(2031, 1, 31)), max_size=40)
-POLICIES = st.builds(SecurityPolicy, trusted_activation_working_days=st.integers(0, 10),
-                     delay_working_days=st.integers(1, 3), delay_release_hour=st.integers(0, 23), holidays=HOLIDAYS)
+POLICIES = st.builds(
+    SecurityPolicy,
+    trusted_activation_working_days=st.integers(0, 10),
+    delay_working_days=st.integers(1, 3),
+    delay_release_hour=st.integers(0, 23),
+    holidays=HOLIDAYS,
+)
 
 
 @given(rep=st.text(min_size=1, max_size=8), authorised=st.booleans(), state=st.sampled_from(RepresentativeState))

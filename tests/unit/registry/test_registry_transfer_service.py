@@ -45,8 +45,11 @@ def ledgers() -> MemoryLedgers:
     each (BY-T1 trusts BY-T2), two representatives per account."""
     ledgers = MemoryLedgers()
     ledgers.create_unit_type(UnitType(UNIT, "BY", UnitKind.ALLOWANCE, 2026, "", 10_000, 0))
-    for account_id, kind in (("BY-NHA", AccountType.NATIONAL_HOLDING), ("BY-T1", AccountType.TRADING),
-                             ("BY-T2", AccountType.TRADING)):
+    for account_id, kind in (
+        ("BY-NHA", AccountType.NATIONAL_HOLDING),
+        ("BY-T1", AccountType.TRADING),
+        ("BY-T2", AccountType.TRADING),
+    ):
         ledgers.open_account(Account(account_id, "BY", kind, AccountState.OPEN, f"holder of {account_id}", None))
         ledgers.add_representative(f"{account_id}-a", [account_id])
         ledgers.add_representative(f"{account_id}-b", [account_id])
@@ -60,8 +63,14 @@ def ledgers() -> MemoryLedgers:
     return ledgers
 
 
-def _request(key: str, source: str | None, destination: str, quantity: int, rep: str,
-             kind: TransactionType = TransactionType.TRANSFER) -> TransactionRequest:
+def _request(
+    key: str,
+    source: str | None,
+    destination: str,
+    quantity: int,
+    rep: str,
+    kind: TransactionType = TransactionType.TRANSFER,
+) -> TransactionRequest:
     return TransactionRequest(key, kind, source, destination, UNIT, quantity, rep)
 
 

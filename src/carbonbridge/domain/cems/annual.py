@@ -52,8 +52,9 @@ def hours_in_year(year: int) -> int:
     return (dt.date(year + 1, 1, 1) - dt.date(year, 1, 1)).days * 24
 
 
-def stack_year(stack_id: str, year: int, records: Iterable[HourRecord], rules: RuleSet, tier: str | None = None
-               ) -> StackYear:
+def stack_year(
+    stack_id: str, year: int, records: Iterable[HourRecord], rules: RuleSet, tier: str | None = None
+) -> StackYear:
     """The reference computation for one stack and calendar year; hours without a record are missing."""
     start = dt.datetime(year, 1, 1)
     total = hours_in_year(year)
@@ -76,15 +77,39 @@ def stack_year(stack_id: str, year: int, records: Iterable[HourRecord], rules: R
     u = rules.uncertainty(tier)
     if rules.substitutes and np.count_nonzero(~np.isnan(co2)) >= 2 and np.count_nonzero(~np.isnan(flow)) >= 2:
         result = mrv_cems.measured_emissions(co2, flow)
-        return StackYear(stack_id, year, result.emissions_t, total, int(stopped.sum()), int(both.sum()),
-                         result.hours_substituted_concentration, result.hours_substituted_flow, 0,
-                         result.substitute_concentration_g_per_nm3, result.substitute_flow_nm3_per_h,
-                         result.emissions_t * u, True)
+        return StackYear(
+            stack_id,
+            year,
+            result.emissions_t,
+            total,
+            int(stopped.sum()),
+            int(both.sum()),
+            result.hours_substituted_concentration,
+            result.hours_substituted_flow,
+            0,
+            result.substitute_concentration_g_per_nm3,
+            result.substitute_flow_nm3_per_h,
+            result.emissions_t * u,
+            True,
+        )
     grams = math.fsum((co2[both] * flow[both]).tolist())
     missing = int(co2.size - both.sum())
     emissions = grams * 1e-6 if not rules.substitutes or missing == 0 else None
-    return StackYear(stack_id, year, emissions, total, int(stopped.sum()), int(both.sum()), 0, 0, missing,
-                     None, None, None if emissions is None else emissions * u, missing == 0)
+    return StackYear(
+        stack_id,
+        year,
+        emissions,
+        total,
+        int(stopped.sum()),
+        int(both.sum()),
+        0,
+        0,
+        missing,
+        None,
+        None,
+        None if emissions is None else emissions * u,
+        missing == 0,
+    )
 
 
 @dataclass(frozen=True, slots=True)

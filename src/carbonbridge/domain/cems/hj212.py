@@ -23,8 +23,12 @@ UPLOAD_REAL_TIME = "2011"
 UPLOAD_MINUTE = "2051"
 UPLOAD_HOURLY = "2061"
 UPLOAD_DAILY = "2031"
-DATA_UPLOADS = {UPLOAD_REAL_TIME: "real-time data", UPLOAD_MINUTE: "minute data", UPLOAD_HOURLY: "hourly data",
-                UPLOAD_DAILY: "daily data"}
+DATA_UPLOADS = {
+    UPLOAD_REAL_TIME: "real-time data",
+    UPLOAD_MINUTE: "minute data",
+    UPLOAD_HOURLY: "hourly data",
+    UPLOAD_DAILY: "daily data",
+}
 REQUEST_RESPONSE = "9011"  # the station's answer to a request: QnRtn
 EXECUTION_RESULT = "9012"  # the station's result of an executed request: ExeRtn
 NOTIFICATION_RESPONSE = "9013"
@@ -221,14 +225,28 @@ def data_response(upload: Packet) -> Packet:
 
 def request_response(request: Packet, qn_rtn: int = QN_READY) -> Packet:
     """9011: a station's answer to a request it received (QnRtn: 1 ready to execute, 2 refused, ...)."""
-    return Packet(request.qn, SYSTEM_INTERACTION_ST, REQUEST_RESPONSE, request.pw, request.mn, VERSION_2017 << 2,
-                  f"QnRtn={qn_rtn}")
+    return Packet(
+        request.qn,
+        SYSTEM_INTERACTION_ST,
+        REQUEST_RESPONSE,
+        request.pw,
+        request.mn,
+        VERSION_2017 << 2,
+        f"QnRtn={qn_rtn}",
+    )
 
 
 def execution_result(request: Packet, exe_rtn: int = EXE_SUCCESS) -> Packet:
     """9012: a station's result of a request it executed (ExeRtn: 1 success, 2 failed, ...)."""
-    return Packet(request.qn, SYSTEM_INTERACTION_ST, EXECUTION_RESULT, request.pw, request.mn, VERSION_2017 << 2,
-                  f"ExeRtn={exe_rtn}")
+    return Packet(
+        request.qn,
+        SYSTEM_INTERACTION_ST,
+        EXECUTION_RESULT,
+        request.pw,
+        request.mn,
+        VERSION_2017 << 2,
+        f"ExeRtn={exe_rtn}",
+    )
 
 
 def make_qn(at: dt.datetime) -> str:

@@ -52,9 +52,23 @@ def partial_from_sums(jurisdiction: str, row: tuple[Any, ...]) -> MonthPartial:
     c_mean = sc / nc if nc else 0.0
     f_mean = sf / nf if nf else 0.0
     return MonthPartial(
-        jurisdiction, str(installation), str(stack), int(year), int(month), int(rows), int(stopped), int(both),
-        float(s_cf), int(nc), c_mean, max(0.0, float(scc) - sc * c_mean), int(nf), f_mean,
-        max(0.0, float(sff) - sf * f_mean), float(sf_only), float(sc_only),
+        jurisdiction,
+        str(installation),
+        str(stack),
+        int(year),
+        int(month),
+        int(rows),
+        int(stopped),
+        int(both),
+        float(s_cf),
+        int(nc),
+        c_mean,
+        max(0.0, float(scc) - sc * c_mean),
+        int(nf),
+        f_mean,
+        max(0.0, float(sff) - sf * f_mean),
+        float(sf_only),
+        float(sc_only),
         int(rows) - int(stopped) - (int(nc) + int(nf) - int(both)),
     )
 
@@ -97,13 +111,43 @@ def stack_year_from_partials(partials: list[MonthPartial], rules: RuleSet, tier:
     valid_grams = math.fsum(p.sum_co2_flow for p in partials)
     c_sub, f_sub = _substitute(nc, mc, m2c), _substitute(nf, mf, m2f)
     if rules.substitutes and c_sub is not None and f_sub is not None:
-        grams = (valid_grams + c_sub * math.fsum(p.sum_flow_where_only_flow for p in partials)
-                 + f_sub * math.fsum(p.sum_co2_where_only_co2 for p in partials) + c_sub * f_sub * neither)
+        grams = (
+            valid_grams
+            + c_sub * math.fsum(p.sum_flow_where_only_flow for p in partials)
+            + f_sub * math.fsum(p.sum_co2_where_only_co2 for p in partials)
+            + c_sub * f_sub * neither
+        )
         emissions = grams * 1e-6
-        return StackYear(first.stack_id, first.year, emissions, total, stopped, both, operating - nc,
-                         operating - nf, 0, c_sub, f_sub, emissions * u, True)
+        return StackYear(
+            first.stack_id,
+            first.year,
+            emissions,
+            total,
+            stopped,
+            both,
+            operating - nc,
+            operating - nf,
+            0,
+            c_sub,
+            f_sub,
+            emissions * u,
+            True,
+        )
     missing = operating - both
     value = valid_grams * 1e-6 if not rules.substitutes or missing == 0 else None
     del only_flow, only_co2
-    return StackYear(first.stack_id, first.year, value, total, stopped, both, 0, 0, missing, None, None,
-                     None if value is None else value * u, missing == 0)
+    return StackYear(
+        first.stack_id,
+        first.year,
+        value,
+        total,
+        stopped,
+        both,
+        0,
+        0,
+        missing,
+        None,
+        None,
+        None if value is None else value * u,
+        missing == 0,
+    )

@@ -38,8 +38,14 @@ class RuleSet:
         """Relative expanded uncertainty (95 %) of the annual measured mass for ``tier``."""
         chosen = tier or self.default_tier
         if chosen not in self.tier_uncertainty:
-            raise ValidationFailed([Problem(f"unknown tier {chosen!r}; {self.jurisdiction} has "
-                                            f"{', '.join(sorted(self.tier_uncertainty))}", field="tier")])
+            raise ValidationFailed(
+                [
+                    Problem(
+                        f"unknown tier {chosen!r}; {self.jurisdiction} has {', '.join(sorted(self.tier_uncertainty))}",
+                        field="tier",
+                    )
+                ]
+            )
         return self.tier_uncertainty[chosen]
 
 

@@ -106,8 +106,16 @@ def livestock(
     if problems:
         raise ValidationFailed(problems)
     records = [
-        EmissionRecord(cat, gas, year, math.fsum(v), "IPCC 2006 Vol 4 Ch 10 Tier 1", "T1", "national",
-                       "; ".join(sorted(refs[(cat, gas, year)])))
+        EmissionRecord(
+            cat,
+            gas,
+            year,
+            math.fsum(v),
+            "IPCC 2006 Vol 4 Ch 10 Tier 1",
+            "T1",
+            "national",
+            "; ".join(sorted(refs[(cat, gas, year)])),
+        )
         for (cat, gas, year), v in sorted(parts.items())
     ]
     return records, {k: math.fsum(v) for k, v in prp.items()}
@@ -125,11 +133,22 @@ def managed_soils_direct(
     for s in sorted(inputs, key=lambda s: s.year):
         n_inputs = math.fsum((s.synthetic_n_t, s.organic_n_t, s.crop_residue_n_t, s.mineralised_n_t))
         n2o_n = math.fsum(
-            (n_inputs * ef1.value, prp_n_t.get((s.year, "cpp"), 0.0) * cpp.value,
-             prp_n_t.get((s.year, "so"), 0.0) * so.value)
+            (
+                n_inputs * ef1.value,
+                prp_n_t.get((s.year, "cpp"), 0.0) * cpp.value,
+                prp_n_t.get((s.year, "so"), 0.0) * so.value,
+            )
         )
         out.append(
-            EmissionRecord("3.C.4", "N2O", s.year, n2o_n * N2O_PER_N2O_N, "IPCC 2006 Vol 4 Ch 11 Eq 11.1", "T1",
-                           "national", f"{ef1.ref} EF1={ef1.value:g}, EF3PRP={cpp.value:g}/{so.value:g}")
+            EmissionRecord(
+                "3.C.4",
+                "N2O",
+                s.year,
+                n2o_n * N2O_PER_N2O_N,
+                "IPCC 2006 Vol 4 Ch 11 Eq 11.1",
+                "T1",
+                "national",
+                f"{ef1.ref} EF1={ef1.value:g}, EF3PRP={cpp.value:g}/{so.value:g}",
+            )
         )
     return out

@@ -66,8 +66,10 @@ def compile_inventory(
     if mrv_categories:
         replaced = {(r.category, r.year) for r in mrv if r.category in mrv_categories}
         kept = [r for r in records if (r.category, r.year) not in replaced]
-        notes.append(f"{len(records) - len(kept)} Tier 1 records replaced by verified installation data "
-                     f"in {', '.join(sorted(mrv_categories))}")
+        notes.append(
+            f"{len(records) - len(kept)} Tier 1 records replaced by verified installation data "
+            f"in {', '.join(sorted(mrv_categories))}"
+        )
         records = kept + [r for r in mrv if r.category in mrv_categories]
     ordered = sorted(records, key=lambda r: (r.year, r.category, r.gas))
     notes += reference_notes(comparison) + gap_notes(ordered)

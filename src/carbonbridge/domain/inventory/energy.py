@@ -86,9 +86,13 @@ class ComparisonRow:
         """Fields and the two differences (None where the sectoral value is zero)."""
         e, c = self.energy_difference_pct, self.co2_difference_pct
         return {
-            "year": self.year, "fuel": self.fuel, "reference_tj": self.reference_tj,
-            "reference_co2_t": self.reference_co2_t, "sectoral_tj": self.sectoral_tj,
-            "sectoral_co2_t": self.sectoral_co2_t, "energy_difference_pct": e if math.isfinite(e) else None,
+            "year": self.year,
+            "fuel": self.fuel,
+            "reference_tj": self.reference_tj,
+            "reference_co2_t": self.reference_co2_t,
+            "sectoral_tj": self.sectoral_tj,
+            "sectoral_co2_t": self.sectoral_co2_t,
+            "energy_difference_pct": e if math.isfinite(e) else None,
             "co2_difference_pct": c if math.isfinite(c) else None,
         }
 
@@ -165,8 +169,16 @@ def sectoral_approach(
     if problems:
         raise ValidationFailed(problems)
     records = [
-        EmissionRecord(cat, gas, year, math.fsum(v), "IPCC 2006 Vol 2 sectoral approach", "T1", "national",
-                       "; ".join(sorted(refs[(cat, gas, year)])))
+        EmissionRecord(
+            cat,
+            gas,
+            year,
+            math.fsum(v),
+            "IPCC 2006 Vol 2 sectoral approach",
+            "T1",
+            "national",
+            "; ".join(sorted(refs[(cat, gas, year)])),
+        )
         for (cat, gas, year), v in sorted(parts.items())
     ]
     sums = {k: (math.fsum(t for t, _ in v), math.fsum(c for _, c in v)) for k, v in by_fuel.items()}
@@ -203,9 +215,12 @@ def reference_approach(
         sa = [v for (y, _), v in sectoral.items() if y == year]
         rows.append(
             ComparisonRow(
-                year, "total",
-                math.fsum(r.reference_tj for r in mine), math.fsum(r.reference_co2_t for r in mine),
-                math.fsum(t for t, _ in sa), math.fsum(c for _, c in sa),
+                year,
+                "total",
+                math.fsum(r.reference_tj for r in mine),
+                math.fsum(r.reference_co2_t for r in mine),
+                math.fsum(t for t, _ in sa),
+                math.fsum(c for _, c in sa),
             )
         )
     return rows

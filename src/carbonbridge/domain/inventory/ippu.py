@@ -68,7 +68,15 @@ def industrial_processes(rows: Iterable[Production], pack: MethodPack) -> list[E
     if problems:
         raise ValidationFailed(problems)
     return [
-        EmissionRecord(cat, gas, year, math.fsum(v), "IPCC 2006 Vol 3 Tier 1", "T1", "national",
-                       "; ".join(sorted(refs[(cat, gas, year)])))
+        EmissionRecord(
+            cat,
+            gas,
+            year,
+            math.fsum(v),
+            "IPCC 2006 Vol 3 Tier 1",
+            "T1",
+            "national",
+            "; ".join(sorted(refs[(cat, gas, year)])),
+        )
         for (cat, gas, year), v in sorted(parts.items())
     ]

@@ -45,8 +45,11 @@ def _rank(
         cumulative = before + share
         # Key while the cumulative total before this category is still below the threshold:
         # the category that crosses the threshold is key too (Vol 1 Ch 4 Sec 4.3.1).
-        out.append(Assessment(category, gas, assessment, values[(category, gas)], share, cumulative,
-                              before < threshold - 1e-12))
+        out.append(
+            Assessment(
+                category, gas, assessment, values[(category, gas)], share, cumulative, before < threshold - 1e-12
+            )
+        )
     return out
 
 

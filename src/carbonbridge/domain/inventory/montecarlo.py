@@ -104,9 +104,7 @@ class Model:
         self.n = len(ordered)
         u = np.array([p.uncertainty_pct / 100.0 for p in ordered], dtype=np.float64)
         kinds = [p.distribution for p in ordered]
-        self.slices = {
-            d: slice(kinds.index(d), len(kinds) - kinds[::-1].index(d)) for d in DISTRIBUTIONS if d in kinds
-        }
+        self.slices = {d: slice(kinds.index(d), len(kinds) - kinds[::-1].index(d)) for d in DISTRIBUTIONS if d in kinds}
         sd = u / 1.96
         self.scale = {
             "normal": sd,

@@ -131,9 +131,7 @@ def years(records: Iterable[EmissionRecord]) -> list[int]:
     return sorted({r.year for r in records})
 
 
-def total_co2e_t(
-    records: Iterable[EmissionRecord], year: int, gwp_set: str, *, with_lulucf: bool = False
-) -> float:
+def total_co2e_t(records: Iterable[EmissionRecord], year: int, gwp_set: str, *, with_lulucf: bool = False) -> float:
     """National total in t CO2e for a year, without LULUCF unless asked."""
     return math.fsum(
         r.co2e_t(gwp_set) for r in records if r.year == year and (with_lulucf or not is_lulucf(r.category))
@@ -151,9 +149,7 @@ def by_category_gas(
     return {k: math.fsum(v) for k, v in sorted(out.items())}
 
 
-def aggregate(
-    records: Sequence[EmissionRecord], gwp_set: str | None = None
-) -> dict[tuple[str, str, int], float]:
+def aggregate(records: Sequence[EmissionRecord], gwp_set: str | None = None) -> dict[tuple[str, str, int], float]:
     """Sum records up the hierarchy: (category or ancestor, gas or gas group, year) -> t (or t CO2e
     under `gwp_set`, with gas 'CO2e' added). Ancestor '0' is the total with LULUCF; 'M.0.EL' the
     total without LULUCF."""

@@ -74,10 +74,16 @@ def approach1(inputs: Sequence[UncertaintyInput]) -> Approach1Result:
         else:
             sens_a = sens_b = math.nan
         rows.append(
-            Approach1Row(i.category, i.gas, i.combined_pct, var / total**2, sens_a, sens_b, sens_a * i.ef_pct,
-                         sens_b * i.ad_pct * math.sqrt(2.0))
+            Approach1Row(
+                i.category,
+                i.gas,
+                i.combined_pct,
+                var / total**2,
+                sens_a,
+                sens_b,
+                sens_a * i.ef_pct,
+                sens_b * i.ad_pct * math.sqrt(2.0),
+            )
         )
-    trend_unc = (
-        math.sqrt(math.fsum(r.trend_ef_pp**2 + r.trend_ad_pp**2 for r in rows)) if base_total != 0 else math.nan
-    )
+    trend_unc = math.sqrt(math.fsum(r.trend_ef_pp**2 + r.trend_ad_pp**2 for r in rows)) if base_total != 0 else math.nan
     return Approach1Result(total, level_pct, trend_pct, trend_unc, tuple(rows))

@@ -44,7 +44,12 @@ def diff(
         if a is not None and b is not None and math.isclose(a.mass_t, b.mass_t, rel_tol=relative_tolerance, abs_tol=0):
             continue
         out.append(
-            Change(*key, a.mass_t if a else None, b.mass_t if b else None,
-                   a.co2e_t(gwp_set) if a else 0.0, b.co2e_t(gwp_set) if b else 0.0)
+            Change(
+                *key,
+                a.mass_t if a else None,
+                b.mass_t if b else None,
+                a.co2e_t(gwp_set) if a else 0.0,
+                b.co2e_t(gwp_set) if b else 0.0,
+            )
         )
     return out

@@ -85,8 +85,16 @@ def solid_waste_fod(
         emitted = (generated - r.recovered_ch4_t) * (1.0 - table.value("swds_ox", r.oxidation))
         if r.year >= report_from:
             out.append(
-                EmissionRecord("4.A", "CH4", r.year, max(emitted, 0.0), "IPCC 2006 Vol 5 Ch 3 FOD", "T1",
-                               "national", f"V5 Tables 2.4, 3.1, 3.3; DOCf={docf:g}, F={f:g}, MCF={mcf:g}")
+                EmissionRecord(
+                    "4.A",
+                    "CH4",
+                    r.year,
+                    max(emitted, 0.0),
+                    "IPCC 2006 Vol 5 Ch 3 FOD",
+                    "T1",
+                    "national",
+                    f"V5 Tables 2.4, 3.1, 3.3; DOCf={docf:g}, F={f:g}, MCF={mcf:g}",
+                )
             )
     return out
 
@@ -104,21 +112,42 @@ def domestic_wastewater(years: Sequence[WastewaterYear], table: FactorTable) -> 
             continue
         bod = table.value("ww_bod", w.region)
         ch4_kg = math.fsum(
-            share * w.population * bod * 0.001 * 365.0
+            share
+            * w.population
+            * bod
+            * 0.001
+            * 365.0
             * table.value("ww_i", "collected" if j in _COLLECTED else "uncollected")
-            * bo * table.value("ww_mcf", j)
+            * bo
+            * table.value("ww_mcf", j)
             for j, share in w.pathways.items()
         )
         ch4_t = max(ch4_kg / 1000.0 - w.recovered_ch4_t, 0.0)
         n_effluent_kg = (
-            w.population * w.protein_kg_per_person_yr * table.value("ww_f_npr", "default")
-            * table.value("ww_f_non_con", "default") * table.value("ww_f_ind_com", "default")
+            w.population
+            * w.protein_kg_per_person_yr
+            * table.value("ww_f_npr", "default")
+            * table.value("ww_f_non_con", "default")
+            * table.value("ww_f_ind_com", "default")
         )
         n2o_t = n_effluent_kg * table.value("ww_ef_effluent", "default") * N2O_PER_N2O_N / 1000.0
-        out.append(EmissionRecord("4.D.1", "CH4", w.year, ch4_t, "IPCC 2006 Vol 5 Ch 6 Eq 6.1", "T1", "national",
-                                  "V5 Tables 6.2, 6.3, 6.4"))
-        out.append(EmissionRecord("4.D.1", "N2O", w.year, n2o_t, "IPCC 2006 Vol 5 Ch 6 Eq 6.7", "T1", "national",
-                                  "V5 Table 6.11"))
+        out.append(
+            EmissionRecord(
+                "4.D.1",
+                "CH4",
+                w.year,
+                ch4_t,
+                "IPCC 2006 Vol 5 Ch 6 Eq 6.1",
+                "T1",
+                "national",
+                "V5 Tables 6.2, 6.3, 6.4",
+            )
+        )
+        out.append(
+            EmissionRecord(
+                "4.D.1", "N2O", w.year, n2o_t, "IPCC 2006 Vol 5 Ch 6 Eq 6.7", "T1", "national", "V5 Table 6.11"
+            )
+        )
     if problems:
         raise ValidationFailed(problems)
     return out

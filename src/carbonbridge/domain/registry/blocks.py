@@ -85,6 +85,4 @@ def total(blocks: Iterable[SerialBlock]) -> int:
 def overlapping(blocks: Sequence[SerialBlock]) -> list[tuple[SerialBlock, SerialBlock]]:
     """Pairs of blocks of one unit type whose serial ranges overlap (a unit counted twice)."""
     ordered = sorted(blocks, key=lambda b: (b.unit_type, b.start))
-    return [
-        (a, b) for a, b in pairwise(ordered) if a.unit_type == b.unit_type and b.start <= a.end
-    ]
+    return [(a, b) for a, b in pairwise(ordered) if a.unit_type == b.unit_type and b.start <= a.end]

@@ -156,9 +156,25 @@ class TransactionRecord:
         if changes:
             return dataclasses.replace(self, state=state, response_code=code, resolved_at=resolved, **changes)
         return TransactionRecord(  # positionally: every proposal takes this path (the registry's hot path)
-            self.id, self.client_key, self.request, self.jurisdiction, self.type, state, code, self.source_account,
-            self.destination_account, self.unit_type, self.quantity, self.initiator, self.approver,
-            self.installation_id, self.compliance_year, self.reverses, self.proposed_at, self.delay_until, resolved,
+            self.id,
+            self.client_key,
+            self.request,
+            self.jurisdiction,
+            self.type,
+            state,
+            code,
+            self.source_account,
+            self.destination_account,
+            self.unit_type,
+            self.quantity,
+            self.initiator,
+            self.approver,
+            self.installation_id,
+            self.compliance_year,
+            self.reverses,
+            self.proposed_at,
+            self.delay_until,
+            resolved,
         )
 
     def view(self) -> TransactionView:

@@ -12,8 +12,9 @@ from carbonbridge.entrypoints.cli.errors import cli_errors
 if TYPE_CHECKING:
     from carbonbridge.services.mrv.cems import AnnualResult
 
-app = typer.Typer(help="Continuous emissions monitoring: HJ 212 ingest, data quality, annual emissions.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Continuous emissions monitoring: HJ 212 ingest, data quality, annual emissions.", no_args_is_help=True
+)
 
 DataOption = Annotated[Path, typer.Option("--data", help="Root of the partitioned Parquet data set")]
 JurisdictionOption = Annotated[str, typer.Option("--jurisdiction", help="BY or CN (rule set data/cems/<CODE>.toml)")]
@@ -27,8 +28,9 @@ def receive(
     data: DataOption,
     jurisdiction: JurisdictionOption = "CN",
     host: Annotated[str, typer.Option(help="Address to bind")] = "127.0.0.1",
-    stacks: Annotated[Path | None, typer.Option(help="CSV mn,installation_id,stack_id (default: MN names both)")]
-    = None,
+    stacks: Annotated[
+        Path | None, typer.Option(help="CSV mn,installation_id,stack_id (default: MN names both)")
+    ] = None,
 ) -> None:
     """Receive HJ 212-2017 uploads over TCP until interrupted; refused packets go to DATA/receive.log."""
     from carbonbridge.services.mrv.cems_receive import serve_forever
@@ -53,23 +55,40 @@ def import_(
         task = progress.add_task("import", total=len(files))
         for file in files:
             stats = import_file(data, file, jurisdiction=jurisdiction.upper(), resolution=resolution)
-            progress.console.print(f"{file.name}: {stats.values_in} values, {stats.values_new} new, "
-                                   f"{stats.values_changed} changed, {stats.values_repeated} already stored")
+            progress.console.print(
+                f"{file.name}: {stats.values_in} values, {stats.values_new} new, "
+                f"{stats.values_changed} changed, {stats.values_repeated} already stored"
+            )
             progress.advance(task)
 
 
-def _run(data: Path, jurisdiction: str, year: int, engine: str, memory_limit: str, tier: str | None,
-         with_findings: bool, calculated: Path | None = None) -> "AnnualResult":
+def _run(
+    data: Path,
+    jurisdiction: str,
+    year: int,
+    engine: str,
+    memory_limit: str,
+    tier: str | None,
+    with_findings: bool,
+    calculated: Path | None = None,
+) -> "AnnualResult":
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from carbonbridge.services.mrv.cems import annual, read_calculated
 
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn()) as progress:
         task = progress.add_task("start", total=None)
-        return annual(data, jurisdiction=jurisdiction.upper(), year=year, engine=engine, tier=tier,
-                      memory_limit=memory_limit, with_findings=with_findings,
-                      calculated=read_calculated(calculated) if calculated else None,
-                      progress=lambda text: progress.update(task, description=text))
+        return annual(
+            data,
+            jurisdiction=jurisdiction.upper(),
+            year=year,
+            engine=engine,
+            tier=tier,
+            memory_limit=memory_limit,
+            with_findings=with_findings,
+            calculated=read_calculated(calculated) if calculated else None,
+            progress=lambda text: progress.update(task, description=text),
+        )
 
 
 @app.command()
@@ -99,8 +118,9 @@ def annual_(
     engine: EngineOption = "duckdb",
     memory_limit: MemoryOption = "2GiB",
     tier: Annotated[str | None, typer.Option(help="Measurement tier (EU MRR Annex VIII table 1)")] = None,
-    calculated: Annotated[Path | None, typer.Option(help="CSV installation_id,co2_t,uncertainty to corroborate")]
-    = None,
+    calculated: Annotated[
+        Path | None, typer.Option(help="CSV installation_id,co2_t,uncertainty to corroborate")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Annual CO2 per installation from measurement, with uncertainty and corroboration (Art. 46)."""
@@ -109,13 +129,25 @@ def annual_(
     rows: list[dict[str, object]] = []
     for installation, (t, u, complete) in result.installations().items():
         c = result.corroboration.get(installation)
-        rows.append({"installation_id": installation, "co2_t": t, "uncertainty_t": u, "complete": complete,
-                     "calculated_t": c.calculated_t if c else None, "corroborated": c.corroborated if c else None})
+        rows.append(
+            {
+                "installation_id": installation,
+                "co2_t": t,
+                "uncertainty_t": u,
+                "complete": complete,
+                "calculated_t": c.calculated_t if c else None,
+                "corroborated": c.corroborated if c else None,
+            }
+        )
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
         return
     for r in rows:
         mass = "n/a" if r["co2_t"] is None else f"{r['co2_t']:,.1f} t CO2 +/- {r['uncertainty_t']:,.1f}"
-        extra = "" if r["corroborated"] is None else f"; calculated {r['calculated_t']:,.1f} t: " + (
-            "corroborated" if r["corroborated"] else "NOT corroborated")
+        extra = (
+            ""
+            if r["corroborated"] is None
+            else f"; calculated {r['calculated_t']:,.1f} t: "
+            + ("corroborated" if r["corroborated"] else "NOT corroborated")
+        )
         typer.echo(f"{r['installation_id']}: {mass}{'' if r['complete'] else ' (incomplete)'}{extra}")

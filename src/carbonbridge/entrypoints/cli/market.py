@@ -1,6 +1,5 @@
 """`carbonbridge market`: replay, conservation check, bank statements, MSR, market data, surveillance."""
 
-
 import json
 from pathlib import Path
 from typing import Annotated, Any

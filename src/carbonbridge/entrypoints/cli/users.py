@@ -2,7 +2,6 @@
 administrator, users and their roles, API keys, unlocks. It acts directly on the database (whoever
 runs it can open the database); over HTTP the signed-in principal acts instead."""
 
-
 import io
 from typing import Annotated, Any
 

@@ -167,10 +167,7 @@ def changes(
     read_scope(ctx, who, jurisdiction)
     found = store.diff_versions(ctx.sessions, jurisdiction, since, version, gwp_set=gwp_set)
     items, keys = _after(found, cursor, limit)
-    out = [
-        r.ChangePublic.model_validate(asdict(c) | {"kind": c.kind, "delta_t_co2e": c.delta_co2e_t})
-        for c in items
-    ]
+    out = [r.ChangePublic.model_validate(asdict(c) | {"kind": c.kind, "delta_t_co2e": c.delta_co2e_t}) for c in items]
     return s.page(out, keys, limit)
 
 

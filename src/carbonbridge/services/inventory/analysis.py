@@ -109,8 +109,14 @@ def uncertainty_report(
     if missing:
         raise ValidationFailed([Problem(f"no uncertainty for {c}/{g}", field="uncertainty_pct") for c, g in missing])
     inputs = [
-        UncertaintyInput(c, g, current.get((c, g), 0.0), (base or {}).get((c, g), 0.0),
-                         float(uncertainties[(c, g)]["ad_pct"]), float(uncertainties[(c, g)]["ef_pct"]))
+        UncertaintyInput(
+            c,
+            g,
+            current.get((c, g), 0.0),
+            (base or {}).get((c, g), 0.0),
+            float(uncertainties[(c, g)]["ad_pct"]),
+            float(uncertainties[(c, g)]["ef_pct"]),
+        )
         for c, g in keys
     ]
     a1 = approach1(inputs)
@@ -127,15 +133,22 @@ def uncertainty_report(
         "approach2_p97_5": a2.total.p97_5,
         "trend_pct": _none(a1.trend_pct),
         "trend_uncertainty_approach1_pp": _none(a1.trend_uncertainty_pp),
-        "trend_approach2": None if a2.trend_pct is None else {
-            "mean_pct": a2.trend_pct.mean, "p2_5_pct": a2.trend_pct.p2_5, "p97_5_pct": a2.trend_pct.p97_5},
+        "trend_approach2": None
+        if a2.trend_pct is None
+        else {"mean_pct": a2.trend_pct.mean, "p2_5_pct": a2.trend_pct.p2_5, "p97_5_pct": a2.trend_pct.p97_5},
         "iterations": iterations,
         "seed": seed,
         "categories": [
-            {"category": i.category, "gas": i.gas, "value_t_co2e": i.current, "ad_pct": i.ad_pct, "ef_pct": i.ef_pct,
-             "combined_pct": row.combined_pct,
-             "contribution_to_variance_pct": row.variance_contribution / variance_total * 100.0,
-             "approach2_sd_t_co2e": sd}
+            {
+                "category": i.category,
+                "gas": i.gas,
+                "value_t_co2e": i.current,
+                "ad_pct": i.ad_pct,
+                "ef_pct": i.ef_pct,
+                "combined_pct": row.combined_pct,
+                "contribution_to_variance_pct": row.variance_contribution / variance_total * 100.0,
+                "approach2_sd_t_co2e": sd,
+            }
             for i, row, sd in zip(inputs, a1.rows, a2.source_sd, strict=True)
         ],
         "sectors": {name: asdict(iv) for name, iv in a2.groups.items()},
@@ -147,7 +160,9 @@ def _none(value: float) -> float | None:
 
 
 def _model(
-    keys: Sequence[Key], current: Mapping[Key, float], base: Mapping[Key, float] | None,
+    keys: Sequence[Key],
+    current: Mapping[Key, float],
+    base: Mapping[Key, float] | None,
     uncertainties: Mapping[Key, Mapping[str, Any]],
 ) -> Model:
     params: dict[str, Parameter] = {}
@@ -166,8 +181,9 @@ def _model(
             name = f"U:{u.get('ef_group') or c + '/' + g}"  # a shared group is fully correlated
             params.setdefault(name, Parameter(name, float(u["ef_pct"]), dist))
             current_params = base_params = (name,)
-        sources.append(Source(c, g, current.get((c, g), 0.0), current_params, (base or {}).get((c, g), 0.0),
-                              base_params))
+        sources.append(
+            Source(c, g, current.get((c, g), 0.0), current_params, (base or {}).get((c, g), 0.0), base_params)
+        )
     groups: dict[str, list[int]] = {}
     for i, (c, _) in enumerate(keys):
         groups.setdefault(sector_of(c), []).append(i)
@@ -187,7 +203,8 @@ def match_uncertainties(keys: Sequence[Key], table: Sequence[Mapping[str, Any]])
     problems = []
     for category, gas in keys:
         candidates = [
-            r for r in table
+            r
+            for r in table
             if (category == r["category"] or category.startswith(r["category"] + ".")) and r["gas"] in (gas, "*")
         ]
         if not candidates:

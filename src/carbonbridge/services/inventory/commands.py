@@ -26,8 +26,9 @@ def kca_from_csv(path: Path, *, year: int | None, base_year: int | None, gwp_set
     base = analysis.table_estimates(rows, base_year, gwp_set) if base_year is not None else None
     given = analysis.table_uncertainties(rows)
     u = {k: math.hypot(v["ad_pct"], v["ef_pct"]) for k, v in given.items()}
-    return analysis.kca_report(current, base, year=year, base_year=base_year,
-                               uncertainty_pct=u if any(u.values()) else None)
+    return analysis.kca_report(
+        current, base, year=year, base_year=base_year, uncertainty_pct=u if any(u.values()) else None
+    )
 
 
 def uncertainty_from_csv(
@@ -37,13 +38,15 @@ def uncertainty_from_csv(
     year, base_year = analysis.latest_and_base(sorted({r["year"] for r in rows}), year, base_year)
     current = analysis.table_estimates(rows, year, gwp_set)
     base = analysis.table_estimates(rows, base_year, gwp_set) if base_year is not None else None
-    report = analysis.uncertainty_report(current, base, analysis.table_uncertainties(rows), seed=seed,
-                                         iterations=iterations)
+    report = analysis.uncertainty_report(
+        current, base, analysis.table_uncertainties(rows), seed=seed, iterations=iterations
+    )
     return {"year": year, "base_year": base_year, "gwp_set": gwp_set, **report}
 
 
-def _records(sessions: Sessions | None, jurisdiction: str | None, version: int | None,
-             records_file: Path | None) -> list[EmissionRecord]:
+def _records(
+    sessions: Sessions | None, jurisdiction: str | None, version: int | None, records_file: Path | None
+) -> list[EmissionRecord]:
     if records_file is not None:
         return read_records(records_file)
     if sessions is None or jurisdiction is None:
@@ -52,31 +55,54 @@ def _records(sessions: Sessions | None, jurisdiction: str | None, version: int |
 
 
 def kca_from_store(
-    sessions: Sessions | None, jurisdiction: str | None, *, version: int | None, records_file: Path | None,
-    year: int | None, base_year: int | None, gwp_set: str, uncertainty_file: Path | None, with_lulucf: bool = True,
+    sessions: Sessions | None,
+    jurisdiction: str | None,
+    *,
+    version: int | None,
+    records_file: Path | None,
+    year: int | None,
+    base_year: int | None,
+    gwp_set: str,
+    uncertainty_file: Path | None,
+    with_lulucf: bool = True,
 ) -> dict[str, Any]:
     """KCA of a stored submission or records file; with LULUCF by default (report both ways)."""
     records = _records(sessions, jurisdiction, version, records_file)
     year, base_year = analysis.latest_and_base(years(records), year, base_year)
     current = analysis.records_estimates(records, year, gwp_set, with_lulucf=with_lulucf)
-    base = (analysis.records_estimates(records, base_year, gwp_set, with_lulucf=with_lulucf)
-            if base_year is not None else None)
+    base = (
+        analysis.records_estimates(records, base_year, gwp_set, with_lulucf=with_lulucf)
+        if base_year is not None
+        else None
+    )
     u = None
     if uncertainty_file is not None:
-        table = analysis.match_uncertainties(sorted(set(current) | set(base or {})),
-                                             read_uncertainty_table(uncertainty_file))
+        table = analysis.match_uncertainties(
+            sorted(set(current) | set(base or {})), read_uncertainty_table(uncertainty_file)
+        )
         u = {k: math.hypot(v["ad_pct"], v["ef_pct"]) for k, v in table.items()}
-    return {**analysis.kca_report(current, base, year=year, base_year=base_year, uncertainty_pct=u),
-            "with_lulucf": with_lulucf}
+    return {
+        **analysis.kca_report(current, base, year=year, base_year=base_year, uncertainty_pct=u),
+        "with_lulucf": with_lulucf,
+    }
 
 
 def _uncertainty(
-    records: list[EmissionRecord], year: int, base_year: int | None, gwp_set: str, uncertainty_file: Path,
-    seed: int, iterations: int, with_lulucf: bool = False,
+    records: list[EmissionRecord],
+    year: int,
+    base_year: int | None,
+    gwp_set: str,
+    uncertainty_file: Path,
+    seed: int,
+    iterations: int,
+    with_lulucf: bool = False,
 ) -> tuple[dict[str, Any], dict[analysis.Key, float]]:
     current = analysis.records_estimates(records, year, gwp_set, with_lulucf=with_lulucf)
-    base = (analysis.records_estimates(records, base_year, gwp_set, with_lulucf=with_lulucf)
-            if base_year is not None else None)
+    base = (
+        analysis.records_estimates(records, base_year, gwp_set, with_lulucf=with_lulucf)
+        if base_year is not None
+        else None
+    )
     every = analysis.records_estimates(records, year, gwp_set)  # KCA Approach 2 weights LULUCF too
     keys = sorted(set(current) | set(base or {}) | set(every))
     table = analysis.match_uncertainties(keys, read_uncertainty_table(uncertainty_file))
@@ -85,8 +111,17 @@ def _uncertainty(
 
 
 def uncertainty_from_store(
-    sessions: Sessions | None, jurisdiction: str | None, *, version: int | None, records_file: Path | None,
-    year: int | None, base_year: int | None, gwp_set: str, uncertainty_file: Path, seed: int, iterations: int,
+    sessions: Sessions | None,
+    jurisdiction: str | None,
+    *,
+    version: int | None,
+    records_file: Path | None,
+    year: int | None,
+    base_year: int | None,
+    gwp_set: str,
+    uncertainty_file: Path,
+    seed: int,
+    iterations: int,
     with_lulucf: bool = False,
 ) -> dict[str, Any]:
     records = _records(sessions, jurisdiction, version, records_file)
@@ -96,9 +131,19 @@ def uncertainty_from_store(
 
 
 def export(
-    sessions: Sessions | None, jurisdiction: str, out: Path, *, version: int | None, records_file: Path | None,
-    year: int | None, base_year: int | None, gwp_set: str, uncertainty_file: Path | None, seed: int,
-    iterations: int = 20_000, charts: bool = True,
+    sessions: Sessions | None,
+    jurisdiction: str,
+    out: Path,
+    *,
+    version: int | None,
+    records_file: Path | None,
+    year: int | None,
+    base_year: int | None,
+    gwp_set: str,
+    uncertainty_file: Path | None,
+    seed: int,
+    iterations: int = 20_000,
+    charts: bool = True,
 ) -> dict[str, Any]:
     records = _records(sessions, None if records_file else jurisdiction, version, records_file)
     year, base_year = analysis.latest_and_base(years(records), year, base_year)
@@ -109,7 +154,16 @@ def export(
     u_pct: dict[analysis.Key, float] | None = None
     if uncertainty_file is not None:
         uncertainty, u_pct = _uncertainty(records, year, base_year, gwp_set, uncertainty_file, seed, iterations)
-    result = export_inventory(records, out, jurisdiction=jurisdiction, gwp_set=gwp_set, year=year,
-                              base_year=base_year, uncertainty=uncertainty, uncertainty_pct=u_pct,
-                              reference=reference, charts_too=charts)
+    result = export_inventory(
+        records,
+        out,
+        jurisdiction=jurisdiction,
+        gwp_set=gwp_set,
+        year=year,
+        base_year=base_year,
+        uncertainty=uncertainty,
+        uncertainty_pct=u_pct,
+        reference=reference,
+        charts_too=charts,
+    )
     return {"files": result["files"], "sheets": result["sheets"], "key_categories": result["kca"]["key_categories"]}

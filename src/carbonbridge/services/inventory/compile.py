@@ -102,12 +102,27 @@ def compile_submission(
         session.add(row)
         session.flush()
         session.add_all(
-            InventoryEmissionRow(submission_id=row.id, category=r.category, gas=r.gas, year=r.year, mass_t=r.mass_t,
-                                 method=r.method[:120], tier=r.tier[:8], source=r.source[:32], factor=r.factor)
+            InventoryEmissionRow(
+                submission_id=row.id,
+                category=r.category,
+                gas=r.gas,
+                year=r.year,
+                mass_t=r.mass_t,
+                method=r.method[:120],
+                tier=r.tier[:8],
+                source=r.source[:32],
+                factor=r.factor,
+            )
             for r in compiled.records
         )
-        audit(session, at=now, actor=actor, action="inventory.compiled", subject=f"{jurisdiction}/v{row.version}",
-              detail={"records": len(compiled.records), "sha256": digest})
+        audit(
+            session,
+            at=now,
+            actor=actor,
+            action="inventory.compiled",
+            subject=f"{jurisdiction}/v{row.version}",
+            detail={"records": len(compiled.records), "sha256": digest},
+        )
         session.flush()
         return _view(session, row, gwp_set, new=True)
 
@@ -155,7 +170,14 @@ def _assemble(
     row: InventorySubmissionRow, years: list[int], records: int, total: float, gwp_set: str, *, new: bool
 ) -> SubmissionView:
     return SubmissionView(
-        row.jurisdiction, row.version, row.label, row.created_at.isoformat(), years, records, total, gwp_set,
+        row.jurisdiction,
+        row.version,
+        row.label,
+        row.created_at.isoformat(),
+        years,
+        records,
+        total,
+        gwp_set,
         list(row.detail.get("reference_approach", [])),  # type: ignore[call-overload]
         list(row.detail.get("notes", [])),  # type: ignore[call-overload]
         new,
@@ -218,19 +240,22 @@ def load_submission(sessions: Sessions, jurisdiction: str, version: int | None =
         return _records(session, _submission(session, jurisdiction, version).id)
 
 
-def submission(sessions: Sessions, jurisdiction: str, version: int | None = None, gwp_set: str = "AR5GWP100"
-               ) -> SubmissionView:
+def submission(
+    sessions: Sessions, jurisdiction: str, version: int | None = None, gwp_set: str = "AR5GWP100"
+) -> SubmissionView:
     with unit_of_work(sessions) as session:
         return _view(session, _submission(session, jurisdiction, version), gwp_set, new=False)
 
 
 def versions(sessions: Sessions, jurisdiction: str) -> list[int]:
     with unit_of_work(sessions) as session:
-        return list(session.scalars(
-            select(InventorySubmissionRow.version)
-            .where(InventorySubmissionRow.jurisdiction == jurisdiction)
-            .order_by(InventorySubmissionRow.version)
-        ))
+        return list(
+            session.scalars(
+                select(InventorySubmissionRow.version)
+                .where(InventorySubmissionRow.jurisdiction == jurisdiction)
+                .order_by(InventorySubmissionRow.version)
+            )
+        )
 
 
 def diff_versions(

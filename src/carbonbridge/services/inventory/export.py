@@ -25,22 +25,73 @@ def _kca_table(report: Mapping[str, Any]) -> Table:
 
 
 def _uncertainty_table(report: Mapping[str, Any]) -> Table:
-    rows: Table = [["category", "gas", "value_t_co2e", "ad_pct", "ef_pct", "combined_pct",
-                    "contribution_to_variance_pct", "approach2_sd_t_co2e"]]
-    rows += [[c["category"], c["gas"], c["value_t_co2e"], c["ad_pct"], c["ef_pct"], c["combined_pct"],
-              c["contribution_to_variance_pct"], c["approach2_sd_t_co2e"]] for c in report["categories"]]
+    rows: Table = [
+        [
+            "category",
+            "gas",
+            "value_t_co2e",
+            "ad_pct",
+            "ef_pct",
+            "combined_pct",
+            "contribution_to_variance_pct",
+            "approach2_sd_t_co2e",
+        ]
+    ]
+    rows += [
+        [
+            c["category"],
+            c["gas"],
+            c["value_t_co2e"],
+            c["ad_pct"],
+            c["ef_pct"],
+            c["combined_pct"],
+            c["contribution_to_variance_pct"],
+            c["approach2_sd_t_co2e"],
+        ]
+        for c in report["categories"]
+    ]
     rows.append([])
-    for key in ("total", "approach1_pct", "approach2_mean", "approach2_low_pct", "approach2_high_pct",
-                "trend_pct", "trend_uncertainty_approach1_pp", "iterations", "seed"):
+    for key in (
+        "total",
+        "approach1_pct",
+        "approach2_mean",
+        "approach2_low_pct",
+        "approach2_high_pct",
+        "trend_pct",
+        "trend_uncertainty_approach1_pp",
+        "iterations",
+        "seed",
+    ):
         rows.append([key, report[key]])
     return rows
 
 
 def _reference_table(reference: Sequence[Mapping[str, Any]]) -> Table:
-    rows: Table = [["year", "fuel", "reference_tj", "reference_co2_t", "sectoral_tj", "sectoral_co2_t",
-                    "energy_difference_pct", "co2_difference_pct"]]
-    rows += [[r["year"], r["fuel"], r["reference_tj"], r["reference_co2_t"], r["sectoral_tj"], r["sectoral_co2_t"],
-              r.get("energy_difference_pct"), r.get("co2_difference_pct")] for r in reference]
+    rows: Table = [
+        [
+            "year",
+            "fuel",
+            "reference_tj",
+            "reference_co2_t",
+            "sectoral_tj",
+            "sectoral_co2_t",
+            "energy_difference_pct",
+            "co2_difference_pct",
+        ]
+    ]
+    rows += [
+        [
+            r["year"],
+            r["fuel"],
+            r["reference_tj"],
+            r["reference_co2_t"],
+            r["sectoral_tj"],
+            r["sectoral_co2_t"],
+            r.get("energy_difference_pct"),
+            r.get("co2_difference_pct"),
+        ]
+        for r in reference
+    ]
     return rows
 
 
@@ -70,7 +121,8 @@ def export_inventory(
         sheets[f"Table10 {gas}"] = tables.table10(records, gas, gwp_set)
     sheets["KCA"] = _kca_table(kca)
     sheets["Records"] = [["category", "gas", "year", "mass_t", "method", "tier", "source", "factor"]] + [
-        [r.category, r.gas, r.year, r.mass_t, r.method, r.tier, r.source, r.factor] for r in records]
+        [r.category, r.gas, r.year, r.mass_t, r.method, r.tier, r.source, r.factor] for r in records
+    ]
     if uncertainty is not None:
         sheets["Uncertainty"] = _uncertainty_table(uncertainty)
     if reference:
@@ -87,7 +139,10 @@ def export_inventory(
         files += charts.kca_pareto(level(current), charts_dir / "kca_pareto")
         if uncertainty is not None and uncertainty.get("sectors"):
             intervals = {f"sector {k}": (v["mean"], v["p2_5"], v["p97_5"]) for k, v in uncertainty["sectors"].items()}
-            intervals["total"] = (uncertainty["approach2_mean"], uncertainty["approach2_p2_5"],
-                                  uncertainty["approach2_p97_5"])
+            intervals["total"] = (
+                uncertainty["approach2_mean"],
+                uncertainty["approach2_p2_5"],
+                uncertainty["approach2_p97_5"],
+            )
             files += charts.uncertainty_intervals(intervals, charts_dir / "uncertainty")
     return {"kca": kca, "files": [str(f) for f in files], "sheets": list(sheets)}

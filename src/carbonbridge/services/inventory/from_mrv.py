@@ -83,8 +83,16 @@ def mrv_records(session: Session, jurisdiction: str) -> tuple[list[EmissionRecor
             parts[(cat, m.gas, report.year)].append(m.emissions_t)
             who[(cat, report.year)].add(report.installation_id)
     records = [
-        EmissionRecord(cat, gas, year, math.fsum(v), "verified installation reports (MRV)", "T3", "mrv",
-                       f"{len(who[(cat, year)])} installations")
+        EmissionRecord(
+            cat,
+            gas,
+            year,
+            math.fsum(v),
+            "verified installation reports (MRV)",
+            "T3",
+            "mrv",
+            f"{len(who[(cat, year)])} installations",
+        )
         for (cat, gas, year), v in sorted(parts.items())
         if math.fsum(v) != 0 or gas == "CO2"
     ]

@@ -38,8 +38,9 @@ def _read(path: Path) -> pl.DataFrame:
         raise ValidationFailed([Problem(f"cannot read Parquet: {str(exc).splitlines()[0]}", str(path))]) from None
 
 
-def import_file(root: Path, path: Path, *, jurisdiction: str, resolution: str = "hourly",
-                default_qn: str = "00000000000000000") -> WriteStats:
+def import_file(
+    root: Path, path: Path, *, jurisdiction: str, resolution: str = "hourly", default_qn: str = "00000000000000000"
+) -> WriteStats:
     """A plant data system's CSV or Parquet (columns installation_id, stack_id, time, parameter
     (co2 g/Nm3 | flow Nm3/h), value, optional flag (default N) and qn) into the data set. Every
     problem is reported with its line; nothing is written when there is one."""
@@ -56,7 +57,8 @@ def import_file(root: Path, path: Path, *, jurisdiction: str, resolution: str = 
         pl.col("parameter").str.strip_chars(),
         pl.col("value").str.strip_chars().cast(pl.Float64, strict=False),
         (pl.col("flag").str.strip_chars() if "flag" in raw.columns else pl.lit("N")).fill_null("N").alias("flag"),
-        (pl.col("qn").str.strip_chars() if "qn" in raw.columns else pl.lit(default_qn)).fill_null(default_qn)
+        (pl.col("qn").str.strip_chars() if "qn" in raw.columns else pl.lit(default_qn))
+        .fill_null(default_qn)
         .alias("qn"),
     ).with_row_index("line", offset=2)
     problems: list[Problem] = []
@@ -120,9 +122,16 @@ def _hours_in_month(year: int, month: int) -> int:
     return calendar.monthrange(year, month)[1] * 24
 
 
-def month_partials(root: Path | str, rules: RuleSet, jurisdiction: str, year: int, engine: str,
-                   memory_limit: str = cems_duckdb.DEFAULT_MEMORY_LIMIT, spark: Any = None,
-                   with_findings: bool = False) -> tuple[list[MonthPartial], list[tuple[Any, ...]]]:
+def month_partials(
+    root: Path | str,
+    rules: RuleSet,
+    jurisdiction: str,
+    year: int,
+    engine: str,
+    memory_limit: str = cems_duckdb.DEFAULT_MEMORY_LIMIT,
+    spark: Any = None,
+    with_findings: bool = False,
+) -> tuple[list[MonthPartial], list[tuple[Any, ...]]]:
     if engine == "duckdb":
         con = cems_duckdb.connect(memory_limit)
         partials = cems_duckdb.month_partials(con, Path(root), rules, jurisdiction, year)
@@ -138,10 +147,19 @@ def month_partials(root: Path | str, rules: RuleSet, jurisdiction: str, year: in
     raise ValidationFailed([Problem(f"engine must be one of {', '.join(ENGINES)}", field="engine")])
 
 
-def annual(root: Path | str, *, jurisdiction: str, year: int, engine: str = "duckdb", tier: str | None = None,
-           memory_limit: str = cems_duckdb.DEFAULT_MEMORY_LIMIT, with_findings: bool = False, spark: Any = None,
-           calculated: dict[str, tuple[float, float]] | None = None,
-           progress: Callable[[str], None] | None = None) -> AnnualResult:
+def annual(
+    root: Path | str,
+    *,
+    jurisdiction: str,
+    year: int,
+    engine: str = "duckdb",
+    tier: str | None = None,
+    memory_limit: str = cems_duckdb.DEFAULT_MEMORY_LIMIT,
+    with_findings: bool = False,
+    spark: Any = None,
+    calculated: dict[str, tuple[float, float]] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> AnnualResult:
     """Quality flags, substitution and the year per stack and installation on the chosen engine.
 
     ``calculated`` maps installation -> (calculation-based t CO2, its relative expanded

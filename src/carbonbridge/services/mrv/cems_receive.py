@@ -28,8 +28,9 @@ def make_receiver(data: Path, jurisdiction: str, stacks: Path | None = None) -> 
     logger = logging.getLogger("carbonbridge.cems.receiver")
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
-    return Receiver(data, jurisdiction, load_rule_set(jurisdiction), load_hj212_codes(),
-                    read_stacks(stacks) if stacks else None)
+    return Receiver(
+        data, jurisdiction, load_rule_set(jurisdiction), load_hj212_codes(), read_stacks(stacks) if stacks else None
+    )
 
 
 async def serve_forever(data: Path, jurisdiction: str, host: str, port: int, stacks: Path | None = None) -> None:

@@ -171,9 +171,7 @@ def set_account_state(
             raise Conflict(f"account {account_id} is closed")
         if state is AccountState.CLOSED:
             held = session.scalar(
-                select(func.coalesce(func.sum(HOLDINGS.c.quantity), 0)).where(
-                    HOLDINGS.c.account_id == account_id
-                )
+                select(func.coalesce(func.sum(HOLDINGS.c.quantity), 0)).where(HOLDINGS.c.account_id == account_id)
             )
             if held:
                 raise Conflict(f"account {account_id} still holds {held} units")
@@ -211,9 +209,7 @@ def add_representative(
         missing = sorted(set(account_ids) - set(found))
         if missing:
             raise NotFound(f"unknown accounts: {', '.join(missing)}")
-        linked = set(
-            session.scalars(select(LINKS.c.account_id).where(LINKS.c.representative_id == representative_id))
-        )
+        linked = set(session.scalars(select(LINKS.c.account_id).where(LINKS.c.representative_id == representative_id)))
         new = sorted(set(account_ids) - linked)
         if new:
             session.execute(

@@ -152,9 +152,7 @@ def _cancel(ledger: Ledger, transaction_id: str, representative: str, now: dt.da
     if tx.response_code is ResponseCode.CANCELLED:
         return tx.view()
     if tx.state not in PENDING:
-        raise Conflict(
-            f"transaction {transaction_id} is {tx.state.value}; only a pending transaction can be cancelled"
-        )
+        raise Conflict(f"transaction {transaction_id} is {tx.state.value}; only a pending transaction can be cancelled")
     until = tx.delay_until
     if until is not None and now >= until:
         raise Conflict(
