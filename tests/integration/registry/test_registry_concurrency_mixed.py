@@ -156,7 +156,8 @@ def test_reserving_and_direct_transfers_approvals_and_cancellations_mixed_under_
         open_quantities = dict(
             connection.execute(
                 text(
-                    "SELECT source_account, sum(quantity) FROM registry_transactions WHERE state IN ('proposed', 'delayed') "
+                    "SELECT source_account, sum(quantity) FROM registry_transactions "
+                    "WHERE state IN ('proposed', 'delayed') "
                     "GROUP BY source_account"
                 )
             ).all()

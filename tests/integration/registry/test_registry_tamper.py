@@ -51,7 +51,8 @@ def busiest_chain(app: Any) -> int:
         return int(
             connection.execute(
                 text(
-                    "SELECT partition FROM registry_log_entries GROUP BY partition ORDER BY count(*) DESC, partition LIMIT 1"
+                    "SELECT partition FROM registry_log_entries GROUP BY partition "
+                    "ORDER BY count(*) DESC, partition LIMIT 1"
                 )
             ).scalar_one()
         )
