@@ -4,6 +4,7 @@ cell = a missing hour) read into two float arrays, every problem located (file, 
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 import polars as pl
 
 from carbonbridge.adapters.tables import read_table
@@ -12,7 +13,7 @@ from carbonbridge.domain.mrv import cems
 from carbonbridge.domain.mrv.bulk import TableSource
 
 
-def read_hourly_series(path: Path) -> tuple[np.ndarray, np.ndarray]:
+def read_hourly_series(path: Path) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """Concentration and flow per hour as given (NaN where blank), in the file's units; raises
     ValidationFailed with every problem: missing columns, cells that are not numbers (or are
     'nan'/'inf'), blank or repeated hours, more hours than a year has."""
@@ -21,7 +22,7 @@ def read_hourly_series(path: Path) -> tuple[np.ndarray, np.ndarray]:
     if missing:
         raise ValidationFailed([Problem(f"missing required column '{c}'", source.file, 1, None, c) for c in missing])
     problems: list[Problem] = []
-    arrays = {}
+    arrays: dict[str, npt.NDArray[np.float64]] = {}
     for name in ("concentration", "flow"):
         text = raw.get_column(name).str.strip_chars().replace("", None)
         values = text.cast(pl.Float64, strict=False)
