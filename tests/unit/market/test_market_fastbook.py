@@ -130,7 +130,8 @@ def test_refuses_a_batch_whose_resting_prices_span_beyond_the_window_limit() -> 
 
 def test_the_same_code_runs_as_plain_python_without_numba() -> None:
     """numba made unimportable in a child process: the core is plain Python and still agrees with
-    the plain book on a stream with every operation kind."""
+    the plain book on a stream with every operation kind, handing out Python ints (numpy scalars
+    once reached the market's SQL and broke the demo on an install without numba)."""
     script = textwrap.dedent(
         """
         import sys
@@ -152,6 +153,12 @@ def test_the_same_code_runs_as_plain_python_without_numba() -> None:
             out.append(book.cancel("s3"))
             seen.append((out, book.resting()))
         assert seen[0] == seen[1], seen
+        # Python ints, as the compiled core hands out: numpy scalars are refused by the database drivers
+        outcomes = seen[0][0][:-1]
+        numbers = [x for o in outcomes for x in (o.rested, o.cancelled)]
+        numbers += [v for o in outcomes for f in o.fills for v in (f.price, f.quantity)]
+        numbers += [seen[0][0][-1], *(r.remaining for r in seen[0][1]), *(r.price for r in seen[0][1])]
+        assert all(type(x) is int for x in numbers), [type(x) for x in numbers]
         print("plain", len(seen[0][0]))
         """
     )

@@ -455,9 +455,10 @@ class FastBook:
             reason, rested, cancelled, status, fills, stp = _step(
                 self.orders, self.levels, self.meta, self.fills, self.stp, self.one, kind, side, slot, price, qty, owner
             )
-            if reason == 0:
-                return rested, cancelled, status, fills, stp
-            self.grow(reason, slot, price)
+            if reason == 0:  # Python ints: without numba the plain code returns numpy scalars, which
+                # the database drivers do not take as integers
+                return int(rested), int(cancelled), int(status), int(fills), int(stp)
+            self.grow(int(reason), slot, price)
 
     def run(self, ops: Array) -> Batch:
         """Apply an array of operations (rows kind, side, slot, price, quantity, owner) in order.
