@@ -22,6 +22,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 
 from carbonbridge.adapters.allocation_config import benchmark_config
+from carbonbridge.adapters.db.mrv import SqlReports
 from carbonbridge.adapters.monitoring_plan_file import parse_plan
 from carbonbridge.adapters.reports.sections import append_to_report
 from carbonbridge.domain.mrv.verification import Opinion, materiality_pct
@@ -75,7 +76,7 @@ def _verify(app: App, rng: np.random.Generator, view: ReportView, now: dt.dateti
     verifier = f"Synthetic Verification Body {1 + index % 3}"
     if index % 23 == 5:
         verify_report(
-            app.sessions,
+            SqlReports(app.sessions),
             view.installation_id,
             view.year,
             verifier=verifier,
@@ -88,7 +89,7 @@ def _verify(app: App, rng: np.random.Generator, view: ReportView, now: dt.dateti
         return view
     misstatement = float(view.co2e_t * threshold * rng.uniform(0.0, 0.6))
     return verify_report(
-        app.sessions,
+        SqlReports(app.sessions),
         view.installation_id,
         view.year,
         verifier=verifier,
@@ -251,12 +252,13 @@ def _mrv_year(
     views = []
     task = progress.add_task(f"{code}: report and verify", total=len(installations))
     for index, inst in enumerate(installations):
-        view = submit_report(app.sessions, inst.plan["installation_id"], year, config=app.config, now=now, actor=ACTOR)
+        installation_id = inst.plan["installation_id"]
+        view = submit_report(SqlReports(app.sessions), installation_id, year, config=app.config, now=now, actor=ACTOR)
         view = _verify(app, rng, view, now, index)
         if not view.verified:  # the operator corrects its data and the verifier confirms
             _import_correction(app, output / "input", inst, year, now)
             view = submit_report(
-                app.sessions,
+                SqlReports(app.sessions),
                 view.installation_id,
                 year,
                 config=app.config,
@@ -265,7 +267,7 @@ def _mrv_year(
                 reason="corrected fuel metering after verification",
             )
             view = verify_report(
-                app.sessions,
+                SqlReports(app.sessions),
                 view.installation_id,
                 year,
                 verifier="Synthetic Verification Body 1",

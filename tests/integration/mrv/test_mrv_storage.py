@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from carbonbridge.adapters.db.models import ActivityDatasetRow, ActivityRecordRow, EmissionReportRow, VerificationRow
+from carbonbridge.adapters.db.mrv import SqlReports
 from carbonbridge.adapters.monitoring_plan_file import parse_plan
 from carbonbridge.domain.errors import Conflict, NotFound, RuleViolation, ValidationFailed
 from carbonbridge.domain.mrv.verification import Opinion
@@ -84,8 +85,9 @@ def count(sessions: Any, row: type) -> int:
 
 
 def test_report_totals_follow_the_hand_calculation(app: Any, tmp_path: Path, now: dt.datetime) -> None:
+    reports = SqlReports(app.sessions)
     scenario(app, tmp_path, now)
-    view = submit_report(app.sessions, "BY-GRODNO-1", 2025, config=app.config, now=now)
+    view = submit_report(reports, "BY-GRODNO-1", 2025, config=app.config, now=now)
     # gas: 34 TJ x 56,100 kg CO2, 1 kg CH4, 0.1 kg N2O per TJ (IPCC 2006 Vol 2 Tables 1.4, 2.2)
     # acid: 1,000 t HNO3 x 9 kg N2O/t (Vol 3 Table 3.3, high pressure)
     # stack: CEMS 112.6 t CO2 with two hours of each series substituted (mean + 2 sigma)
@@ -97,7 +99,7 @@ def test_report_totals_follow_the_hand_calculation(app: Any, tmp_path: Path, now
     assert view.by_source_stream["stack"]["method"] == "measurement"
     assert view.by_source_stream["stack"]["co2_t"] == pytest.approx(112.6, rel=1e-12)
     assert view.by_source_stream["acid"]["n2o_t"] == pytest.approx(9.0, rel=1e-12)
-    ar4 = submit_report(app.sessions, "BY-GRODNO-1", 2025, config=app.config, now=now, gwp_set="AR4GWP100")
+    ar4 = submit_report(reports, "BY-GRODNO-1", 2025, config=app.config, now=now, gwp_set="AR4GWP100")
     assert ar4.version == 2
     assert ar4.co2e_t == pytest.approx(2020.0 + 0.034 * 25 + 9.0034 * 298, rel=1e-12)
 
@@ -105,6 +107,7 @@ def test_report_totals_follow_the_hand_calculation(app: Any, tmp_path: Path, now
 def test_cems_import_counts_substituted_hours_and_versions_the_result(
     app: Any, tmp_path: Path, now: dt.datetime
 ) -> None:
+    reports = SqlReports(app.sessions)
     register_plan(app.sessions, plan(), config=app.config, now=now)
     path = write(tmp_path / "stack.csv", CEMS)
     first = import_cems(app.sessions, path, installation_id="BY-GRODNO-1", year=2025, emission_source="stack", now=now)
@@ -113,7 +116,7 @@ def test_cems_import_counts_substituted_hours_and_versions_the_result(
     assert (first.hours_substituted_concentration, first.hours_substituted_flow) == (2, 2)
     full = write(tmp_path / "full.csv", "hour,concentration,flow\n1,200,1000\n2,200,1000\n")
     import_cems(app.sessions, full, installation_id="BY-GRODNO-1", year=2025, emission_source="stack", now=now)
-    assert submit_report(app.sessions, "BY-GRODNO-1", 2025, config=app.config, now=now).co2_t == pytest.approx(
+    assert submit_report(reports, "BY-GRODNO-1", 2025, config=app.config, now=now).co2_t == pytest.approx(
         0.4, rel=1e-12
     )
 
@@ -258,13 +261,14 @@ def test_a_failed_import_writes_nothing(app: Any, tmp_path: Path, now: dt.dateti
 def test_materiality_5_percent_up_to_500_kt_and_2_percent_above(
     app: Any, tmp_path: Path, now: dt.datetime, acid_t: float, misstatement_share: float, material: bool
 ) -> None:
+    reports = SqlReports(app.sessions)
     scenario(app, tmp_path, now, acid_t=acid_t)
-    report = submit_report(app.sessions, "BY-GRODNO-1", 2025, config=app.config, now=now)
+    report = submit_report(reports, "BY-GRODNO-1", 2025, config=app.config, now=now)
     misstatement = report.co2e_t * misstatement_share
     if material:
         with pytest.raises(RuleViolation) as refused:
             verify_report(
-                app.sessions,
+                reports,
                 "BY-GRODNO-1",
                 2025,
                 verifier="V",
@@ -275,7 +279,7 @@ def test_materiality_5_percent_up_to_500_kt_and_2_percent_above(
         assert refused.value.code == "material_misstatement"
         assert count(app.sessions, VerificationRow) == 0
         view = verify_report(
-            app.sessions,
+            reports,
             "BY-GRODNO-1",
             2025,
             verifier="V",
@@ -284,10 +288,10 @@ def test_materiality_5_percent_up_to_500_kt_and_2_percent_above(
             now=now,
         )
         assert not view.verified and view.verified_emissions_t is None
-        assert verified_emissions(app.sessions, "BY-GRODNO-1", 2025) is None
+        assert verified_emissions(reports, "BY-GRODNO-1", 2025) is None
     else:
         view = verify_report(
-            app.sessions,
+            reports,
             "BY-GRODNO-1",
             2025,
             verifier="V",
@@ -297,23 +301,24 @@ def test_materiality_5_percent_up_to_500_kt_and_2_percent_above(
         )
         assert view.verified
         assert view.verified_emissions_t == round(report.co2e_t)
-        assert verified_emissions(app.sessions, "BY-GRODNO-1", 2025) == round(report.co2e_t)
+        assert verified_emissions(reports, "BY-GRODNO-1", 2025) == round(report.co2e_t)
 
 
 def test_a_verified_report_is_never_changed_and_a_correction_needs_a_reason(
     app: Any, tmp_path: Path, now: dt.datetime
 ) -> None:
+    reports = SqlReports(app.sessions)
     scenario(app, tmp_path, now)
-    first = submit_report(app.sessions, "BY-GRODNO-1", 2025, config=app.config, now=now)
-    again = submit_report(app.sessions, "BY-GRODNO-1", 2025, config=app.config, now=now)
+    first = submit_report(reports, "BY-GRODNO-1", 2025, config=app.config, now=now)
+    again = submit_report(reports, "BY-GRODNO-1", 2025, config=app.config, now=now)
     assert again.version == 1  # nothing changed: same version
     verified = verify_report(
-        app.sessions, "BY-GRODNO-1", 2025, verifier="V", opinion=Opinion.SATISFACTORY, misstatement_t=0.0, now=now
+        reports, "BY-GRODNO-1", 2025, verifier="V", opinion=Opinion.SATISFACTORY, misstatement_t=0.0, now=now
     )
     assert verified.verified_emissions_t == 4407  # 4,406.853 t CO2e rounded half up
     with pytest.raises(Conflict):
         verify_report(
-            app.sessions, "BY-GRODNO-1", 2025, verifier="V2", opinion=Opinion.SATISFACTORY, misstatement_t=0.0, now=now
+            reports, "BY-GRODNO-1", 2025, verifier="V2", opinion=Opinion.SATISFACTORY, misstatement_t=0.0, now=now
         )
 
     import_activity(
@@ -324,35 +329,32 @@ def test_a_verified_report_is_never_changed_and_a_correction_needs_a_reason(
         now=now,
     )
     with pytest.raises(ValidationFailed) as failed:
-        submit_report(app.sessions, "BY-GRODNO-1", 2025, config=app.config, now=now)
+        submit_report(reports, "BY-GRODNO-1", 2025, config=app.config, now=now)
     assert "needs --reason" in failed.value.problems[0].message
-    corrected = submit_report(
-        app.sessions, "BY-GRODNO-1", 2025, config=app.config, now=now, reason="meter recalibrated"
-    )
+    corrected = submit_report(reports, "BY-GRODNO-1", 2025, config=app.config, now=now, reason="meter recalibrated")
     assert corrected.version == 2 and not corrected.verified
     assert corrected.n2o_t == pytest.approx(0.0034 + 9.9, rel=1e-12)
 
-    history = report_history(app.sessions, "BY-GRODNO-1", 2025)
+    history = report_history(reports, "BY-GRODNO-1", 2025)
     assert [v.version for v in history] == [1, 2]
     assert history[0] == verified  # version 1 is untouched, still verified
     assert history[0].co2e_t == first.co2e_t
-    assert verified_emissions(app.sessions, "BY-GRODNO-1", 2025) is None  # the latest version is not verified yet
-    verify_report(
-        app.sessions, "BY-GRODNO-1", 2025, verifier="V", opinion=Opinion.SATISFACTORY, misstatement_t=0, now=now
-    )
-    assert verified_emissions(app.sessions, "BY-GRODNO-1", 2025) == round(corrected.co2e_t)
+    assert verified_emissions(reports, "BY-GRODNO-1", 2025) is None  # the latest version is not verified yet
+    verify_report(reports, "BY-GRODNO-1", 2025, verifier="V", opinion=Opinion.SATISFACTORY, misstatement_t=0, now=now)
+    assert verified_emissions(reports, "BY-GRODNO-1", 2025) == round(corrected.co2e_t)
     assert count(app.sessions, EmissionReportRow) == 2
 
 
 def test_reports_need_data_and_a_known_installation(app: Any, now: dt.datetime) -> None:
+    reports = SqlReports(app.sessions)
     with pytest.raises(NotFound):
-        submit_report(app.sessions, "BY-NOWHERE", 2025, config=app.config, now=now)
+        submit_report(reports, "BY-NOWHERE", 2025, config=app.config, now=now)
     register_plan(app.sessions, plan(), config=app.config, now=now)
     with pytest.raises(NotFound):
-        submit_report(app.sessions, "BY-GRODNO-1", 2025, config=app.config, now=now)
+        submit_report(reports, "BY-GRODNO-1", 2025, config=app.config, now=now)
     with pytest.raises(NotFound):
         verify_report(
-            app.sessions, "BY-GRODNO-1", 2025, verifier="V", opinion=Opinion.SATISFACTORY, misstatement_t=0, now=now
+            reports, "BY-GRODNO-1", 2025, verifier="V", opinion=Opinion.SATISFACTORY, misstatement_t=0, now=now
         )
 
 
@@ -369,6 +371,7 @@ def test_sqlite_and_postgresql_give_identical_reports(
         folder.mkdir()
         try:
             scenario(application, folder, now, acid_t=123_456.789)
+            reports = SqlReports(application.sessions)
             # many records so that summation order matters if the sums were naive
             rows = "".join(
                 f"g{i},BY-GRODNO-1,gas,natural_gas,{1 + i * 0.1},thousand m3,2025,energy_industries,"
@@ -382,9 +385,9 @@ def test_sqlite_and_postgresql_give_identical_reports(
                 config=application.config,
                 now=now,
             )
-            submit_report(application.sessions, "BY-GRODNO-1", 2025, config=application.config, now=now)
+            submit_report(reports, "BY-GRODNO-1", 2025, config=application.config, now=now)
             verify_report(
-                application.sessions,
+                reports,
                 "BY-GRODNO-1",
                 2025,
                 verifier="V",
@@ -392,7 +395,7 @@ def test_sqlite_and_postgresql_give_identical_reports(
                 misstatement_t=1.5,
                 now=now,
             )
-            views.append(report_history(application.sessions, "BY-GRODNO-1"))
+            views.append(report_history(reports, "BY-GRODNO-1"))
         finally:
             application.engine.dispose()
     on_sqlite, on_postgresql = views

@@ -1,5 +1,6 @@
-"""The registry's transaction use cases speak the ledger port only (services/registry/ports.py):
-no SQL, no SQLAlchemy, no storage adapter, so the in-memory ledger can stand in for the database."""
+"""The use cases cut to a port speak it only: the registry's transactions the ledger port
+(services/registry/ports.py), MRV's annual reports the reports port (services/mrv/ports.py). No
+SQL, no SQLAlchemy, no storage adapter, so the in-memory fakes can stand in for the database."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ import pytest
 
 import carbonbridge
 
-REGISTRY = Path(carbonbridge.__file__).parent / "services" / "registry"
-PORT_ONLY = ("ports.py", "transactions.py", "workflow.py")
+SERVICES = Path(carbonbridge.__file__).parent / "services"
+PORT_ONLY = ("registry/ports.py", "registry/transactions.py", "registry/workflow.py", "mrv/ports.py", "mrv/reports.py")
 FORBIDDEN = ("sqlalchemy", "psycopg", "carbonbridge.adapters", "carbonbridge.testing")
 
 
@@ -26,12 +27,12 @@ def _imports(path: Path) -> list[str]:
 
 
 @pytest.mark.parametrize("module", PORT_ONLY)
-def test_transaction_use_cases_import_neither_sql_nor_an_adapter(module: str) -> None:
-    imported = _imports(REGISTRY / module)
+def test_use_cases_cut_to_a_port_import_neither_sql_nor_an_adapter(module: str) -> None:
+    imported = _imports(SERVICES / module)
     assert [m for m in imported if m.startswith(FORBIDDEN)] == []
 
 
 @pytest.mark.parametrize("module", PORT_ONLY)
-def test_transaction_use_cases_hold_no_sql_text(module: str) -> None:
-    text = (REGISTRY / module).read_text(encoding="utf-8")
+def test_use_cases_cut_to_a_port_hold_no_sql_text(module: str) -> None:
+    text = (SERVICES / module).read_text(encoding="utf-8")
     assert not any(word in text for word in ("SELECT ", "UPDATE ", "INSERT ", "is_postgres", "dialect"))

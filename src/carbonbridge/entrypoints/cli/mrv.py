@@ -193,12 +193,13 @@ def report(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Compile the annual emissions report (a new immutable version when anything changed)."""
+    from carbonbridge.adapters.db.mrv import SqlReports
     from carbonbridge.services.mrv.reports import submit_report
 
     with cli_errors():
         app = _app(ctx)
         view = submit_report(
-            app.sessions, installation, year, config=app.config, gwp_set=gwp, reason=reason, now=_now()
+            SqlReports(app.sessions), installation, year, config=app.config, gwp_set=gwp, reason=reason, now=_now()
         )
     _print_report(view, as_json)
 
@@ -215,6 +216,7 @@ def verify(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Record the verifier's opinion on the latest report version (AVR Art. 23 materiality)."""
+    from carbonbridge.adapters.db.mrv import SqlReports
     from carbonbridge.domain.errors import Problem, ValidationFailed
     from carbonbridge.domain.mrv.verification import Opinion
     from carbonbridge.services.mrv.reports import verify_report
@@ -231,7 +233,7 @@ def verify(
                 ]
             ) from None
         view = verify_report(
-            _app(ctx).sessions,
+            SqlReports(_app(ctx).sessions),
             installation,
             year,
             verifier=verifier,
@@ -251,10 +253,11 @@ def show(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Show every report version of an installation (and year) with its verification status."""
+    from carbonbridge.adapters.db.mrv import SqlReports
     from carbonbridge.services.mrv.reports import report_history
 
     with cli_errors():
-        views = report_history(_app(ctx).sessions, installation, year)
+        views = report_history(SqlReports(_app(ctx).sessions), installation, year)
     if as_json:
         typer.echo(json.dumps([v.as_dict() for v in views], indent=2, sort_keys=True))
         return

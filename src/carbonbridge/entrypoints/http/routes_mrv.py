@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Path, Query, UploadFile
 
+from carbonbridge.adapters.db.mrv import SqlReports
 from carbonbridge.adapters.monitoring_plan_file import parse_plan
 from carbonbridge.adapters.uploads import saved
 from carbonbridge.domain.auth.policy import Action, Target
@@ -149,7 +150,10 @@ def list_reports(
     """Every version of the installation's annual reports, oldest first, with their verification."""
     _installation(ctx, who, Action.REPORT_READ, installation_id)
     after = s.decode_cursor(cursor)
-    keyed = [(f"{r.year:04d}/{r.version:06d}", r) for r in reports.report_history(ctx.sessions, installation_id, year)]
+    keyed = [
+        (f"{r.year:04d}/{r.version:06d}", r)
+        for r in reports.report_history(SqlReports(ctx.sessions), installation_id, year)
+    ]
     found = [(k, r) for k, r in keyed if after is None or k > after][:limit]
     return s.page([s.ReportPublic.model_validate(r) for _, r in found], [k for k, _ in found], limit)
 
@@ -161,7 +165,7 @@ def submit_report(installation_id: s.Id, year: Year, body: r.ReportCreate, who: 
     needs a `reason`; a report the verifier sent back (not satisfactory) is corrected the same way."""
     _installation(ctx, who, Action.REPORT_SUBMIT, installation_id)
     view = reports.submit_report(
-        ctx.sessions,
+        SqlReports(ctx.sessions),
         installation_id,
         year,
         config=ctx.core.config,
@@ -179,7 +183,7 @@ def verify(installation_id: s.Id, year: Year, body: s.VerificationCreate, who: C
     `not_satisfactory` sends the report back to the operator."""
     _installation(ctx, who, Action.REPORT_VERIFY, installation_id)
     done = reports.verify_report(
-        ctx.sessions,
+        SqlReports(ctx.sessions),
         installation_id,
         year,
         verifier=who.user_id,

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import RedirectResponse
 from starlette.datastructures import UploadFile
 
+from carbonbridge.adapters.db.mrv import SqlReports
 from carbonbridge.domain.auth.policy import Action, Decision, decide
 from carbonbridge.domain.errors import Problem, ValidationFailed
 from carbonbridge.domain.mrv.verification import Opinion
@@ -78,7 +79,7 @@ def installation(
     year = year or _year(ctx)
     rules = ctx.core.jurisdiction(target.jurisdiction).compliance_rules(year)
     plan = mrv.monitoring_plan(ctx.sessions, installation_id)
-    history = reports.report_history(ctx.sessions, installation_id)
+    history = reports.report_history(SqlReports(ctx.sessions), installation_id)
     record = None
     if decide(who, Action.COMPLIANCE_READ, target) is Decision.ALLOW:
         record = compliance.compliance(ctx.sessions, installation_id, year)
@@ -214,7 +215,7 @@ async def verify(installation_id: InstallationId, year: int, request: Request, w
     except ValueError:
         raise ValidationFailed([Problem("the misstatement is a number of tonnes", field="misstatement_t")]) from None
     reports.verify_report(
-        ctx.sessions,
+        SqlReports(ctx.sessions),
         installation_id,
         year,
         verifier=who.user_id,

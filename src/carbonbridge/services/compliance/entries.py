@@ -9,6 +9,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from carbonbridge.adapters.db.models import InstallationRow
+from carbonbridge.adapters.db.mrv import SqlReports
 from carbonbridge.adapters.db.registry.ledger import Sessions
 from carbonbridge.adapters.db.registry.tables import COMPLIANCE_ENTRIES as ENTRIES
 from carbonbridge.adapters.db.registry.tables import TRANSACTIONS
@@ -25,7 +26,7 @@ def enter_verified_emissions(
     sessions: Sessions, installation_id: str, year: int, *, now: dt.datetime, actor: str = "registry"
 ) -> ComplianceRecord:
     """Copy the verified emissions of the latest MRV report; refused if that report is not verified."""
-    tonnes = verified_emissions(sessions, installation_id, year)
+    tonnes = verified_emissions(SqlReports(sessions), installation_id, year)
     if tonnes is None:
         raise RuleViolation(NOT_VERIFIED, f"{installation_id} has no verified emissions report for {year}")
     with unit_of_work(sessions) as session:

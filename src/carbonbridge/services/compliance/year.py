@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from carbonbridge.adapters.db.compliance_models import AssessmentRow
 from carbonbridge.adapters.db.models import InstallationRow
+from carbonbridge.adapters.db.mrv import SqlReports
 from carbonbridge.adapters.db.registry.ledger import Sessions
 from carbonbridge.adapters.db.registry.tables import ACCOUNTS, COMPLIANCE_ENTRIES, HOLDINGS, TRANSACTIONS, UNIT_TYPES
 from carbonbridge.adapters.db.uow import audit, unit_of_work
@@ -76,7 +77,7 @@ def enter_all(
         installations = _installations(session, jurisdiction.code)
     entered, missing = [], []
     for inst in installations:
-        if verified_emissions(sessions, inst, year) is None:
+        if verified_emissions(SqlReports(sessions), inst, year) is None:
             missing.append(inst)
             continue
         enter_verified_emissions(sessions, inst, year, now=now, actor=actor)

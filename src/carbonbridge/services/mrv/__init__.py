@@ -2,9 +2,10 @@
 their verification, the stateless calculation of a file, and the CEMS pipeline and receiver.
 
 The modules: `plans` (monitoring plan versions), `imports` (activity data and hourly CEMS series
-into storage), `reports` (versioned reports, verification), `queries` (read side for the API),
-`calc` (a file in, a file out, no storage), `cems` (the continuous-monitoring data set: import,
-annual, quality) and `cems_receive` (the HJ 212 receiver)."""
+into storage), `reports` (versioned reports, verification; they speak the reports port in
+`ports`), `queries` (read side for the API), `calc` (a file in, a file out, no storage), `cems`
+(the continuous-monitoring data set: import, annual, quality) and `cems_receive` (the HJ 212
+receiver)."""
 
 from typing import TYPE_CHECKING
 

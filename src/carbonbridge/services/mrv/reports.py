@@ -1,31 +1,22 @@
-"""Annual emissions reports (versioned, immutable) and their verification."""
+"""Annual emissions reports (versioned, immutable) and their verification.
+
+The use cases speak the reports port (services/mrv/ports.py) and the domain only; entry points
+pass `adapters.db.mrv.SqlReports(app.sessions)`, service tests `testing.memory_reports.MemoryReports`."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
-
-from carbonbridge.adapters.db.models import (
-    ActivityDatasetRow,
-    ActivityRecordRow,
-    EmissionReportRow,
-    InstallationRow,
-    MeasurementResultRow,
-    VerificationRow,
-)
-from carbonbridge.adapters.db.uow import audit, unit_of_work
 from carbonbridge.domain.errors import Conflict, NotFound, Problem, ValidationFailed
 from carbonbridge.domain.gwp import gwp
 from carbonbridge.domain.jurisdiction import Config
 from carbonbridge.domain.mrv.monitoring import installation_category
-from carbonbridge.domain.mrv.reporting import ReportHead, ReportInputs, StreamEmissions, next_version, totals
+from carbonbridge.domain.mrv.reporting import ReportInputs, next_version, totals
 from carbonbridge.domain.mrv.verification import Opinion, assess
-
-Sessions = sessionmaker[Session]
+from carbonbridge.services.mrv.ports import NewReport, NewVerification, ReportBook, Reports, StoredReport
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,22 +38,7 @@ class ReportView:
         return asdict(self)
 
 
-def _latest_measurements(session: Session, installation_id: str, year: int) -> list[MeasurementResultRow]:
-    rows = session.scalars(
-        select(MeasurementResultRow).where(
-            MeasurementResultRow.installation_id == installation_id, MeasurementResultRow.year == year
-        )
-    ).all()
-    latest: dict[tuple[str, str], MeasurementResultRow] = {}
-    for row in rows:
-        key = (row.emission_source, row.gas)
-        if key not in latest or row.version > latest[key].version:
-            latest[key] = row
-    return sorted(latest.values(), key=lambda r: (r.emission_source, r.gas))
-
-
-def _view(session: Session, report: EmissionReportRow) -> ReportView:
-    verification = _latest_verification(session, report.id)
+def _view(report: StoredReport) -> ReportView:
     return ReportView(
         report.installation_id,
         report.year,
@@ -73,40 +49,14 @@ def _view(session: Session, report: EmissionReportRow) -> ReportView:
         report.co2e_t,
         report.gwp_set,
         report.category,
-        bool(verification and verification.verified),
-        verification.verified_emissions_t if verification else None,
+        report.verified,
+        report.verified_emissions_t,
         dict(report.by_source_stream),
     )
 
 
-def _latest_verification(session: Session, report_id: int) -> VerificationRow | None:
-    return session.scalars(
-        select(VerificationRow)
-        .where(VerificationRow.report_id == report_id)
-        .order_by(VerificationRow.id.desc())
-        .limit(1)
-    ).first()
-
-
-def _latest_report(session: Session, installation_id: str, year: int) -> EmissionReportRow | None:
-    return session.scalars(
-        select(EmissionReportRow)
-        .where(EmissionReportRow.installation_id == installation_id, EmissionReportRow.year == year)
-        .order_by(EmissionReportRow.version.desc())
-        .limit(1)
-    ).first()
-
-
-def _head(session: Session, latest: EmissionReportRow | None) -> ReportHead | None:
-    if latest is None:
-        return None
-    verification = _latest_verification(session, latest.id)
-    inputs = ReportInputs.from_record(latest.by_source_stream.get("_provenance"))
-    return ReportHead(latest.version, latest.gwp_set, inputs, bool(verification and verification.verified))
-
-
 def submit_report(
-    sessions: Sessions,
+    reports: Reports,
     installation_id: str,
     year: int,
     *,
@@ -120,71 +70,58 @@ def submit_report(
 
     Idempotent: if nothing changed since the latest version, that version is returned. A
     verified report is never changed: a correction is a new version and needs a reason."""
-    with unit_of_work(sessions) as session:
-        installation = session.get(InstallationRow, installation_id)
-        if installation is None:
+
+    def work(book: ReportBook) -> ReportView:
+        jurisdiction = book.jurisdiction_of(installation_id)
+        if jurisdiction is None:
             raise NotFound(f"unknown installation {installation_id!r}")
-        gwp_set = gwp_set or config.jurisdiction(installation.jurisdiction).gwp_set
-        gwp("CH4", gwp_set)
-        dataset = session.scalars(
-            select(ActivityDatasetRow)
-            .where(ActivityDatasetRow.installation_id == installation_id, ActivityDatasetRow.year == year)
-            .order_by(ActivityDatasetRow.version.desc())
-            .limit(1)
-        ).first()
-        measurements = _latest_measurements(session, installation_id, year)
+        chosen = gwp_set or config.jurisdiction(jurisdiction).gwp_set
+        gwp("CH4", chosen)
+        dataset = book.activity(installation_id, year)
+        measurements = book.measurements(installation_id, year)
         if dataset is None and not measurements:
             raise NotFound(f"no activity data or measurements for {installation_id} in {year}; import them first")
-        parts = (
-            [
-                StreamEmissions(r.source_stream, r.method, r.co2_t, r.ch4_t, r.n2o_t)
-                for r in session.scalars(select(ActivityRecordRow).where(ActivityRecordRow.dataset_id == dataset.id))
-            ]
-            if dataset
-            else []
-        )
-        parts += [
-            StreamEmissions(m.emission_source, "measurement", **{f"{m.gas.lower()}_t": m.emissions_t})
-            for m in measurements
-        ]
-        result = totals(parts, gwp_set)
+        parts = list(dataset.records) if dataset else []
+        parts += [m.as_stream() for m in measurements]
+        result = totals(parts, chosen)
         inputs = ReportInputs(dataset.id if dataset else None, tuple(m.id for m in measurements))
-        latest = _latest_report(session, installation_id, year)
-        version = next_version(_head(session, latest), inputs, gwp_set, reason)
+        latest = book.latest(installation_id, year)
+        version = next_version(latest.head() if latest else None, inputs, chosen, reason)
         if version is None:
             assert latest is not None  # next_version stands by an existing version only
-            return _view(session, latest)
-        report = EmissionReportRow(
-            installation_id=installation_id,
-            year=year,
-            version=version,
-            dataset_id=dataset.id if dataset else None,
-            gwp_set=gwp_set,
-            method_pack=dataset.method_pack if dataset else "measurement",
-            co2_t=result.co2_t,
-            ch4_t=result.ch4_t,
-            n2o_t=result.n2o_t,
-            co2e_t=result.co2e_t,
-            category=installation_category(result.co2e_t),
-            by_source_stream={**result.by_stream, "_provenance": inputs.as_record()},
-            reason=reason,
-            submitted_at=now,
+            return _view(latest)
+        report = book.append(
+            NewReport(
+                installation_id=installation_id,
+                year=year,
+                version=version,
+                dataset_id=dataset.id if dataset else None,
+                gwp_set=chosen,
+                method_pack=dataset.method_pack if dataset else "measurement",
+                co2_t=result.co2_t,
+                ch4_t=result.ch4_t,
+                n2o_t=result.n2o_t,
+                co2e_t=result.co2e_t,
+                category=installation_category(result.co2e_t),
+                by_source_stream={**result.by_stream, "_provenance": inputs.as_record()},
+                reason=reason,
+                submitted_at=now,
+            )
         )
-        session.add(report)
-        session.flush()
-        audit(
-            session,
-            at=now,
-            actor=actor,
-            action="report.submitted",
-            subject=f"{installation_id}/{year}",
-            detail={"version": report.version, "co2e_t": result.co2e_t, "gwp_set": gwp_set, "reason": reason},
+        book.audit(
+            now,
+            actor,
+            "report.submitted",
+            f"{installation_id}/{year}",
+            {"version": report.version, "co2e_t": result.co2e_t, "gwp_set": chosen, "reason": reason},
         )
-        return _view(session, report)
+        return _view(report)
+
+    return reports.run(work)
 
 
 def verify_report(
-    sessions: Sessions,
+    reports: Reports,
     installation_id: str,
     year: int,
     *,
@@ -198,19 +135,19 @@ def verify_report(
     """Record a verifier's opinion on the latest report version (AVR materiality applies)."""
     if not verifier.strip():
         raise ValidationFailed([Problem("verifier is required", field="verifier")])
-    with unit_of_work(sessions) as session:
-        report = _latest_report(session, installation_id, year)
+
+    def work(book: ReportBook) -> ReportView:
+        report = book.latest(installation_id, year)
         if report is None:
             raise NotFound(f"no emissions report for {installation_id} in {year}; run 'mrv report' first")
-        existing = _latest_verification(session, report.id)
-        if existing is not None and existing.verified:
+        if report.verified:
             raise Conflict(
                 f"report {installation_id}/{year} v{report.version} is already verified; "
                 "submit a corrected version to verify again"
             )
         outcome = assess(report.co2e_t, misstatement_t, opinion)
-        session.add(
-            VerificationRow(
+        book.verify(
+            NewVerification(
                 report_id=report.id,
                 verifier=verifier,
                 opinion=opinion.value,
@@ -223,39 +160,40 @@ def verify_report(
                 verified_at=now,
             )
         )
-        session.flush()
-        audit(
-            session,
-            at=now,
-            actor=actor,
-            action="report.verified" if outcome.verified else "report.not_verified",
-            subject=f"{installation_id}/{year}",
-            detail={
+        book.audit(
+            now,
+            actor,
+            "report.verified" if outcome.verified else "report.not_verified",
+            f"{installation_id}/{year}",
+            {
                 "version": report.version,
                 "verifier": verifier,
                 "opinion": opinion.value,
                 "misstatement_t": misstatement_t,
             },
         )
-        return _view(session, report)
+        verified = dataclasses.replace(
+            report, verified=outcome.verified, verified_emissions_t=outcome.verified_emissions_t
+        )
+        return _view(verified)
+
+    return reports.run(work)
 
 
-def report_history(sessions: Sessions, installation_id: str, year: int | None = None) -> list[ReportView]:
-    with unit_of_work(sessions) as session:
-        if session.get(InstallationRow, installation_id) is None:
+def report_history(reports: Reports, installation_id: str, year: int | None = None) -> list[ReportView]:
+    def work(book: ReportBook) -> list[ReportView]:
+        if book.jurisdiction_of(installation_id) is None:
             raise NotFound(f"unknown installation {installation_id!r}")
-        query = select(EmissionReportRow).where(EmissionReportRow.installation_id == installation_id)
-        if year is not None:
-            query = query.where(EmissionReportRow.year == year)
-        rows = session.scalars(query.order_by(EmissionReportRow.year, EmissionReportRow.version)).all()
-        return [_view(session, r) for r in rows]
+        return [_view(r) for r in book.history(installation_id, year)]
+
+    return reports.run(work)
 
 
-def verified_emissions(sessions: Sessions, installation_id: str, year: int) -> int | None:
+def verified_emissions(reports: Reports, installation_id: str, year: int) -> int | None:
     """Whole tonnes CO2e of the latest report version if it is verified, else None."""
-    with unit_of_work(sessions) as session:
-        report = _latest_report(session, installation_id, year)
-        if report is None:
-            return None
-        verification = _latest_verification(session, report.id)
-        return verification.verified_emissions_t if verification and verification.verified else None
+
+    def work(book: ReportBook) -> int | None:
+        report = book.latest(installation_id, year)
+        return report.verified_emissions_t if report is not None and report.verified else None
+
+    return reports.run(work)
