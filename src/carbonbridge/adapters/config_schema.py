@@ -31,6 +31,8 @@ _EXPECTED = {
     "dict_type": "table",
     "model_type": "table",
     "decimal_type": "number",
+    "float_type": "number",
+    "float_parsing": "number",
     "decimal_parsing": "number",
     "missing": "a value",
     "extra_forbidden": "no such key",
