@@ -116,6 +116,12 @@ def one_of(choices: Iterable[str], why: str = "") -> AfterValidator:
     return AfterValidator(check)
 
 
+def refuse(message: str, expected: str) -> PydanticCustomError:
+    """The error of a validator that knows what the field should hold: `message` for a person
+    (the value given is added), `expected` for a program (`Problem.expected`)."""
+    return PydanticCustomError("expected_value", message, {"expected": expected})
+
+
 def _years(value: Any) -> tuple[int | None, int | None] | None:
     """`years = [first, last]`, '' for an open end."""
     if value is None:
@@ -175,6 +181,10 @@ def problems_from(error: ValidationError, file: str, *, prefix: str = "") -> lis
             expected = f"number {_BOUNDS[kind][1]} {e['ctx'][_BOUNDS[kind][0]]}"
         if kind in ("string_too_short", "too_short") and e.get("ctx", {}).get("min_length") == 1:
             expected = "non-empty text" if kind == "string_too_short" else "a non-empty list"
+        if kind == "string_pattern_mismatch":
+            expected = f"text matching {e.get('ctx', {}).get('pattern', '')}"
+        if kind == "expected_value":  # `refuse(message, expected)`
+            expected = str(e.get("ctx", {}).get("expected", ""))
         if kind == "literal_error":
             expected = "one of: " + str(e.get("ctx", {}).get("expected", "")).replace("'", "").replace(" or ", ", ")
         problems.append(Problem(message, file, field=field_path(location, prefix) or None, expected=expected))
