@@ -6,7 +6,7 @@ what was expected, all problems at once (`ValidationFailed`)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import Annotated, Any, TypeVar
 
@@ -197,3 +197,13 @@ def parse_file(model: type[M], data: Mapping[str, Any], file: str, *, prefix: st
         return model.model_validate(dict(data))
     except ValidationError as exc:
         raise ValidationFailed(problems_from(exc, file, prefix=prefix)) from None
+
+
+def domain_problems(check: Callable[[], None], table: str, file: str) -> list[Problem]:
+    """The problems of a domain's consistency rule (`AuctionRules.validate`) run on a table of a
+    file, located in the file (`auction.lot_size`)."""
+    try:
+        check()
+    except ValidationFailed as exc:
+        return [Problem(p.message, file, field=f"{table}.{p.field}" if p.field else table) for p in exc.problems]
+    return []
