@@ -22,10 +22,10 @@ from pydantic import Field, field_validator
 
 from carbonbridge.adapters import allocation_config, compliance_config, policy_config
 from carbonbridge.adapters.config_schema import FileModel, parse_file
+from carbonbridge.adapters.link_agreement import parse_agreement
 from carbonbridge.domain.errors import NotFound, Problem, ValidationFailed
 from carbonbridge.domain.gwp import GWP_SETS
 from carbonbridge.domain.jurisdiction import Config, Jurisdiction
-from carbonbridge.domain.link.agreement import parse_agreement
 
 OVERRIDE_VARIABLE = "CARBONBRIDGE_CONFIG"
 JURISDICTION_CODES = ("BY", "CN")

@@ -6,7 +6,7 @@ what was expected, all problems at once (`ValidationFailed`)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import Annotated, Any, TypeVar
 
@@ -31,6 +31,8 @@ _EXPECTED = {
     "dict_type": "table",
     "model_type": "table",
     "decimal_type": "number",
+    "float_type": "number",
+    "float_parsing": "number",
     "decimal_parsing": "number",
     "missing": "a value",
     "extra_forbidden": "no such key",
@@ -114,6 +116,12 @@ def one_of(choices: Iterable[str], why: str = "") -> AfterValidator:
     return AfterValidator(check)
 
 
+def refuse(message: str, expected: str) -> PydanticCustomError:
+    """The error of a validator that knows what the field should hold: `message` for a person
+    (the value given is added), `expected` for a program (`Problem.expected`)."""
+    return PydanticCustomError("expected_value", message, {"expected": expected})
+
+
 def _years(value: Any) -> tuple[int | None, int | None] | None:
     """`years = [first, last]`, '' for an open end."""
     if value is None:
@@ -173,6 +181,10 @@ def problems_from(error: ValidationError, file: str, *, prefix: str = "") -> lis
             expected = f"number {_BOUNDS[kind][1]} {e['ctx'][_BOUNDS[kind][0]]}"
         if kind in ("string_too_short", "too_short") and e.get("ctx", {}).get("min_length") == 1:
             expected = "non-empty text" if kind == "string_too_short" else "a non-empty list"
+        if kind == "string_pattern_mismatch":
+            expected = f"text matching {e.get('ctx', {}).get('pattern', '')}"
+        if kind == "expected_value":  # `refuse(message, expected)`
+            expected = str(e.get("ctx", {}).get("expected", ""))
         if kind == "literal_error":
             expected = "one of: " + str(e.get("ctx", {}).get("expected", "")).replace("'", "").replace(" or ", ", ")
         problems.append(Problem(message, file, field=field_path(location, prefix) or None, expected=expected))
@@ -185,3 +197,13 @@ def parse_file(model: type[M], data: Mapping[str, Any], file: str, *, prefix: st
         return model.model_validate(dict(data))
     except ValidationError as exc:
         raise ValidationFailed(problems_from(exc, file, prefix=prefix)) from None
+
+
+def domain_problems(check: Callable[[], None], table: str, file: str) -> list[Problem]:
+    """The problems of a domain's consistency rule (`AuctionRules.validate`) run on a table of a
+    file, located in the file (`auction.lot_size`)."""
+    try:
+        check()
+    except ValidationFailed as exc:
+        return [Problem(p.message, file, field=f"{table}.{p.field}" if p.field else table) for p in exc.problems]
+    return []

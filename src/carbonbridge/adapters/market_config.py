@@ -21,8 +21,8 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BeforeValidator, Field
 
 from carbonbridge.adapters.config import config_document, load_jurisdiction
-from carbonbridge.adapters.config_schema import Date, FileModel, Number, Time, one_of, parse_file
-from carbonbridge.domain.errors import Problem, ValidationFailed
+from carbonbridge.adapters.config_schema import Date, FileModel, Number, Time, domain_problems, one_of, parse_file
+from carbonbridge.domain.errors import ValidationFailed
 from carbonbridge.domain.jurisdiction import Jurisdiction
 from carbonbridge.domain.market.auction import AuctionRules, OneWayRules, Pricing
 from carbonbridge.domain.market.book import StpMode
@@ -151,15 +151,6 @@ def _sessions(pairs: list[list[dt.time]]) -> tuple[TradingSession, ...]:
     return tuple(TradingSession(start, end) for start, end in pairs)
 
 
-def _checked(check: Callable[[], None], table: str, file: str) -> list[Problem]:
-    """The domain's consistency rule of a table, its problems located in the file."""
-    try:
-        check()
-    except ValidationFailed as exc:
-        return [Problem(p.message, file, field=f"{table}.{p.field}" if p.field else table) for p in exc.problems]
-    return []
-
-
 def parse_market_config(data: Mapping[str, Any], *, file: str, jurisdiction: Jurisdiction) -> MarketConfig:
     """A market file of `jurisdiction` (its currency and time zone); every problem at once."""
     parsed = parse_file(MarketFile, data, file)
@@ -183,7 +174,7 @@ def parse_market_config(data: Mapping[str, Any], *, file: str, jurisdiction: Jur
     one_way = OneWayRules(**_written(parsed.one_way, {"pricing": Pricing}))
     msr = MsrPolicy(**_written(parsed.msr))
     surveillance = SurveillanceRules(**_written(parsed.surveillance))
-    problems = _checked(auction.validate, "auction", file) + _checked(msr.validate, "msr", file)
+    problems = domain_problems(auction.validate, "auction", file) + domain_problems(msr.validate, "msr", file)
     if problems:
         raise ValidationFailed(problems)
     return MarketConfig(

@@ -11,8 +11,9 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from carbonbridge.adapters.config import config_document
+from carbonbridge.adapters.link_agreement import parse_agreement
 from carbonbridge.domain.errors import NotFound, Problem, ValidationFailed
-from carbonbridge.domain.link.agreement import LinkAgreement, parse_agreement
+from carbonbridge.domain.link.agreement import LinkAgreement
 from carbonbridge.domain.link.messages import private_key, public_key_hex
 
 AGREEMENT_FILE = "BY-CN.toml"

@@ -6,7 +6,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 
-from carbonbridge.domain.link.agreement import parse_agreement
+from carbonbridge.adapters.link_agreement import parse_agreement
 from carbonbridge.domain.link.messages import Envelope, MessageKind, private_key, public_key_hex, sign
 from carbonbridge.domain.link.protocol import LinkCode, check_envelope
 from carbonbridge.domain.link.reconcile import ReconciliationStatus, Snapshot, reconcile

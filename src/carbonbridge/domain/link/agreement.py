@@ -1,5 +1,6 @@
 """The linking agreement as data: recognised unit kinds, the foreign-unit surrender limit, message
-windows and timeouts, and the partners' public keys (data/link/BY-CN.toml cites its sources)."""
+windows and timeouts, and the partners' public keys (data/link/BY-CN.toml cites its sources;
+adapters/link_agreement.py parses it into a `LinkAgreement`)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
 
 from carbonbridge.domain.errors import Problem, ValidationFailed
 
@@ -67,61 +67,3 @@ def foreign_surrender_allowed(obligation_t: int, foreign_surrendered: int, quant
     over all the installation-year's surrenders of foreign units together. Without verified
     emissions entered (obligation 0) no foreign unit may be surrendered."""
     return foreign_surrendered + quantity <= math.floor(share * max(obligation_t, 0))
-
-
-def _int(table: Mapping[str, Any], key: str, problems: list[Problem], file: str, minimum: int = 0) -> int:
-    value = table.get(key)
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        problems.append(Problem(f"{key} must be a whole number >= {minimum}", file, field=key))
-        return minimum
-    return value
-
-
-def parse_agreement(data: Mapping[str, Any], *, file: str = "<agreement>") -> LinkAgreement:
-    """Validate the agreement document; every problem is reported together."""
-    problems: list[Problem] = []
-    parties = data.get("parties")
-    if not (isinstance(parties, list) and len(parties) == 2 and all(isinstance(p, str) for p in parties)):
-        problems.append(Problem("parties must list the two jurisdictions", file, field="parties"))
-        parties = ["?", "?"]
-    if data.get("keep_origin") is not True:
-        problems.append(Problem("units keep their origin and serials: keep_origin = true", file, field="keep_origin"))
-    messages = data.get("messages", {})
-    keys = dict(data.get("public_keys", {}))
-    demo = bool(keys.pop("demo_keys", False))
-    for party in parties:
-        key = keys.get(party)
-        if not (isinstance(key, str) and len(key) == 64 and all(c in "0123456789abcdef" for c in key)):
-            problems.append(Problem(f"public key of {party} must be 64 hex digits", file, field="public_keys"))
-    limits: dict[str, Fraction] = {}
-    for party, text in dict(data.get("foreign_surrender_limit", {})).items():
-        try:
-            limits[party] = Fraction(str(text))
-        except (ValueError, ZeroDivisionError):
-            problems.append(
-                Problem(f"limit of {party} must be a fraction like 1/5", file, field="foreign_surrender_limit")
-            )
-            continue
-        if not 0 <= limits[party] <= 1:
-            problems.append(Problem(f"limit of {party} must be between 0 and 1", file, field="foreign_surrender_limit"))
-    recognised = {p: frozenset(str(k) for k in kinds) for p, kinds in dict(data.get("recognised", {})).items()}
-    agreement = LinkAgreement(
-        parties=(str(parties[0]), str(parties[1])),
-        schema_version=_int(data, "schema_version", problems, file, 1),
-        keep_origin=True,
-        recognised=recognised,
-        foreign_surrender_limit=limits,
-        window_seconds=_int(messages, "window_seconds", problems, file),
-        reply_timeout_windows=_int(messages, "reply_timeout_windows", problems, file, 1),
-        min_timeout_seconds=_int(messages, "min_timeout_seconds", problems, file),
-        manual_after_windows=_int(messages, "manual_after_windows", problems, file, 1),
-        max_age_seconds=_int(messages, "max_age_seconds", problems, file, 1),
-        max_skew_seconds=_int(messages, "max_skew_seconds", problems, file),
-        retry_base_seconds=float(_int(messages, "retry_base_seconds", problems, file)),
-        retry_max_seconds=float(_int(messages, "retry_max_seconds", problems, file, 1)),
-        public_keys={str(k): str(v) for k, v in keys.items()},
-        demo_keys=demo,
-    )
-    if problems:
-        raise ValidationFailed(problems)
-    return agreement
