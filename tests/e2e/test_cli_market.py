@@ -52,6 +52,7 @@ def test_replay_locates_every_bad_cell_and_writes_nothing(tmp_path: Path) -> Non
         "4,cancel,zz,,,,\n"
         "5,add,a,buy,60,5,limit\n"
         "6,add,d,buy,60,5,stop\n"
+        "7,add,e,buy,60,10000000000001,limit\n"
     )
     out = tmp_path / "fills.csv"
     result = RUNNER.invoke(app, ["market", "replay", str(orders), "--out", str(out)])
@@ -60,12 +61,13 @@ def test_replay_locates_every_bad_cell_and_writes_nothing(tmp_path: Path) -> Non
     assert lines == [
         f"{orders}:2:5: a price has at most two decimals (got '60.001')",
         f"{orders}:3:4: side must be buy or sell, got 'hold'",
-        f"{orders}:3:6: quantity must be a positive integer, got '0'",
+        f"{orders}:3:6: quantity must be a whole number from 1 to 1,000,000,000,000, got '0'",
         f"{orders}:4:1: seq must increase (previous 2, got 2)",
         f"{orders}:4:5: a market order has no price (leave it empty)",
         f"{orders}:5:3: cancel of order 'zz' that was never added",
         f"{orders}:6:3: order 'a' was already added",
         f"{orders}:7:7: type must be limit, market, ioc or fok, got 'stop'",
+        f"{orders}:8:6: quantity must be a whole number from 1 to 1,000,000,000,000, got '10000000000001'",
     ]
     assert not out.exists()
 

@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from carbonbridge.domain.errors import RuleViolation
-from carbonbridge.domain.market.book import OrderBook, OrderType, Side, StpMode
+from carbonbridge.domain.market.book import MAX_QUANTITY, OrderBook, OrderType, Side, StpMode
+from carbonbridge.domain.market.money import MAX_MINOR
 from carbonbridge.domain.market.reference import ReferenceBook
 
 
@@ -127,3 +128,32 @@ def test_rejects_prices_off_the_tick_and_non_positive_quantities() -> None:
         book.submit("a", Side.BUY, OrderType.LIMIT, 1, 101)
     with pytest.raises(RuleViolation, match="M01"):
         book.submit("a", Side.BUY, OrderType.LIMIT, 0, 100)
+
+
+@pytest.mark.parametrize(
+    ("quantity", "price", "code"),
+    [
+        (MAX_QUANTITY + 1, 100, "M01"),
+        (2**63, 100, "M01"),
+        (-(2**70), 100, "M01"),
+        (5, MAX_MINOR, "M02"),
+        (5, 10**20, "M02"),
+        (5, -(2**64), "M03"),
+    ],
+)
+def test_values_beyond_the_cores_64_bit_integers_are_refused_and_leave_the_book_as_it_was(
+    quantity: int, price: int, code: str
+) -> None:
+    """The matching core counts in 64-bit integers: what it cannot hold is a refusal, not an
+    overflow deep in compiled code, and a later order still gets the slot and the price window."""
+    book = OrderBook()
+    book.submit("s", Side.SELL, OrderType.LIMIT, 5, 100)
+    with pytest.raises(RuleViolation, match=code):
+        book.submit("b", Side.BUY, OrderType.LIMIT, quantity, price)
+    with pytest.raises(RuleViolation, match=code):
+        book.amend("s", quantity, price)
+    with pytest.raises(ValueError):
+        book.restore("r", Side.BUY, price, quantity)
+    assert [(o.id, o.price, o.remaining) for o in book.resting()] == [("s", 100, 5)]
+    out = book.submit("b", Side.BUY, OrderType.LIMIT, MAX_QUANTITY, 100)
+    assert out.fills[0].quantity == 5 and out.rested == MAX_QUANTITY - 5

@@ -15,6 +15,11 @@ from enum import StrEnum
 
 from carbonbridge.domain.errors import Conflict, NotFound, RuleViolation
 from carbonbridge.domain.market import fastbook as core
+from carbonbridge.domain.market.money import MAX_MINOR
+
+# The largest order the book takes. The core counts in 64-bit integers: a price level's total stays
+# exact for up to 9 million orders of this size at one price (9.2e18 / 1e12).
+MAX_QUANTITY = 10**12
 
 
 class Side(StrEnum):
@@ -131,8 +136,7 @@ class OrderBook:
     ) -> Outcome:
         """Match an incoming order. `price` is the limit (for a market order: its protection price,
         None for none). Raises RuleViolation for an invalid order, Conflict for a live duplicate id."""
-        if quantity <= 0:
-            raise RuleViolation("M01_INVALID_QUANTITY", f"order {order_id}: quantity must be positive")
+        self._check_quantity(order_id, quantity)
         if order_type is not _MARKET and price is None:
             raise RuleViolation("M02_INVALID_PRICE", f"order {order_id}: a {order_type.value} order needs a price")
         if price is not None:
@@ -148,11 +152,8 @@ class OrderBook:
             kind = core.MARKET
         else:
             kind = core.IOC if order_type is _IOC else core.FOK
-        owner_no = -1 if owner is None else self._owner_no.get(owner)
-        if owner_no is None:
-            owner_no = self._owner(owner)
         try:
-            result = self.core.step(kind, 0 if side is _BUY else 1, slot, ticks, quantity, owner_no)
+            result = self.core.step(kind, 0 if side is _BUY else 1, slot, ticks, quantity, self._owner(owner))
         except core.PriceRangeError as exc:  # the price window would outgrow its limit: nothing was done
             self._free.append(slot)
             raise RuleViolation("M13_PRICE_RANGE", str(exc)) from exc
@@ -162,7 +163,7 @@ class OrderBook:
         """Put back an order that rested before (a book rebuilt from stored open orders, fed in
         priority order): it joins the back of its level without matching. A book at rest is never
         crossed, so an order that would cross the other side is a corrupt input: ValueError."""
-        if remaining <= 0 or price <= 0 or price % self.tick:
+        if not 0 < remaining <= MAX_QUANTITY or not 0 < price < MAX_MINOR or price % self.tick:
             raise ValueError(f"order {order_id}: cannot rest {remaining} at {price}")
         if order_id in self._slot_of:
             raise Conflict(f"order {order_id} is already in the book")
@@ -201,8 +202,7 @@ class OrderBook:
             raise NotFound(f"order {order_id} is not resting in the book")
         orders = self.core.orders
         new_qty = int(orders[slot, core.QTY]) if quantity is None else quantity
-        if new_qty <= 0:
-            raise RuleViolation("M01_INVALID_QUANTITY", f"order {order_id}: quantity must be positive")
+        self._check_quantity(order_id, new_qty)
         if price is not None:
             self._check_price(order_id, price)
         ticks = self.core.base + int(orders[slot, core.PRICE]) if price is None else price // self.tick
@@ -213,7 +213,15 @@ class OrderBook:
         return self._outcome(order_id, slot, side, None if owner_no < 0 else self._owners[owner_no], result)
 
     # -- internals -----------------------------------------------------------------------------
+    def _check_quantity(self, order_id: str, quantity: int) -> None:
+        if not 0 < quantity <= MAX_QUANTITY:
+            raise RuleViolation(
+                "M01_INVALID_QUANTITY", f"order {order_id}: quantity must be from 1 to {MAX_QUANTITY:,}, got {quantity}"
+            )
+
     def _check_price(self, order_id: str, price: int) -> None:
+        if price >= MAX_MINOR:
+            raise RuleViolation("M02_INVALID_PRICE", f"order {order_id}: price {price} is beyond {MAX_MINOR - 1:,}")
         if price <= 0 or price % self.tick:
             raise RuleViolation(
                 "M03_OFF_TICK", f"order {order_id}: price {price} is not a positive multiple of {self.tick}"

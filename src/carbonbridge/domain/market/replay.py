@@ -9,12 +9,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from carbonbridge.domain.errors import Problem
-from carbonbridge.domain.market.book import Fill, OrderBook, OrderType, Side
+from carbonbridge.domain.market.book import MAX_QUANTITY, Fill, OrderBook, OrderType, Side
 from carbonbridge.domain.market.money import format_minor, parse_price
 
 ORDER_COLUMNS = ("seq", "op", "order_id", "side", "price", "quantity", "type")
 FILL_COLUMNS = ("seq", "taker_order_id", "maker_order_id", "price", "quantity")
-MAX_QUANTITY = 2**53
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,8 +103,8 @@ def _row(
         except ValueError as exc:
             bad("price", f"{exc} (got {cell['price']!r})")
     quantity = _integer(cell["quantity"])
-    if quantity is None or quantity <= 0 or quantity >= MAX_QUANTITY:
-        bad("quantity", f"quantity must be a positive integer, got {cell['quantity']!r}")
+    if quantity is None or not 0 < quantity <= MAX_QUANTITY:
+        bad("quantity", f"quantity must be a whole number from 1 to {MAX_QUANTITY:,}, got {cell['quantity']!r}")
     if order_id:
         added.add(order_id)
     if len(problems) > before:

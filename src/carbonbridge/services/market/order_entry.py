@@ -30,7 +30,7 @@ from carbonbridge.adapters.db.registry.ledger import Sessions, retrying
 from carbonbridge.adapters.db.uow import audit
 from carbonbridge.adapters.market_config import MarketConfig
 from carbonbridge.domain.errors import IdempotencyConflict, NotFound, RuleViolation
-from carbonbridge.domain.market.book import OrderType, Side
+from carbonbridge.domain.market.book import MAX_QUANTITY, OrderType, Side
 from carbonbridge.domain.market.exchange import Exchange, OpenOrder, Placed
 from carbonbridge.services.market import cash
 from carbonbridge.services.market.book_store import Book, books_of, keep, next_priority, open_book, write_effects
@@ -43,8 +43,6 @@ from carbonbridge.services.market.order_reads import (
     order_view,
 )
 from carbonbridge.services.market.participants import participant
-
-MAX_QUANTITY = 10**12
 
 
 @dataclass(frozen=True, slots=True)
