@@ -142,7 +142,19 @@ def _jurisdiction(code: str, override_dir: Path | None, linked: dict[str, frozen
 
 
 def load_config(override_dir: Path | None) -> Config:
-    """Every jurisdiction's configuration, each file read once; every problem of every file at once."""
+    """Every jurisdiction's configuration, each file read once; every problem of every file at once.
+    An override folder that does not exist is a problem, not the shipped files in silence: a
+    misspelt CARBONBRIDGE_CONFIG would otherwise run a registry on rules nobody chose."""
+    if override_dir is not None and not override_dir.is_dir():
+        raise ValidationFailed(
+            [
+                Problem(
+                    f"{OVERRIDE_VARIABLE} names no folder (the path is not shown: it is the server's)",
+                    f"${OVERRIDE_VARIABLE}",
+                    expected="an existing folder of .toml files",
+                )
+            ]
+        )
     problems: list[Problem] = []
     linked: dict[str, frozenset[str]] = {}
     try:

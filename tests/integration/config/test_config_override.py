@@ -77,6 +77,17 @@ def test_a_broken_override_refuses_to_start_the_application(config: Path, sqlite
     assert "penalty.kind" in {p.field for p in info.value.problems}
 
 
+def test_an_override_folder_that_does_not_exist_refuses_to_start_the_application(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sqlite_url: str
+) -> None:
+    monkeypatch.setenv("CARBONBRIDGE_CONFIG", str(tmp_path / "misspelt"))
+    with pytest.raises(ValidationFailed) as info:
+        build_app(sqlite_url, upgrade=True)
+    [problem] = info.value.problems
+    assert problem.file == "$CARBONBRIDGE_CONFIG" and "names no folder" in problem.message
+    assert str(tmp_path) not in problem.message  # a problem document never shows the server's paths
+
+
 def test_a_broken_override_is_reported_by_its_name_under_carbonbridge_config(config: Path) -> None:
     (config / "BY.toml").write_text('code = "BY\n', encoding="utf-8")
     with pytest.raises(ValidationFailed) as info:
