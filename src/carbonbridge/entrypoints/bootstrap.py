@@ -12,15 +12,14 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
-
 from carbonbridge.adapters.config import config_override_dir, load_config
 from carbonbridge.domain.errors import CarbonBridgeError
 from carbonbridge.domain.jurisdiction import Config, Jurisdiction
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # SQLAlchemy is imported when an app is built: a command without a database skips it
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session, sessionmaker
 
 LINK_KEY_VARIABLE = "CARBONBRIDGE_LINK_KEY"
 
