@@ -173,6 +173,10 @@ class Client:
     def holdings(self, account_id: str) -> list[Any]:
         return list(self.paginate(f"/accounts/{account_id}/holdings"))
 
+    def serial_blocks(self, account_id: str, unit_type: str) -> list[Any]:
+        """Every serial block of one holding, in serial order (reserved ones marked)."""
+        return list(self.paginate(f"/accounts/{account_id}/holdings/{unit_type}/blocks", limit=200))
+
     def propose(self, kind: str, *, key: str, code: str | None = None, **fields: Any) -> Any:
         """Propose a transaction (issuance, allocation, transfer, surrender, deletion, reversal)."""
         headers = {"Idempotency-Key": key}

@@ -269,6 +269,13 @@ OPS: list[Op] = [
         _path(f"{V1}/accounts/{{}}/holdings", account),
     ),
     Op(
+        "serial blocks",
+        "GET",
+        f"{V1}/accounts/{{account_id}}/holdings/{{unit_type}}/blocks",
+        READERS | HOLDERS,
+        _path(f"{V1}/accounts/{{}}/holdings/BY-AL-2026/blocks", account),
+    ),
+    Op(
         "trusted list",
         "GET",
         f"{V1}/accounts/{{account_id}}/trusted",

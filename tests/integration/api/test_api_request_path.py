@@ -109,8 +109,43 @@ def test_holdings_show_reserved_units_and_every_block_in_serial_order(world: Wor
     mine = trader.holdings("BY-T1")[0]
     assert mine["quantity"] + arrived == 200 and mine["available"] == mine["quantity"] - mine["reserved"]
     assert mine["reserved"] == 60 - arrived  # transfers awaiting a second representative hold their units
-    blocks = mine["blocks"]
-    assert blocks == sorted(blocks) and sum(end - start + 1 for start, end in blocks) == mine["quantity"]
+    blocks = trader.serial_blocks("BY-T1", UNIT)
+    starts = [b["start_serial"] for b in blocks]
+    assert starts == sorted(starts) and sum(b["quantity"] for b in blocks) == mine["quantity"]
+    assert sum(b["quantity"] for b in blocks if b["reserved"]) == mine["reserved"]
+    assert all(b["quantity"] == b["end_serial"] - b["start_serial"] + 1 for b in blocks)
+
+
+def test_serial_blocks_page_by_serial_and_a_foreign_cursor_is_refused(world: World) -> None:
+    fund(world)
+    trader = world.as_user("trader")
+    for n, quantity in enumerate((3, 5, 7, 11)):
+        trader.propose(
+            "transfer",
+            key=f"page-{n}",
+            code=world.code("trader"),
+            unit_type=UNIT,
+            quantity=quantity,
+            source_account="BY-T1",
+            destination_account="BY-T2",
+        )
+    whole = trader.serial_blocks("BY-T1", UNIT)
+    paged, cursor = [], None
+    for _ in range(len(whole) + 1):
+        page = trader.get(f"/accounts/BY-T1/holdings/{UNIT}/blocks", limit=1, cursor=cursor)
+        assert len(page["items"]) <= 1
+        paged += page["items"]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert paged == whole and len(whole) >= 1
+    assert trader.get("/accounts/BY-T1/holdings/NO-SUCH-TYPE/blocks")["items"] == []
+    with pytest.raises(ApiError) as foreign:
+        trader.get(f"/accounts/BY-T1/holdings/{UNIT}/blocks", cursor="not-ours")
+    assert foreign.value.status == 422 and foreign.value.problem["problems"][0]["field"] == "cursor"
+    with pytest.raises(ApiError) as unknown:
+        world.as_user("admin").get(f"/accounts/BY-NOPE/holdings/{UNIT}/blocks")
+    assert unknown.value.status == 404
 
 
 def test_every_request_of_a_concurrent_burst_leaves_one_access_record_with_its_request_id(world: World) -> None:

@@ -61,20 +61,23 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], dt.datet
     )
     app.state.context = context
     problems.install(app)
+    # Routing tries the routers in this order, each route's pattern in turn, until one matches (no two
+    # routes share a path, so the order decides nothing else): the registry's and the market's, which
+    # carry the traffic, come first.
     for module in (
-        routes_auth,
         routes_registry,
+        routes_market,
+        routes_auth,
         routes_compliance,
         routes_mrv,
         routes_inventory,
         routes_inventory_crt,
         routes_allocation,
         routes_public,
+        routes_link,
+        routes_link_money,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
-    app.include_router(routes_link.router, prefix=API_PREFIX)
-    app.include_router(routes_market.router, prefix=API_PREFIX)
-    app.include_router(routes_link_money.router, prefix=API_PREFIX)
     if settings.cors_origins:
         from fastapi.middleware.cors import CORSMiddleware
 

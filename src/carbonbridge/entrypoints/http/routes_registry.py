@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from carbonbridge.adapters.db.registry.ledger import SqlLedgers
 from carbonbridge.domain.auth.policy import Action, Target
-from carbonbridge.domain.errors import NotFound
+from carbonbridge.domain.errors import NotFound, Problem, ValidationFailed
 from carbonbridge.domain.registry.model import AccountState, AccountType, TransactionState, TransactionType, UnitKind
 from carbonbridge.entrypoints.http import schemas as s
 from carbonbridge.entrypoints.http.access import (
@@ -135,7 +135,9 @@ def set_account_state(account_id: s.Id, body: s.AccountStateUpdate, who: Caller,
 
 @router.get("/accounts/{account_id}/holdings", response_model=s.Page[s.HoldingPublic])
 async def holdings(account_id: s.Id, who: Caller, ctx: Ctx, cursor: s.Cursor = None, limit: s.Limit = 50) -> Response:
-    """Units per unit type: available, reserved and held by the market apart, with the serial blocks."""
+    """Units per unit type: available, reserved and held by the market apart. The serial blocks of
+    a holding are a list of their own (`.../holdings/{unit_type}/blocks`): transfers split blocks,
+    so their number grows with the account's history while this answer stays one row per unit type."""
     if ctx.inline_reads:  # lock-free one-statement reads: on the event loop (see access.principal)
         return _holdings(account_id, who, ctx, cursor, limit)
     return await run_in_threadpool(_holdings, account_id, who, ctx, cursor, limit)
@@ -144,8 +146,8 @@ async def holdings(account_id: s.Id, who: Caller, ctx: Ctx, cursor: s.Cursor = N
 def _holdings(account_id: str, who: Caller, ctx: Ctx, cursor: str | None, limit: int) -> Response:
     _account(ctx, who, Action.ACCOUNT_READ, account_id)
     after = s.decode_cursor(cursor)
-    found = [h for h in registry_queries.holdings(ctx.sessions, account_id) if after is None or h.unit_type > after]
-    found = found[:limit]
+    totals = registry_queries.holding_totals(ctx.sessions, account_id)
+    found = [h for h in totals if after is None or h.unit_type > after][:limit]
     items = [
         s.HoldingPublic(
             unit_type=h.unit_type,
@@ -153,11 +155,35 @@ def _holdings(account_id: str, who: Caller, ctx: Ctx, cursor: str | None, limit:
             reserved=h.reserved,
             market_held=h.market_held,
             available=h.available,
-            blocks=list(h.blocks),
         )
         for h in found
     ]
     return validated(s.Page[s.HoldingPublic](**s.page(items, [h.unit_type for h in found], limit)))  # type: ignore[arg-type]
+
+
+@router.get("/accounts/{account_id}/holdings/{unit_type}/blocks", response_model=s.Page[s.BlockPublic])
+def serial_blocks(
+    account_id: s.Id,
+    unit_type: Annotated[str, Path(min_length=1, max_length=64)],
+    who: Caller,
+    ctx: Ctx,
+    cursor: s.Cursor = None,
+    limit: s.Limit = 50,
+) -> dict[str, object]:
+    """The serial blocks of one holding in serial order, reserved ones marked: which unit numbers
+    the account holds (a serial's history: `GET /unit-types/{unit_type}/serials/{serial}/history`)."""
+    _account(ctx, who, Action.ACCOUNT_READ, account_id)
+    after = s.decode_cursor(cursor)
+    if after is not None and not after.isdigit():
+        raise ValidationFailed([Problem("not a cursor of this list", file="query", field="cursor", expected="cursor")])
+    found = registry_queries.serial_blocks(
+        ctx.sessions, account_id, unit_type, after=None if after is None else int(after), limit=limit
+    )
+    items = [
+        s.BlockPublic(start_serial=b.start_serial, end_serial=b.end_serial, quantity=b.quantity, reserved=b.reserved)
+        for b in found
+    ]
+    return s.page(items, [str(b.start_serial) for b in found], limit)
 
 
 @router.get("/accounts/{account_id}/trusted", response_model=s.Page[s.TrustedPublic])

@@ -275,7 +275,15 @@ class HoldingPublic(Out):
     reserved: int = Field(description="Earmarked for a pending transaction")
     market_held: int = Field(description="Held by the market for open sell orders, bids and unsettled trades")
     available: int = Field(description="quantity - reserved - market_held: what a new transaction may move")
-    blocks: list[tuple[int, int]]
+
+
+class BlockPublic(Out):
+    """A run of consecutive serial numbers of one unit type in one account."""
+
+    start_serial: int
+    end_serial: int
+    quantity: int = Field(description="end_serial - start_serial + 1")
+    reserved: bool = Field(description="Earmarked for a pending transaction")
 
 
 ProposalType = Literal["issuance", "allocation", "transfer", "surrender", "deletion", "reversal"]

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, Subquery, select, union_all
 
 from carbonbridge.adapters.db.autocommit import fetch_all, is_postgres
 from carbonbridge.adapters.db.registry import rows
@@ -39,6 +39,92 @@ class HoldingView:
     def available(self) -> int:
         """What a new transaction may move: neither reserved nor held by the market."""
         return self.quantity - self.reserved - self.market_held
+
+
+@dataclass(frozen=True, slots=True)
+class HoldingTotals:
+    """A holding's figures without its serial blocks (those are paged apart: `serial_blocks`)."""
+
+    account_id: str
+    unit_type: str
+    quantity: int
+    reserved: int
+    market_held: int
+
+    @property
+    def available(self) -> int:
+        """What a new transaction may move: neither reserved nor held by the market."""
+        return self.quantity - self.reserved - self.market_held
+
+
+@dataclass(frozen=True, slots=True)
+class BlockView:
+    """A run of consecutive serial numbers of one unit type held by one account; `reserved` while a
+    pending transaction has earmarked it."""
+
+    start_serial: int
+    end_serial: int
+    reserved: bool
+
+    @property
+    def quantity(self) -> int:
+        return self.end_serial - self.start_serial + 1
+
+
+_TOTALS_PG = (
+    "SELECT unit_type, quantity, reserved, market_held FROM registry_holdings "
+    "WHERE account_id = %(a)s AND quantity <> 0 ORDER BY unit_type"
+)
+"""One index lookup whose answer does not grow with the account's history: the serial blocks, which
+transfers split, are read page by page apart (`serial_blocks`)."""
+
+
+def holding_totals(sessions: Sessions, account_id: str) -> list[HoldingTotals]:
+    """The account's holdings per unit type (quantity, reserved, held by the market), in unit-type
+    order; NotFound for an unknown account."""
+    engine = sessions.kw.get("bind")
+    if isinstance(engine, Engine) and is_postgres(engine):
+        found: Sequence[Any] = fetch_all(engine, _TOTALS_PG, {"a": account_id})
+    else:
+        with unit_of_work(sessions) as session:
+            found = session.execute(
+                select(HOLDINGS.c.unit_type, HOLDINGS.c.quantity, HOLDINGS.c.reserved, HOLDINGS.c.market_held)
+                .where(HOLDINGS.c.account_id == account_id, HOLDINGS.c.quantity != 0)
+                .order_by(HOLDINGS.c.unit_type)
+            ).all()
+    if not found:
+        _known_account(sessions, account_id)
+    return [HoldingTotals(account_id, *row) for row in found]
+
+
+def serial_blocks(
+    sessions: Sessions, account_id: str, unit_type: str, *, after: int | None, limit: int
+) -> list[BlockView]:
+    """Up to `limit` serial blocks of the account's `unit_type` starting after serial `after`, in
+    serial order (free and reserved together); NotFound for an unknown account."""
+
+    def branch(free: bool) -> Subquery:  # each branch on its own index (free blocks, reserved blocks)
+        reserved = BLOCKS.c.reserved_by.is_(None) if free else BLOCKS.c.reserved_by.is_not(None)
+        query = select(BLOCKS.c.start_serial, BLOCKS.c.end_serial, BLOCKS.c.reserved_by).where(
+            BLOCKS.c.account_id == account_id, BLOCKS.c.unit_type == unit_type, reserved
+        )
+        if after is not None:
+            query = query.where(BLOCKS.c.start_serial > after)
+        return query.order_by(BLOCKS.c.start_serial).limit(limit).subquery()
+
+    both = union_all(select(branch(True)), select(branch(False))).subquery()
+    query = select(both).order_by(both.c.start_serial).limit(limit)  # one statement: one snapshot
+    with unit_of_work(sessions) as session:
+        found = session.execute(query).all()
+    if not found:
+        _known_account(sessions, account_id)
+    return [BlockView(start, end, reserved_by is not None) for start, end, reserved_by in found]
+
+
+def _known_account(sessions: Sessions, account_id: str) -> None:
+    with unit_of_work(sessions) as session:
+        if not rows.accounts(session, [account_id]):
+            raise NotFound(f"unknown account {account_id!r}")
 
 
 _HOLDINGS_PG = """
