@@ -60,6 +60,10 @@ def test_an_order_from_the_page_needs_a_fresh_code_and_rests_in_the_book_the_api
     mine = world.as_user("trader").get("/market/orders", participant=TRADER_PARTICIPANT)["items"]
     assert [(o["side"], o["state"], o["remaining"]) for o in mine] == [("sell", "open", 20)]
     assert f'data-order="{mine[0]["id"]}" data-state="open"' in client.get("/web/market").text
+    held = {h["unit_type"]: h for h in world.as_user("trader").holdings("BY-T1")}[UNIT]
+    assert held["market_held"] == 20 and held["available"] == held["quantity"] - held["reserved"] - 20
+    shown = re.search(r"<td class=\"num\" data-available>([^<]*)</td>", client.get("/web/accounts/BY-T1").text)
+    assert shown and re.sub(r"\D", "", shown.group(1)) == str(held["available"])  # units on offer are not available
 
 
 def test_an_order_from_the_page_trades_with_one_from_the_api_and_a_cancel_releases_the_rest(world: World) -> None:
