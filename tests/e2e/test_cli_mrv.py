@@ -355,6 +355,26 @@ def test_help_does_not_import_the_heavy_libraries() -> None:
     assert completed.stdout.strip().splitlines()[-1] == "[]"
 
 
+def test_a_calculation_imports_no_other_command_group_nor_the_add_ons(tmp_path: Path) -> None:
+    source = tmp_path / "in.csv"
+    source.write_text(f"{','.join(HEADER)}\nr1,BY-1,gas,natural_gas,100,TJ,2024,manufacturing,,,\n", encoding="utf-8")
+    probe = (
+        "import sys\n"
+        "from carbonbridge.entrypoints.cli.main import app\n"
+        f"sys.argv = ['carbonbridge', 'mrv', 'calc', {str(source)!r}, '--out', {str(tmp_path / 'out.csv')!r}]\n"
+        "try:\n"
+        "    app()\n"
+        "except SystemExit as exit:\n"
+        "    assert exit.code == 0, exit.code\n"
+        "print(sorted(m.rsplit('.', 1)[-1] for m in sys.modules if m.startswith(('carbonbridge.entrypoints.cli.', "
+        "'carbonbridge_demo'))))\n"
+    )
+    completed = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert completed.returncode == 0, completed.stderr
+    assert "1 records" in completed.stdout
+    assert completed.stdout.strip().splitlines()[-1] == "['common', 'errors', 'main', 'mrv']"
+
+
 def test_command_modules_hand_typer_evaluated_annotations() -> None:
     # Typer resolves every command's annotations on each invocation; strings cost ~0.1 s of CPU.
     import carbonbridge.entrypoints.cli as cli

@@ -152,6 +152,28 @@ def test_every_problem_of_a_file_is_reported_together_in_line_order() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("ids", "repeated"),
+    [
+        (["a", "b", "b", "c"], ["in.csv:4:1: duplicate record_id 'b' (first on line 3)"]),  # in order
+        (["b", "a", "c", "a"], ["in.csv:5:1: duplicate record_id 'a' (first on line 3)"]),
+        (["a", "", "c", "", "a"], ["in.csv:6:1: duplicate record_id 'a' (first on line 2)"]),  # blanks
+        (["a", "b", "", "c"], []),
+        (["c", "b", "a"], []),
+    ],
+)
+def test_a_repeated_record_id_is_found_whatever_the_order_of_the_ids(ids: list[str], repeated: list[str]) -> None:
+    rows = "".join(f"{i},BY-1,gas,natural_gas,1,TJ,2024,manufacturing,,,\n" for i in ids)
+    missing = [f"in.csv:{line}:1: missing value" for line, i in enumerate(ids, start=2) if not i]
+    if not repeated and not missing:
+        raw = pl.read_csv(io.StringIO(f"{HEADER}\n{rows}"), infer_schema=False)
+        assert validate_frame(raw, TableSource("in.csv", 2, tuple(raw.columns)), load_pack()).height == len(ids)
+        return
+    found = problems_of(f"{HEADER}\n{rows}")
+    assert [p for p in found if "duplicate" in p] == repeated
+    assert [p[: len(m)] for p, m in zip((p for p in found if "missing" in p), missing, strict=True)] == missing
+
+
 def test_json_problems_are_located_by_record_number_and_field() -> None:
     raw = pl.DataFrame(
         {

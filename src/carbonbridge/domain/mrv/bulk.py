@@ -294,17 +294,30 @@ def _checks() -> list[Check]:
     return checks
 
 
+def _may_repeat(ids: pl.Series) -> bool:
+    """Whether some id occurs twice; the cheap proofs that none does come first.
+
+    Ids in strictly increasing order (a file sorted by its ids: one comparison of neighbours)
+    are all distinct, and so are ids whose hashes are (equal ids hash equally); otherwise the
+    ids themselves are counted. Blank ids (null) are not compared."""
+    if ids.null_count():
+        ids = ids.drop_nulls()
+    if ids.dtype != pl.String:
+        ids = ids.cast(pl.String)
+    if ids.len() < 2:
+        return False
+    if (ids.slice(1) > ids.slice(0, ids.len() - 1)).all():
+        return False
+    return bool(ids.hash().n_unique() != ids.len() and ids.n_unique() != ids.len())
+
+
 def _row_problems(cleaned: pl.DataFrame, typed: pl.DataFrame, source: TableSource) -> list[pl.DataFrame]:
     both = pl.concat([cleaned.select(pl.all().name.prefix("raw_")), typed], how="horizontal")
     checks = _checks()
     any_bad = pl.any_horizontal(check[0] for check in checks)
-    ids = pl.col("raw_record_id").drop_nulls()
-    # One pass decides whether anything is wrong; the located list is built only then. Equal ids
-    # hash equally, so all-distinct hashes prove all-distinct ids; otherwise the ids are compared.
-    bad_rows, maybe_duplicates = both.select(
-        any_bad.any().alias("rows"), (ids.hash().n_unique() != ids.len()).alias("ids")
-    ).row(0)
-    duplicates = maybe_duplicates and both.select(ids.n_unique() != ids.len()).item()
+    # One pass decides whether anything is wrong; the located list is built only then.
+    bad_rows = both.select(any_bad.any()).item()
+    duplicates = _may_repeat(cleaned.get_column("record_id"))
     found: list[pl.DataFrame] = []
     if bad_rows:
         suspects = both.with_row_index(_ROW).filter(any_bad)

@@ -93,8 +93,11 @@ def _padded(values: pl.Series) -> bool:
 
 
 def _text_needs_cleaning(values: pl.Series) -> bool:
-    """Would stripping spaces and blanking '' change this text (or its distinct values)?"""
-    return _padded(values) or bool((values.str.strip_chars() == "").any())
+    """Would stripping spaces and blanking '' change this text (or its distinct values)?
+
+    Text that stripping leaves as it is has no blank cell but '' itself, so the column is
+    stripped once (not once more to look for blanks)."""
+    return _padded(values) or bool((values == "").any())
 
 
 def _encoded_needing_cleaning(frame: pl.DataFrame, columns: list[str]) -> set[str]:

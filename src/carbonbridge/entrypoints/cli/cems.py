@@ -1,6 +1,5 @@
 """`carbonbridge cems`: receive HJ 212 packets, import plant files, quality report, annual emissions."""
 
-import asyncio
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -33,6 +32,8 @@ def receive(
     ] = None,
 ) -> None:
     """Receive HJ 212-2017 uploads over TCP until interrupted; refused packets go to DATA/receive.log."""
+    import asyncio  # here, not at the top: every other command would pay ~20 ms to import it
+
     from carbonbridge.services.mrv.cems_receive import serve_forever
 
     with cli_errors():
