@@ -24,7 +24,7 @@ from pathlib import Path
 from carbonbridge.adapters import cems_duckdb
 from carbonbridge.adapters.cems_config import load_rule_set
 from carbonbridge.domain.cems.annual import StackYear
-from carbonbridge.domain.cems.partials import MonthPartial, stack_year_from_partials
+from carbonbridge.domain.cems.partials import stack_years
 from carbonbridge_demo.cems_synthetic import write_synthetic
 
 YEAR = 2025
@@ -111,11 +111,9 @@ def main(argv: list[str] | None = None) -> None:
         _reset_peak_rss()
         with DuckSampler(con) as sampler:
             t = time.perf_counter()
-            partials: list[MonthPartial] = cems_duckdb.month_partials(con, args.data, rules, "BY", YEAR)
-            by_stack: dict[str, list[MonthPartial]] = {}
-            for p in partials:
-                by_stack.setdefault(p.stack_id, []).append(p)
-            years = [stack_year_from_partials(ps, rules) for ps in by_stack.values()]
+            partials = cems_duckdb.month_partial_columns(con, args.data, rules, "BY", YEAR)
+            assert partials is not None
+            years = [year for _, year in stack_years(partials, rules)]
             elapsed = time.perf_counter() - t
         return elapsed, _peak_rss_bytes(), sampler.peak, years
 

@@ -1,7 +1,7 @@
 """The CEMS pipeline's SQL, one text for DuckDB and Spark SQL (both accept it as written).
 
 ``partials_sql``: one streaming pass over the hourly data set to per stack-month aggregates
-(domain/cems/partials.MonthPartial, in field order): hour validity by the rule set's flags and
+(domain/cems/partials.SUM_COLUMNS): hour validity by the rule set's flags and
 sign, stopped hours, and the sums the substitution needs. ``findings_sql``: the plausibility
 screens of domain/cems/quality.plausibility as window functions (one sort per stack).
 The rule set's flags are single letters checked before they enter the text.
@@ -38,7 +38,7 @@ def _base(source: str, rules: RuleSet, jurisdiction: str, year: int | None) -> s
 
 
 def partials_sql(source: str, rules: RuleSet, jurisdiction: str, year: int | None = None) -> str:
-    """Columns in the order of domain/cems/partials.partial_from_sums. A value counts only in an
+    """Columns named and ordered as domain/cems/partials.SUM_COLUMNS. A value counts only in an
     operating hour with a valid flag and sign (else it is NULL and every aggregate skips it).
 
     One projection and one hash aggregation over the scan: the validity tests go straight into
