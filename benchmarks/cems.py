@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import shutil
 import statistics
 import sys
@@ -118,6 +119,7 @@ def main(argv: list[str] | None = None) -> None:
         return elapsed, _peak_rss_bytes(), sampler.peak, years
 
     # Alternate the two in rounds: the machine is shared, so single timings wander.
+    load_before = os.getloadavg()[0]
     bares, pipes = [], []
     for _ in range(args.rounds):
         bares.append(bare())
@@ -141,7 +143,8 @@ def main(argv: list[str] | None = None) -> None:
     ratio = statistics.median(p[0] for p in pipes) / statistics.median(b[0] for b in bares)
     print(
         f"ratio pipeline / bare (medians of {args.rounds} rounds): {ratio:.2f}x (target <= 3x); "
-        f"memory limit {args.memory_limit}"
+        f"memory limit {args.memory_limit}; load average (1 min) {load_before:.2f} before, "
+        f"{os.getloadavg()[0]:.2f} after"
     )
     if not args.keep:
         shutil.rmtree(args.data, ignore_errors=True)
