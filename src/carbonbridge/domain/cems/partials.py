@@ -81,6 +81,10 @@ class MonthPartials:
 
     columns: Mapping[str, Array]
 
+    def __post_init__(self) -> None:
+        for column in self.columns.values():
+            column.flags.writeable = False
+
     def __len__(self) -> int:
         return len(self.columns["month"])
 
@@ -165,9 +169,10 @@ def stack_years(partials: MonthPartials, rules: RuleSet, tier: str | None = None
 
     With C and F the substitutes of the year, grams = sum(c x f | both valid)
     + C x sum(f | only flow valid) + F x sum(c | only CO2 valid) + C x F x (hours with neither
-    valid, including hours with no record at all); without a substitution rule (or with fewer
-    than two valid values of either) the year is the valid hours' mass, complete only when no
-    operating hour misses a value."""
+    valid, including hours with no record at all) when the rule set substitutes and both CO2
+    and flow have two valid values or more. Otherwise the year is the valid hours' mass, complete,
+    if no operating hour misses a value or the rule set does not substitute (then it is
+    incomplete), and unknown (None) if a substitution is due but cannot be made."""
     u = rules.uncertainty(tier)
     c = partials.columns
     if len(c["month"]) == 0:
