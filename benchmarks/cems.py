@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import shutil
 import statistics
 import sys
@@ -24,7 +25,7 @@ from pathlib import Path
 from carbonbridge.adapters import cems_duckdb
 from carbonbridge.adapters.cems_config import load_rule_set
 from carbonbridge.domain.cems.annual import StackYear
-from carbonbridge.domain.cems.partials import MonthPartial, stack_year_from_partials
+from carbonbridge.domain.cems.partials import stack_years
 from carbonbridge_demo.cems_synthetic import write_synthetic
 
 YEAR = 2025
@@ -111,15 +112,14 @@ def main(argv: list[str] | None = None) -> None:
         _reset_peak_rss()
         with DuckSampler(con) as sampler:
             t = time.perf_counter()
-            partials: list[MonthPartial] = cems_duckdb.month_partials(con, args.data, rules, "BY", YEAR)
-            by_stack: dict[str, list[MonthPartial]] = {}
-            for p in partials:
-                by_stack.setdefault(p.stack_id, []).append(p)
-            years = [stack_year_from_partials(ps, rules) for ps in by_stack.values()]
+            partials = cems_duckdb.month_partial_columns(con, args.data, rules, "BY", YEAR)
+            assert partials is not None
+            years = [year for _, year in stack_years(partials, rules)]
             elapsed = time.perf_counter() - t
         return elapsed, _peak_rss_bytes(), sampler.peak, years
 
     # Alternate the two in rounds: the machine is shared, so single timings wander.
+    load_before = os.getloadavg()[0]
     bares, pipes = [], []
     for _ in range(args.rounds):
         bares.append(bare())
@@ -143,7 +143,8 @@ def main(argv: list[str] | None = None) -> None:
     ratio = statistics.median(p[0] for p in pipes) / statistics.median(b[0] for b in bares)
     print(
         f"ratio pipeline / bare (medians of {args.rounds} rounds): {ratio:.2f}x (target <= 3x); "
-        f"memory limit {args.memory_limit}"
+        f"memory limit {args.memory_limit}; load average (1 min) {load_before:.2f} before, "
+        f"{os.getloadavg()[0]:.2f} after"
     )
     if not args.keep:
         shutil.rmtree(args.data, ignore_errors=True)

@@ -7,7 +7,7 @@ from typing import Any
 
 from carbonbridge.adapters.cems_sql import findings_sql, partials_sql
 from carbonbridge.adapters.cems_store import hourly_glob
-from carbonbridge.domain.cems.partials import MonthPartial, partial_from_sums
+from carbonbridge.domain.cems.partials import MonthPartial, MonthPartials, partials_from_sums
 from carbonbridge.domain.cems.rules import RuleSet
 
 DEFAULT_MEMORY_LIMIT = "2GiB"
@@ -39,13 +39,21 @@ def has_data(root: Path) -> bool:
     return any((root / "hourly").glob("*/*/*/*/*.parquet"))
 
 
+def month_partial_columns(
+    con: Any, root: Path, rules: RuleSet, jurisdiction: str, year: int | None = None
+) -> MonthPartials | None:
+    """The stack-months as NumPy columns (no Python object per row); None without data."""
+    if not has_data(root):
+        return None
+    columns = con.execute(partials_sql(source(root), rules, jurisdiction, year)).fetchnumpy()
+    return partials_from_sums(jurisdiction, columns) if len(columns["month"]) else None
+
+
 def month_partials(
     con: Any, root: Path, rules: RuleSet, jurisdiction: str, year: int | None = None
 ) -> list[MonthPartial]:
-    if not has_data(root):
-        return []
-    rows = con.execute(partials_sql(source(root), rules, jurisdiction, year)).fetchall()
-    return [partial_from_sums(jurisdiction, row) for row in rows]
+    columns = month_partial_columns(con, root, rules, jurisdiction, year)
+    return [] if columns is None else columns.rows()
 
 
 def findings(con: Any, root: Path, rules: RuleSet, jurisdiction: str, year: int | None = None) -> list[tuple[Any, ...]]:

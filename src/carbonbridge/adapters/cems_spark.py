@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from carbonbridge.adapters.cems_sql import findings_sql, partials_sql
-from carbonbridge.domain.cems.partials import MonthPartial, partial_from_sums
+from carbonbridge.domain.cems.partials import SUM_COLUMNS, MonthPartial, MonthPartials, partials_from_sums
 from carbonbridge.domain.cems.rules import RuleSet
 
 VIEW = "cems_hourly"
@@ -62,13 +62,22 @@ def register(spark: Any, root: str) -> bool:
     return True
 
 
+def month_partial_columns(
+    spark: Any, root: str, rules: RuleSet, jurisdiction: str, year: int | None = None
+) -> MonthPartials | None:
+    if not register(spark, root):
+        return None
+    rows = [tuple(row) for row in spark.sql(partials_sql(VIEW, rules, jurisdiction, year)).collect()]
+    if not rows:
+        return None
+    return partials_from_sums(jurisdiction, dict(zip(SUM_COLUMNS, zip(*rows, strict=True), strict=True)))
+
+
 def month_partials(
     spark: Any, root: str, rules: RuleSet, jurisdiction: str, year: int | None = None
 ) -> list[MonthPartial]:
-    if not register(spark, root):
-        return []
-    rows = spark.sql(partials_sql(VIEW, rules, jurisdiction, year)).collect()
-    return [partial_from_sums(jurisdiction, tuple(row)) for row in rows]
+    columns = month_partial_columns(spark, root, rules, jurisdiction, year)
+    return [] if columns is None else columns.rows()
 
 
 def findings(

@@ -14,7 +14,7 @@ from carbonbridge.adapters.cems_store import write_values
 from carbonbridge.domain.cems.partials import stack_year_from_partials
 from carbonbridge.domain.cems.quality import plausibility
 from carbonbridge_demo.cems_synthetic import write_synthetic
-from cems_world import reference_years
+from cems_world import reference_years, write_edge_cases
 
 BY = load_rule_set("BY")
 
@@ -40,6 +40,21 @@ def test_duckdb_partials_give_each_stacks_reference_year(national: Path) -> None
             expected.hours_substituted_co2,
             expected.hours_substituted_flow,
         )
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_duckdb_partials_follow_the_reference_on_missing_values_flags_and_signs(tmp_path: Path, seed: int) -> None:
+    write_edge_cases(tmp_path, seed)
+    con = cems_duckdb.connect(memory_limit="256MiB", threads=1)
+    partials = cems_duckdb.month_partials(con, tmp_path, BY, "BY", 2025)
+    assert len(partials) == 4
+    for stack, expected in reference_years(tmp_path, BY).items():
+        got = stack_year_from_partials([p for p in partials if p.stack_id == stack], BY)
+        assert got.emissions_t == pytest.approx(expected.emissions_t, rel=1e-9)
+        assert got.substitute_co2_g_per_nm3 == pytest.approx(expected.substitute_co2_g_per_nm3, rel=1e-9)
+        assert got.substitute_flow_nm3_per_h == pytest.approx(expected.substitute_flow_nm3_per_h, rel=1e-9)
+        for name in ("hours_stopped", "hours_valid", "hours_substituted_co2", "hours_substituted_flow"):
+            assert getattr(got, name) == getattr(expected, name), name
 
 
 def test_duckdb_findings_equal_the_domain_screens(national: Path) -> None:

@@ -13,6 +13,7 @@ from carbonbridge.adapters import cems_duckdb
 from carbonbridge.adapters.cems_config import load_rule_set
 from carbonbridge.domain.cems.partials import stack_year_from_partials
 from carbonbridge_demo.cems_synthetic import write_synthetic
+from cems_world import write_edge_cases
 
 pytestmark = [pytest.mark.spark, pytest.mark.xdist_group("spark")]
 BY = load_rule_set("BY")
@@ -60,3 +61,20 @@ def test_spark_and_duckdb_agree_to_the_tonne_on_a_generated_national_data_set(sp
         )
     duck_findings = sorted(cems_duckdb.findings(cems_duckdb.connect("256MiB", threads=1), tmp_path, BY, "BY"))
     assert sorted(cems_spark.findings(spark, str(tmp_path), BY, "BY")) == duck_findings
+
+
+def test_spark_and_duckdb_agree_on_missing_values_absent_flags_and_negative_signs(spark: Any, tmp_path: Path) -> None:
+    from carbonbridge.adapters import cems_spark
+
+    write_edge_cases(tmp_path, seed=5)
+    duck = cems_duckdb.month_partials(cems_duckdb.connect("256MiB", threads=1), tmp_path, BY, "BY", 2025)
+    sparked = cems_spark.month_partials(spark, str(tmp_path), BY, "BY", 2025)
+    key = lambda p: (p.stack_id, p.month)  # noqa: E731
+    assert len(duck) == len(sparked) == 4
+    for d, s in zip(sorted(duck, key=key), sorted(sparked, key=key), strict=True):
+        counts = ("rows", "stopped", "both_valid", "co2_valid", "flow_valid", "neither_rows")
+        assert [getattr(s, c) for c in counts] == [getattr(d, c) for c in counts]
+        assert s.sum_co2_flow == pytest.approx(d.sum_co2_flow, rel=1e-12)
+        assert s.sum_flow_where_only_flow == pytest.approx(d.sum_flow_where_only_flow, rel=1e-12)
+        assert s.sum_co2_where_only_co2 == pytest.approx(d.sum_co2_where_only_co2, rel=1e-12)
+        assert s.co2_m2 == pytest.approx(d.co2_m2, rel=1e-9)

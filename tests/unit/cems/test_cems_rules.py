@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 
@@ -11,7 +12,7 @@ import pytest
 
 from carbonbridge.adapters.cems_config import load_rule_set
 from carbonbridge.domain.cems.annual import HourRecord, corroborate, stack_year
-from carbonbridge.domain.cems.partials import MonthPartial, stack_year_from_partials
+from carbonbridge.domain.cems.partials import MonthPartial, partials_from_rows, stack_year_from_partials, stack_years
 from carbonbridge.domain.cems.quality import hour_from_minutes, plausibility
 
 BY = load_rule_set("BY")
@@ -118,6 +119,29 @@ def test_partial_aggregates_give_the_reference_result() -> None:
     assert from_partials.substitute_flow_nm3_per_h == pytest.approx(reference.substitute_flow_nm3_per_h, rel=1e-11)
     for name in ("hours_stopped", "hours_valid", "hours_substituted_co2", "hours_substituted_flow"):
         assert getattr(from_partials, name) == getattr(reference, name)
+
+
+def test_all_stacks_at_once_give_each_stacks_own_year_whatever_the_order_of_the_months() -> None:
+    rng = np.random.default_rng(11)
+    months: list[MonthPartial] = []
+    expected = {}
+    # the same stack id in two installations stays two stacks; one stack has a single valid value
+    for installation, stack, valid_share in (("I2", "S1", 0.9), ("I1", "S0", 0.97), ("I1", "S1", 0.0002)):
+        co2: list[float | None] = list(rng.normal(200, 15, 8_760))
+        flow: list[float | None] = list(rng.normal(3e5, 2e4, 8_760))
+        flags = list(np.where(rng.random(8_760) < valid_share, "N", np.where(rng.random(8_760) < 0.5, "D", "F")))
+        own = [p._replace(installation_id=installation, stack_id=stack) for p in _partials(_year(co2, flow, flags))]
+        expected[(installation, stack)] = stack_year_from_partials(own, BY)
+        months += own
+    shuffled = [months[i] for i in rng.permutation(len(months))]
+    got = stack_years(partials_from_rows(shuffled), BY)
+    assert [(installation, year.stack_id) for installation, year in got] == sorted(expected)
+    for installation, year in got:
+        want = dataclasses.astuple(expected[(installation, year.stack_id)])
+        for field, value in zip(dataclasses.fields(year), dataclasses.astuple(year), strict=True):
+            wanted = want[dataclasses.fields(year).index(field)]
+            assert value == (pytest.approx(wanted, rel=1e-12) if isinstance(wanted, float) else wanted), field.name
+    assert expected[("I1", "S1")].emissions_t is None  # fewer than two valid values: nothing to substitute with
 
 
 def test_china_has_no_substitution_rule_so_the_year_is_the_valid_hours_and_incomplete() -> None:

@@ -17,7 +17,7 @@ from carbonbridge.adapters.cems_config import PARAMETERS, load_rule_set
 from carbonbridge.adapters.cems_store import LONG_SCHEMA, WriteStats, check_name, write_values
 from carbonbridge.adapters.tables import read_table, read_typed_rows
 from carbonbridge.domain.cems.annual import Corroboration, StackYear, corroborate
-from carbonbridge.domain.cems.partials import MonthPartial, stack_year_from_partials
+from carbonbridge.domain.cems.partials import MonthPartial, MonthPartials, stack_years
 from carbonbridge.domain.cems.rules import RuleSet
 from carbonbridge.domain.errors import NotFound, Problem, ValidationFailed
 
@@ -91,7 +91,7 @@ class AnnualResult:
     engine: str
     rules: RuleSet
     stacks: list[tuple[str, StackYear]]  # (installation_id, stack year)
-    partials: list[MonthPartial]
+    months: MonthPartials
     findings: list[tuple[Any, ...]] = field(default_factory=list)
     corroboration: dict[str, Corroboration] = field(default_factory=dict)
 
@@ -107,6 +107,11 @@ class AnnualResult:
                 entry[1] += s.uncertainty_t or 0.0
             entry[2] = entry[2] and s.complete
         return {k: (v[0], v[1], v[2]) for k, v in sorted(out.items())}
+
+    @property
+    def partials(self) -> list[MonthPartial]:
+        """The stack-months one by one (the quality report's heat map; the years need none of them)."""
+        return self.months.rows()
 
     def availability(self) -> list[tuple[str, int, float, int]]:
         """(stack, month, share of operating hours with both values valid, hours substituted or missing)."""
@@ -131,17 +136,17 @@ def month_partials(
     memory_limit: str = cems_duckdb.DEFAULT_MEMORY_LIMIT,
     spark: Any = None,
     with_findings: bool = False,
-) -> tuple[list[MonthPartial], list[tuple[Any, ...]]]:
+) -> tuple[MonthPartials | None, list[tuple[Any, ...]]]:
     if engine == "duckdb":
         con = cems_duckdb.connect(memory_limit)
-        partials = cems_duckdb.month_partials(con, Path(root), rules, jurisdiction, year)
+        partials = cems_duckdb.month_partial_columns(con, Path(root), rules, jurisdiction, year)
         found = cems_duckdb.findings(con, Path(root), rules, jurisdiction, year) if with_findings else []
         return partials, found
     if engine == "spark":
         from carbonbridge.adapters import cems_spark
 
         session = spark or cems_spark.local_session()
-        partials = cems_spark.month_partials(session, str(root), rules, jurisdiction, year)
+        partials = cems_spark.month_partial_columns(session, str(root), rules, jurisdiction, year)
         found = cems_spark.findings(session, str(root), rules, jurisdiction, year) if with_findings else []
         return partials, found
     raise ValidationFailed([Problem(f"engine must be one of {', '.join(ENGINES)}", field="engine")])
@@ -169,14 +174,11 @@ def annual(
     if progress:
         progress(f"scanning the {jurisdiction} {year} data set on {engine}")
     partials, found = month_partials(root, rules, jurisdiction, year, engine, memory_limit, spark, with_findings)
-    if not partials:
+    if partials is None:
         raise NotFound(f"no CEMS values for {jurisdiction} {year} in the data set {root}")
-    grouped: dict[tuple[str, str], list[MonthPartial]] = defaultdict(list)
-    for p in partials:
-        grouped[(p.installation_id, p.stack_id)].append(p)
     if progress:
-        progress(f"substituting and summing {len(grouped)} stacks")
-    stacks = [(inst, stack_year_from_partials(ps, rules, tier)) for (inst, _), ps in sorted(grouped.items())]
+        progress(f"substituting and summing {len(partials)} stack-months")
+    stacks = stack_years(partials, rules, tier)
     result = AnnualResult(jurisdiction, year, engine, rules, stacks, partials, found)
     for installation, (measured, u, _) in result.installations().items():
         if calculated and installation in calculated and measured is not None and u is not None:
