@@ -91,9 +91,16 @@ class ApiMiddleware:
             )
             await send({"type": "http.response.body", "body": body})
             return
-        await self.app(scope, receive, send_with_headers)
-        if scope["method"] in MUTATING and scope["path"].startswith("/api/"):
-            await self.access_log.write(_record(self.context, scope, request_id, status.get("code", 500)))
+        if not (scope["method"] in MUTATING and scope["path"].startswith("/api/")):
+            await self.app(scope, receive, send_with_headers)
+            return
+        self.access_log.begin()
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except BaseException:
+            self.access_log.abandon()
+            raise
+        await self.access_log.write(_record(self.context, scope, request_id, status.get("code", 500)))
 
     def _refusal(self, scope: Scope, request_id: str) -> tuple[int, bytes, list[tuple[bytes, bytes]]] | None:
         path = scope["path"]
