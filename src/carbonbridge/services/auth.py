@@ -21,7 +21,8 @@ from typing import Any
 import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import Select, bindparam, delete, insert, or_, select, update
+from sqlalchemy import Select, bindparam, delete, func, insert, literal_column, or_, select, update
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
 from carbonbridge.adapters.db.auth_models import API_KEYS, GRANTS, SESSIONS, USERS
@@ -358,42 +359,59 @@ def revoke_api_key(sessions: Sessions, key_id: str, *, now: dt.datetime, actor: 
         audit(session, at=now, actor=actor, action="auth.api_key.revoked", subject=key_id, detail={})
 
 
-def _credential_query(is_key: bool) -> Select[Any]:
+_FIELD, _GRANT = "\x1f", "\x1e"  # unit and record separators: never in a role, jurisdiction or scope
+
+
+def _credential_query(is_key: bool, *, aggregated: bool = False) -> Select[Any]:
+    """The credential's row and its user's, with the grants either as one row each (outer join) or,
+    `aggregated` (PostgreSQL), as one text of `_held` form: one row to fetch however many grants."""
     credential = API_KEYS if is_key else SESSIONS
     hashed = credential.c.key_hash if is_key else credential.c.token_hash
     extra = (credential.c.id, credential.c.grants, credential.c.moves_units) if is_key else (credential.c.expires_at,)
-    return (
-        select(
-            credential.c.user_id,
-            credential.c.revoked_at,
-            USERS.c.disabled,
-            USERS.c.representative_id,
-            GRANTS.c.role,
-            GRANTS.c.jurisdiction,
-            GRANTS.c.scope,
-            *extra,
+    head = (credential.c.user_id, credential.c.revoked_at, USERS.c.disabled, USERS.c.representative_id)
+    joined = credential.join(USERS, USERS.c.id == credential.c.user_id)
+    if aggregated:
+        field: Any = literal_column("chr(31)")
+        grant = GRANTS.c.role + field + GRANTS.c.jurisdiction + field + GRANTS.c.scope
+        held = (
+            select(func.string_agg(grant, aggregate_order_by(literal_column("chr(30)"), grant)))
+            .where(GRANTS.c.user_id == USERS.c.id)
+            .scalar_subquery()
         )
-        .join(USERS, USERS.c.id == credential.c.user_id)
-        .outerjoin(GRANTS, GRANTS.c.user_id == USERS.c.id)
+        return select(*head, held, *extra).select_from(joined).where(hashed == bindparam("digest"))
+    grants = (GRANTS.c.role, GRANTS.c.jurisdiction, GRANTS.c.scope)
+    return (
+        select(*head, *grants, *extra)
+        .select_from(joined.outerjoin(GRANTS, GRANTS.c.user_id == USERS.c.id))
         .where(hashed == bindparam("digest"))
     )
 
 
 _CREDENTIAL_QUERIES = {is_key: _credential_query(is_key) for is_key in (True, False)}
 _CREDENTIAL_SQL_PG: dict[bool, str] = {}
-"""The same statements as psycopg text (compiled once): run on the driver in autocommit, one round trip."""
+"""The aggregated statements as psycopg text (compiled once): run on the driver in autocommit, one round trip."""
+
+
+def _held(rows: Iterable[tuple[Any, Any, Any]]) -> str:
+    """Grants (role, jurisdiction, scope) as the one text PostgreSQL's aggregate gives: sorted,
+    fields and grants separated by control characters."""
+    return _GRANT.join(sorted(_FIELD.join(g) for g in rows))
 
 
 @lru_cache(maxsize=4096)
 def _principal(
     user_id: str,
     representative_id: str | None,
-    held: tuple[tuple[str, str, str], ...],
+    held: str,
     key: tuple[str, str, bool] | None,
 ) -> Principal:
     """The principal of a credential's rows; a pure function of them, so memoised (a user with
-    grants on many accounts would otherwise rebuild the same frozensets on every request)."""
-    grants = frozenset(Grant(Role(role), jurisdiction, scope) for role, jurisdiction, scope in held)
+    grants on many accounts would otherwise rebuild the same frozensets on every request, and
+    parse its grants: they arrive as one text, `_held`)."""
+    grants = frozenset(
+        Grant(Role(role), jurisdiction, scope)
+        for role, jurisdiction, scope in (g.split(_FIELD) for g in held.split(_GRANT) if g)
+    )
     if key is None:
         return Principal(user_id, "user", grants, representative_id, user_id)
     key_id, key_grants, moves_units = key
@@ -405,25 +423,30 @@ def authenticate(sessions: Sessions, token: str, *, now: dt.datetime) -> Princip
     """The principal a bearer token stands for; Unauthenticated if unknown, expired or revoked.
     One query on every request (never a cache: a revoked session or key, a disabled user or a
     withdrawn grant counts from the next request, on every worker): the token's row, its user and
-    the user's grants joined; on PostgreSQL in autocommit (one round trip)."""
+    the user's grants; on PostgreSQL in autocommit (one round trip) and one row, the grants
+    aggregated into one text (a desk trading for 50 accounts fetched and read 50 rows a request)."""
     digest, is_key = _sha256(token), token.startswith("cbk_")
     engine = sessions.kw["bind"]
     if is_postgres(engine):
         if is_key not in _CREDENTIAL_SQL_PG:
-            _CREDENTIAL_SQL_PG[is_key] = str(_CREDENTIAL_QUERIES[is_key].compile(dialect=engine.dialect))
+            query = _credential_query(is_key, aggregated=True)
+            _CREDENTIAL_SQL_PG[is_key] = str(query.compile(dialect=engine.dialect))
         found: Sequence[Any] = fetch_all(engine, _CREDENTIAL_SQL_PG[is_key], {"digest": digest})
+        held = (found[0][4] or "") if found else ""
+        extra: Sequence[Any] = found[0][5:] if found else ()
     else:
         with engine.connect() as connection:  # Core: no ORM session on the per-request path
             found = connection.execute(_CREDENTIAL_QUERIES[is_key], {"digest": digest}).all()
+        held = _held((r[4], r[5], r[6]) for r in found if r[4] is not None)
+        extra = found[0][7:] if found else ()
     if not found or found[0][1] is not None:
         raise Unauthenticated("the token is unknown, expired or revoked; sign in again")
     user_id, _, disabled, representative_id = found[0][:4]
-    if not is_key and ((_utc(found[0][7]) or now) <= now):
+    if not is_key and ((_utc(extra[0]) or now) <= now):
         raise Unauthenticated("the token is unknown, expired or revoked; sign in again")
     if disabled:
         raise Unauthenticated("the user is disabled")
-    held = tuple((r[4], r[5], r[6]) for r in found if r[4] is not None)
-    key = (found[0][7], found[0][8], bool(found[0][9])) if is_key else None
+    key = (extra[0], extra[1], bool(extra[2])) if is_key else None
     return _principal(user_id, representative_id, held, key)
 
 
