@@ -91,19 +91,25 @@ def test_an_account_opened_after_it_was_asked_for_is_found(world: World) -> None
     assert admin.holdings("BY-LATE") == []
 
 
-def test_holdings_show_reserved_units_and_every_block_in_serial_order(world: World) -> None:
-    fund(world)
+def _transfers(world: World, key: str, quantities: tuple[int, ...]) -> Client:
+    """The trader's transfers BY-T1 -> BY-T2, each signed with a fresh code; the trader's client."""
     trader = world.as_user("trader")
-    for n, quantity in enumerate((10, 20, 30)):
+    for n, quantity in enumerate(quantities):
         trader.propose(
             "transfer",
-            key=f"split-{n}",
+            key=f"{key}-{n}",
             code=world.code("trader"),
             unit_type=UNIT,
             quantity=quantity,
             source_account="BY-T1",
             destination_account="BY-T2",
         )
+    return trader
+
+
+def test_holdings_show_reserved_units_and_every_block_in_serial_order(world: World) -> None:
+    fund(world)
+    trader = _transfers(world, "split", (10, 20, 30))
     held = world.as_user("other").holdings("BY-T2")
     arrived = held[0]["quantity"] if held else 0
     mine = trader.holdings("BY-T1")[0]
@@ -118,17 +124,7 @@ def test_holdings_show_reserved_units_and_every_block_in_serial_order(world: Wor
 
 def test_serial_blocks_page_by_serial_and_a_foreign_cursor_is_refused(world: World) -> None:
     fund(world)
-    trader = world.as_user("trader")
-    for n, quantity in enumerate((3, 5, 7, 11)):
-        trader.propose(
-            "transfer",
-            key=f"page-{n}",
-            code=world.code("trader"),
-            unit_type=UNIT,
-            quantity=quantity,
-            source_account="BY-T1",
-            destination_account="BY-T2",
-        )
+    trader = _transfers(world, "page", (3, 5, 7, 11))
     whole = trader.serial_blocks("BY-T1", UNIT)
     paged, cursor = [], None
     for _ in range(len(whole) + 1):
