@@ -20,6 +20,7 @@ from carbonbridge.domain.auth.principal import Grant, Role
 from carbonbridge.entrypoints.http.app import create_app
 from carbonbridge.entrypoints.http.settings import Settings
 from carbonbridge.services import auth
+from carbonbridge.services.registry import queries as registry_queries
 
 
 @pytest.fixture
@@ -134,7 +135,17 @@ def test_serial_blocks_page_by_serial_and_a_foreign_cursor_is_refused(world: Wor
         cursor = page["next_cursor"]
         if cursor is None:
             break
-    assert paged == whole and len(whole) >= 1
+    assert paged == whole and len(whole) >= 3  # reserved pieces split off for the pending transfers
+    full = {h.unit_type: h for h in registry_queries.holdings(world.core.sessions, "BY-T1")}[UNIT]
+    assert list(full.blocks) == [(b["start_serial"], b["end_serial"]) for b in whole]
+    for shown in (1, 2, len(whole) + 1):  # what a web page shows: the first blocks only, same totals
+        preview = {h.unit_type: h for h in registry_queries.holdings_preview(world.core.sessions, "BY-T1", shown)}
+        assert preview[UNIT].blocks == full.blocks[:shown]
+        assert (preview[UNIT].quantity, preview[UNIT].reserved, preview[UNIT].available) == (
+            full.quantity,
+            full.reserved,
+            full.available,
+        )
     assert trader.get("/accounts/BY-T1/holdings/NO-SUCH-TYPE/blocks")["items"] == []
     with pytest.raises(ApiError) as foreign:
         trader.get(f"/accounts/BY-T1/holdings/{UNIT}/blocks", cursor="not-ours")

@@ -23,6 +23,7 @@ from carbonbridge.entrypoints.web.i18n import N_
 from carbonbridge.entrypoints.web.security import LANGUAGE_COOKIE, PREFIX, csrf_token, principal_of
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
+HOLDING_BLOCKS_SHOWN = 5  # serial blocks a holdings table shows per unit type, then "…"
 Ctx = Annotated[Context, Depends(context)]
 
 # (path, label, the action that shows it) in menu order; None: every signed-in user
@@ -64,6 +65,7 @@ def environment(language: str) -> Environment:
         account_states=labels.ACCOUNT_STATES,
         compliance_status=labels.COMPLIANCE_STATUS,
         jurisdiction_names=labels.JURISDICTION_NAMES,
+        holding_blocks_shown=HOLDING_BLOCKS_SHOWN,
     )
     env.filters["json_data"] = lambda value: Markup(json.dumps(value).replace("<", "\\u003c"))
     return env

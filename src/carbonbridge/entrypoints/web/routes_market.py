@@ -21,7 +21,7 @@ from carbonbridge.domain.errors import Conflict, NotFound, RuleViolation
 from carbonbridge.domain.market.book import OrderType, Side
 from carbonbridge.entrypoints.http.access import authorize, scope_of, sign
 from carbonbridge.entrypoints.web.i18n import N_
-from carbonbridge.entrypoints.web.render import Ctx, SignedIn, page
+from carbonbridge.entrypoints.web.render import HOLDING_BLOCKS_SHOWN, Ctx, SignedIn, page
 from carbonbridge.entrypoints.web.security import field, posted
 from carbonbridge.services import api_queries as q
 from carbonbridge.services.market import auctions, cash, order_entry, queries, views
@@ -59,7 +59,7 @@ def _trading_account(ctx: Ctx, who: Principal) -> tuple[str, Participant]:
 def _desk_page(request: Request, who: SignedIn, ctx: Ctx, *, status: int = 200, **values: Any) -> Response:
     account_id, participant = _trading_account(ctx, who)
     currency = load_market_config(participant.jurisdiction).currency
-    holdings = registry_queries.holdings(ctx.sessions, account_id)
+    holdings = registry_queries.holdings_preview(ctx.sessions, account_id, HOLDING_BLOCKS_SHOWN + 1)
     listed = q.unit_types_page(ctx.sessions, [participant.jurisdiction], after=None, limit=q.MAX_PAGE)
     instruments = [u.code for u in listed]
     books = {i: views.depth(ctx.sessions, i, DEPTH_LEVELS) for i in instruments}

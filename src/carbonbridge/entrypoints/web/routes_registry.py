@@ -17,7 +17,7 @@ from carbonbridge.domain.errors import Conflict, Problem, RuleViolation, Validat
 from carbonbridge.domain.registry.model import TransactionState, TransactionType
 from carbonbridge.entrypoints.http.access import acting_representative, authorize, scope_of, sign
 from carbonbridge.entrypoints.web.i18n import N_
-from carbonbridge.entrypoints.web.render import Ctx, SignedIn, page
+from carbonbridge.entrypoints.web.render import HOLDING_BLOCKS_SHOWN, Ctx, SignedIn, page
 from carbonbridge.entrypoints.web.security import field, posted
 from carbonbridge.services import api_queries as q
 from carbonbridge.services.registry import accounts as registry_accounts
@@ -59,7 +59,7 @@ def account(account_id: AccountId, request: Request, who: SignedIn, ctx: Ctx) ->
         who,
         jurisdiction=found.jurisdiction,
         account=found,
-        holdings=registry_queries.holdings(ctx.sessions, account_id),
+        holdings=registry_queries.holdings_preview(ctx.sessions, account_id, HOLDING_BLOCKS_SHOWN + 1),
         trusted=q.trusted_list(ctx.sessions, account_id, now=ctx.now()),
         may_move=decide(who, Action.TRANSFER, q.account_target(ctx.sessions, account_id)) is Decision.ALLOW,
         may_state=decide(who, Action.ACCOUNT_STATE, q.account_target(ctx.sessions, account_id)) is Decision.ALLOW,
@@ -108,7 +108,7 @@ def _details(form: Any, kind: TransactionType) -> tuple[dict[str, str], dict[str
 
 def _wizard(request: Request, who: SignedIn, ctx: Ctx, account_id: str, kind: str, **values: Any) -> Response:
     found = _account(ctx, who, registry_api.ACTION_OF[_wizard_kind(kind)], account_id)
-    holdings = registry_queries.holdings(ctx.sessions, account_id)
+    holdings = registry_queries.holdings_preview(ctx.sessions, account_id, HOLDING_BLOCKS_SHOWN + 1)
     return page(
         request,
         "transfer.html",

@@ -121,6 +121,25 @@ def serial_blocks(
     return [BlockView(start, end, reserved_by is not None) for start, end, reserved_by in found]
 
 
+def holdings_preview(sessions: Sessions, account_id: str, blocks: int) -> list[HoldingView]:
+    """The account's holdings with only the first `blocks` serial blocks of each (in serial order):
+    for a page that shows a few, whatever number of blocks the account's history has split."""
+    return [
+        HoldingView(
+            account_id,
+            t.unit_type,
+            t.quantity,
+            t.reserved,
+            tuple(
+                (b.start_serial, b.end_serial)
+                for b in serial_blocks(sessions, account_id, t.unit_type, after=None, limit=blocks)
+            ),
+            t.market_held,
+        )
+        for t in holding_totals(sessions, account_id)
+    ]
+
+
 def _known_account(sessions: Sessions, account_id: str) -> None:
     with unit_of_work(sessions) as session:
         if not rows.accounts(session, [account_id]):
