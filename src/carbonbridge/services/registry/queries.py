@@ -24,6 +24,7 @@ from carbonbridge.adapters.db.uow import unit_of_work
 from carbonbridge.domain.errors import NotFound
 from carbonbridge.domain.registry.commands import TransactionView
 from carbonbridge.domain.registry.conservation import conservation_problems, unit_totals
+from carbonbridge.domain.registry.records import Holding
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,22 +35,6 @@ class HoldingView:
     reserved: int
     blocks: tuple[tuple[int, int], ...]
     market_held: int = 0  # held by the market (open sell orders, bids, unsettled trades)
-
-    @property
-    def available(self) -> int:
-        """What a new transaction may move: neither reserved nor held by the market."""
-        return self.quantity - self.reserved - self.market_held
-
-
-@dataclass(frozen=True, slots=True)
-class HoldingTotals:
-    """A holding's figures without its serial blocks (those are paged apart: `serial_blocks`)."""
-
-    account_id: str
-    unit_type: str
-    quantity: int
-    reserved: int
-    market_held: int
 
     @property
     def available(self) -> int:
@@ -71,7 +56,7 @@ class BlockView:
         return self.end_serial - self.start_serial + 1
 
 
-_TOTALS_PG = (
+_TOTALS_PG = (  # the columns in the order of domain.registry.records.Holding
     "SELECT unit_type, quantity, reserved, market_held FROM registry_holdings "
     "WHERE account_id = %(a)s AND quantity <> 0 ORDER BY unit_type"
 )
@@ -79,7 +64,7 @@ _TOTALS_PG = (
 transfers split, are read page by page apart (`serial_blocks`)."""
 
 
-def holding_totals(sessions: Sessions, account_id: str) -> list[HoldingTotals]:
+def holding_totals(sessions: Sessions, account_id: str) -> list[Holding]:
     """The account's holdings per unit type (quantity, reserved, held by the market), in unit-type
     order; NotFound for an unknown account."""
     engine = sessions.kw.get("bind")
@@ -94,7 +79,7 @@ def holding_totals(sessions: Sessions, account_id: str) -> list[HoldingTotals]:
             ).all()
     if not found:
         _known_account(sessions, account_id)
-    return [HoldingTotals(account_id, *row) for row in found]
+    return [Holding(account_id, *row) for row in found]
 
 
 def serial_blocks(
