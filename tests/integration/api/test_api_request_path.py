@@ -18,6 +18,7 @@ from api_world import UNIT, World, fund, make_world
 from carbonbridge.client import ApiError, Client
 from carbonbridge.domain.auth.principal import Grant, Role
 from carbonbridge.entrypoints.http.app import create_app
+from carbonbridge.entrypoints.http.schemas import encode_cursor
 from carbonbridge.entrypoints.http.settings import Settings
 from carbonbridge.services import auth
 from carbonbridge.services.registry import queries as registry_queries
@@ -147,9 +148,10 @@ def test_serial_blocks_page_by_serial_and_a_foreign_cursor_is_refused(world: Wor
             full.available,
         )
     assert trader.get("/accounts/BY-T1/holdings/NO-SUCH-TYPE/blocks")["items"] == []
-    with pytest.raises(ApiError) as foreign:
-        trader.get(f"/accounts/BY-T1/holdings/{UNIT}/blocks", cursor="not-ours")
-    assert foreign.value.status == 422 and foreign.value.problem["problems"][0]["field"] == "cursor"
+    for forged in ("not-ours", encode_cursor("9" * 40), encode_cursor("\u00b2"), encode_cursor("-1")):
+        with pytest.raises(ApiError) as foreign:  # not digits, beyond a bigint, a digit Python's int() refuses
+            trader.get(f"/accounts/BY-T1/holdings/{UNIT}/blocks", cursor=forged)
+        assert foreign.value.status == 422 and foreign.value.problem["problems"][0]["field"] == "cursor"
     with pytest.raises(ApiError) as unknown:
         world.as_user("admin").get(f"/accounts/BY-NOPE/holdings/{UNIT}/blocks")
     assert unknown.value.status == 404

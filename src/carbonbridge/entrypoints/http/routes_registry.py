@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, Response
@@ -34,6 +35,7 @@ IdempotencyKey = Annotated[
     str, Header(alias="Idempotency-Key", min_length=1, max_length=128, description="Repeat -> the first result")
 ]
 TransactionId = Annotated[str, Path(min_length=1, max_length=32)]
+_SERIAL_CURSOR = re.compile(r"[0-9]{1,18}")
 
 
 def _account(ctx: Ctx, who: Caller, action: Action, account_id: str) -> None:
@@ -174,7 +176,7 @@ def serial_blocks(
     the account holds (a serial's history: `GET /unit-types/{unit_type}/serials/{serial}/history`)."""
     _account(ctx, who, Action.ACCOUNT_READ, account_id)
     after = s.decode_cursor(cursor)
-    if after is not None and not after.isdigit():
+    if after is not None and not _SERIAL_CURSOR.fullmatch(after):  # ASCII digits a bigint holds, nothing else
         raise ValidationFailed([Problem("not a cursor of this list", file="query", field="cursor", expected="cursor")])
     found = registry_queries.serial_blocks(
         ctx.sessions, account_id, unit_type, after=None if after is None else int(after), limit=limit
