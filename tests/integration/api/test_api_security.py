@@ -290,3 +290,15 @@ def test_no_password_code_or_token_appears_in_logs_or_audit_records(world: World
         assert secret not in caplog.text
         assert secret not in audit
     assert token not in users  # stored as a hash only
+
+
+def test_a_grant_whose_scope_holds_a_control_character_is_refused_and_creates_no_user(world: World) -> None:
+    admin = world.as_user("admin")
+    with pytest.raises(ApiError) as refused:
+        admin.create_user(
+            "sneaky",
+            "a long enough password",
+            [{"role": "trader", "jurisdiction": "BY", "scope": "BY-T1\x1eoperator\x1fBY\x1f"}],
+        )
+    assert refused.value.status == 422
+    assert all(u["id"] != "sneaky" for u in admin.paginate("/users"))

@@ -64,7 +64,12 @@ def test_lists_are_scoped_to_the_principal() -> None:
 
 @pytest.mark.parametrize(
     "grant",
-    [Grant(Role.TRADER, "BY"), Grant(Role.REGISTRY_ADMIN, "BY", "BY-T1"), Grant(Role.AUDITOR, "XX")],
+    [
+        Grant(Role.TRADER, "BY"),
+        Grant(Role.REGISTRY_ADMIN, "BY", "BY-T1"),
+        Grant(Role.AUDITOR, "XX"),
+        Grant(Role.TRADER, "BY", "BY-T1\x1fBY-T2"),  # a control character would split the token lookup's text
+    ],
 )
 def test_a_grant_names_a_scope_exactly_when_its_role_is_scoped(grant: Grant) -> None:
     with pytest.raises(ValidationFailed):

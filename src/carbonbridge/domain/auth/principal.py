@@ -54,6 +54,8 @@ class Grant:
             )
         if kind is not ScopeKind.JURISDICTION and not (0 < len(self.scope) <= MAX_SCOPE_LENGTH):
             problems.append(Problem(f"a {self.role.value} grant names one {kind.value} as its scope", field="scope"))
+        if not self.scope.isprintable():  # an id is text; the token lookup joins grants with control characters
+            problems.append(Problem("a scope is printable text (no control characters)", field="scope"))
         if problems:
             raise ValidationFailed(problems)
 
