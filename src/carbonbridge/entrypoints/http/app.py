@@ -30,6 +30,7 @@ from carbonbridge.entrypoints.http import (
 from carbonbridge.entrypoints.http.context import Context
 from carbonbridge.entrypoints.http.middleware import ApiMiddleware
 from carbonbridge.entrypoints.http.ratelimit import Limiter
+from carbonbridge.entrypoints.http.routing import include
 from carbonbridge.entrypoints.http.settings import Settings
 
 API_PREFIX = "/api/v1"
@@ -61,9 +62,9 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], dt.datet
     )
     app.state.context = context
     problems.install(app)
-    # Routing tries the routers in this order, each route's pattern in turn, until one matches (no two
-    # routes share a path, so the order decides nothing else): the registry's and the market's, which
-    # carry the traffic, come first.
+    # Routing tries the routes in this order, each pattern in turn, until one matches (no two routes
+    # share a path, so the order decides nothing else): the registry's and the market's, which carry
+    # the traffic, come first. The routes join the application itself (routing.py: matched once).
     for module in (
         routes_registry,
         routes_market,
@@ -77,7 +78,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], dt.datet
         routes_link,
         routes_link_money,
     ):
-        app.include_router(module.router, prefix=API_PREFIX)
+        include(app, module.router, prefix=API_PREFIX)
     if settings.cors_origins:
         from fastapi.middleware.cors import CORSMiddleware
 

@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException
 
 from carbonbridge.domain.auth.errors import Forbidden, SecondFactorRequired, Unauthenticated
 from carbonbridge.domain.errors import CarbonBridgeError, Conflict, NotFound, RuleViolation, ValidationFailed
+from carbonbridge.entrypoints.http.routing import include
 from carbonbridge.entrypoints.web import (
     routes_admin,
     routes_auth,
@@ -98,6 +99,6 @@ def install(app: FastAPI) -> None:
 
     app.mount(PREFIX + "/static", StaticFiles(directory=str(STATIC)), name="web-static")
     for module in ROUTERS:
-        app.include_router(module.router, prefix=PREFIX, include_in_schema=False)
+        include(app, module.router, prefix=PREFIX, include_in_schema=False)
     _install_error_pages(app)
     app.add_middleware(WebMiddleware)
