@@ -1,4 +1,5 @@
-"""A pooled PostgreSQL connection killed while idle is replaced before use, without a ping per checkout."""
+"""The PostgreSQL pool: a connection killed while idle is replaced before use, without a ping per
+checkout; the connection returned last is handed out first."""
 
 from __future__ import annotations
 
@@ -45,5 +46,20 @@ def test_a_connection_in_steady_use_is_not_pinged(pg_url: str, monkeypatch: pyte
         pooled = engine.raw_connection()  # checked out again at once: no ping
         pooled.close()
         assert statements == []
+    finally:
+        engine.dispose()
+
+
+def test_the_pool_hands_out_the_connection_returned_last(pg_url: str) -> None:
+    """LIFO: at a server's few concurrent requests the same warm backends serve them."""
+    engine = make_engine(pg_url, pool_size=3, max_overflow=0)
+    try:
+        held = [engine.connect() for _ in range(3)]
+        pids = [conn.execute(text("SELECT pg_backend_pid()")).scalar_one() for conn in held]
+        for conn in held:  # returned in order: the third is the last one back
+            conn.close()
+        for _ in range(3):
+            with engine.connect() as conn:
+                assert conn.execute(text("SELECT pg_backend_pid()")).scalar_one() == pids[-1]
     finally:
         engine.dispose()
