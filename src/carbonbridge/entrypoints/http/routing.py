@@ -1,14 +1,14 @@
 """Routers joined to the application as its own routes, so that a request is matched once.
 
-FastAPI (from 0.120 or so) keeps an included router as one nested entry and matches a request
-against it twice (once to find the router, once more inside it to find the route), with
-bookkeeping on the request's scope for every route it tries. With the API's ~150 routes that cost
-a fifth of the CPU of a request whose command is cheap (measured with cProfile on
-POST /api/v1/transactions, the command and the token lookup stubbed: 1.3 -> 1.1 ms per request
-at 8 concurrent requests, benchmarks/api.py's machine). `include` copies each route of a router
-onto the application, with the prefix, as FastAPI's own `include_router` did before: the same
-paths, operations, tags, responses and OpenAPI document (tests/integration/api/test_api_routing.py
-compares them with FastAPI's `include_router`)."""
+FastAPI 0.165 (what pip installs for `fastapi>=0.110` on 2026-12-02) keeps an included router as
+one nested entry and matches a request against it twice (once to find the router, once more inside
+it to find the route), with bookkeeping on the request's scope for every route it tries. With the
+API's ~150 routes that cost about a sixth of the CPU of a request whose command is cheap (the
+process's CPU per POST /api/v1/transactions at 8 concurrent requests in process, the command, the
+token lookup and the access record stubbed: 1.3-1.5 -> 1.1-1.2 ms, benchmarks/api.py's machine).
+`include` copies each route of a router onto the application, with the prefix, as earlier FastAPI
+releases' `include_router` did: the same paths, operations, tags, responses and OpenAPI document
+(tests/integration/api/test_api_routing.py compares them with FastAPI's `include_router`)."""
 
 from __future__ import annotations
 
