@@ -186,28 +186,47 @@ class Phase:
     requests: int
     client_cpu: float
     server_cpu: float
+    database_cpu: float
+    idle: float  # share of the machine's CPU time left idle during the phase
 
 
-def _tree_cpu(pid: int | None) -> float:
-    """CPU seconds (user + system) of a process and all its descendants, from /proc (Linux)."""
-    if pid is None:
-        return 0.0
-    parents, cpu = {}, {}
+def _processes() -> dict[int, tuple[int, str, float]]:
+    """pid -> (parent pid, command name, CPU seconds of user + system, its own and that of its
+    children that ended: a PostgreSQL backend's, once its client disconnects, counts to the
+    postmaster), from /proc (Linux)."""
+    found = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            head, tail = (entry / "stat").read_text().rsplit(")", 1)
         except OSError:
             continue
-        parents[int(entry.name)] = int(fields[1])
-        cpu[int(entry.name)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    total, wanted = 0.0, {pid}
+        fields = tail.split()
+        cpu = sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+        found[int(entry.name)] = (int(fields[1]), head.split("(", 1)[1], cpu)
+    return found
+
+
+def _machine() -> tuple[float, float]:
+    """(idle, total) CPU time of the whole machine so far, in clock ticks (/proc/stat)."""
+    values = [float(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    return values[3] + values[4], sum(values[:8])
+
+
+def _tree_cpu(processes: dict[int, tuple[int, str, float]], pid: int | None) -> float:
+    """CPU seconds of a process and all its descendants."""
+    if pid is None:
+        return 0.0
+    wanted = {pid}
     for _ in range(8):  # Uvicorn's supervisor -> workers (and their helpers): a shallow tree
-        wanted |= {child for child, parent in parents.items() if parent in wanted}
-    for p in wanted:
-        total += cpu.get(p, 0.0)
-    return total
+        wanted |= {child for child, (parent, _, _) in processes.items() if parent in wanted}
+    return sum(processes[p][2] for p in wanted if p in processes)
+
+
+def _database_cpu(processes: dict[int, tuple[int, str, float]]) -> float:
+    """CPU seconds of the PostgreSQL server's processes (its backends and background writers)."""
+    return sum(cpu for _, name, cpu in processes.values() if name == "postgres")
 
 
 def _run(
@@ -223,7 +242,8 @@ def _run(
     for worker in workers:
         worker.start()
     time.sleep(max(0.0, start_at - time.time()))
-    server_before = _tree_cpu(server)
+    before = _processes()
+    idle_before, total_before = _machine()
     results: list[tuple[list[float], float, int]] = []
     deadline = time.time() + seconds + 120
     while len(results) < clients:
@@ -233,14 +253,17 @@ def _run(
             failed = [w.exitcode for w in workers if w.exitcode not in (None, 0)]
             if failed or time.time() > deadline:
                 raise RuntimeError(f"a client failed (exit codes {failed}) or timed out") from None
-    server_after = _tree_cpu(server)
+    after = _processes()
+    idle_after, total_after = _machine()
     for worker in workers:
         worker.join()
     return Phase(
         [x for latencies, _, _ in results for x in latencies],
         sum(n for _, _, n in results),
         sum(cpu for _, cpu, _ in results),
-        server_after - server_before,
+        _tree_cpu(after, server) - _tree_cpu(before, server),
+        _database_cpu(after) - _database_cpu(before),
+        (idle_after - idle_before) / max(total_after - total_before, 1.0),
     )
 
 
@@ -311,9 +334,22 @@ def _row(name: str, operation: str, phases: list[Phase], seconds: float, versus:
     requests = sum(p.requests for p in phases) or 1
     client = sum(p.client_cpu for p in phases) / requests * 1000
     server = sum(p.server_cpu for p in phases) / requests * 1000
+    database = sum(p.database_cpu for p in phases) / requests * 1000
+    idle = sum(p.idle for p in phases) / len(phases)
     shown = "/".join(f"{r:.0f}" for r in rates)
     server_shown = f"{server:.2f}" if server else "-"
-    return [name, operation, shown, f"{p50:.1f}", f"{p99:.1f}", f"{client:.2f}", server_shown, versus]
+    return [
+        name,
+        operation,
+        shown,
+        f"{p50:.1f}",
+        f"{p99:.1f}",
+        f"{client:.2f}",
+        server_shown,
+        f"{database:.2f}",
+        f"{idle:.0%}",
+        versus,
+    ]
 
 
 def main() -> None:
@@ -350,16 +386,27 @@ def main() -> None:
         title=f"PostgreSQL, {args.clients} clients, {args.seconds:.0f} s per phase, {args.rounds} interleaved "
         f"round(s), API on {args.workers} Uvicorn workers"
     )
-    for column in ("path", "operation", "per second", "p50 ms", "p99 ms", "client CPU ms/op", "server CPU ms/op"):
+    for column in (
+        "path",
+        "operation",
+        "per second",
+        "p50 ms",
+        "p99 ms",
+        "client CPU ms/op",
+        "server CPU ms/op",
+        "database CPU ms/op",
+        "idle",
+    ):
         table.add_column(column, justify="right" if column not in ("path", "operation") else "left")
     table.add_column("vs direct", justify="right")
     table.add_row(*_row("service layer", "transfer", direct, args.seconds, "100 %"))
     table.add_row(*_row("HTTP API", "transfer", api, args.seconds, "/".join(f"{r:.0%}" for r in ratios)))
     table.add_row(*_row("HTTP API", "GET holdings", reads, args.seconds, "-"))
-    Console(width=150).print(table)
+    Console(width=190).print(table)
     print(
         "per second: one figure per round; p50/p99 over all rounds; CPU: the client processes' and the "
-        "server's (all Uvicorn processes) per operation (the service layer's client CPU is the command itself)"
+        "server's (all Uvicorn processes) and PostgreSQL's per operation (the service layer's client CPU is the "
+        "command itself); idle: the machine's CPU time left unused during the phases"
     )
     p99 = _stats([x for p in reads for x in p.latencies], args.seconds)[2]
     print(

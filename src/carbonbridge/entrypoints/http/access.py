@@ -13,7 +13,7 @@ from carbonbridge.domain.auth.errors import Forbidden, SecondFactorRequired, Una
 from carbonbridge.domain.auth.policy import Action, Decision, Target, Visibility, decide, visible
 from carbonbridge.domain.auth.principal import Principal
 from carbonbridge.domain.errors import NotFound
-from carbonbridge.entrypoints.http.context import Context, context
+from carbonbridge.entrypoints.http.context import Context, context, identify
 from carbonbridge.services import auth
 
 bearer = HTTPBearer(auto_error=False, description="A session access token (sign in) or an API key")
@@ -33,7 +33,7 @@ async def principal(
         found = auth.authenticate(ctx.sessions, credentials.credentials, now=ctx.now())
     else:
         found = await run_in_threadpool(auth.authenticate, ctx.sessions, credentials.credentials, now=ctx.now())
-    request.state.principal = found.id
+    identify(request, found.id)
     ctx.limiter.hit("principal", found.id)
     return found
 

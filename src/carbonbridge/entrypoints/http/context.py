@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from fastapi import Request
 
+from carbonbridge.adapters.db import origin
 from carbonbridge.adapters.db.autocommit import is_postgres
 from carbonbridge.adapters.db.registry.ledger import Sessions
 from carbonbridge.domain.auth.policy import Target
@@ -71,3 +72,12 @@ class Context:
 async def context(request: Request) -> Context:  # async: no I/O, so no hop to the thread pool
     found: Context = request.app.state.context
     return found
+
+
+def identify(request: Request, principal_id: str) -> None:
+    """Name who makes the request: in its access record (middleware.py) and on the audit records
+    its commands write (adapters/db/origin.py)."""
+    request.state.principal = principal_id
+    served = origin.current()
+    if served is not None:
+        served.principal = principal_id

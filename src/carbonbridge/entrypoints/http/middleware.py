@@ -1,6 +1,8 @@
 """One ASGI middleware for every response: a request id (X-Request-ID, also in the audit record),
 security headers, a strict request content type, the per-address rate limit, and an audit record
-of every state-changing request with the principal that made it (access_log.py)."""
+of every state-changing request with the principal that made it: the audit record its command
+committed, which names the request and principal (adapters/db/origin.py), or else, for a request
+that committed none or did not succeed, an access record (access_log.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from carbonbridge.adapters.db import origin
 from carbonbridge.domain.auth.errors import RateLimited
 from carbonbridge.entrypoints.http.access_log import AccessLog, AccessRecord
 from carbonbridge.entrypoints.http.context import Context
@@ -91,16 +94,21 @@ class ApiMiddleware:
             )
             await send({"type": "http.response.body", "body": body})
             return
-        if not (scope["method"] in MUTATING and scope["path"].startswith("/api/")):
-            await self.app(scope, receive, send_with_headers)
-            return
-        self.access_log.begin()
-        try:
-            await self.app(scope, receive, send_with_headers)
-        except BaseException:
+        with origin.serving(request_id) as served:
+            if not (scope["method"] in MUTATING and scope["path"].startswith("/api/")):
+                await self.app(scope, receive, send_with_headers)
+                return
+            self.access_log.begin()
+            try:
+                await self.app(scope, receive, send_with_headers)
+            except BaseException:
+                self.access_log.abandon()
+                raise
+        code = status.get("code", 500)
+        if served.committed and 200 <= code < 400:  # its command's audit record names the request
             self.access_log.abandon()
-            raise
-        await self.access_log.write(_record(self.context, scope, request_id, status.get("code", 500)))
+            return
+        await self.access_log.write(_record(self.context, scope, request_id, code))
 
     def _refusal(self, scope: Scope, request_id: str) -> tuple[int, bytes, list[tuple[bytes, bytes]]] | None:
         path = scope["path"]

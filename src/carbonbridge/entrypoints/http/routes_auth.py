@@ -14,7 +14,7 @@ from carbonbridge.domain.auth.policy import Action, Target
 from carbonbridge.domain.auth.principal import Grant
 from carbonbridge.entrypoints.http import schemas as s
 from carbonbridge.entrypoints.http.access import Caller, Ctx, authorize, bearer, scope_of
-from carbonbridge.entrypoints.http.context import Context
+from carbonbridge.entrypoints.http.context import Context, identify
 from carbonbridge.services import auth
 
 router = APIRouter(tags=["sign-in and users"], responses=s.PROBLEMS)
@@ -43,7 +43,7 @@ def sign_in(body: s.SignIn, request: Request, ctx: Ctx) -> s.TokenPublic:
     issued = auth.sign_in(
         ctx.sessions, body.user_id, body.password, body.code, now=ctx.now(), ttl=ttl, lockout=ctx.settings.lockout
     )
-    request.state.principal = body.user_id
+    identify(request, body.user_id)
     return s.TokenPublic(access_token=issued.token, expires_at=issued.expires_at, session_id=issued.session_id)
 
 

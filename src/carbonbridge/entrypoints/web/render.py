@@ -17,7 +17,7 @@ from markupsafe import Markup
 
 from carbonbridge.domain.auth.policy import Action, Decision, decide
 from carbonbridge.domain.auth.principal import Principal
-from carbonbridge.entrypoints.http.context import Context, context
+from carbonbridge.entrypoints.http.context import Context, context, identify
 from carbonbridge.entrypoints.web import i18n, labels
 from carbonbridge.entrypoints.web.i18n import N_
 from carbonbridge.entrypoints.web.security import LANGUAGE_COOKIE, PREFIX, csrf_token, principal_of
@@ -123,7 +123,7 @@ def _signed_in(request: Request, ctx: Ctx) -> Principal:
     if who is None:
         raise SignInRequired(request.url.path, expired=bool(request.cookies.get("cb_session")))
     ctx.limiter.hit("principal", who.id)
-    request.state.principal = who.id
+    identify(request, who.id)
     return who
 
 

@@ -20,6 +20,7 @@ from typing import TypeAlias, TypeVar
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from carbonbridge.adapters.db import origin
 from carbonbridge.adapters.db.registry import rows, sql, store
 from carbonbridge.adapters.db.registry.sql import Batch, Conn, direct_unit_of_work
 from carbonbridge.adapters.db.uow import audit, unit_of_work
@@ -163,7 +164,7 @@ class SqlLedger:
             "actor": actor,
             "action": action,
             "subject": subject,
-            "detail": canonical(detail),
+            "detail": canonical(origin.stamp(self._conn.info, detail)),
             "idempotency_key": None,
         }
         self._batch.insert("audit_events", _AUDIT_COLUMNS, [record])

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Any
 
+from carbonbridge.adapters.db import origin
 from carbonbridge.adapters.db.registry import sql
 from carbonbridge.adapters.db.registry.sql import Batch, Conn
 from carbonbridge.adapters.db.registry.tables import TRANSACTIONS
@@ -275,7 +276,7 @@ def transition(
         "actor": actor,
         "action": f"registry.{row['type']}.{row['state']}",
         "subject": row["id"],
-        "detail": canonical(detail),
+        "detail": canonical(origin.stamp(session.info, detail)),
         "idempotency_key": None,
     }
     batch.insert("audit_events", tuple(audit_row), [audit_row])

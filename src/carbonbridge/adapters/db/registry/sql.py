@@ -23,19 +23,22 @@ from typing import Any, TypeAlias
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from carbonbridge.adapters.db import origin
 from carbonbridge.domain.errors import Conflict
 
 _PARAM = re.compile(r"(?<![:\w]):(\w+)")
 
 
 class Db:
-    """The DBAPI connection of one database transaction, opened by `direct_unit_of_work`."""
+    """The DBAPI connection of one database transaction, opened by `direct_unit_of_work`; `info`
+    holds what the transaction notes for its commit, as an ORM session's `info` does."""
 
-    __slots__ = ("dbapi", "postgres")
+    __slots__ = ("dbapi", "info", "postgres")
 
     def __init__(self, dbapi: Any, *, postgres: bool) -> None:
         self.dbapi = dbapi
         self.postgres = postgres
+        self.info: dict[str, Any] = {}
 
 
 Conn: TypeAlias = "Session | Db"
@@ -50,12 +53,19 @@ def direct_unit_of_work(engine: Engine) -> Iterator[Db]:
     try:
         dbapi = pooled.driver_connection
         assert dbapi is not None
+        db = Db(dbapi, postgres=True)
         try:
-            yield Db(dbapi, postgres=True)
+            yield db
         except BaseException:
+            origin.rolled_back(db.info)
             dbapi.rollback()
             raise
-        dbapi.commit()
+        try:
+            dbapi.commit()
+        except BaseException:
+            origin.rolled_back(db.info)
+            raise
+        origin.committed(db.info)
     finally:
         pooled.close()
 
