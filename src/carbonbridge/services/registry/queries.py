@@ -28,18 +28,11 @@ from carbonbridge.domain.registry.records import Holding
 
 
 @dataclass(frozen=True, slots=True)
-class HoldingView:
-    account_id: str
-    unit_type: str
-    quantity: int
-    reserved: int
-    blocks: tuple[tuple[int, int], ...]
-    market_held: int = 0  # held by the market (open sell orders, bids, unsettled trades)
+class HoldingView(Holding):
+    """A holding as the registry shows it: the domain's record (whose `available` is the rule: neither
+    reserved nor held by the market) with its serial blocks as (start, end) ranges."""
 
-    @property
-    def available(self) -> int:
-        """What a new transaction may move: neither reserved nor held by the market."""
-        return self.quantity - self.reserved - self.market_held
+    blocks: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,18 +101,20 @@ def serial_blocks(
 
 def holdings_preview(sessions: Sessions, account_id: str, blocks: int) -> list[HoldingView]:
     """The account's holdings with only the first `blocks` serial blocks of each (in serial order):
-    for a page that shows a few, whatever number of blocks the account's history has split."""
+    for a page that shows a few, whatever number of blocks the account's history has split. One
+    bounded index read per unit type held (a handful): a single statement ranking every block of
+    the account would read all of them, thousands for an account that has traded for a year."""
     return [
         HoldingView(
             account_id,
             t.unit_type,
             t.quantity,
             t.reserved,
+            t.market_held,
             tuple(
                 (b.start_serial, b.end_serial)
                 for b in serial_blocks(sessions, account_id, t.unit_type, after=None, limit=blocks)
             ),
-            t.market_held,
         )
         for t in holding_totals(sessions, account_id)
     ]
@@ -150,7 +145,7 @@ def _holding_views(account_id: str, found: Sequence[tuple[Any, ...]]) -> list[Ho
     for unit_type, _, _, _, start, end in sorted((r for r in found if r[4] is not None), key=lambda r: r[4]):
         ranges[unit_type].append((start, end))
     return [
-        HoldingView(account_id, unit_type, quantity, reserved, tuple(ranges[unit_type]), market_held)
+        HoldingView(account_id, unit_type, quantity, reserved, market_held, tuple(ranges[unit_type]))
         for unit_type, quantity, reserved, market_held, _, _ in sorted(r for r in found if r[4] is None)
         if quantity or ranges[unit_type]
     ]
@@ -175,7 +170,7 @@ def holdings(sessions: Sessions, account_id: str) -> list[HoldingView]:
             select(HOLDINGS).where(HOLDINGS.c.account_id == account_id).order_by(HOLDINGS.c.unit_type)
         )
         return [
-            HoldingView(h.account_id, h.unit_type, h.quantity, h.reserved, tuple(ranges[h.unit_type]), h.market_held)
+            HoldingView(h.account_id, h.unit_type, h.quantity, h.reserved, h.market_held, tuple(ranges[h.unit_type]))
             for h in result
             if h.quantity or ranges[h.unit_type]
         ]
