@@ -80,3 +80,13 @@ def test_the_scan_finds_the_installation_the_repository_and_the_temporary_folder
     assert server_paths_in(f"cannot read {tempfile.gettempdir()}/carbonbridge-upload-x/a.csv") != []
     assert server_paths_in("/usr/lib/python3/site-packages/carbonbridge/data") != []
     assert server_paths_in("value_not_configured: data/allocation/BY.toml:versions[1]") == []
+
+
+def test_a_method_the_path_does_not_answer_lists_every_method_it_does(world: World) -> None:
+    client = world.anonymous()
+    refused = client.http.delete("/api/v1/accounts")  # GET and POST /accounts are two routes
+    assert refused.status_code == 405
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert refused.headers["allow"] == "GET, POST"
+    one = client.http.put("/api/v1/transactions/T-1/approve")
+    assert (one.status_code, one.headers["allow"]) == (405, "POST")

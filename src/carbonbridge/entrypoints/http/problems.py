@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from carbonbridge.domain.auth.errors import Forbidden, LockedOut, RateLimited, SecondFactorRequired, Unauthenticated
 from carbonbridge.domain.errors import (
@@ -110,6 +111,18 @@ def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
     )
 
 
+def _allowed(request: Request) -> str:
+    """Every method some route of the path answers (RFC 9110: a 405 lists them all): Starlette names
+    only those of the first route whose path matches, and GET /accounts and POST /accounts are two
+    routes."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        answered = getattr(route, "methods", None)
+        if answered and route.matches(request.scope)[0] is not Match.NONE:
+            methods |= set(answered)
+    return ", ".join(sorted(methods))
+
+
 def install(app: FastAPI) -> None:
     async def domain(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, CarbonBridgeError)
@@ -123,6 +136,8 @@ def install(app: FastAPI) -> None:
         assert isinstance(exc, HTTPException)
         response = problem_response(request, exc.status_code, "http", str(exc.detail), str(exc.detail))
         response.headers.update(exc.headers or {})
+        if exc.status_code == 405:
+            response.headers["allow"] = _allowed(request)
         return response
 
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
