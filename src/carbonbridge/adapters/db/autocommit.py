@@ -2,18 +2,25 @@
 request: the bearer-token lookup (one SELECT: one snapshot anyway) and the access record.
 
 In psycopg's default mode a lone SELECT costs three round trips (BEGIN, the statement, ROLLBACK
-when the connection goes back to the pool); in autocommit it costs one. The access record is
+when the connection goes back to the pool); in autocommit it costs one. A read on an event loop
+(the API's lock-free reads, entrypoints/http/access.py) uses a connection of that loop's thread,
+kept open in autocommit: the loop runs one such read at a time, and a checkout from the pool and
+back cost about as much CPU as the read itself. The access record is
 written in a pipeline (BEGIN, SET LOCAL synchronous_commit, INSERTs, COMMIT sent together: one
 round trip, and no wait for the WAL flush of a record written after the answer was sent).
 """
 
 from __future__ import annotations
 
+import asyncio
+import threading
+import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine
+import psycopg
+from sqlalchemy import Engine, event
 
 
 def is_postgres(engine: Engine) -> bool:
@@ -31,8 +38,80 @@ def _driver(engine: Engine) -> Iterator[Any]:
         pooled.close()  # the pool's reset-on-return rolls back whatever is open (a no-op when idle)
 
 
+class _LoopConnections:
+    """One autocommit connection per engine and event-loop thread, taken out of the engine's pool
+    (detached: the pool neither counts nor pings it). Closed when the thread ends, when the engine
+    is disposed or collected, or when it fails (the read is then tried once on a new one: a read
+    changes nothing)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._held: dict[tuple[int, int], tuple[weakref.ref[Engine], Any]] = {}
+        self._watched: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+    def fetch_all(self, engine: Engine, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        for attempt in (1, 2):
+            dbapi = self._connection(engine)
+            try:
+                with dbapi.cursor() as cursor:
+                    cursor.execute(sql, params)
+                    return list(cursor.fetchall())
+            except psycopg.OperationalError:  # the server closed it (restart, idle timeout): a new one
+                self._drop((id(engine), threading.get_ident()))
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _connection(self, engine: Engine) -> Any:
+        key = (id(engine), threading.get_ident())
+        held = self._held.get(key)
+        if held is not None:
+            owner, dbapi = held
+            if owner() is engine and not (dbapi.closed or dbapi.broken):
+                return dbapi
+            self._drop(key)  # broken, or left by a collected engine whose id this one reuses
+        pooled = engine.raw_connection()
+        dbapi = pooled.driver_connection
+        assert dbapi is not None
+        pooled.detach()
+        dbapi.autocommit = True
+        with self._lock:
+            self._held[key] = (weakref.ref(engine), dbapi)
+            if engine not in self._watched:
+                self._watched.add(engine)
+                event.listen(engine, "engine_disposed", self._close_engine)
+                weakref.finalize(engine, self._close_engine_id, id(engine))
+        weakref.finalize(threading.current_thread(), self._drop, key)
+        return dbapi
+
+    def _drop(self, key: tuple[int, int]) -> None:
+        with self._lock:
+            held = self._held.pop(key, None)
+        if held is not None:
+            held[1].close()
+
+    def _close_engine(self, engine: Engine) -> None:
+        self._close_engine_id(id(engine))
+
+    def _close_engine_id(self, engine_id: int) -> None:
+        with self._lock:
+            keys = [k for k in self._held if k[0] == engine_id]
+        for key in keys:
+            self._drop(key)
+
+    def open_count(self) -> int:
+        """Connections held now (for tests)."""
+        return len(self._held)
+
+
+LOOP_CONNECTIONS = _LoopConnections()
+
+
 def fetch_all(engine: Engine, sql: str, params: dict[str, Any]) -> Sequence[tuple[Any, ...]]:
-    """Rows of one read-only statement (psycopg `%(name)s` parameters) in autocommit: one round trip."""
+    """Rows of one read-only statement (psycopg `%(name)s` parameters) in autocommit: one round trip
+    (on an event loop, on that loop's own connection)."""
+    if asyncio._get_running_loop() is not None:
+        return LOOP_CONNECTIONS.fetch_all(engine, sql, params)
     with _driver(engine) as dbapi:
         dbapi.autocommit = True
         try:
