@@ -11,16 +11,20 @@ and the request id and principal in the command's audit record. Each client is a
 its own connection / HTTP client. Targets: API >= 60 % of the direct rate at 8 clients; GET
 holdings p99 < 20 ms at 8 clients.
 
-Fairness: the same transfers (the same random streams per client) on the same database, the
-phases interleaved round by round (direct, API transfers, API reads) so that the machine's load
-hits both; the server is started once, the way users start it (`carbonbridge serve --workers N`),
-and sits idle during the direct phases. The table shows the CPU per operation of the client
-processes, of the server and of PostgreSQL, and the machine's idle share, because on a small
-machine they share the cores. The API's clients are a lean keep-alive HTTP/1.1 client on a bare
-socket (what wrk does; in production the clients' CPU is not the server's) and, in a row of their
-own, the standard library's http.client, at about twice its CPU per request.
+Fairness: the same transfers (the same random streams per client and round) on the same database;
+the client processes start once and keep their connections (the API ones are opened anew before
+each of their phases, outside the clock, because Uvicorn closes a connection idle for 5 s), and
+the phases are short and interleaved round by round (direct, API transfers with each client, API
+reads; 12 rounds of 2 s by default), so that the machine's speed, which on the development
+machine drifts by up to 2x within minutes, hits every path alike. The server is started once, the
+way users start it (`carbonbridge serve --workers N`), and sits idle during the direct phases. The
+table shows the CPU per operation of the client processes, of the server and of PostgreSQL, and
+the machine's idle share, because on a small machine they share the cores. The API's clients are
+a lean keep-alive HTTP/1.1 client on a bare socket (what wrk does; in production the clients' CPU
+is not the server's) and, in a row of their own, the standard library's http.client, at about
+twice its CPU per request.
 
-Run: `.venv/bin/python benchmarks/api.py [--seconds 6] [--clients 8] [--workers 2] [--rounds 3] [--pg URL]`.
+Run: `.venv/bin/python benchmarks/api.py [--seconds 2] [--clients 8] [--workers 2] [--rounds 12] [--pg URL]`.
 """
 
 from __future__ import annotations
@@ -38,10 +42,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 TRADERS, UNITS_EACH, UNIT = 50, 1_000_000, "BY-AL-2026"
 NOW = dt.datetime(2026, 3, 31, 12, 0, tzinfo=dt.UTC)
@@ -94,25 +98,20 @@ def seed(url: str, clients: int) -> list[str]:
     return keys
 
 
-def _direct(url: str, client: int, start_at: float, seconds: float, out: mp.Queue) -> None:  # type: ignore[type-arg]
+def _direct_slice(app: Any, client: int, seed: int, end_at: float) -> tuple[list[float], int]:
+    """Transfers through the service layer until `end_at`: (latencies of those done, attempts)."""
     from carbonbridge.adapters.db.registry.ledger import SqlLedgers
     from carbonbridge.domain.errors import RuleViolation
     from carbonbridge.domain.registry.commands import TransactionRequest
     from carbonbridge.domain.registry.model import TransactionType
-    from carbonbridge.entrypoints.bootstrap import build_app, utcnow
-    from carbonbridge.services.registry.queries import holdings
+    from carbonbridge.entrypoints.bootstrap import utcnow
     from carbonbridge.services.registry.transactions import propose
 
-    app = build_app(url, check=False)
-    for account in _accounts()[:3]:  # connect before the clock starts, as the API clients do
-        holdings(app.sessions, account)
-    rng, latencies, n = random.Random(client), [], 0
-    time.sleep(max(0.0, start_at - time.time()))
-    cpu = time.process_time()
-    while time.time() < start_at + seconds:
+    rng, latencies, n = random.Random(seed), [], 0
+    while time.time() < end_at:
         source, destination = rng.sample(_accounts(), 2)
         request = TransactionRequest(
-            f"direct-{client}-{n}-{start_at}",
+            f"direct-{seed}-{n}",
             TransactionType.TRANSFER,
             source,
             destination,
@@ -127,8 +126,7 @@ def _direct(url: str, client: int, start_at: float, seconds: float, out: mp.Queu
             latencies.append(time.perf_counter() - began)
         except RuleViolation:
             pass
-    out.put((latencies, time.process_time() - cpu, n))
-    app.engine.dispose()
+    return latencies, n
 
 
 class _LeanConnection:
@@ -188,40 +186,20 @@ class _StdlibConnection:
         self._connection.close()
 
 
-def _api(
-    base: str,
-    key: str,
-    kind: str,
-    lean: bool,
-    client: int,
-    start_at: float,
-    seconds: float,
-    out: mp.Queue,  # type: ignore[type-arg]
-) -> None:
-    """One client: a persistent HTTP/1.1 connection (keep-alive), from the lean client above or
-    from http.client; httpx would cost the load generator several times more CPU per request."""
+def _api_slice(
+    opened: _LeanConnection | _StdlibConnection, key: str, kind: str, seed: int, end_at: float
+) -> tuple[list[float], int]:
+    """Transfers or holdings reads through the API until `end_at`: (latencies of 200s, requests)."""
     import json
-    from urllib.parse import urlsplit
 
-    where = urlsplit(base)
-    opened = (_LeanConnection if lean else _StdlibConnection)(where.hostname or "127.0.0.1", where.port or 80)
     auth = {"Authorization": f"Bearer {key}"}
-
-    def call(method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None) -> int:
-        status, text = opened.request(method, path, body, {**auth, **(headers or {})})
-        if status >= 500 or status in (401, 403, 404, 429):
-            raise RuntimeError(f"{status}: {text.decode(errors='replace')}")
-        return status
-
-    rng, latencies, n = random.Random(client), [], 0
-    for account in _accounts()[:3]:  # connect, and let the worker build its routes' state, before the clock starts
-        call("GET", f"/api/v1/accounts/{account}/holdings")
-    time.sleep(max(0.0, start_at - time.time()))
-    cpu = time.process_time()
-    while time.time() < start_at + seconds:
+    rng, latencies, n = random.Random(seed), [], 0
+    while time.time() < end_at:
         source, destination = rng.sample(_accounts(), 2)
         began = time.perf_counter()
-        if kind == "transfer":
+        if kind == "holdings":
+            status = _call(opened, "GET", f"/api/v1/accounts/{source}/holdings", None, auth)
+        else:
             body = {
                 "type": "transfer",
                 "unit_type": UNIT,
@@ -229,15 +207,63 @@ def _api(
                 "source_account": source,
                 "destination_account": destination,
             }
-            headers = {"Content-Type": "application/json", "Idempotency-Key": f"api-{client}-{n}-{start_at}-{lean}"}
-            status = call("POST", "/api/v1/transactions", json.dumps(body).encode(), headers)
-        else:
-            status = call("GET", f"/api/v1/accounts/{source}/holdings")
+            headers = {**auth, "Content-Type": "application/json", "Idempotency-Key": f"{kind}-{seed}-{n}"}
+            status = _call(opened, "POST", "/api/v1/transactions", json.dumps(body).encode(), headers)
         n += 1
         if status == 200:
             latencies.append(time.perf_counter() - began)
-    out.put((latencies, time.process_time() - cpu, n))
-    opened.close()
+    return latencies, n
+
+
+def _call(
+    opened: _LeanConnection | _StdlibConnection, method: str, path: str, body: bytes | None, headers: dict[str, str]
+) -> int:
+    status, text = opened.request(method, path, body, headers)
+    if status >= 500 or status in (401, 403, 404, 429):
+        raise RuntimeError(f"{status}: {text.decode(errors='replace')}")
+    return status
+
+
+def _client(url: str, base: str, key: str, client: int, inbox: mp.Queue, outbox: mp.Queue) -> None:  # type: ignore[type-arg]
+    """One client process for the whole run: its own service-layer application (direct), a lean
+    and an http.client keep-alive connection to the API (opened anew before each of their slices);
+    it runs the slice the parent names and reports (latencies, its CPU seconds, operations). The same seed in a slice
+    gives the direct and the API paths the same transfers."""
+    from urllib.parse import urlsplit
+
+    from carbonbridge.entrypoints.bootstrap import build_app
+    from carbonbridge.services.registry.queries import holdings
+
+    app = build_app(url, check=False)
+    where = urlsplit(base)
+    host, port = where.hostname or "127.0.0.1", where.port or 80
+    kinds: dict[str, type[_LeanConnection] | type[_StdlibConnection]] = {
+        "transfer": _LeanConnection,
+        "stdlib": _StdlibConnection,
+        "holdings": _LeanConnection,
+    }
+    connections: dict[str, _LeanConnection | _StdlibConnection] = {k: opened(host, port) for k, opened in kinds.items()}
+    for account in _accounts()[:3]:  # connect, and let the workers build their state, before any clock
+        holdings(app.sessions, account)
+        for opened in connections.values():
+            _call(opened, "GET", f"/api/v1/accounts/{account}/holdings", None, {"Authorization": f"Bearer {key}"})
+    outbox.put("ready")
+    while (job := inbox.get()) is not None:
+        kind, round_number, start_at, seconds = job
+        seed = client * 10_000 + round_number
+        if kind in connections:  # Uvicorn closes a connection idle for 5 s: a new one before the clock
+            connections[kind].close()
+            connections[kind] = kinds[kind](host, port)
+        time.sleep(max(0.0, start_at - time.time()))
+        cpu = time.process_time()
+        if kind == "direct":
+            latencies, n = _direct_slice(app, client, seed, start_at + seconds)
+        else:
+            latencies, n = _api_slice(connections[kind], key, kind, seed, start_at + seconds)
+        outbox.put((latencies, time.process_time() - cpu, n))
+    for opened in connections.values():
+        opened.close()
+    app.engine.dispose()
 
 
 @dataclass(frozen=True)
@@ -292,42 +318,54 @@ def _database_cpu(processes: dict[int, tuple[int, str, float]]) -> float:
     return sum(cpu for _, name, cpu in processes.values() if name == "postgres")
 
 
-def _run(
-    target: Callable[..., None],
-    args_of: Callable[[int], tuple[object, ...]],
-    clients: int,
-    seconds: float,
-    server: int | None = None,
-) -> Phase:
-    out: mp.Queue = mp.Queue()  # type: ignore[type-arg]
-    start_at = time.time() + 3.0
-    workers = [mp.Process(target=target, args=(*args_of(c), start_at, seconds, out)) for c in range(clients)]
-    for worker in workers:
-        worker.start()
-    time.sleep(max(0.0, start_at - time.time()))
-    before = _processes()
-    idle_before, total_before = _machine()
-    results: list[tuple[list[float], float, int]] = []
-    deadline = time.time() + seconds + 120
-    while len(results) < clients:
-        try:
-            results.append(out.get(timeout=1.0))
-        except queue.Empty:
-            failed = [w.exitcode for w in workers if w.exitcode not in (None, 0)]
-            if failed or time.time() > deadline:
-                raise RuntimeError(f"a client failed (exit codes {failed}) or timed out") from None
-    after = _processes()
-    idle_after, total_after = _machine()
-    for worker in workers:
-        worker.join()
-    return Phase(
-        [x for latencies, _, _ in results for x in latencies],
-        sum(n for _, _, n in results),
-        sum(cpu for _, cpu, _ in results),
-        _tree_cpu(after, server) - _tree_cpu(before, server),
-        _database_cpu(after) - _database_cpu(before),
-        (idle_after - idle_before) / max(total_after - total_before, 1.0),
-    )
+class _Clients:
+    """The client processes, started once; `slice` runs one kind of operation on all of them."""
+
+    def __init__(self, url: str, base: str, keys: list[str]) -> None:
+        self._inboxes: list[mp.Queue] = [mp.Queue() for _ in keys]  # type: ignore[type-arg]
+        self._outbox: mp.Queue = mp.Queue()  # type: ignore[type-arg]
+        self._processes = [
+            mp.Process(target=_client, args=(url, base, key, c, self._inboxes[c], self._outbox))
+            for c, key in enumerate(keys)
+        ]
+        for process in self._processes:
+            process.start()
+        for _ in keys:
+            if self._outbox.get(timeout=120) != "ready":
+                raise RuntimeError("a client did not start")
+
+    def slice(self, kind: str, round_number: int, seconds: float, server: int) -> Phase:
+        start_at = time.time() + 0.2
+        for inbox in self._inboxes:
+            inbox.put((kind, round_number, start_at, seconds))
+        time.sleep(max(0.0, start_at - time.time()))
+        before = _processes()
+        idle_before, total_before = _machine()
+        results: list[tuple[list[float], float, int]] = []
+        deadline = time.time() + seconds + 120
+        while len(results) < len(self._inboxes):
+            try:
+                results.append(self._outbox.get(timeout=1.0))
+            except queue.Empty:
+                failed = [p.exitcode for p in self._processes if p.exitcode is not None]
+                if failed or time.time() > deadline:
+                    raise RuntimeError(f"a client failed (exit codes {failed}) or timed out") from None
+        after = _processes()
+        idle_after, total_after = _machine()
+        return Phase(
+            [x for latencies, _, _ in results for x in latencies],
+            sum(n for _, _, n in results),
+            sum(cpu for _, cpu, _ in results),
+            _tree_cpu(after, server) - _tree_cpu(before, server),
+            _database_cpu(after) - _database_cpu(before),
+            (idle_after - idle_before) / max(total_after - total_before, 1.0),
+        )
+
+    def close(self) -> None:
+        for inbox in self._inboxes:
+            inbox.put(None)
+        for process in self._processes:
+            process.join(timeout=30)
 
 
 def _stats(latencies: list[float], seconds: float) -> tuple[float, float, float]:
@@ -399,7 +437,7 @@ def _row(name: str, operation: str, phases: list[Phase], seconds: float, versus:
     server = sum(p.server_cpu for p in phases) / requests * 1000
     database = sum(p.database_cpu for p in phases) / requests * 1000
     idle = sum(p.idle for p in phases) / len(phases)
-    shown = "/".join(f"{r:.0f}" for r in rates)
+    shown = f"{statistics.mean(rates):.0f} ({min(rates):.0f}-{max(rates):.0f})"
     server_shown = f"{server:.2f}" if server else "-"
     return [
         name,
@@ -420,10 +458,10 @@ def main() -> None:
     from rich.table import Table
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=6.0, help="per phase")
+    parser.add_argument("--seconds", type=float, default=2.0, help="per phase")
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2, help="Uvicorn worker processes")
-    parser.add_argument("--rounds", type=int, default=3, help="direct / API / GET rounds, interleaved")
+    parser.add_argument("--rounds", type=int, default=12, help="direct / API / GET rounds, interleaved")
     parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/test", help="admin URL")
     args = parser.parse_args()
     config = _config_folder()
@@ -431,36 +469,26 @@ def main() -> None:
     url = _scratch(args.pg, "cb_bench_api")
     keys = seed(url, args.clients)
     server, base = _serve(url, args.workers, config)  # idle (no CPU) while the direct path runs
-    direct: list[Phase] = []
-    api: dict[bool, list[Phase]] = {True: [], False: []}  # by client: lean, http.client
-    reads: list[Phase] = []
+    phases: dict[str, list[Phase]] = {kind: [] for kind in ("direct", "transfer", "stdlib", "holdings")}
     try:
-        for _ in range(args.rounds):  # interleaved, so that a change in the machine's load hits both
-            direct.append(_run(_direct, lambda c: (url, c), args.clients, args.seconds))
-            for lean in (True, False):
-                api[lean].append(
-                    _run(
-                        _api,
-                        lambda c, lean=lean: (base, keys[c], "transfer", lean, c),
-                        args.clients,
-                        args.seconds,
-                        server.pid,
-                    )
-                )
-            reads.append(
-                _run(_api, lambda c: (base, keys[c], "holdings", True, c), args.clients, args.seconds, server.pid)
-            )
+        clients = _Clients(url, base, keys)
+        try:
+            for round_number in range(args.rounds):  # short and interleaved: the machine's drift hits all
+                for kind, found in phases.items():
+                    found.append(clients.slice(kind, round_number, args.seconds, server.pid))
+        finally:
+            clients.close()
     finally:
         server.terminate()
         server.wait(timeout=30)
+    direct, reads = phases["direct"], phases["holdings"]
+    api = {True: phases["transfer"], False: phases["stdlib"]}
     done_direct = sum(len(d.latencies) for d in direct)
 
-    def ratios(phases: list[Phase]) -> tuple[list[float], float]:
+    def ratios(found: list[Phase]) -> tuple[list[float], float]:
         """Per round, and over all rounds."""
-        each = [
-            len(a.latencies) / len(d.latencies) if d.latencies else 0.0 for d, a in zip(direct, phases, strict=True)
-        ]
-        return each, (sum(len(a.latencies) for a in phases) / done_direct if done_direct else 0.0)
+        each = [len(a.latencies) / len(d.latencies) if d.latencies else 0.0 for d, a in zip(direct, found, strict=True)]
+        return each, (sum(len(a.latencies) for a in found) / done_direct if done_direct else 0.0)
 
     table = Table(
         title=f"PostgreSQL, {args.clients} clients, {args.seconds:.0f} s per phase, {args.rounds} interleaved "
@@ -481,12 +509,14 @@ def main() -> None:
     table.add_column("vs direct", justify="right")
     table.add_row(*_row("service layer", "transfer", direct, args.seconds, "100 %"))
     for lean, name in ((True, "HTTP API"), (False, "HTTP API, http.client")):
-        shown = "/".join(f"{r:.0%}" for r in ratios(api[lean])[0])
+        each = ratios(api[lean])[0]
+        shown = f"{min(each):.0%}-{max(each):.0%}"
         table.add_row(*_row(name, "transfer", api[lean], args.seconds, shown))
     table.add_row(*_row("HTTP API", "GET holdings", reads, args.seconds, "-"))
     Console(width=190).print(table)
     print(
-        "per second: one figure per round; p50/p99 over all rounds; CPU: the client processes' and the "
+        "per second: the mean of the rounds (their range); vs direct: the range of the rounds' ratios; p50/p99 over "
+        "all rounds; CPU: the client processes' and the "
         "server's (all Uvicorn processes) and PostgreSQL's per operation (the service layer's client CPU is the "
         "command itself); idle: the machine's CPU time left unused during the phases"
     )
