@@ -136,8 +136,8 @@ def install(app: FastAPI) -> None:
         assert isinstance(exc, HTTPException)
         response = problem_response(request, exc.status_code, "http", str(exc.detail), str(exc.detail))
         response.headers.update(exc.headers or {})
-        if exc.status_code == 405:
-            response.headers["allow"] = _allowed(request)
+        if exc.status_code == 405 and (allowed := _allowed(request)):
+            response.headers["allow"] = allowed
         return response
 
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
