@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from carbonbridge.adapters.db.registry.ledger import SqlLedgers
 from carbonbridge.domain.auth.policy import Action, Target
+from carbonbridge.domain.auth.principal import Principal
 from carbonbridge.domain.errors import NotFound, Problem, ValidationFailed
 from carbonbridge.domain.registry.model import AccountState, AccountType, TransactionState, TransactionType, UnitKind
 from carbonbridge.entrypoints.http import schemas as s
@@ -22,7 +23,9 @@ from carbonbridge.entrypoints.http.access import (
     scope_of,
     sign,
 )
+from carbonbridge.entrypoints.http.context import Context
 from carbonbridge.entrypoints.http.responses import validated
+from carbonbridge.entrypoints.http.threads import offload
 from carbonbridge.services import api_queries as q
 from carbonbridge.services.registry import accounts as registry_accounts
 from carbonbridge.services.registry import api as registry_api
@@ -242,11 +245,15 @@ def reinstate(representative_id: s.Id, body: s.Reason, who: Caller, ctx: Ctx) ->
 
 
 @router.post("/transactions", response_model=s.TransactionPublic)
-def propose(
+async def propose(
     body: s.TransactionCreate, key: IdempotencyKey, who: Caller, ctx: Ctx, code: OneTimeCode = None
 ) -> Response:
     """Propose a transaction, signed with a fresh one-time code. Repeating the Idempotency-Key with
     the same body returns the first result; with another body, 409 naming the differing fields."""
+    return await offload(_propose, body, key, who, ctx, code)  # the API's busiest route: threads.py
+
+
+def _propose(body: s.TransactionCreate, key: str, who: Principal, ctx: Context, code: str | None) -> Response:
     kind = TransactionType(body.type)
     authorize(ctx, who, registry_api.ACTION_OF[kind], None)
     proposal = registry_api.ProposalBody(
