@@ -86,3 +86,18 @@ def test_a_thread_that_ends_closes_its_loop_connection(engine: Engine) -> None:
     del worker
     gc.collect()
     assert _gone(engine, seen[0])
+
+
+def test_named_parameters_reach_the_loop_connection_by_name_however_often_and_in_whatever_order(
+    engine: Engine,
+) -> None:
+    """The loop's cursor sends PostgreSQL's `$n` form: a name used twice is one number, the numbers
+    follow the names' first use, and an escaped percent sign stays one percent sign."""
+    sql = "SELECT %(b)s::int - %(a)s::int, %(a)s::int * 10, '100%%', %(b)s::int"
+    params = {"a": 2, "b": 7}
+
+    async def read() -> list[tuple[object, ...]]:
+        return [tuple(r) for r in fetch_all(engine, sql, params)]
+
+    assert asyncio.run(read()) == [(5, 20, "100%", 7)]
+    assert [tuple(r) for r in fetch_all(engine, sql, params)] == [(5, 20, "100%", 7)]  # the pooled path agrees
