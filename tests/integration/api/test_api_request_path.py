@@ -184,3 +184,32 @@ def test_every_request_of_a_concurrent_burst_leaves_one_access_record_with_its_r
     assert sorted(d["request_id"] for d in details) == sorted(f"burst-{n}" for n in range(40))
     assert {row.actor for row in found} == {"trader"} and {d["status"] for d in details} == {404}
     assert {d["method"] for d in details} == {"POST"}
+
+
+def test_the_authorization_header_is_read_as_http_bearer_reads_it(world: World) -> None:
+    """Who acts is read from the header by the API's own security scheme (access._Bearer): a missing
+    header, another scheme, an empty or unknown token get a 401 problem document asking for a bearer
+    token, on the holdings read and on a transfer alike; the scheme's name is case-insensitive."""
+    fund(world)
+    before = registry_queries.holding_totals(world.core.sessions, "BY-T2")
+    token = world.as_user("trader").token
+    http = world.anonymous().http
+    transfer = {
+        "type": "transfer",
+        "unit_type": UNIT,
+        "quantity": 1,
+        "source_account": "BY-T1",
+        "destination_account": "BY-T2",
+    }
+    refused = [None, f"Basic {token}", "Bearer", "Bearer ", f"Token {token}", "Bearer cbk_not-a-key", f"{token}"]
+    for value in refused:
+        headers = {} if value is None else {"Authorization": value}
+        for answer in (
+            http.get("/api/v1/accounts/BY-T1/holdings", headers=headers),
+            http.post("/api/v1/transactions", json=transfer, headers={**headers, "Idempotency-Key": "hdr-1"}),
+        ):
+            assert answer.status_code == 401, (value, answer.text)
+            assert answer.headers["content-type"].startswith("application/problem+json")
+            assert answer.headers["www-authenticate"] == "Bearer"
+    assert http.get("/api/v1/accounts/BY-T1/holdings", headers={"Authorization": f"bearer {token}"}).status_code == 200
+    assert registry_queries.holding_totals(world.core.sessions, "BY-T2") == before  # no refused transfer moved a unit
