@@ -35,7 +35,7 @@ class _Bearer(HTTPBearer):
         scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
         if scheme.lower() != "bearer" or not token:  # as HTTPBearer reads the header
             raise Unauthenticated("sign in and send 'Authorization: Bearer <token>'")
-        ctx: Context = request.app.state.context
+        ctx = await context(request)
         if ctx.inline_reads:
             found = auth.authenticate(ctx.sessions, token, now=ctx.now())
         else:
