@@ -21,8 +21,7 @@ from typing import Any
 import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import Select, bindparam, delete, func, insert, literal_column, or_, select, update
-from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy import Select, bindparam, delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from carbonbridge.adapters.db.auth_models import API_KEYS, GRANTS, SESSIONS, USERS
@@ -143,21 +142,21 @@ def create_user(
                 created_at=now,
             )
         )
-        _insert_grants(session, user_id, wanted)
+        _store_grants(session, user_id, wanted)
         detail: dict[str, object] = {"grants": [_grant_json(g) for g in wanted], "representative": representative_id}
         audit(session, at=now, actor=actor, action="auth.user.created", subject=user_id, detail=detail)
     return Enrolment(user_id, pyotp.TOTP(secret).provisioning_uri(name=user_id, issuer_name=ISSUER))
 
 
-def _insert_grants(session: Session, user_id: str, grants: list[Grant]) -> None:
-    if grants:
+def _store_grants(session: Session, user_id: str, grants: list[Grant]) -> None:
+    """A user's grants as rows (what queries filter on) and, in the same transaction, as the one
+    text on the user's row that authentication reads on every request (`_held`)."""
+    rows = [(g.role.value, g.jurisdiction, g.scope) for g in grants]
+    if rows:
         session.execute(
-            insert(GRANTS),
-            [
-                {"user_id": user_id, "role": g.role.value, "jurisdiction": g.jurisdiction, "scope": g.scope}
-                for g in grants
-            ],
+            insert(GRANTS), [{"user_id": user_id, "role": r, "jurisdiction": j, "scope": s} for r, j, s in rows]
         )
+    session.execute(update(USERS).where(USERS.c.id == user_id).values(grants=_held(rows)))
 
 
 def _grant_json(grant: Grant) -> dict[str, str]:
@@ -176,7 +175,7 @@ def set_grants(sessions: Sessions, user_id: str, grants: Iterable[Grant], *, now
     with unit_of_work(sessions) as session:
         _user(session, user_id)
         session.execute(delete(GRANTS).where(GRANTS.c.user_id == user_id))
-        _insert_grants(session, user_id, wanted)
+        _store_grants(session, user_id, wanted)
         detail: dict[str, object] = {"grants": [_grant_json(g) for g in wanted]}
         audit(session, at=now, actor=actor, action="auth.user.grants", subject=user_id, detail=detail)
 
@@ -362,39 +361,24 @@ def revoke_api_key(sessions: Sessions, key_id: str, *, now: dt.datetime, actor: 
 _FIELD, _GRANT = "\x1f", "\x1e"  # unit and record separators: never in a role, jurisdiction or scope
 
 
-def _credential_query(is_key: bool, *, aggregated: bool = False) -> Select[Any]:
-    """The credential's row and its user's, with the grants either as one row each (outer join) or,
-    `aggregated` (PostgreSQL), as one text of `_held` form: one row to fetch however many grants."""
+def _credential_query(is_key: bool) -> Select[Any]:
+    """The credential's row and its user's, the user's grants as the one text on the user's row."""
     credential = API_KEYS if is_key else SESSIONS
     hashed = credential.c.key_hash if is_key else credential.c.token_hash
     extra = (credential.c.id, credential.c.grants, credential.c.moves_units) if is_key else (credential.c.expires_at,)
-    head = (credential.c.user_id, credential.c.revoked_at, USERS.c.disabled, USERS.c.representative_id)
+    head = (credential.c.user_id, credential.c.revoked_at, USERS.c.disabled, USERS.c.representative_id, USERS.c.grants)
     joined = credential.join(USERS, USERS.c.id == credential.c.user_id)
-    if aggregated:
-        field: Any = literal_column("chr(31)")
-        grant = GRANTS.c.role + field + GRANTS.c.jurisdiction + field + GRANTS.c.scope
-        held = (
-            select(func.string_agg(grant, aggregate_order_by(literal_column("chr(30)"), grant)))
-            .where(GRANTS.c.user_id == USERS.c.id)
-            .scalar_subquery()
-        )
-        return select(*head, held, *extra).select_from(joined).where(hashed == bindparam("digest"))
-    grants = (GRANTS.c.role, GRANTS.c.jurisdiction, GRANTS.c.scope)
-    return (
-        select(*head, *grants, *extra)
-        .select_from(joined.outerjoin(GRANTS, GRANTS.c.user_id == USERS.c.id))
-        .where(hashed == bindparam("digest"))
-    )
+    return select(*head, *extra).select_from(joined).where(hashed == bindparam("digest"))
 
 
 _CREDENTIAL_QUERIES = {is_key: _credential_query(is_key) for is_key in (True, False)}
 _CREDENTIAL_SQL_PG: dict[bool, str] = {}
-"""The aggregated statements as psycopg text (compiled once): run on the driver in autocommit, one round trip."""
+"""The statements as psycopg text (compiled once): run on the driver in autocommit, one round trip."""
 
 
-def _held(rows: Iterable[tuple[Any, Any, Any]]) -> str:
-    """Grants (role, jurisdiction, scope) as the one text PostgreSQL's aggregate gives: sorted,
-    fields and grants separated by control characters."""
+def _held(rows: Iterable[tuple[str, str, str]]) -> str:
+    """Grants (role, jurisdiction, scope) as one text: sorted, fields and grants separated by
+    control characters (`auth_users.grants`, migration 0013)."""
     return _GRANT.join(sorted(_FIELD.join(g) for g in rows))
 
 
@@ -422,32 +406,27 @@ def _principal(
 def authenticate(sessions: Sessions, token: str, *, now: dt.datetime) -> Principal:
     """The principal a bearer token stands for; Unauthenticated if unknown, expired or revoked.
     One query on every request (never a cache: a revoked session or key, a disabled user or a
-    withdrawn grant counts from the next request, on every worker): the token's row, its user and
-    the user's grants; on PostgreSQL in autocommit (one round trip) and one row, the grants
-    aggregated into one text (a desk trading for 50 accounts fetched and read 50 rows a request)."""
+    withdrawn grant counts from the next request, on every worker): the token's row and its user's,
+    whose grants are one text on the row (a desk trading for 50 accounts neither fetches 50 rows nor
+    has them aggregated a request); on PostgreSQL in autocommit (one round trip)."""
     digest, is_key = _sha256(token), token.startswith("cbk_")
     engine = sessions.kw["bind"]
     if is_postgres(engine):
         if is_key not in _CREDENTIAL_SQL_PG:
-            query = _credential_query(is_key, aggregated=True)
-            _CREDENTIAL_SQL_PG[is_key] = str(query.compile(dialect=engine.dialect))
+            _CREDENTIAL_SQL_PG[is_key] = str(_CREDENTIAL_QUERIES[is_key].compile(dialect=engine.dialect))
         found: Sequence[Any] = fetch_all(engine, _CREDENTIAL_SQL_PG[is_key], {"digest": digest})
-        held = (found[0][4] or "") if found else ""
-        extra: Sequence[Any] = found[0][5:] if found else ()
     else:
         with engine.connect() as connection:  # Core: no ORM session on the per-request path
             found = connection.execute(_CREDENTIAL_QUERIES[is_key], {"digest": digest}).all()
-        held = _held((r[4], r[5], r[6]) for r in found if r[4] is not None)
-        extra = found[0][7:] if found else ()
     if not found or found[0][1] is not None:
         raise Unauthenticated("the token is unknown, expired or revoked; sign in again")
-    user_id, _, disabled, representative_id = found[0][:4]
+    user_id, _, disabled, representative_id, held, *extra = found[0]
     if not is_key and ((_utc(extra[0]) or now) <= now):
         raise Unauthenticated("the token is unknown, expired or revoked; sign in again")
     if disabled:
         raise Unauthenticated("the user is disabled")
     key = (extra[0], extra[1], bool(extra[2])) if is_key else None
-    return _principal(user_id, representative_id, held, key)
+    return _principal(user_id, representative_id, held or "", key)
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,6 +29,9 @@ class AuthUserRow(Base):
     disabled: Mapped[bool] = mapped_column(Boolean)
     representative_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(When)
+    # The user's grants (the auth_grants rows) as one sorted text, written in the same transaction
+    # as those rows: what authentication reads on every request, one row and no aggregate.
+    grants: Mapped[str] = mapped_column(Text, server_default="")
 
 
 class AuthGrantRow(Base):
