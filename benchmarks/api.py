@@ -24,7 +24,13 @@ a lean keep-alive HTTP/1.1 client on a bare socket (what wrk does; in production
 is not the server's) and, in a row of their own, the standard library's http.client, at about
 twice its CPU per request.
 
-Run: `.venv/bin/python benchmarks/api.py [--seconds 2] [--clients 8] [--workers 2] [--rounds 12] [--pg URL]`.
+The server runs as README deploys it on PostgreSQL: `--workers 4`, two a core on the 2-core
+development machine. A worker's requests share one interpreter lock between its event loop and the
+threads running their commands; with one worker a core, the machine stood 7-11 % idle in the API
+phases against 3-4 % in the direct phases (2 workers: 56-58 % of the direct rate; 4 workers: 61-62 %,
+docs/api.md). `--workers` sets another count.
+
+Run: `.venv/bin/python benchmarks/api.py [--seconds 2] [--clients 8] [--workers 4] [--rounds 12] [--pg URL]`.
 """
 
 from __future__ import annotations
@@ -460,7 +466,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=2.0, help="per phase")
     parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--workers", type=int, default=2, help="Uvicorn worker processes")
+    parser.add_argument("--workers", type=int, default=4, help="Uvicorn worker processes (README: two a core)")
     parser.add_argument("--rounds", type=int, default=12, help="direct / API / GET rounds, interleaved")
     parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/test", help="admin URL")
     args = parser.parse_args()

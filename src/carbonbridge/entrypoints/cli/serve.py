@@ -14,7 +14,9 @@ def serve(
     ctx: typer.Context,
     host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port")] = 8000,
-    workers: Annotated[int, typer.Option(help="Worker processes (use PostgreSQL for more than one)")] = 1,
+    workers: Annotated[
+        int, typer.Option(help="Worker processes (use PostgreSQL for more than one; about two a core)")
+    ] = 1,
     jurisdiction: Annotated[str | None, typer.Option(help="Serve one jurisdiction only: BY or CN")] = None,
     redis: Annotated[str | None, typer.Option(help="Rate-limit counters in Redis, e.g. redis://127.0.0.1:6379")] = None,
     link_partner: Annotated[
