@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import os
 import threading
 import time
 
@@ -122,3 +123,22 @@ def test_a_cancelled_request_leaves_its_work_to_finish(monkeypatch: pytest.Monke
     asyncio.run(main())
     assert finished.is_set()
     assert pool.busy == 0
+
+
+def test_a_forked_child_starts_its_own_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    pool = threads._Pool(4)
+    monkeypatch.setattr(threads, "_POOL", pool)
+
+    async def one() -> int:
+        return await asyncio.wait_for(threads.offload(lambda: 7), 5)
+
+    assert asyncio.run(one()) == 7 and pool.started == 1
+    child = os.fork()
+    if child == 0:  # the parent's thread is not in the child: without the reset the work would wait forever
+        code = 1
+        try:
+            code = 0 if asyncio.run(one()) == 7 and pool.started == 1 else 1
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0

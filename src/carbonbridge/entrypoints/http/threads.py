@@ -16,12 +16,14 @@ variables (the request id and principal that adapters/db/origin.py stamps on aud
 most `MAX_THREADS` at a time (AnyIO's default: further work waits in the queue), and a cancelled
 request (the client went away) leaves its work to finish: a command is never cut in half, and its
 result is dropped. Threads start when work finds none idle, and are daemons: Uvicorn's shutdown
-waits for the requests in flight, so no work is left in them when the interpreter exits."""
+waits for the requests in flight, so no work is left in them when the interpreter exits. A forked
+child starts with an empty pool of its own (the parent's threads are not in it)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
+import os
 import queue
 import threading
 from collections.abc import Callable
@@ -40,6 +42,10 @@ class _Pool:
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
+        self._reset()
+        os.register_at_fork(after_in_child=self._reset)  # a forked child has none of the threads
+
+    def _reset(self) -> None:
         self.jobs: queue.SimpleQueue[_Job] = queue.SimpleQueue()
         self.lock = threading.Lock()  # busy and started change on the loops' threads (tests run several)
         self.busy = self.started = 0
