@@ -529,8 +529,8 @@ def main() -> None:
     p99 = _stats([x for p in reads for x in p.latencies], args.seconds)[2]
     ratio, stdlib = ratios(api[True])[1], ratios(api[False])[1]
     print(
-        f"API transfers >= 60 % of direct (all rounds together {ratio:.0%}; with http.client as the load generator "
-        f"{stdlib:.0%}): {'PASS' if ratio >= 0.6 else 'FAIL'}; "
+        f"API transfers >= 60 % of direct (all rounds together {ratio:.1%}; with http.client as the load generator "
+        f"{stdlib:.1%}): {'PASS' if ratio >= 0.6 else 'FAIL'}; "
         f"GET holdings p99 < 20 ms: {'PASS' if p99 < 20 else 'FAIL'}"
     )
     import psycopg
