@@ -13,6 +13,8 @@ import hashlib
 import hmac
 import json
 import secrets
+import threading
+from collections import OrderedDict
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -26,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from carbonbridge.adapters.db.auth_models import API_KEYS, GRANTS, SESSIONS, USERS
 from carbonbridge.adapters.db.autocommit import fetch_all, is_postgres
+from carbonbridge.adapters.db.guard import Guard
 from carbonbridge.adapters.db.registry.ledger import Sessions
 from carbonbridge.adapters.db.uow import audit, unit_of_work
 from carbonbridge.domain.auth.errors import LockedOut, Unauthenticated
@@ -408,7 +411,13 @@ def authenticate(sessions: Sessions, token: str, *, now: dt.datetime) -> Princip
     One query on every request (never a cache: a revoked session or key, a disabled user or a
     withdrawn grant counts from the next request, on every worker): the token's row and its user's,
     whose grants are one text on the row (a desk trading for 50 accounts neither fetches 50 rows nor
-    has them aggregated a request); on PostgreSQL in autocommit (one round trip)."""
+    has them aggregated a request); on PostgreSQL in autocommit (one round trip). The one exception,
+    `recall_key`, commits nothing on what it recalls without checking it in the same transaction."""
+    return _read_credential(sessions, token, now=now)[0]
+
+
+def _read_credential(sessions: Sessions, token: str, *, now: dt.datetime) -> tuple[Principal, Guard | None]:
+    """The principal and, for an API key, the guard that checks it still stands (what `recall_key` keeps)."""
     digest, is_key = _sha256(token), token.startswith("cbk_")
     engine = sessions.kw["bind"]
     if is_postgres(engine):
@@ -419,14 +428,66 @@ def authenticate(sessions: Sessions, token: str, *, now: dt.datetime) -> Princip
         with engine.connect() as connection:  # Core: no ORM session on the per-request path
             found = connection.execute(_CREDENTIAL_QUERIES[is_key], {"digest": digest}).all()
     if not found or found[0][1] is not None:
+        _forget(digest)
         raise Unauthenticated("the token is unknown, expired or revoked; sign in again")
     user_id, _, disabled, representative_id, held, *extra = found[0]
     if not is_key and ((_utc(extra[0]) or now) <= now):
         raise Unauthenticated("the token is unknown, expired or revoked; sign in again")
     if disabled:
+        _forget(digest)
         raise Unauthenticated("the user is disabled")
     key = (extra[0], extra[1], bool(extra[2])) if is_key else None
-    return _principal(user_id, representative_id, held or "", key)
+    principal = _principal(user_id, representative_id, held or "", key)
+    if not is_key:
+        return principal, None
+    params = {"guard_key": digest, "guard_grants": held or "", "guard_rep": representative_id or ""}
+    return principal, Guard(_KEY_GUARD, params)
+
+
+_KEY_GUARD = (
+    "SELECT count(*) FROM auth_api_keys k JOIN auth_users u ON u.id = k.user_id WHERE k.key_hash = :guard_key"
+    " AND k.revoked_at IS NULL AND NOT u.disabled AND u.grants = :guard_grants"
+    " AND coalesce(u.representative_id, '') = :guard_rep"
+)
+"""An API key's principal still stands: the key unrevoked, its user enabled, with the grants and the
+representative the principal was built from (a key's own grants and its user never change)."""
+
+_RECALLED: OrderedDict[str, tuple[Principal, Guard]] = OrderedDict()
+_RECALLED_LOCK = threading.Lock()
+RECALLED_KEYS = 4096
+
+
+def recall_key(sessions: Sessions, token: str, *, now: dt.datetime) -> tuple[Principal, Guard | None]:
+    """For a command that checks a guard in its own transaction (adapters/db/guard.py): an API key's
+    principal as this process last read it, with the guard that the command's transaction must find
+    to hold before it commits; or, for a key not read before and for every user session, the
+    principal read now (guard None: nothing to check). What is recalled only lets the command be
+    decided without a round trip of its own; a refusal decided on it must be decided again on
+    `authenticate` (entrypoints/http/routes_registry.py does), so a revoked key always gets 401."""
+    if token.startswith("cbk_"):
+        digest = _sha256(token)
+        with _RECALLED_LOCK:
+            found = _RECALLED.get(digest)
+            if found is not None:
+                _RECALLED.move_to_end(digest)
+                return found
+    principal, guard = _read_credential(sessions, token, now=now)
+    if guard is not None:
+        with _RECALLED_LOCK:
+            _RECALLED[_sha256(token)] = (principal, guard)
+            while len(_RECALLED) > RECALLED_KEYS:
+                _RECALLED.popitem(last=False)
+    return principal, None
+
+
+def forget_key(token: str) -> None:
+    """Drop what `recall_key` holds for a token (its guard failed: it is read afresh next time)."""
+    _forget(_sha256(token))
+
+
+def _forget(digest: str) -> None:
+    with _RECALLED_LOCK:
+        _RECALLED.pop(digest, None)
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,12 +3,14 @@ object: a denied object is answered as not found, so another holder's ids reveal
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
+from carbonbridge.adapters.db.guard import Guard
 from carbonbridge.domain.auth.errors import Forbidden, SecondFactorRequired, Unauthenticated
 from carbonbridge.domain.auth.policy import Action, Decision, Target, Visibility, decide, visible
 from carbonbridge.domain.auth.principal import Principal
@@ -32,21 +34,58 @@ class _Bearer(HTTPBearer):
     reads may wait for the database's write lock, it runs in the thread pool."""
 
     async def __call__(self, request: Request) -> Principal:  # type: ignore[override]
-        scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
-        if scheme.lower() != "bearer" or not token:  # as HTTPBearer reads the header
-            raise Unauthenticated("sign in and send 'Authorization: Bearer <token>'")
-        ctx = await context(request)
+        token, ctx = _token(request), await context(request)
         if ctx.inline_reads:
             found = auth.authenticate(ctx.sessions, token, now=ctx.now())
         else:
             found = await run_in_threadpool(auth.authenticate, ctx.sessions, token, now=ctx.now())
-        identify(request, found.id)
-        ctx.limiter.hit("principal", found.id)
+        _counted(request, ctx, found)
         return found
+
+
+def _token(request: Request) -> str:
+    scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
+    if scheme.lower() != "bearer" or not token:  # as HTTPBearer reads the header
+        raise Unauthenticated("sign in and send 'Authorization: Bearer <token>'")
+    return token
+
+
+def _counted(request: Request, ctx: Context, found: Principal) -> None:
+    identify(request, found.id)
+    ctx.limiter.hit("principal", found.id)
+
+
+@dataclass(frozen=True, slots=True)
+class Recalled:
+    """Who acts in a registry proposal: `principal`, and when it is an API key's principal as this
+    worker read it before, the `guard` the command's transaction checks before it commits
+    (adapters/db/guard.py); `token` to read the credential afresh when anything is refused."""
+
+    principal: Principal
+    guard: Guard | None
+    token: str
+
+
+class _BearerRecalled(_Bearer):
+    """The same security scheme for POST /transactions, the API's busiest command: an API key's
+    principal is recalled (services/auth.recall_key) instead of read, and the command checks in its
+    own first read that it still stands. That spares the request its own round trip to the database
+    without letting a revoked key, a disabled user or a withdrawn grant commit anything."""
+
+    async def __call__(self, request: Request) -> Recalled:  # type: ignore[override]
+        token, ctx = _token(request), await context(request)
+        if ctx.inline_reads:
+            found, guard = auth.recall_key(ctx.sessions, token, now=ctx.now())
+        else:
+            found, guard = await run_in_threadpool(auth.recall_key, ctx.sessions, token, now=ctx.now())
+        _counted(request, ctx, found)
+        return Recalled(found, guard, token)
 
 
 principal = _Bearer(scheme_name=bearer.scheme_name, description=bearer.model.description)
 Caller = Annotated[Principal, Depends(principal)]
+proposer = _BearerRecalled(scheme_name=bearer.scheme_name, description=bearer.model.description)
+Proposer = Annotated[Recalled, Depends(proposer)]
 
 
 def authorize(ctx: Context, who: Principal, action: Action, target: Target | None, what: str = "object") -> None:

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Path, Query, Response
 from starlette.concurrency import run_in_threadpool
 
+from carbonbridge.adapters.db.guard import Guard, GuardFailed
 from carbonbridge.adapters.db.registry.ledger import SqlLedgers
 from carbonbridge.domain.auth.policy import Action, Target
 from carbonbridge.domain.auth.principal import Principal
@@ -18,6 +19,8 @@ from carbonbridge.entrypoints.http.access import (
     Caller,
     Ctx,
     OneTimeCode,
+    Proposer,
+    Recalled,
     acting_representative,
     authorize,
     scope_of,
@@ -27,6 +30,7 @@ from carbonbridge.entrypoints.http.context import Context
 from carbonbridge.entrypoints.http.responses import validated
 from carbonbridge.entrypoints.http.threads import offload
 from carbonbridge.services import api_queries as q
+from carbonbridge.services import auth
 from carbonbridge.services.registry import accounts as registry_accounts
 from carbonbridge.services.registry import api as registry_api
 from carbonbridge.services.registry import queries as registry_queries
@@ -246,14 +250,34 @@ def reinstate(representative_id: s.Id, body: s.Reason, who: Caller, ctx: Ctx) ->
 
 @router.post("/transactions", response_model=s.TransactionPublic)
 async def propose(
-    body: s.TransactionCreate, key: IdempotencyKey, who: Caller, ctx: Ctx, code: OneTimeCode = None
+    body: s.TransactionCreate, key: IdempotencyKey, who: Proposer, ctx: Ctx, code: OneTimeCode = None
 ) -> Response:
     """Propose a transaction, signed with a fresh one-time code. Repeating the Idempotency-Key with
     the same body returns the first result; with another body, 409 naming the differing fields."""
-    return await offload(_propose, body, key, who, ctx, code)  # the API's busiest route: threads.py
+    return await offload(_propose_as, body, key, who, ctx, code)  # the API's busiest route: threads.py
 
 
-def _propose(body: s.TransactionCreate, key: str, who: Principal, ctx: Context, code: str | None) -> Response:
+def _propose_as(body: s.TransactionCreate, key: str, who: Recalled, ctx: Context, code: str | None) -> Response:
+    """Decided on a recalled API key's principal, the proposal commits only if the key still stands
+    as it was read (the guard, checked in the command's first read). If it does not, or if anything
+    is refused, the credential is read afresh: unknown, revoked or disabled is 401, and a principal
+    that changed (grants, representative) decides the proposal again."""
+    if who.guard is None:
+        return _propose(body, key, who.principal, ctx, code, None)
+    try:
+        return _propose(body, key, who.principal, ctx, code, who.guard)
+    except GuardFailed:
+        auth.forget_key(who.token)
+    except Exception:
+        if auth.authenticate(ctx.sessions, who.token, now=ctx.now()) == who.principal:
+            raise
+        auth.forget_key(who.token)
+    return _propose(body, key, auth.authenticate(ctx.sessions, who.token, now=ctx.now()), ctx, code, None)
+
+
+def _propose(
+    body: s.TransactionCreate, key: str, who: Principal, ctx: Context, code: str | None, guard: Guard | None
+) -> Response:
     kind = TransactionType(body.type)
     authorize(ctx, who, registry_api.ACTION_OF[kind], None)
     proposal = registry_api.ProposalBody(
@@ -270,7 +294,7 @@ def _propose(body: s.TransactionCreate, key: str, who: Principal, ctx: Context, 
     target = registry_api.proposal_target(ctx.sessions, request, ctx.account_target)
     authorize(ctx, who, registry_api.ACTION_OF[kind], target, "account")
     sign(ctx, who, code)
-    done = registry_transactions.propose(SqlLedgers(ctx.sessions), request, now=ctx.now())
+    done = registry_transactions.propose(SqlLedgers(ctx.sessions, guard), request, now=ctx.now())
     return validated(s.TransactionPublic.of(done))
 
 

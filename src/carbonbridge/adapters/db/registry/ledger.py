@@ -21,6 +21,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from carbonbridge.adapters.db import origin
+from carbonbridge.adapters.db.guard import Guard
 from carbonbridge.adapters.db.registry import rows, sql, store
 from carbonbridge.adapters.db.registry.sql import Batch, Conn, direct_unit_of_work
 from carbonbridge.adapters.db.uow import audit, unit_of_work
@@ -52,11 +53,12 @@ _AUDIT_COLUMNS = ("at", "actor", "action", "subject", "detail", "idempotency_key
 class SqlLedger:
     """The ledger of one database transaction (implements services.registry.ports.Ledger)."""
 
-    __slots__ = ("_batch", "_conn")
+    __slots__ = ("_batch", "_conn", "_guard")
 
-    def __init__(self, conn: Conn) -> None:
+    def __init__(self, conn: Conn, guard: Guard | None = None) -> None:
         self._conn = conn
         self._batch = Batch()
+        self._guard = guard  # checked by the first proposal read, else before the commit (`checked`)
 
     # -- configuration: the process's parsed configuration (adapters/config), cached per code ----
     def policy(self, jurisdiction: str) -> SecurityPolicy:
@@ -69,9 +71,24 @@ class SqlLedger:
     def context(self, request: TransactionRequest, authorising: Sequence[str], now: dt.datetime) -> ProposalContext:
         pair = (request.source_account or "", request.destination_account)
         lock = [a for a in pair if a]
+        guard, self._guard = self._guard, None
         return rows.context(
-            self._conn, request.client_key, request.unit_type, request.initiator, authorising, pair, now, lock=lock
+            self._conn,
+            request.client_key,
+            request.unit_type,
+            request.initiator,
+            authorising,
+            pair,
+            now,
+            lock=lock,
+            guard=guard,
         )
+
+    def checked(self) -> None:
+        """Evaluate the guard now if no proposal read did (raises GuardFailed, rolling back)."""
+        guard, self._guard = self._guard, None
+        if guard is not None:
+            guard.verify(sql.one(self._conn, guard.sql, dict(guard.params))[0])
 
     def existing(self, client_key: str) -> TransactionRecord | None:
         return _record(rows.by_key(self._conn, client_key))
@@ -208,18 +225,27 @@ class SqlLedgers:
     each attempt runs on a pooled DBAPI connection in one database transaction, without an ORM
     session (`direct_unit_of_work`); on SQLite in a session's unit of work (BEGIN IMMEDIATE)."""
 
-    __slots__ = ("_engine", "sessions")
+    __slots__ = ("_engine", "_guard", "sessions")
 
-    def __init__(self, sessions: Sessions) -> None:
+    def __init__(self, sessions: Sessions, guard: Guard | None = None) -> None:
+        """`guard`: a condition every attempt's transaction checks before it commits (adapters/db/guard.py)."""
         self.sessions = sessions
+        self._guard = guard
         engine = sessions.kw.get("bind")
         self._engine = engine if isinstance(engine, Engine) and engine.dialect.name == "postgresql" else None
 
     def run(self, work: Callable[[SqlLedger], T], *, command: str, now: dt.datetime) -> T:
-        engine, sessions = self._engine, self.sessions
+        engine, sessions, guard = self._engine, self.sessions, self._guard
+
+        def attempt(conn: Conn) -> T:
+            ledger = SqlLedger(conn, guard)
+            done = work(ledger)
+            ledger.checked()
+            return done
+
         if engine is None:
-            return _attempts(sessions, lambda: unit_of_work(sessions), lambda s: work(SqlLedger(s)), command, now)
-        return _attempts(sessions, lambda: direct_unit_of_work(engine), lambda db: work(SqlLedger(db)), command, now)
+            return _attempts(sessions, lambda: unit_of_work(sessions), attempt, command, now)
+        return _attempts(sessions, lambda: direct_unit_of_work(engine), attempt, command, now)
 
 
 def retrying(sessions: Sessions, work: Callable[[Session], T], *, command: str, now: dt.datetime) -> T:

@@ -9,6 +9,7 @@ from functools import lru_cache
 from typing import Any
 
 from carbonbridge.adapters.db import origin
+from carbonbridge.adapters.db.guard import Guard
 from carbonbridge.adapters.db.registry import sql
 from carbonbridge.adapters.db.registry.sql import Batch, Conn
 from carbonbridge.adapters.db.registry.tables import TRANSACTIONS
@@ -79,18 +80,24 @@ def context(
     pair: tuple[str, str],
     now: dt.datetime,
     lock: Sequence[str] = (),
+    guard: Guard | None = None,
 ) -> ProposalContext:
     """One query for what a proposal reads besides serial blocks. It also locks the holdings of
     `lock` (ascending account order, FOR UPDATE in scalar subqueries, evaluated left to right);
-    a missing holding row comes back as None and is created and locked by the caller."""
+    a missing holding row comes back as None and is created and locked by the caller. A `guard`
+    is evaluated in the same query (last) and raises GuardFailed unless it holds."""
     ordered = sorted(set(lock))
-    query = _context_query(len(authorising), len(ordered), sql.for_update(session))
-    params = {"key": key, "unit": unit, "rep": rep, "src": pair[0], "dst": pair[1]}
+    query = _context_query(len(authorising), len(ordered), sql.for_update(session), guard.sql if guard else "")
+    params: dict[str, Any] = {"key": key, "unit": unit, "rep": rep, "src": pair[0], "dst": pair[1]}
     params.update({f"l{i}": a for i, a in enumerate(authorising)})
     params.update({f"h{i}": a for i, a in enumerate(ordered)})
+    if guard is not None:
+        params.update(guard.params)
     existing, source, destination, unit_j, rep_state, rep_failures, links_found, action, effective_at, *held = sql.one(
         session, query, params
     )
+    if guard is not None:
+        guard.verify(held.pop())
     effective = utc(effective_at)
     locked = {a: _quantity_unavailable(held[i]) for i, a in enumerate(ordered) if held[i] is not None}
     return ProposalContext(
@@ -113,9 +120,10 @@ def _quantity_unavailable(packed: str) -> tuple[int, int]:
 
 
 @lru_cache(maxsize=64)
-def _context_query(links: int, locks: int, for_update: str) -> str:
-    """The text of `context`'s query for `links` authorising accounts and `locks` holdings (its
-    shape, never its values, so the driver prepares it once per shape)."""
+def _context_query(links: int, locks: int, for_update: str, guard: str) -> str:
+    """The text of `context`'s query for `links` authorising accounts and `locks` holdings, and a
+    guard's subquery last when there is one (its shape, never its values, so the driver prepares it
+    once per shape)."""
     trusted = (
         "FROM registry_trusted_changes WHERE account_id = :src AND trusted_account_id = :dst ORDER BY id DESC LIMIT 1"
     )
@@ -140,7 +148,7 @@ def _context_query(links: int, locks: int, for_update: str) -> str:
         " (SELECT consecutive_failures FROM registry_representatives WHERE id = :rep),"
         " (SELECT count(*) FROM registry_account_representatives WHERE representative_id = :rep"
         f" AND account_id IN ({sql.placeholders('l', links) if links else 'NULL'})),"
-        f" (SELECT action {trusted}), (SELECT effective_at {trusted}){held}"
+        f" (SELECT action {trusted}), (SELECT effective_at {trusted}){held}" + (f", ({guard})" if guard else "")
     )
 
 
