@@ -27,8 +27,8 @@ twice its CPU per request.
 The server runs as README deploys it on PostgreSQL: `--workers 4`, two a core on the 2-core
 development machine. A worker's requests share one interpreter lock between its event loop and the
 threads running their commands; with one worker a core, the machine stood 7-11 % idle in the API
-phases against 3-4 % in the direct phases (2 workers: 56-58 % of the direct rate; 4 workers: 61-62 %,
-docs/api.md). `--workers` sets another count.
+phases against 3-4 % in the direct phases (final code, docs/api.md: 2 workers 60 % of the direct
+rate, 4 workers 66-67 %). `--workers` sets another count.
 
 Run: `.venv/bin/python benchmarks/api.py [--seconds 2] [--clients 8] [--workers 4] [--rounds 12] [--pg URL]`.
 """
