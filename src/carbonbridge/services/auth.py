@@ -440,17 +440,26 @@ def _read_credential(sessions: Sessions, token: str, *, now: dt.datetime) -> tup
     principal = _principal(user_id, representative_id, held or "", key)
     if not is_key:
         return principal, None
-    params = {"guard_key": digest, "guard_grants": held or "", "guard_rep": representative_id or ""}
+    params = {
+        "guard_key": digest,
+        "guard_id": extra[0],
+        "guard_user": user_id,
+        "guard_key_grants": extra[1],
+        "guard_moves": bool(extra[2]),
+        "guard_grants": held or "",
+        "guard_rep": representative_id or "",
+    }
     return principal, Guard(_KEY_GUARD, params)
 
 
 _KEY_GUARD = (
     "SELECT count(*) FROM auth_api_keys k JOIN auth_users u ON u.id = k.user_id WHERE k.key_hash = :guard_key"
-    " AND k.revoked_at IS NULL AND NOT u.disabled AND u.grants = :guard_grants"
+    " AND k.id = :guard_id AND k.user_id = :guard_user AND k.grants = :guard_key_grants"
+    " AND k.moves_units = :guard_moves AND k.revoked_at IS NULL AND NOT u.disabled AND u.grants = :guard_grants"
     " AND coalesce(u.representative_id, '') = :guard_rep"
 )
-"""An API key's principal still stands: the key unrevoked, its user enabled, with the grants and the
-representative the principal was built from (a key's own grants and its user never change)."""
+"""An API key's principal still stands: every input it was built from is as it was read (the key's
+row, its user's grants and representative), the key unrevoked and its user enabled."""
 
 _RECALLED: OrderedDict[str, tuple[Principal, Guard]] = OrderedDict()
 _RECALLED_LOCK = threading.Lock()

@@ -86,6 +86,46 @@ def test_a_key_revoked_after_it_was_recalled_gets_401_and_commits_nothing(world:
     assert _moved(world, "after-revoke") == 0 and _moved(world, "foreign") == 0
 
 
+def test_a_revoked_key_gets_401_not_the_parameters_422_and_counts_as_anonymous(world: World) -> None:
+    machine, secret = _machine(world)
+    auth.revoke_api_key(world.core.sessions, secret.split("_")[1], now=world.clock.now, actor="t")
+    body = {"type": "transfer", "unit_type": UNIT, "quantity": 1, "source_account": "BY-T1"}
+    headers = {"Authorization": f"Bearer {secret}", "X-Request-ID": "revoked-422"}
+    answer = machine.http.post("/api/v1/transactions", json=body, headers=headers)  # no Idempotency-Key
+    assert answer.status_code == 401 and answer.headers["content-type"] == "application/problem+json"
+    assert _refused(machine, "after-revoke") == 401
+    with world.core.engine.connect() as connection:
+        actors = connection.execute(
+            text("SELECT actor FROM audit_events WHERE action = 'api.request' AND CAST(detail AS TEXT) LIKE :r"),
+            {"r": "%revoked-422%"},
+        ).all()
+    assert [a for (a,) in actors] == ["anonymous"]
+
+
+def test_an_issuance_by_a_revoked_admin_key_writes_nothing(world: World) -> None:
+    secret = auth.create_api_key(
+        world.core.sessions,
+        "admin",
+        "issuer",
+        [Grant(Role.REGISTRY_ADMIN, "BY")],
+        now=world.clock.now,
+        moves_units=True,
+        actor="t",
+    ).secret
+    machine = Client(http=world.anonymous().http, token=secret)
+
+    def issue(key: str) -> Any:
+        return machine.propose("issuance", key=key, code=None, unit_type=UNIT, quantity=5, destination_account="BY-NHA")
+
+    issue("issue-warm")  # no proposal read: the guard is checked before the commit (SqlLedger.checked)
+    assert auth._sha256(secret) in auth._RECALLED
+    auth.revoke_api_key(world.core.sessions, secret.split("_")[1], now=world.clock.now, actor="t")
+    with pytest.raises(ApiError) as refused:
+        issue("issue-after-revoke")
+    assert refused.value.status == 401
+    assert _moved(world, "issue-after-revoke") == 0
+
+
 def test_a_recalled_key_of_a_disabled_user_gets_401_and_commits_nothing(world: World) -> None:
     machine, _ = _machine(world)
     auth.set_user_state(world.core.sessions, "trader", now=world.clock.now, actor="t", disable=True)

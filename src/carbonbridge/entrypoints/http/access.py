@@ -3,7 +3,8 @@ object: a denied object is answered as not found, so another holder's ids reveal
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
@@ -11,7 +12,7 @@ from fastapi.security import HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from carbonbridge.adapters.db.guard import Guard
-from carbonbridge.domain.auth.errors import Forbidden, SecondFactorRequired, Unauthenticated
+from carbonbridge.domain.auth.errors import Forbidden, RateLimited, SecondFactorRequired, Unauthenticated
 from carbonbridge.domain.auth.policy import Action, Decision, Target, Visibility, decide, visible
 from carbonbridge.domain.auth.principal import Principal
 from carbonbridge.domain.errors import NotFound
@@ -59,18 +60,21 @@ def _counted(request: Request, ctx: Context, found: Principal) -> None:
 class Recalled:
     """Who acts in a registry proposal: `principal`, and when it is an API key's principal as this
     worker read it before, the `guard` the command's transaction checks before it commits
-    (adapters/db/guard.py); `token` to read the credential afresh when anything is refused."""
+    (adapters/db/guard.py). `fresh` reads the credential afresh (when the guard fails or anything is
+    refused): the principal as it is now, or Unauthenticated, the request then counted as anonymous."""
 
     principal: Principal
     guard: Guard | None
-    token: str
+    fresh: Callable[[], Principal] = field(repr=False)
 
 
 class _BearerRecalled(_Bearer):
     """The same security scheme for POST /transactions, the API's busiest command: an API key's
     principal is recalled (services/auth.recall_key) instead of read, and the command checks in its
     own first read that it still stands. That spares the request its own round trip to the database
-    without letting a revoked key, a disabled user or a withdrawn grant commit anything."""
+    without letting a revoked key, a disabled user or a withdrawn grant commit anything. A request
+    answered before the command runs (422 for its parameters, 429) is answered only after a fresh
+    read too (`request.state.recheck`, problems.py), so a credential that no longer stands gets 401."""
 
     async def __call__(self, request: Request) -> Recalled:  # type: ignore[override]
         token, ctx = _token(request), await context(request)
@@ -78,8 +82,24 @@ class _BearerRecalled(_Bearer):
             found, guard = auth.recall_key(ctx.sessions, token, now=ctx.now())
         else:
             found, guard = await run_in_threadpool(auth.recall_key, ctx.sessions, token, now=ctx.now())
-        _counted(request, ctx, found)
-        return Recalled(found, guard, token)
+
+        def fresh() -> Principal:
+            try:
+                return auth.authenticate(ctx.sessions, token, now=ctx.now())
+            except Unauthenticated:
+                auth.forget_key(token)
+                identify(request, "anonymous")
+                raise
+
+        if guard is not None:
+            request.state.recheck = lambda: run_in_threadpool(fresh)
+        try:
+            _counted(request, ctx, found)
+        except RateLimited:
+            if guard is not None:
+                await run_in_threadpool(fresh)
+            raise
+        return Recalled(found, guard, fresh)
 
 
 principal = _Bearer(scheme_name=bearer.scheme_name, description=bearer.model.description)

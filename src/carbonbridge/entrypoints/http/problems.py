@@ -130,6 +130,12 @@ def install(app: FastAPI) -> None:
 
     async def validation(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
+        recheck = getattr(request.state, "recheck", None)  # a recalled credential (access._BearerRecalled)
+        if recheck is not None:
+            try:
+                await recheck()
+            except CarbonBridgeError as refused:  # it no longer stands: 401, not the parameters' 422
+                return from_error(request, refused)
         return _validation(request, exc)
 
     async def http(request: Request, exc: Exception) -> JSONResponse:

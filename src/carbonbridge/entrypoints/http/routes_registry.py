@@ -30,7 +30,6 @@ from carbonbridge.entrypoints.http.context import Context
 from carbonbridge.entrypoints.http.responses import validated
 from carbonbridge.entrypoints.http.threads import offload
 from carbonbridge.services import api_queries as q
-from carbonbridge.services import auth
 from carbonbridge.services.registry import accounts as registry_accounts
 from carbonbridge.services.registry import api as registry_api
 from carbonbridge.services.registry import queries as registry_queries
@@ -267,12 +266,12 @@ def _propose_as(body: s.TransactionCreate, key: str, who: Recalled, ctx: Context
     try:
         return _propose(body, key, who.principal, ctx, code, who.guard)
     except GuardFailed:
-        auth.forget_key(who.token)
+        now = who.fresh()
     except Exception:
-        if auth.authenticate(ctx.sessions, who.token, now=ctx.now()) == who.principal:
+        now = who.fresh()
+        if now == who.principal:
             raise
-        auth.forget_key(who.token)
-    return _propose(body, key, auth.authenticate(ctx.sessions, who.token, now=ctx.now()), ctx, code, None)
+    return _propose(body, key, now, ctx, code, None)
 
 
 def _propose(
