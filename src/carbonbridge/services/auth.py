@@ -483,7 +483,7 @@ def recall_key(sessions: Sessions, token: str, *, now: dt.datetime) -> tuple[Pri
     principal, guard = _read_credential(sessions, token, now=now)
     if guard is not None:
         with _RECALLED_LOCK:
-            _RECALLED[_sha256(token)] = (principal, guard)
+            _RECALLED[str(guard.params["guard_key"])] = (principal, guard)
             while len(_RECALLED) > RECALLED_KEYS:
                 _RECALLED.popitem(last=False)
     return principal, None

@@ -141,10 +141,12 @@ def test_a_grant_withdrawn_after_the_key_was_recalled_refuses_the_transfer(world
 
 
 def test_a_changed_representative_initiates_the_next_transfer(world: World) -> None:
-    machine, _ = _machine(world)
+    machine, secret = _machine(world)
     with world.core.engine.begin() as connection:  # no use case changes it; the guard covers it anyway
         connection.execute(text("UPDATE auth_users SET representative_id = 't1-b' WHERE id = 'trader'"))
     assert _send(machine, "after-rep")["initiator"] == "t1-b"
+    assert _send(machine, "after-rep-2")["initiator"] == "t1-b"  # recalled anew, not re-decided every time
+    assert auth._RECALLED[auth._sha256(secret)][1].params["guard_rep"] == "t1-b"
 
 
 def test_a_failing_guard_rolls_the_command_back_even_when_no_proposal_read_ran(world: World) -> None:
@@ -157,3 +159,21 @@ def test_a_failing_guard_rolls_the_command_back_even_when_no_proposal_read_ran(w
         world.core.sessions, Guard("SELECT count(*) FROM auth_users WHERE id = :guard_u", {"guard_u": "trader"})
     )
     assert holds.run(lambda ledger: ledger.existing("no-such-key"), command="test", now=dt.datetime.now(dt.UTC)) is None
+
+
+def test_a_revoked_key_over_its_rate_limit_gets_401_not_429(db_url: str) -> None:
+    from carbonbridge.entrypoints.bootstrap import build_app
+    from carbonbridge.entrypoints.http.settings import Settings
+
+    core = build_app(db_url, upgrade=True)
+    try:
+        world = make_world(
+            core, Settings(db_url=core.url, rate_limit_signin="1000/minute", rate_limit_principal="2/minute")
+        )
+        machine, secret = _machine(world)
+        _send(machine, "second")  # its two requests a minute are spent (fund's users stay within theirs)
+        assert _refused(machine, "over-limit") == 429  # as it stands
+        auth.revoke_api_key(world.core.sessions, secret.split("_")[1], now=world.clock.now, actor="t")
+        assert _refused(machine, "over-limit-revoked") == 401
+    finally:
+        core.engine.dispose()

@@ -84,10 +84,10 @@ class _BearerRecalled(_Bearer):
             found, guard = await run_in_threadpool(auth.recall_key, ctx.sessions, token, now=ctx.now())
 
         def fresh() -> Principal:
+            auth.forget_key(token)  # what was recalled is stale or in doubt: the next request reads it anew
             try:
                 return auth.authenticate(ctx.sessions, token, now=ctx.now())
             except Unauthenticated:
-                auth.forget_key(token)
                 identify(request, "anonymous")
                 raise
 
